@@ -1,0 +1,88 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { SystemInfo } from '../../shared/contract';
+import { LOCAL_HOST } from '../../shared/model';
+import { SwitchyardError } from '../../shared/errors';
+import { createDispatcher, type Invoke } from './api';
+import { EnvironmentService } from './environments/service';
+import { ImageService } from './environments/images';
+import { EventBus } from './events';
+import { Store } from './store/store';
+import { LocalDockerTarget } from './targets/local-docker';
+import type { Target } from './targets/target';
+import { TaskManager } from './tasks/task-manager';
+
+export interface CoreOptions {
+  dataDir: string;
+  /** The folder holding package.json and docker/ (the app's resources when packaged). */
+  appRoot: string;
+  env?: NodeJS.ProcessEnv;
+  now?: () => Date;
+}
+
+export interface Core {
+  invoke: Invoke;
+  events: EventBus;
+  tasks: TaskManager;
+  close(): Promise<void>;
+}
+
+/** Wires the services together; the shell, the headless server and the CLI each make one. */
+export function createCore(opts: CoreOptions): Core {
+  const now = opts.now ?? (() => new Date());
+  const events = new EventBus();
+  const tasks = new TaskManager(events, now);
+  const store = new Store(opts.dataDir);
+  const images = new ImageService(path.join(opts.appRoot, 'docker', 'demo-backend'));
+  const targets = new Map<string, Target>();
+  const targetFor = (hostId: string): Target => {
+    if (hostId !== 'local') throw new SwitchyardError('VALIDATION', `host: there is no host "${hostId}"`, { field: 'host' });
+    let t = targets.get(hostId);
+    if (!t) {
+      t = new LocalDockerTarget(opts.env ?? process.env);
+      targets.set(hostId, t);
+    }
+    return t;
+  };
+  const environments = new EnvironmentService(store, tasks, images, targetFor, now);
+
+  const systemInfo = async (): Promise<SystemInfo> => {
+    const pkg = JSON.parse(await fs.readFile(path.join(opts.appRoot, 'package.json'), 'utf8')) as { version: string };
+    const info: SystemInfo = { version: pkg.version, dataDir: opts.dataDir, docker: { reachable: false } };
+    try {
+      const v = await targetFor('local').docker.version();
+      info.docker = { reachable: true, version: v.Version };
+    } catch (err) {
+      info.docker.error = (err as Error).message;
+    }
+    return info;
+  };
+
+  const invoke = createDispatcher({
+    'system:info': () => systemInfo(),
+    'hosts:list': () => [LOCAL_HOST],
+    'environments:list': () => environments.list(),
+    'environments:get': (r) => environments.get(r.name),
+    'environments:create': (r) => environments.create(r),
+    'environments:update': (r) => environments.update(r.name, r.patch),
+    'environments:remove': (r) => environments.remove(r.name),
+    'environments:render': (r) => environments.render(r.name),
+    'environments:deploy': async (r) => ({ taskId: (await environments.deploy(r.name)).id }),
+    'environments:destroy': async (r) => ({ taskId: (await environments.destroy(r.name)).id }),
+    'environments:status': (r) => environments.status(r.name),
+    'servers:stop': (r) => environments.setServerRunning(r.environment, r.server, false),
+    'servers:start': (r) => environments.setServerRunning(r.environment, r.server, true),
+    'tasks:list': () => tasks.list(),
+    'tasks:get': (r) => tasks.get(r.id),
+    'tasks:cancel': (r) => tasks.cancel(r.id),
+  });
+
+  return {
+    invoke,
+    events,
+    tasks,
+    async close() {
+      await Promise.all([...targets.values()].map((t) => t.close()));
+    },
+  };
+}

@@ -1,0 +1,197 @@
+import type Docker from 'dockerode';
+import { SwitchyardError } from '../../../shared/errors';
+import { RuntimeApi } from '../haproxy/runtime-api';
+import { execIn, isNotFound, putFile, readFile } from '../targets/docker-util';
+import type { Target } from '../targets/target';
+import {
+  HAPROXY_ADMIN_PORT,
+  HAPROXY_CONFIG_DIR,
+  HAPROXY_CONFIG_FILE,
+  HAPROXY_HTTP_PORT,
+  HAPROXY_STATE_DIR,
+  LABEL_SPEC,
+  labelsFor,
+  names,
+} from './naming';
+
+export interface HaproxySpec {
+  env: string;
+  image: string;
+  imageId: string;
+  httpPort: number;
+}
+
+const CONFIG_NEXT = `${HAPROXY_CONFIG_FILE}.next`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function isPortConflict(err: unknown): boolean {
+  return /port is already allocated|address already in use/i.test(errorText(err));
+}
+
+export function errorText(err: unknown): string {
+  return (err as { json?: { message?: string } }).json?.message ?? (err as Error).message ?? String(err);
+}
+
+export function portInUse(port: number, holder?: string): SwitchyardError {
+  const who = holder ? `the container ${holder}` : 'another program';
+  return new SwitchyardError('PORT_IN_USE', `Port ${port} is already in use by ${who}. Choose another HTTP port for this environment.`, {
+    field: 'httpPort',
+  });
+}
+
+/** The create options of the load balancer container; its hash decides whether to recreate. */
+export function haproxyCreateOptions(spec: HaproxySpec, name: string, specHash: string): Docker.ContainerCreateOptions {
+  return {
+    name,
+    Image: spec.image,
+    // Master-worker mode in the foreground: USR2 reloads without dropping connections.
+    Entrypoint: ['haproxy'],
+    Cmd: ['-W', '-db', '-f', HAPROXY_CONFIG_FILE],
+    Labels: labelsFor(spec.env, 'haproxy', { [LABEL_SPEC]: specHash }),
+    ExposedPorts: { [`${HAPROXY_HTTP_PORT}/tcp`]: {}, [`${HAPROXY_ADMIN_PORT}/tcp`]: {} },
+    HostConfig: {
+      PortBindings: {
+        [`${HAPROXY_HTTP_PORT}/tcp`]: [{ HostIp: '', HostPort: String(spec.httpPort) }],
+        // The runtime API: host loopback only, on a port the engine picks.
+        [`${HAPROXY_ADMIN_PORT}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: '' }],
+      },
+      NetworkMode: names.edgeNetwork(spec.env),
+      Mounts: [{ Type: 'volume', Source: names.stateVolume(spec.env), Target: HAPROXY_STATE_DIR }],
+      RestartPolicy: { Name: 'unless-stopped' },
+    },
+  };
+}
+
+/** Creates (not starts) a load balancer container with its config in place, on both networks. */
+export async function createHaproxy(docker: Docker, envName: string, opts: Docker.ContainerCreateOptions, config: string): Promise<Docker.Container> {
+  const container = await docker.createContainer(opts);
+  try {
+    await putFile(container, HAPROXY_CONFIG_DIR, 'haproxy.cfg', config);
+    await docker.getNetwork(names.backendNetwork(envName)).connect({ Container: container.id });
+  } catch (err) {
+    await container.remove({ force: true }).catch(() => undefined);
+    throw err;
+  }
+  return container;
+}
+
+/** The host port (on the target's loopback) where this container's runtime API is published. */
+export async function adminPortOf(container: Docker.Container): Promise<number | undefined> {
+  const info = await container.inspect();
+  const binding = info.NetworkSettings.Ports?.[`${HAPROXY_ADMIN_PORT}/tcp`]?.[0];
+  return binding?.HostPort ? Number(binding.HostPort) : undefined;
+}
+
+export function runtimeApiFor(target: Target, envName: string, port: number, timeoutMs?: number): RuntimeApi {
+  return new RuntimeApi(() => target.connectLoopback(port), envName, timeoutMs);
+}
+
+/**
+ * Waits until HAProxy in `container` answers on its runtime API. If the container stops
+ * instead, its log says why (usually the config), and that becomes the error.
+ */
+export async function waitReady(target: Target, container: Docker.Container, envName: string, timeoutMs = 20_000): Promise<RuntimeApi> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    const info = await container.inspect();
+    if (!info.State.Running) {
+      const log = await logsOf(container);
+      throw new SwitchyardError('CONTAINER_FAILED', `HAProxy stopped right after starting (exit code ${info.State.ExitCode}). Its log: ${lastLines(log)}`, { detail: log });
+    }
+    const port = await adminPortOf(container);
+    if (port) {
+      const api = runtimeApiFor(target, envName, port, 1000);
+      try {
+        await api.showInfo();
+        return runtimeApiFor(target, envName, port);
+      } catch (err) {
+        lastError = err;
+      }
+    }
+    await sleep(50);
+  }
+  throw new SwitchyardError('TIMEOUT', `HAProxy for ${envName} did not answer on its runtime API within ${timeoutMs / 1000} s`, { cause: lastError });
+}
+
+/** Checks a config with `haproxy -c` inside the running load balancer. */
+export async function validateInPlace(docker: Docker, container: Docker.Container, config: string): Promise<void> {
+  await putFile(container, HAPROXY_CONFIG_DIR, 'haproxy.cfg.next', config);
+  const res = await execIn(docker, container, ['haproxy', '-c', '-f', CONFIG_NEXT]);
+  if (res.exitCode !== 0) throw invalidConfig(res.output);
+}
+
+/** Checks a config with `haproxy -c` in a throwaway container of `image` (nothing else is touched). */
+export async function validateInThrowaway(docker: Docker, image: string, envName: string, config: string): Promise<void> {
+  const container = await docker.createContainer({
+    Image: image,
+    Entrypoint: ['haproxy'],
+    Cmd: ['-c', '-f', HAPROXY_CONFIG_FILE],
+    Labels: labelsFor(envName, 'config-check'),
+    HostConfig: { NetworkMode: 'none' },
+  });
+  try {
+    await putFile(container, HAPROXY_CONFIG_DIR, 'haproxy.cfg', config);
+    await container.start();
+    const res = (await container.wait()) as { StatusCode: number };
+    if (res.StatusCode !== 0) throw invalidConfig(await logsOf(container));
+  } finally {
+    await container.remove({ force: true }).catch(() => undefined);
+  }
+}
+
+/**
+ * Master-worker reload: the new config is put in place, the master gets USR2 and starts a new
+ * worker while the old one finishes its requests. Resolves once the new worker answers.
+ */
+export async function reload(target: Target, container: Docker.Container, envName: string, config: string): Promise<void> {
+  const api = await waitReady(target, container, envName, 5000);
+  const before = (await api.showInfo()).Pid;
+  await putFile(container, HAPROXY_CONFIG_DIR, 'haproxy.cfg', config);
+  await container.kill({ signal: 'SIGUSR2' });
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    await sleep(25);
+    try {
+      if ((await api.showInfo()).Pid !== before) return;
+    } catch {
+      // The admin listener moves to the new worker during the reload; try again.
+    }
+  }
+  throw new SwitchyardError('TIMEOUT', `HAProxy for ${envName} did not finish reloading within 15 s`);
+}
+
+export async function currentConfig(container: Docker.Container): Promise<string | undefined> {
+  try {
+    return await readFile(container, HAPROXY_CONFIG_FILE);
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+export async function logsOf(container: Docker.Container): Promise<string> {
+  const buf = (await container.logs({ stdout: true, stderr: true, tail: 200 })) as unknown as Buffer;
+  // Without a TTY, Docker prefixes each frame with an 8-byte header; strip them.
+  const out: Buffer[] = [];
+  let i = 0;
+  while (i + 8 <= buf.length) {
+    const size = buf.readUInt32BE(i + 4);
+    out.push(buf.subarray(i + 8, i + 8 + size));
+    i += 8 + size;
+  }
+  return Buffer.concat(out).toString('utf8');
+}
+
+function lastLines(text: string, n = 6): string {
+  return text.trim().split('\n').slice(-n).join(' | ');
+}
+
+function invalidConfig(output: string): SwitchyardError {
+  const alerts = output
+    .split('\n')
+    .filter((l) => /\[ALERT\]/.test(l))
+    .map((l) => l.replace(/^\[ALERT\]\s*\(\d+\)\s*:\s*/, ''));
+  const summary = alerts.length ? alerts.slice(0, 3).join(' | ') : lastLines(output);
+  return new SwitchyardError('INVALID_CONFIG', `HAProxy refused the new configuration, so the running one was kept: ${summary}`, { detail: output });
+}

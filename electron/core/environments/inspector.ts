@@ -1,0 +1,95 @@
+import type Docker from 'dockerode';
+import type { ContainerRole, ContainerStatus, EnvironmentState, EnvironmentStatus, ServerStatus } from '../../../shared/contract';
+import type { Environment } from '../../../shared/model';
+import { healthOf } from '../haproxy/stat-csv';
+import { renderConfig } from '../haproxy/render';
+import { dockerError } from '../targets/docker-util';
+import type { Target } from '../targets/target';
+import { adminPortOf, currentConfig, runtimeApiFor } from './haproxy-container';
+import { LABEL_ROLE, LABEL_SERVER, envFilter, names } from './naming';
+import type { RuntimeApi } from '../haproxy/runtime-api';
+
+export function containerStatus(c: Docker.ContainerInfo): ContainerStatus {
+  const s: ContainerStatus = {
+    name: c.Names[0]?.replace(/^\//, '') ?? c.Id,
+    role: c.Labels[LABEL_ROLE] as ContainerRole,
+    state: c.State,
+    image: c.Image,
+    id: c.Id,
+  };
+  if (c.Labels[LABEL_SERVER]) s.server = c.Labels[LABEL_SERVER];
+  return s;
+}
+
+/** Reads an environment's actual state back from Docker and from HAProxy's runtime API. */
+export class Inspector {
+  constructor(private readonly target: Target) {}
+
+  async containers(env: string): Promise<Docker.ContainerInfo[]> {
+    try {
+      return await this.target.docker.listContainers({ all: true, filters: envFilter(env) });
+    } catch (err) {
+      throw dockerError(err, 'listing containers');
+    }
+  }
+
+  /** The runtime API of the environment's load balancer, or undefined if it is not running. */
+  async runtimeApi(env: string): Promise<RuntimeApi | undefined> {
+    const c = this.target.docker.getContainer(names.haproxy(env));
+    const port = await adminPortOf(c).catch(() => undefined);
+    return port ? runtimeApiFor(this.target, env, port) : undefined;
+  }
+
+  async status(env: Environment): Promise<EnvironmentStatus> {
+    const list = (await this.containers(env.name)).filter((c) => ['haproxy', 'backend'].includes(c.Labels[LABEL_ROLE]));
+    const containers = list.map(containerStatus);
+    const lb = list.find((c) => c.Names.includes(`/${names.haproxy(env.name)}`));
+    const status: EnvironmentStatus = {
+      name: env.name,
+      state: 'not-deployed',
+      containers,
+      servers: [],
+      haproxy: { reachable: false, configInSync: false },
+    };
+    if (!lb) return status;
+    status.url = `http://${this.target.publicHost}:${env.httpPort}/`;
+    if (lb.State === 'running') {
+      const api = await this.runtimeApi(env.name);
+      try {
+        if (api) {
+          const [info, rows] = await Promise.all([api.showInfo(), api.showStat()]);
+          status.haproxy.reachable = true;
+          status.haproxy.version = info.Version;
+          status.servers = rows
+            .filter((r) => r.pxname === 'servers' && r.svname !== 'FRONTEND' && r.svname !== 'BACKEND')
+            .map((r): ServerStatus => {
+              const s: ServerStatus = { name: r.svname, health: healthOf(r.status), status: r.status, weight: Number(r.weight) || 0 };
+              const c = containers.find((x) => x.server === r.svname);
+              if (c) s.container = c.name;
+              return s;
+            });
+        }
+      } catch {
+        status.haproxy.reachable = false;
+      }
+      const net = await this.target.docker.getNetwork(names.backendNetwork(env.name)).inspect().catch(() => undefined);
+      const subnets = ((net as Docker.NetworkInspectInfo | undefined)?.IPAM?.Config ?? []).map((c) => c.Subnet).filter((s): s is string => Boolean(s));
+      const running = await currentConfig(this.target.docker.getContainer(lb.Id)).catch(() => undefined);
+      status.haproxy.configInSync = running !== undefined && running === renderConfig(env, { backendSubnets: subnets });
+    }
+    status.state = stateOf(env, lb, status);
+    return status;
+  }
+}
+
+function stateOf(env: Environment, lb: Docker.ContainerInfo, status: EnvironmentStatus): EnvironmentState {
+  if (lb.State !== 'running') {
+    return status.containers.some((c) => c.state === 'running') ? 'failed' : 'stopped';
+  }
+  if (!status.haproxy.reachable) return 'failed';
+  // Drain and maintenance are the user's choice, not a fault.
+  const deliberate = new Set(env.servers.filter((s) => s.state !== 'ready').map((s) => s.name));
+  const down = status.servers.some((s) => !deliberate.has(s.name) && (s.health === 'DOWN' || s.health === 'MAINT'));
+  const stopped = status.containers.some((c) => c.role === 'backend' && c.state !== 'running');
+  return down || stopped ? 'partly-down' : 'running';
+}

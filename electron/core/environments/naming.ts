@@ -1,0 +1,38 @@
+/**
+ * Names and labels of everything Switchyard creates in Docker. Labels are how actual state is
+ * read back (and how destroy finds exactly what belongs to one environment and nothing else).
+ */
+export const LABEL_APP = 'io.switchyard.app';
+export const LABEL_ENV = 'io.switchyard.environment';
+export const LABEL_ROLE = 'io.switchyard.role';
+export const LABEL_SERVER = 'io.switchyard.server';
+/** Hash of what the container was created from; a different hash means "recreate". */
+export const LABEL_SPEC = 'io.switchyard.spec';
+
+export const PREFIX = 'sy';
+
+/** Ports inside the HAProxy container (fixed; the host side is the user's choice). */
+export const HAPROXY_HTTP_PORT = 8080;
+export const HAPROXY_ADMIN_PORT = 9999;
+export const HAPROXY_CONFIG_DIR = '/usr/local/etc/haproxy';
+export const HAPROXY_CONFIG_FILE = `${HAPROXY_CONFIG_DIR}/haproxy.cfg`;
+/** Owned by the `haproxy` user in the official image, so the socket can be created there. */
+export const HAPROXY_STATE_DIR = '/var/lib/haproxy';
+export const HAPROXY_ADMIN_SOCKET = `${HAPROXY_STATE_DIR}/admin.sock`;
+export const DEMO_BACKEND_PORT = 80;
+
+export const names = {
+  haproxy: (env: string) => `${PREFIX}-${env}-haproxy`,
+  backend: (env: string, server: string) => `${PREFIX}-${env}-${server}`,
+  /** Backends and HAProxy; internal, so backends reach nothing else. */
+  backendNetwork: (env: string) => `${PREFIX}-${env}-backends`,
+  /** HAProxy alone; carries the published ports. */
+  edgeNetwork: (env: string) => `${PREFIX}-${env}-edge`,
+  stateVolume: (env: string) => `${PREFIX}-${env}-haproxy-state`,
+};
+
+export function labelsFor(env: string, role: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { [LABEL_APP]: 'switchyard', [LABEL_ENV]: env, [LABEL_ROLE]: role, ...extra };
+}
+
+export const envFilter = (env: string) => ({ label: [`${LABEL_ENV}=${env}`] });

@@ -1,0 +1,167 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import lockfile from 'proper-lockfile';
+import type { ContainerStatus, EnvironmentStatus, Task } from '../../../shared/contract';
+import { SwitchyardError } from '../../../shared/errors';
+import { Environment, EnvironmentInput, EnvironmentPatch, parseOrThrow, type Environment as Env } from '../../../shared/model';
+import { renderConfig } from '../haproxy/render';
+import type { Store } from '../store/store';
+import type { TaskManager } from '../tasks/task-manager';
+import { dockerError, isNotFound } from '../targets/docker-util';
+import type { Target } from '../targets/target';
+import { Deployer } from './deployer';
+import type { ImageService } from './images';
+import { Inspector, containerStatus } from './inspector';
+import { envFilter, names } from './naming';
+import { destroyEnvironment } from './teardown';
+
+export type TargetResolver = (hostId: string) => Target;
+
+/** Environments: the desired state in the store, and the tasks that make Docker match it. */
+export class EnvironmentService {
+  constructor(
+    private readonly store: Store,
+    private readonly tasks: TaskManager,
+    private readonly images: ImageService,
+    private readonly targetFor: TargetResolver,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async list(): Promise<Env[]> {
+    return (await this.store.read()).environments;
+  }
+
+  async get(name: string): Promise<Env> {
+    const env = (await this.list()).find((e) => e.name === name);
+    if (!env) throw new SwitchyardError('NOT_FOUND', `There is no environment named "${name}"`, { field: 'name' });
+    return env;
+  }
+
+  async create(input: EnvironmentInput): Promise<Env> {
+    const parsed = parseOrThrow(EnvironmentInput, input);
+    this.targetFor(parsed.host);
+    const stamp = this.now().toISOString();
+    const env = parseOrThrow(Environment, { ...parsed, createdAt: stamp, updatedAt: stamp });
+    return this.store.update((data) => {
+      if (data.environments.some((e) => e.name === env.name)) {
+        throw new SwitchyardError('ALREADY_EXISTS', `An environment named "${env.name}" already exists`, { field: 'name' });
+      }
+      checkPortClaim(data.environments, env);
+      data.environments.push(env);
+      return env;
+    });
+  }
+
+  async update(name: string, patch: EnvironmentPatch): Promise<Env> {
+    const p = parseOrThrow(EnvironmentPatch, patch, 'patch');
+    if (p.host) this.targetFor(p.host);
+    return this.store.update((data) => {
+      const i = data.environments.findIndex((e) => e.name === name);
+      if (i < 0) throw new SwitchyardError('NOT_FOUND', `There is no environment named "${name}"`, { field: 'name' });
+      const cur = data.environments[i];
+      const merged = {
+        ...cur,
+        ...p,
+        sticky: { ...cur.sticky, ...p.sticky },
+        healthCheck: { ...cur.healthCheck, ...p.healthCheck },
+        timeouts: { ...cur.timeouts, ...p.timeouts },
+        images: { ...cur.images, ...p.images },
+        servers: p.servers ?? cur.servers,
+        updatedAt: this.now().toISOString(),
+      };
+      const env = parseOrThrow(Environment, merged, 'patch');
+      checkPortClaim(data.environments.filter((_, j) => j !== i), env);
+      data.environments[i] = env;
+      return env;
+    });
+  }
+
+  async remove(name: string): Promise<{ removed: true }> {
+    const env = await this.get(name);
+    const left = await this.target(env).docker.listContainers({ all: true, filters: envFilter(name) }).catch((err) => {
+      throw dockerError(err, 'checking for containers');
+    });
+    if (left.length) {
+      throw new SwitchyardError('BUSY', `"${name}" still has ${left.length} containers; destroy it first`, { field: 'name' });
+    }
+    await this.store.update((data) => {
+      data.environments = data.environments.filter((e) => e.name !== name);
+    });
+    return { removed: true };
+  }
+
+  async render(name: string): Promise<{ config: string }> {
+    const env = await this.get(name);
+    const net = await this.target(env).docker.getNetwork(names.backendNetwork(name)).inspect().catch(() => undefined);
+    const subnets = ((net?.IPAM?.Config ?? []) as { Subnet?: string }[]).map((c) => c.Subnet).filter((s): s is string => Boolean(s));
+    // Before the first deploy the subnet is not known yet; Docker's default pool stands in.
+    return { config: renderConfig(env, { backendSubnets: subnets.length ? subnets : ['172.16.0.0/12'] }) };
+  }
+
+  async deploy(name: string): Promise<Task> {
+    const env = await this.get(name);
+    return this.exclusive(name, 'deploy', (ctx) => new Deployer(this.target(env), this.images).deploy(env, ctx));
+  }
+
+  async destroy(name: string): Promise<Task> {
+    const env = await this.get(name);
+    return this.exclusive(name, 'destroy', (ctx) => destroyEnvironment(this.target(env).docker, name, ctx));
+  }
+
+  async status(name: string): Promise<EnvironmentStatus> {
+    const env = await this.get(name);
+    return new Inspector(this.target(env)).status(env);
+  }
+
+  /** Stops or starts one demo backend's container: the tutorial's failover drill. */
+  async setServerRunning(envName: string, server: string, running: boolean): Promise<ContainerStatus> {
+    const env = await this.get(envName);
+    const s = env.servers.find((x) => x.name === server);
+    if (!s) throw new SwitchyardError('NOT_FOUND', `"${envName}" has no server named "${server}"`, { field: 'server' });
+    if (s.kind !== 'demo') {
+      throw new SwitchyardError('VALIDATION', `"${server}" is an external server: Switchyard does not run its container`, { field: 'server' });
+    }
+    const docker = this.target(env).docker;
+    const c = docker.getContainer(names.backend(envName, server));
+    try {
+      if (running) await c.start();
+      else await c.stop({ t: 5 });
+    } catch (err) {
+      const code = (err as { statusCode?: number }).statusCode;
+      if (isNotFound(err)) throw new SwitchyardError('NOT_FOUND', `"${server}" has no container yet: deploy "${envName}" first`, { field: 'server' });
+      if (code !== 304) throw dockerError(err, `${running ? 'starting' : 'stopping'} ${server}`);
+    }
+    const [info] = await docker.listContainers({ all: true, filters: { name: [`^/${names.backend(envName, server)}$`] } });
+    return containerStatus(info);
+  }
+
+  private target(env: Env): Target {
+    return this.targetFor(env.host);
+  }
+
+  /** One deploy or destroy per environment at a time, across processes (the app and the CLI). */
+  private async exclusive(name: string, kind: 'deploy' | 'destroy', run: Parameters<TaskManager['start']>[2]): Promise<Task> {
+    const dir = path.join(this.store.dataDir, 'locks');
+    await fs.mkdir(dir, { recursive: true });
+    let release: () => Promise<void>;
+    try {
+      release = await lockfile.lock(dir, { lockfilePath: path.join(dir, `${name}.lock`), stale: 15_000, update: 5_000 });
+    } catch {
+      throw new SwitchyardError('BUSY', `A deploy or destroy of "${name}" is already running; wait for it to finish`, { field: 'name' });
+    }
+    return this.tasks.start(kind, name, async (ctx) => {
+      try {
+        return await run(ctx);
+      } finally {
+        await release().catch(() => undefined);
+      }
+    });
+  }
+}
+
+function checkPortClaim(others: Env[], env: Env): void {
+  const clash = others.find((e) => e.host === env.host && e.httpPort === env.httpPort);
+  if (clash) {
+    throw new SwitchyardError('PORT_IN_USE', `Port ${env.httpPort} is already used by the environment "${clash.name}" on the same host`, { field: 'httpPort' });
+  }
+}

@@ -1,0 +1,100 @@
+import type { Environment, Server } from '../../../shared/model';
+import {
+  DEMO_BACKEND_PORT,
+  HAPROXY_ADMIN_PORT,
+  HAPROXY_ADMIN_SOCKET,
+  HAPROXY_HTTP_PORT,
+  names,
+} from '../environments/naming';
+
+export interface RenderContext {
+  /**
+   * Subnets of the environment's backend network. The runtime API listener refuses
+   * connections from them, so a backend can never reach HAProxy's admin interface.
+   */
+  backendSubnets: string[];
+}
+
+const indent = (lines: string[]) => lines.map((l) => `    ${l}`);
+
+function serverLine(env: Environment, server: Server): string {
+  const address = server.kind === 'demo' ? `${names.backend(env.name, server.name)}:${DEMO_BACKEND_PORT}` : `${server.address}:${server.port}`;
+  const parts = [`server ${server.name} ${address}`];
+  if (env.sticky.enabled) parts.push(`cookie ${server.name}`);
+  // Drain keeps persistent (cookie) sessions but takes no new ones: HAProxy's weight-0 semantics.
+  parts.push(`weight ${server.state === 'drain' ? 0 : server.weight}`);
+  if (server.state === 'maint') parts.push('disabled');
+  return parts.join(' ');
+}
+
+/**
+ * haproxy.cfg for an environment. Pure: the same environment and context give the same text.
+ * Valid on HAProxy 2.6 and on the current LTS.
+ */
+export function renderConfig(env: Environment, ctx: RenderContext): string {
+  const hc = env.healthCheck;
+  const t = env.timeouts;
+  const backend: string[] = [`balance ${env.balance}`];
+  if (env.sticky.enabled) backend.push(`cookie ${env.sticky.cookieName} insert indirect nocache`);
+  if (hc.type === 'http') {
+    backend.push(
+      'option httpchk',
+      `http-check send meth GET uri ${hc.path} ver HTTP/1.1 hdr Host ${env.name}`,
+      `http-check expect status ${hc.expectStatus}`,
+    );
+  }
+  // init-addr none lets HAProxy start while a backend container is down; the resolvers
+  // follow a container that comes back with a new address.
+  backend.push(`default-server check inter ${hc.interval}ms rise ${hc.rise} fall ${hc.fall} resolvers docker init-addr last,libc,none`);
+  backend.push(...env.servers.map((s) => serverLine(env, s)));
+
+  const admin: string[] = [`bind :${HAPROXY_ADMIN_PORT}`];
+  for (const subnet of ctx.backendSubnets) admin.push(`tcp-request connection reject if { src ${subnet} }`);
+  admin.push(`server cli unix@${HAPROXY_ADMIN_SOCKET}`);
+
+  const sections: [string, string[]][] = [
+    [
+      'global',
+      [
+        'log stdout format raw local0',
+        `stats socket ${HAPROXY_ADMIN_SOCKET} mode 600 level admin expose-fd listeners`,
+        'stats timeout 1m',
+        // Old workers finish in-flight requests after a reload, but not forever.
+        'hard-stop-after 30s',
+      ],
+    ],
+    [
+      'defaults',
+      [
+        'mode http',
+        'log global',
+        'option httplog',
+        'option dontlognull',
+        'option forwardfor',
+        `timeout connect ${t.connect}ms`,
+        `timeout client ${t.client}ms`,
+        `timeout server ${t.server}ms`,
+        'timeout http-request 10s',
+        `retries ${env.retries}`,
+        env.redispatch ? 'option redispatch' : 'no option redispatch',
+      ],
+    ],
+    [
+      'resolvers docker',
+      ['nameserver dns 127.0.0.11:53', 'resolve_retries 3', 'timeout resolve 1s', 'timeout retry 1s', 'hold valid 10s', 'hold nx 10s'],
+    ],
+    ['frontend web', [`bind :${HAPROXY_HTTP_PORT}`, 'default_backend servers']],
+    ['backend servers', backend],
+    // A second defaults section: the admin proxy below is plain TCP, unlogged (the poller
+    // would flood the log) and keeps long-lived connections.
+    ['defaults admin', ['mode tcp', 'timeout connect 5s', 'timeout client 1h', 'timeout server 1h']],
+    // The runtime API, reachable from the host through a loopback-only published port.
+    ['listen runtime-api', admin],
+  ];
+
+  const head = [
+    `# haproxy.cfg for the Switchyard environment "${env.name}".`,
+    '# Generated: edit the environment in Switchyard, not this file; it is replaced on every deploy.',
+  ];
+  return [...head, '', ...sections.flatMap(([title, body]) => [title, ...indent(body), ''])].join('\n');
+}

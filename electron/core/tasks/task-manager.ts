@@ -1,0 +1,143 @@
+import { randomUUID } from 'node:crypto';
+import type { Task, TaskKind, TaskStep } from '../../../shared/contract';
+import { SwitchyardError, toErrorInfo } from '../../../shared/errors';
+import type { EventBus } from '../events';
+
+export interface TaskContext {
+  readonly signal: AbortSignal;
+  /** Starts a named step (ending the previous one) at a progress percentage. */
+  step(name: string, progress: number, message: string): void;
+  /** Updates the current step's message without moving on. */
+  note(message: string): void;
+  /** Throws CANCELLED if the task was cancelled; call between steps. */
+  checkCancelled(): void;
+}
+
+const KEEP_FINISHED = 200;
+
+/**
+ * Long work (deploy, destroy, …) runs as tasks: the call returns an id at once, progress goes
+ * out as `tasks:updated` events, and a task can be cancelled between steps.
+ */
+export class TaskManager {
+  private readonly tasks = new Map<string, Task>();
+  private readonly controllers = new Map<string, AbortController>();
+
+  constructor(
+    private readonly events: EventBus,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  list(): Task[] {
+    return [...this.tasks.values()].map((t) => structuredClone(t));
+  }
+
+  get(id: string): Task {
+    const t = this.tasks.get(id);
+    if (!t) throw new SwitchyardError('NOT_FOUND', `No task with id ${id}`, { field: 'id' });
+    return structuredClone(t);
+  }
+
+  cancel(id: string): Task {
+    const t = this.get(id);
+    this.controllers.get(id)?.abort();
+    return t;
+  }
+
+  /** The running task of `kind`s acting on `target`, if any. */
+  running(target: string): Task | undefined {
+    return [...this.tasks.values()].find((t) => t.target === target && t.state === 'running');
+  }
+
+  /** Waits for a task to finish and returns its final state. */
+  whenDone(id: string): Promise<Task> {
+    return new Promise((resolve) => {
+      const check = (t: Task) => {
+        if (t.id === id && t.state !== 'running') {
+          off();
+          resolve(structuredClone(t));
+        }
+      };
+      const off = this.events.on('tasks:updated', check);
+      const current = this.tasks.get(id);
+      if (current) check(current);
+    });
+  }
+
+  start(kind: TaskKind, target: string, run: (ctx: TaskContext) => Promise<string>): Task {
+    const id = randomUUID();
+    const stamp = () => this.now().toISOString();
+    const task: Task = { id, kind, target, state: 'running', step: 'start', progress: 0, message: '', steps: [], createdAt: stamp() };
+    const controller = new AbortController();
+    this.tasks.set(id, task);
+    this.controllers.set(id, controller);
+    const publish = () => this.events.emit('tasks:updated', structuredClone(task));
+    const current = (): TaskStep | undefined => task.steps[task.steps.length - 1];
+
+    const ctx: TaskContext = {
+      signal: controller.signal,
+      step: (name, progress, message) => {
+        const prev = current();
+        if (prev && prev.state === 'running') {
+          prev.state = 'done';
+          prev.endedAt = stamp();
+        }
+        task.steps.push({ name, state: 'running', message, startedAt: stamp() });
+        task.step = name;
+        task.progress = Math.max(task.progress, Math.min(100, Math.round(progress)));
+        task.message = message;
+        publish();
+      },
+      note: (message) => {
+        const s = current();
+        if (s) s.message = message;
+        task.message = message;
+        publish();
+      },
+      checkCancelled: () => {
+        if (controller.signal.aborted) throw new SwitchyardError('CANCELLED', `The ${kind} of ${target} was cancelled`);
+      },
+    };
+
+    publish();
+    // Runs after the caller has the id, so it can subscribe before the first step.
+    setImmediate(() => {
+      run(ctx).then(
+        (message) => {
+          const s = current();
+          if (s && s.state === 'running') {
+            s.state = 'done';
+            s.endedAt = stamp();
+          }
+          task.state = 'succeeded';
+          task.progress = 100;
+          task.message = message;
+          task.endedAt = stamp();
+          this.finish(id);
+          publish();
+        },
+        (err: unknown) => {
+          const info = toErrorInfo(err);
+          const s = current();
+          if (s && s.state === 'running') {
+            s.state = 'failed';
+            s.endedAt = stamp();
+          }
+          task.state = info.code === 'CANCELLED' ? 'cancelled' : 'failed';
+          task.error = info;
+          task.message = info.message;
+          task.endedAt = stamp();
+          this.finish(id);
+          publish();
+        },
+      );
+    });
+    return structuredClone(task);
+  }
+
+  private finish(id: string): void {
+    this.controllers.delete(id);
+    const finished = [...this.tasks.values()].filter((t) => t.state !== 'running');
+    for (const t of finished.slice(0, Math.max(0, finished.length - KEEP_FINISHED))) this.tasks.delete(t.id);
+  }
+}

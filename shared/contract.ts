@@ -1,0 +1,157 @@
+/**
+ * The one list of every channel (request schema + response type) and every event.
+ * Both transports (Electron IPC and the headless WebSocket) and the CLI are generic
+ * over this map; no channel name is spelled anywhere else as a loose string.
+ */
+import { z } from 'zod';
+import type { ErrorInfo } from './errors';
+import { EnvironmentInput, EnvironmentPatch, type Environment, type Host, name } from './model';
+
+/** Declares a channel: `channel(RequestSchema).returns<ResponseType>()`. */
+function channel<Req extends z.ZodType>(request: Req) {
+  return {
+    returns: <Res>(): { request: Req; response?: Res } => ({ request }),
+  };
+}
+/** Declares an event's payload type. */
+function event<Payload>(): { payload?: Payload } {
+  return {};
+}
+
+const Empty = z.object({}).strict();
+const EnvRef = z.object({ name: name() }).strict();
+const ServerRef = z.object({ environment: name(), server: name() }).strict();
+const TaskRef = z.object({ id: z.string().min(1).max(64) }).strict();
+
+export const taskKinds = ['deploy', 'destroy'] as const;
+export type TaskKind = (typeof taskKinds)[number];
+export const taskStates = ['running', 'succeeded', 'failed', 'cancelled'] as const;
+export type TaskState = (typeof taskStates)[number];
+
+export interface TaskStep {
+  /** Stable identifier (`images`, `network`, `backends`, `config`, `haproxy`, `verify`, …). */
+  name: string;
+  state: 'running' | 'done' | 'failed' | 'skipped';
+  message?: string;
+  startedAt: string;
+  endedAt?: string;
+}
+
+export interface Task {
+  id: string;
+  kind: TaskKind;
+  /** What the task acts on, e.g. the environment's name. */
+  target: string;
+  state: TaskState;
+  /** The step under way (or the last one). */
+  step: string;
+  /** 0 to 100. */
+  progress: number;
+  message: string;
+  steps: TaskStep[];
+  error?: ErrorInfo;
+  createdAt: string;
+  endedAt?: string;
+}
+
+export interface TaskStarted {
+  taskId: string;
+}
+
+export type ContainerRole = 'haproxy' | 'backend';
+
+export interface ContainerStatus {
+  name: string;
+  role: ContainerRole;
+  /** For backends: the server it runs. */
+  server?: string;
+  /** Docker's state: running, exited, created, … */
+  state: string;
+  image: string;
+  id: string;
+}
+
+export type ServerHealth = 'UP' | 'DOWN' | 'MAINT' | 'DRAIN' | 'NOLB' | 'NO_CHECK' | 'UNKNOWN';
+
+export interface ServerStatus {
+  name: string;
+  /** Health as HAProxy reports it, reduced to a word. */
+  health: ServerHealth;
+  /** HAProxy's own status text, e.g. `UP 1/3`. */
+  status: string;
+  weight: number;
+  container?: string;
+}
+
+export type EnvironmentState = 'not-deployed' | 'running' | 'partly-down' | 'stopped' | 'failed';
+
+export interface EnvironmentStatus {
+  name: string;
+  state: EnvironmentState;
+  /** The front end's address, once deployed. */
+  url?: string;
+  containers: ContainerStatus[];
+  servers: ServerStatus[];
+  haproxy: {
+    /** HAProxy's version as its runtime API reports it. */
+    version?: string;
+    /** Whether the runtime API answered. */
+    reachable: boolean;
+    /** Whether the config running is the one the model renders today. */
+    configInSync: boolean;
+  };
+}
+
+export interface SystemInfo {
+  version: string;
+  dataDir: string;
+  docker: { reachable: boolean; version?: string; error?: string };
+}
+
+export interface RenderedConfig {
+  config: string;
+}
+
+export const channels = {
+  'system:info': channel(Empty).returns<SystemInfo>(),
+  'hosts:list': channel(Empty).returns<Host[]>(),
+  'environments:list': channel(Empty).returns<Environment[]>(),
+  'environments:get': channel(EnvRef).returns<Environment>(),
+  'environments:create': channel(EnvironmentInput).returns<Environment>(),
+  'environments:update': channel(z.object({ name: EnvRef.shape.name, patch: EnvironmentPatch }).strict()).returns<Environment>(),
+  /** Forgets an environment; refused while containers of it exist (destroy first). */
+  'environments:remove': channel(EnvRef).returns<{ removed: true }>(),
+  'environments:render': channel(EnvRef).returns<RenderedConfig>(),
+  'environments:deploy': channel(EnvRef).returns<TaskStarted>(),
+  'environments:destroy': channel(EnvRef).returns<TaskStarted>(),
+  'environments:status': channel(EnvRef).returns<EnvironmentStatus>(),
+  /** Stops a backend's container (the failover drill). */
+  'servers:stop': channel(ServerRef).returns<ContainerStatus>(),
+  'servers:start': channel(ServerRef).returns<ContainerStatus>(),
+  'tasks:list': channel(Empty).returns<Task[]>(),
+  'tasks:get': channel(TaskRef).returns<Task>(),
+  'tasks:cancel': channel(TaskRef).returns<Task>(),
+} as const;
+
+export const events = {
+  'tasks:updated': event<Task>(),
+} as const;
+
+export type Channels = typeof channels;
+export type ChannelName = keyof Channels;
+export type RequestOf<C extends ChannelName> = z.input<Channels[C]['request']>;
+export type ParsedRequestOf<C extends ChannelName> = z.output<Channels[C]['request']>;
+export type ResponseOf<C extends ChannelName> = NonNullable<Channels[C]['response']>;
+export type EventName = keyof typeof events;
+export type EventPayload<E extends EventName> = NonNullable<(typeof events)[E]['payload']>;
+
+export const channelNames = Object.keys(channels) as ChannelName[];
+export const eventNames = Object.keys(events) as EventName[];
+
+export function isChannelName(value: string): value is ChannelName {
+  return Object.prototype.hasOwnProperty.call(channels, value);
+}
+
+export function isEventName(value: string): value is EventName {
+  return Object.prototype.hasOwnProperty.call(events, value);
+}

@@ -1,0 +1,234 @@
+/**
+ * The data model: zod schemas are the single source of both the TypeScript types and the
+ * runtime checks. Everything a user types that ends up in haproxy.cfg, a Docker name, a
+ * label or a shell goes through one of these patterns first.
+ */
+import { z } from 'zod';
+import { SwitchyardError } from './errors';
+
+/** Lower-case DNS-label style: safe in haproxy.cfg, Docker names, labels and host names. */
+export const NAME_PATTERN = /^[a-z](?:[a-z0-9-]{0,22}[a-z0-9])?$/;
+const COOKIE_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/** A URL path without spaces, quotes, `#` or control characters. */
+const PATH_PATTERN = /^\/[A-Za-z0-9._~!&*+,;=:@%/?-]{0,199}$/;
+const HOSTNAME_PATTERN = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const IMAGE_PATTERN =
+  /^(?:[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?(?::[0-9]{1,5})?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+
+export const name = () =>
+  z
+    .string({ error: 'must be text' })
+    .regex(
+      NAME_PATTERN,
+      'must be 1 to 24 characters: lower-case letters, digits and hyphens, starting with a letter and not ending with a hyphen',
+    );
+
+const port = () =>
+  z
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(1, 'must be between 1 and 65535')
+    .max(65535, 'must be between 1 and 65535');
+
+const millis = (max = 3_600_000) =>
+  z
+    .number({ error: 'must be a number of milliseconds' })
+    .int('must be a whole number of milliseconds')
+    .min(1, 'must be at least 1 ms')
+    .max(max, `must be at most ${max} ms`);
+
+export const balanceAlgorithms = ['roundrobin', 'leastconn', 'source', 'random', 'first'] as const;
+export const BalanceAlgorithm = z.enum(balanceAlgorithms, {
+  error: `must be one of: ${balanceAlgorithms.join(', ')}`,
+});
+
+export const serverStates = ['ready', 'drain', 'maint'] as const;
+export const ServerState = z.enum(serverStates, { error: `must be one of: ${serverStates.join(', ')}` });
+
+export const ImageRef = z
+  .string()
+  .max(255, 'image reference is too long')
+  .regex(IMAGE_PATTERN, 'must be a Docker image reference such as haproxy:lts or registry.example.com/team/app:1.2');
+
+const serverCommon = {
+  name: name(),
+  weight: z.number().int('must be a whole number').min(0, 'must be between 0 and 256').max(256, 'must be between 0 and 256').default(100),
+  state: ServerState.default('ready'),
+};
+
+export const DemoServer = z.object({ ...serverCommon, kind: z.literal('demo') }).strict();
+export const ExternalServer = z
+  .object({
+    ...serverCommon,
+    kind: z.literal('external'),
+    address: z
+      .string()
+      .regex(HOSTNAME_PATTERN, 'must be a host name or an IPv4 address, without spaces, quotes or a port')
+      .refine((v) => !/^[0-9.]+$/.test(v) || isIPv4(v), 'is not a valid IPv4 address'),
+    port: port(),
+  })
+  .strict();
+
+export const Server = z.discriminatedUnion('kind', [DemoServer, ExternalServer], {
+  error: 'must be "demo" or "external"',
+});
+
+export const HealthCheck = z
+  .object({
+    type: z.enum(['tcp', 'http'], { error: 'must be "tcp" or "http"' }).default('http'),
+    path: z.string().regex(PATH_PATTERN, 'must start with / and contain no spaces, quotes, $ or #').default('/health'),
+    expectStatus: z.number().int().min(100, 'must be an HTTP status (100-599)').max(599, 'must be an HTTP status (100-599)').default(200),
+    interval: millis(600_000).default(2000),
+    rise: z.number().int().min(1, 'must be between 1 and 100').max(100, 'must be between 1 and 100').default(2),
+    fall: z.number().int().min(1, 'must be between 1 and 100').max(100, 'must be between 1 and 100').default(3),
+  })
+  .strict();
+
+export const Timeouts = z
+  .object({
+    connect: millis().default(5000),
+    client: millis().default(30_000),
+    server: millis().default(30_000),
+  })
+  .strict();
+
+export const Sticky = z
+  .object({
+    enabled: z.boolean().default(true),
+    cookieName: z.string().regex(COOKIE_PATTERN, 'must be 1 to 64 letters, digits, _ or -').default('SERVERID'),
+  })
+  .strict();
+
+/** The official long-term-support image; a stand-in can be set per environment. */
+export const DEFAULT_HAPROXY_IMAGE = 'haproxy:lts';
+export const DEFAULT_DEMO_BASE_IMAGE = 'busybox:1.37';
+
+export const Images = z
+  .object({
+    haproxy: ImageRef.default(DEFAULT_HAPROXY_IMAGE),
+    /** Base the demo backend image is built from (docker/demo-backend). */
+    demoBase: ImageRef.default(DEFAULT_DEMO_BASE_IMAGE),
+  })
+  .strict();
+
+const environmentFields = {
+  name: name(),
+  host: z.string().regex(NAME_PATTERN, 'must be the id of a known host').default('local'),
+  httpPort: port().default(8080),
+  balance: BalanceAlgorithm.default('roundrobin'),
+  sticky: Sticky.prefault({}),
+  redispatch: z.boolean().default(true),
+  retries: z.number().int('must be a whole number').min(0, 'must be between 0 and 10').max(10, 'must be between 0 and 10').default(3),
+  healthCheck: HealthCheck.prefault({}),
+  timeouts: Timeouts.prefault({}),
+  images: Images.prefault({}),
+  servers: z
+    .array(Server)
+    .max(64, 'at most 64 servers per environment')
+    .default([
+      { name: 'back1', kind: 'demo', weight: 100, state: 'ready' },
+      { name: 'back2', kind: 'demo', weight: 100, state: 'ready' },
+    ]),
+};
+
+function uniqueServerNames(env: { servers: { name: string }[] }, ctx: z.RefinementCtx): void {
+  const seen = new Set<string>();
+  env.servers.forEach((s, i) => {
+    if (seen.has(s.name)) {
+      ctx.addIssue({ code: 'custom', path: ['servers', i, 'name'], message: `"${s.name}" is used by another server` });
+    }
+    seen.add(s.name);
+  });
+}
+
+/** What a user submits to create an environment: everything but the name has a default (the tutorial lab). */
+export const EnvironmentInput = z.object(environmentFields).strict().superRefine(uniqueServerNames);
+
+export const Environment = z
+  .object({
+    ...environmentFields,
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .strict()
+  .superRefine(uniqueServerNames);
+
+/**
+ * A schema that accepts any subset of an object's fields and fills in no defaults (so a patch
+ * never resets what it does not mention); nested objects become partial in turn.
+ */
+function patchOf(obj: z.ZodObject): z.ZodObject {
+  const shape: Record<string, z.ZodType> = {};
+  for (const [key, field] of Object.entries(obj.shape)) {
+    let f: z.ZodType = field;
+    if (f instanceof z.ZodDefault || f instanceof z.ZodPrefault) f = f.unwrap() as z.ZodType;
+    if (f instanceof z.ZodObject) f = patchOf(f);
+    shape[key] = f.optional();
+  }
+  return z.object(shape).strict();
+}
+
+export interface EnvironmentPatchFields {
+  host?: string;
+  httpPort?: number;
+  balance?: BalanceAlgorithm;
+  sticky?: Partial<z.input<typeof Sticky>>;
+  redispatch?: boolean;
+  retries?: number;
+  healthCheck?: Partial<z.input<typeof HealthCheck>>;
+  timeouts?: Partial<z.input<typeof Timeouts>>;
+  images?: Partial<z.input<typeof Images>>;
+  /** Replaces the whole list. */
+  servers?: z.input<typeof Server>[];
+}
+
+/** A partial change to an environment (everything but its name). */
+export const EnvironmentPatch = patchOf(z.object(environmentFields).omit({ name: true })) as unknown as z.ZodType<
+  EnvironmentPatchFields,
+  EnvironmentPatchFields
+>;
+
+export const LocalHost = z
+  .object({
+    id: z.literal('local'),
+    kind: z.literal('local'),
+    name: z.string().min(1).max(64),
+  })
+  .strict();
+
+export const Host = z.discriminatedUnion('kind', [LocalHost]);
+
+export const LOCAL_HOST: z.infer<typeof LocalHost> = { id: 'local', kind: 'local', name: 'This computer' };
+
+export type Server = z.infer<typeof Server>;
+export type ServerInput = z.input<typeof Server>;
+export type ServerState = z.infer<typeof ServerState>;
+export type BalanceAlgorithm = z.infer<typeof BalanceAlgorithm>;
+export type Environment = z.infer<typeof Environment>;
+export type EnvironmentInput = z.input<typeof EnvironmentInput>;
+export type EnvironmentPatch = EnvironmentPatchFields;
+export type Host = z.infer<typeof Host>;
+
+function isIPv4(v: string): boolean {
+  const parts = v.split('.');
+  return parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255);
+}
+
+/**
+ * Parses `value` with `schema`; on failure throws a VALIDATION error whose message and
+ * field name the first problem (e.g. `servers.0.name: Server name must be …`).
+ */
+export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, prefix = ''): z.infer<S> {
+  const res = schema.safeParse(value);
+  if (res.success) return res.data;
+  const issue = res.error.issues[0];
+  const path = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
+  let message = issue.message;
+  if (issue.code === 'unrecognized_keys') {
+    const key = issue.keys[0];
+    const field = [path, key].filter(Boolean).join('.');
+    throw new SwitchyardError('VALIDATION', `${field}: unknown field`, { field });
+  }
+  if (issue.code === 'invalid_type' && issue.input === undefined) message = 'is required';
+  throw new SwitchyardError('VALIDATION', path ? `${path}: ${message}` : message, path ? { field: path } : {});
+}
