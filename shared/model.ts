@@ -86,7 +86,8 @@ export const HealthCheck = z
 
 export const Timeouts = z
   .object({
-    connect: millis().default(5000),
+    // Backends sit on the same host or LAN: a connect that takes 2 s is a dead server.
+    connect: millis().default(2000),
     client: millis().default(30_000),
     server: millis().default(30_000),
   })

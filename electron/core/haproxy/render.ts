@@ -43,9 +43,13 @@ export function renderConfig(env: Environment, ctx: RenderContext): string {
       `http-check expect status ${hc.expectStatus}`,
     );
   }
-  // init-addr none lets HAProxy start while a backend container is down; the resolvers
-  // follow a container that comes back with a new address.
-  backend.push(`default-server check inter ${hc.interval}ms rise ${hc.rise} fall ${hc.fall} resolvers docker init-addr last,libc,none`);
+  // A connection error from real traffic marks the server down at once (a stopped container's
+  // address swallows connects until the timeout, so waiting for `fall` checks would stall
+  // users). init-addr none lets HAProxy start while a backend container is down; the
+  // resolvers follow a container that comes back with a new address.
+  backend.push(
+    `default-server check inter ${hc.interval}ms rise ${hc.rise} fall ${hc.fall} observe layer4 error-limit 1 on-error mark-down resolvers docker init-addr last,libc,none`,
+  );
   backend.push(...env.servers.map((s) => serverLine(env, s)));
 
   const admin: string[] = [`bind :${HAPROXY_ADMIN_PORT}`];
@@ -70,18 +74,24 @@ export function renderConfig(env: Environment, ctx: RenderContext): string {
         'log global',
         'option httplog',
         'option dontlognull',
+        // On reload, an idle keep-alive connection is closed only after one more response
+        // (with "Connection: close"), so a client that reuses it never sees a reset.
+        'option idle-close-on-response',
         'option forwardfor',
         `timeout connect ${t.connect}ms`,
         `timeout client ${t.client}ms`,
         `timeout server ${t.server}ms`,
         'timeout http-request 10s',
         `retries ${env.retries}`,
-        env.redispatch ? 'option redispatch' : 'no option redispatch',
+        // Redispatch on every retry, not only the last: a sticky user whose server died moves at once.
+        env.redispatch ? 'option redispatch 1' : 'no option redispatch',
       ],
     ],
     [
       'resolvers docker',
-      ['nameserver dns 127.0.0.11:53', 'resolve_retries 3', 'timeout resolve 1s', 'timeout retry 1s', 'hold valid 10s', 'hold nx 10s'],
+      // A stopped container vanishes from Docker's DNS; holding its last address keeps the server
+      // DOWN by health checks (not MAINT) until it comes back.
+      ['nameserver dns 127.0.0.11:53', 'resolve_retries 3', 'timeout resolve 1s', 'timeout retry 1s', 'hold valid 10s', 'hold nx 1h'],
     ],
     ['frontend web', [`bind :${HAPROXY_HTTP_PORT}`, 'default_backend servers']],
     ['backend servers', backend],

@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { Environment, EnvironmentInput as EnvInput, parseOrThrow, type EnvironmentInput } from '../../../shared/model';
+import { renderConfig } from '../../../electron/core/haproxy/render';
+import { haproxyCheck, unexpectedWarnings } from '../../support/haproxy-check';
+
+const ctx = { backendSubnets: ['172.30.0.0/16'] };
+const stamp = '2026-01-01T00:00:00.000Z';
+const envOf = (input: EnvironmentInput) => parseOrThrow(Environment, { ...parseOrThrow(EnvInput, input), createdAt: stamp, updatedAt: stamp });
+
+const section = (cfg: string, title: string) => {
+  const lines = cfg.split('\n');
+  const start = lines.indexOf(title);
+  const body: string[] = [];
+  for (const l of lines.slice(start + 1)) {
+    if (!l.startsWith('    ')) break;
+    body.push(l.trim());
+  }
+  return body;
+};
+
+describe('haproxy.cfg renderer', () => {
+  it('gives the tutorial behaviour for the tutorial settings', async () => {
+    const cfg = renderConfig(envOf({ name: 'lab' }), ctx);
+    const backend = section(cfg, 'backend servers');
+    expect(backend).toContain('balance roundrobin');
+    expect(backend).toContain('cookie SERVERID insert indirect nocache');
+    expect(backend).toContain('server back1 sy-lab-back1:80 cookie back1 weight 100');
+    expect(backend).toContain('server back2 sy-lab-back2:80 cookie back2 weight 100');
+    expect(backend.find((l) => l.startsWith('default-server'))).toMatch(/\bcheck\b/);
+    expect(section(cfg, 'defaults')).toContain('option redispatch 1');
+    expect(section(cfg, 'defaults')).toContain('option httplog');
+    expect(section(cfg, 'global')).toContain('log stdout format raw local0');
+    const res = await haproxyCheck(cfg);
+    expect(res.code, res.output).toBe(0);
+    expect(unexpectedWarnings(res.output)).toEqual([]);
+  });
+
+  it('is pure: the same environment gives the same text', () => {
+    const env = envOf({ name: 'lab' });
+    expect(renderConfig(env, ctx)).toBe(renderConfig(structuredClone(env), ctx));
+  });
+
+  it('keeps the runtime API away from the backend network', () => {
+    const cfg = renderConfig(envOf({ name: 'lab' }), { backendSubnets: ['172.30.0.0/16', 'fd00:1::/64'] });
+    const admin = section(cfg, 'listen runtime-api');
+    expect(admin).toContain('tcp-request connection reject if { src 172.30.0.0/16 }');
+    expect(admin).toContain('tcp-request connection reject if { src fd00:1::/64 }');
+    expect(admin.some((l) => l.startsWith('server cli unix@'))).toBe(true);
+  });
+
+  it('renders drain as weight 0 and maint as disabled, and external servers by address', () => {
+    const cfg = renderConfig(
+      envOf({
+        name: 'lab',
+        sticky: { enabled: false },
+        servers: [
+          { name: 'a', kind: 'demo', state: 'drain', weight: 50 },
+          { name: 'b', kind: 'demo', state: 'maint' },
+          { name: 'c', kind: 'external', address: '10.1.2.3', port: 8081, weight: 7 },
+        ],
+      }),
+      ctx,
+    );
+    const backend = section(cfg, 'backend servers');
+    expect(backend).toContain('server a sy-lab-a:80 weight 0');
+    expect(backend).toContain('server b sy-lab-b:80 weight 100 disabled');
+    expect(backend).toContain('server c 10.1.2.3:8081 weight 7');
+    expect(backend.some((l) => l.startsWith('cookie '))).toBe(false);
+  });
+
+  const algorithms = ['roundrobin', 'leastconn', 'source', 'random', 'first'] as const;
+  const combos: EnvironmentInput[] = [];
+  for (const balance of algorithms)
+    for (const sticky of [true, false])
+      for (const redispatch of [true, false])
+        for (const type of ['tcp', 'http'] as const)
+          combos.push({
+            name: 'combo',
+            balance,
+            sticky: { enabled: sticky, cookieName: sticky ? 'LB_ID' : 'SERVERID' },
+            redispatch,
+            retries: redispatch ? 5 : 0,
+            healthCheck: { type, path: '/status?full=1&x=y', expectStatus: 204, interval: 500, rise: 1, fall: 5 },
+            timeouts: { connect: 1, client: 3_600_000, server: 250 },
+            servers: [
+              { name: 'back1', kind: 'demo', weight: 0 },
+              { name: 'back2', kind: 'demo', weight: 256, state: 'drain' },
+              { name: 'back3', kind: 'demo', state: 'maint' },
+              { name: 'ext', kind: 'external', address: 'localhost', port: 65535 },
+            ],
+          });
+  combos.push({ name: 'empty', servers: [] });
+
+  it.each(combos.map((c) => [`${c.balance ?? 'default'} sticky=${c.sticky?.enabled} redispatch=${c.redispatch} check=${c.healthCheck?.type}`, c]))(
+    'passes real haproxy -c: %s',
+    async (_name, input) => {
+      const res = await haproxyCheck(renderConfig(envOf(input), ctx));
+      expect(res.code, res.output).toBe(0);
+      expect(unexpectedWarnings(res.output)).toEqual([]);
+    },
+  );
+});
