@@ -145,7 +145,7 @@ export class EnvironmentService {
     await fs.mkdir(dir, { recursive: true });
     let release: () => Promise<void>;
     try {
-      release = await lockfile.lock(dir, { lockfilePath: path.join(dir, `${name}.lock`), stale: 15_000, update: 5_000 });
+      release = await lockfile.lock(path.join(dir, name), { realpath: false, stale: 15_000, update: 5_000 });
     } catch {
       throw new SwitchyardError('BUSY', `A deploy or destroy of "${name}" is already running; wait for it to finish`, { field: 'name' });
     }

@@ -30,7 +30,8 @@ export class Store {
 
   constructor(readonly dataDir: string) {
     this.file = path.join(dataDir, STORE_FILE);
-    this.lockPath = path.join(dataDir, 'store.lock');
+    // proper-lockfile adds ".lock": the lock is the folder store.lock beside the data.
+    this.lockPath = path.join(dataDir, 'store');
   }
 
   /** The current data. A corrupt file is moved aside and reported (STORE_CORRUPT). */
@@ -105,8 +106,8 @@ export class Store {
     await fs.mkdir(this.dataDir, { recursive: true, mode: 0o700 });
     let release: () => Promise<void>;
     try {
-      release = await lockfile.lock(this.dataDir, {
-        lockfilePath: this.lockPath,
+      release = await lockfile.lock(this.lockPath, {
+        realpath: false,
         stale: 10_000,
         retries: { retries: 100, minTimeout: 10, maxTimeout: 200, factor: 1.5 },
       });
