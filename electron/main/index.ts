@@ -1,0 +1,99 @@
+/**
+ * The Electron shell: app lifecycle, the window, the menu and the IPC transport. All the
+ * work happens in electron/core, which runs the same way under the CLI and headless mode.
+ */
+import path from 'node:path';
+import { app, BrowserWindow, Menu, session, type MenuItemConstructorOptions } from 'electron';
+import { createCore, type Core } from '../core/core';
+import { serveIpc } from './ipc';
+import { appPage, createMainWindow, harden } from './window';
+
+const APP_NAME = 'Switchyard';
+
+app.setName(APP_NAME);
+// Electron settles userData from package.json's lower-case name before this code runs, so
+// setName alone would leave it at …/switchyard. The CLI's default data folder is …/Switchyard.
+app.setPath('userData', path.join(app.getPath('appData'), APP_NAME));
+
+function buildMenu(): Menu {
+  const template: MenuItemConstructorOptions[] = [
+    ...(process.platform === 'darwin' ? [{ role: 'appMenu' } as const] : []),
+    { role: 'fileMenu' },
+    { role: 'editMenu' },
+    { role: 'viewMenu' },
+    { role: 'windowMenu' },
+  ];
+  return Menu.buildFromTemplate(template);
+}
+
+function start(): void {
+  const here = import.meta.dirname;
+  const page = appPage(
+    app.isPackaged ? undefined : process.env.ELECTRON_RENDERER_URL,
+    path.join(here, '../renderer/index.html'),
+  );
+  const preload = path.join(here, '../preload/index.cjs');
+  const stateFile = path.join(app.getPath('userData'), 'window-state.json');
+  let mainWindow: BrowserWindow | null = null;
+  let core: Core | null = null;
+
+  const showWindow = (): void => {
+    if (!mainWindow || mainWindow.isDestroyed()) {
+      mainWindow = createMainWindow({ page, preload, stateFile });
+      mainWindow.on('closed', () => (mainWindow = null));
+      return;
+    }
+    if (mainWindow.isMinimized()) mainWindow.restore();
+    mainWindow.show();
+    mainWindow.focus();
+  };
+
+  app.on('web-contents-created', (_event, contents) => harden(contents, page));
+  app.on('second-instance', () => {
+    if (app.isReady()) showWindow();
+  });
+
+  app.whenReady().then(() => {
+    // The page asks for nothing (camera, notifications, …); refuse anything that asks anyway.
+    session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+    Menu.setApplicationMenu(buildMenu());
+    // `||`, as the CLI does: an empty SWITCHYARD_DATA_DIR means unset, not the current folder.
+    const dataDir = path.resolve(process.env.SWITCHYARD_DATA_DIR || app.getPath('userData'));
+    core = createCore({ dataDir, appRoot: app.getAppPath() });
+    serveIpc(core, page);
+    showWindow();
+  }).catch((err: Error) => {
+    console.error(`Switchyard could not start: ${err.stack ?? err.message}`);
+    app.exit(1);
+  });
+
+  // macOS keeps the app running without windows; the dock icon brings one back.
+  app.on('activate', () => {
+    if (app.isReady() && BrowserWindow.getAllWindows().length === 0) showWindow();
+  });
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+
+  // Close the core's Docker connections once before exiting; quit resumes when that is done.
+  let closing: Promise<void> | null = null;
+  app.on('before-quit', (event) => {
+    if (!core) return;
+    event.preventDefault();
+    closing ??= core
+      .close()
+      .catch((err: Error) => console.error(`Closing the core failed: ${err.message}`))
+      .finally(() => {
+        core = null;
+        app.quit();
+      });
+  });
+}
+
+// A second launch only hands over to the running instance (which shows its window), since
+// two processes would fight over one store.
+if (app.requestSingleInstanceLock()) {
+  start();
+} else {
+  app.quit();
+}
