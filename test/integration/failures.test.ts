@@ -13,6 +13,7 @@ async function expectServing(port: number): Promise<void> {
 describe('bad input and failed deploys', () => {
   const name = uniqueName('fail');
   const fresh = uniqueName('fresh');
+  const offlineName = uniqueName('offline');
   let t: TestCore;
   let port: number;
 
@@ -24,7 +25,7 @@ describe('bad input and failed deploys', () => {
   });
 
   afterAll(async () => {
-    await removeEnvironments(name, fresh);
+    await removeEnvironments(name, fresh, offlineName);
     await t?.close();
   });
 
@@ -126,11 +127,12 @@ describe('bad input and failed deploys', () => {
   it('Docker not running gives DOCKER_UNAVAILABLE and changes nothing', async () => {
     const offline = testCore({ ...process.env, DOCKER_HOST: 'unix:///tmp/switchyard-no-docker.sock' });
     try {
-      await offline.call('environments:create', { name: 'offline', images: TEST_IMAGES, httpPort: await freePort() });
-      const task = await offline.runTask('environments:deploy', 'offline');
+      await offline.call('environments:create', { name: offlineName, images: TEST_IMAGES, httpPort: await freePort() });
+      const task = await offline.runTask('environments:deploy', offlineName);
       expect(task.state).toBe('failed');
       expect(task.error!.code).toBe('DOCKER_UNAVAILABLE');
-      expect(task.error!.message).toMatch(/Docker/);
+      expect(task.error!.message).toMatch(/Cannot reach the Docker engine .*is Docker running\?/);
+      expect(await labelledResources(offlineName)).toEqual({ containers: 0, networks: 0, volumes: 0 });
     } finally {
       await offline.close();
     }

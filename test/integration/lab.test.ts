@@ -25,7 +25,7 @@ describe('the tutorial lab on local Docker', () => {
 
   it('reports each deploy step with progress', async () => {
     const [task] = (await t.call('tasks:list', {})).filter((x) => x.target === name);
-    expect(task.steps.map((s) => s.name)).toEqual(['images', 'ports', 'network', 'backends', 'config', 'haproxy', 'cleanup', 'verify']);
+    expect(task.steps.map((s) => s.name)).toEqual(['images', 'ports', 'network', 'config', 'backends', 'haproxy', 'cleanup', 'verify']);
     expect(task.steps.every((s) => s.state === 'done')).toBe(true);
     expect(task.message).toContain(`http://localhost:${port}/`);
   });

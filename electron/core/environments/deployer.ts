@@ -62,27 +62,39 @@ export class Deployer {
       const subnets = await this.ensureNetworks(env.name, undo, changes);
       ctx.checkCancelled();
 
-      ctx.step('backends', 35, 'Starting backend containers');
-      const demoServers = env.servers.filter((s) => s.kind === 'demo');
-      const results = await Promise.all(demoServers.map((s) => this.ensureBackend(env, s.name, demo!, existing, undo)));
-      results.forEach((r, i) => r !== 'unchanged' && changes.push(`${r} ${names.backend(env.name, demoServers[i].name)}`));
-      ctx.checkCancelled();
-
-      ctx.step('config', 60, 'Rendering and checking the HAProxy configuration');
+      ctx.step('config', 35, 'Rendering and checking the HAProxy configuration');
       const config = renderConfig(env, { backendSubnets: subnets });
       const spec: HaproxySpec = { env: env.name, image: env.images.haproxy, imageId: haproxyImageId, httpPort: env.httpPort };
       const specHash = hash(spec);
       const plan = await this.planHaproxy(lb, specHash, config);
+      // Checked before any container changes, so a refused config changes nothing at all.
       if (plan === 'reload') await validateInPlace(this.docker, this.docker.getContainer(lb!.Id), config);
       if (plan === 'recreate' || plan === 'restart') await validateInThrowaway(this.docker, env.images.haproxy, env.name, config);
       ctx.checkCancelled();
 
-      ctx.step('haproxy', 75, plan === 'unchanged' ? 'Load balancer is up to date' : `Load balancer: ${plan}`);
+      ctx.step('backends', 50, 'Starting backend containers');
       const name = names.haproxy(env.name);
       const opts = haproxyCreateOptions(spec, name, specHash);
+      // A new load balancer is prepared while the backends start; it starts once they run,
+      // so their names resolve from its first second.
+      const prepared =
+        plan === 'create'
+          ? createHaproxy(this.docker, env.name, opts, config).then((c) => {
+              undo.push(() => c.remove({ force: true }));
+              return c;
+            })
+          : undefined;
+      const demoServers = env.servers.filter((s) => s.kind === 'demo');
+      const [results] = await Promise.all([
+        Promise.all(demoServers.map((s) => this.ensureBackend(env, s.name, demo!, existing, undo))),
+        prepared,
+      ]);
+      results.forEach((r, i) => r !== 'unchanged' && changes.push(`${r} ${names.backend(env.name, demoServers[i].name)}`));
+      ctx.checkCancelled();
+
+      ctx.step('haproxy', 75, plan === 'unchanged' ? 'Load balancer is up to date' : `Load balancer: ${plan}`);
       if (plan === 'create') {
-        const c = await createHaproxy(this.docker, env.name, opts, config);
-        undo.push(() => c.remove({ force: true }));
+        const c = (await prepared)!;
         await this.startMapped(c, env);
         await waitReady(this.target, c, env.name);
         changes.push(`created ${name}`);

@@ -101,7 +101,9 @@ export async function waitReady(target: Target, container: Docker.Container, env
     }
     const port = await adminPortOf(container);
     if (port) {
-      const api = runtimeApiFor(target, envName, port, 1000);
+      // Short attempts: a connection made while the container's network is still coming up
+      // can sit in SYN retransmission for a second; a fresh one gets through at once.
+      const api = runtimeApiFor(target, envName, port, 150);
       try {
         await api.showInfo();
         return runtimeApiFor(target, envName, port);
@@ -109,7 +111,7 @@ export async function waitReady(target: Target, container: Docker.Container, env
         lastError = err;
       }
     }
-    await sleep(50);
+    await sleep(20);
   }
   throw new SwitchyardError('TIMEOUT', `HAProxy for ${envName} did not answer on its runtime API within ${timeoutMs / 1000} s`, { cause: lastError });
 }

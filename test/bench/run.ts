@@ -1,0 +1,10 @@
+/**
+ * Runs the benchmarks and prints their figures (never asserts a time).
+ *   npm run bench              full sizes
+ *   npm run bench -- --smoke   small sizes, as CI runs them
+ */
+import { benchDeploy } from './deploy.bench';
+
+const smoke = process.argv.includes('--smoke');
+
+await benchDeploy(smoke ? 1 : 5);
