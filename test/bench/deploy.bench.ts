@@ -37,7 +37,7 @@ async function plainDockerRun(demoTag: string): Promise<number> {
   const stamp = new Date().toISOString();
   const env = parseOrThrow(Environment, { ...parseOrThrow(EnvironmentInput, { name: id, images: TEST_IMAGES }), createdAt: stamp, updatedAt: stamp });
   // Same config, with the server addresses the plain containers get.
-  const cfg = renderConfig(env, { backendSubnets: ['192.0.2.0/24'] }).replaceAll(`sy-${id}-`, `${id}-`);
+  const cfg = renderConfig(env, { backendSubnets: ['192.0.2.0/24'], adminClients: ['192.0.2.1'] }).replaceAll(`sy-${id}-`, `${id}-`);
   writeFileSync(path.join(dir, 'haproxy.cfg'), cfg, { mode: 0o644 });
   // The official image runs HAProxy as the unprivileged haproxy user.
   chmodSync(dir, 0o755);

@@ -22,14 +22,14 @@ describe('destroy', () => {
   });
 
   it('removes every container, network and volume of the environment, and nothing of the others', async () => {
-    expect(await labelledResources(gone)).toEqual({ containers: 3, networks: 2, volumes: 1 });
+    expect(await labelledResources(gone)).toEqual({ containers: 3, networks: 1, volumes: 1 });
     const task = await t.runTask('environments:destroy', gone);
     expect(task.state).toBe('succeeded');
     expect(task.steps.map((s) => s.name)).toEqual(['containers', 'networks', 'volumes']);
     expect(await labelledResources(gone)).toEqual({ containers: 0, networks: 0, volumes: 0 });
     expect((await t.call('environments:status', { name: gone })).state).toBe('not-deployed');
 
-    expect(await labelledResources(kept)).toEqual({ containers: 2, networks: 2, volumes: 1 });
+    expect(await labelledResources(kept)).toEqual({ containers: 2, networks: 1, volumes: 1 });
     const r = await get(keptPort);
     expect(r.status).toBe(200);
     expect(r.backend).toBe('solo');

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { names } from '../../electron/core/environments/naming';
+import { EDGE_NETWORK, names } from '../../electron/core/environments/naming';
 import { execIn } from '../../electron/core/targets/docker-util';
 import { TEST_IMAGES, docker, freePort, get, removeEnvironments, testCore, uniqueName, until, type TestCore } from '../support/lab';
 
@@ -101,12 +101,25 @@ describe('the tutorial lab on local Docker', () => {
     const lb = await docker.getContainer(names.haproxy(name)).inspect();
     const backendNet = names.backendNetwork(name);
     const lbBackendIp = lb.NetworkSettings.Networks[backendNet].IPAddress;
-    const lbEdgeIp = lb.NetworkSettings.Networks[names.edgeNetwork(name)].IPAddress;
+    const lbEdgeIp = lb.NetworkSettings.Networks[EDGE_NETWORK].IPAddress;
     const back1 = docker.getContainer(names.backend(name, 'back1'));
     for (const target of [names.haproxy(name), lbBackendIp, lbEdgeIp]) {
       const res = await execIn(docker, back1, ['sh', '-c', `echo "show info" | nc -w 2 ${target} 9999; echo "exit=$?"`]);
       expect(res.output, `from back1 to ${target}`).not.toMatch(/Version:/);
     }
+    // Nor from anything else on the shared edge network (another environment's load balancer).
+    const neighbour = await docker.createContainer({
+      Image: TEST_IMAGES.demoBase,
+      Cmd: ['sh', '-c', `echo "show info" | nc -w 2 ${lbEdgeIp} 9999; echo done`],
+      Labels: { 'io.switchyard.environment': name },
+      HostConfig: { NetworkMode: EDGE_NETWORK },
+    });
+    await neighbour.start();
+    await neighbour.wait();
+    const neighbourLog = (await neighbour.logs({ stdout: true, stderr: true })).toString();
+    await neighbour.remove({ force: true });
+    expect(neighbourLog).toContain('done');
+    expect(neighbourLog).not.toMatch(/Version:/);
     // The same command from the host, through the loopback-only published port, works.
     const hostPort = Number(lb.NetworkSettings.Ports['9999/tcp']![0].HostPort);
     expect(lb.NetworkSettings.Ports['9999/tcp']![0].HostIp).toBe('127.0.0.1');

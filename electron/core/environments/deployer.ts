@@ -21,7 +21,8 @@ import {
   type HaproxySpec,
 } from './haproxy-container';
 import type { ImageService } from './images';
-import { DEMO_BACKEND_PORT, HAPROXY_CONFIG_DIR, LABEL_ROLE, LABEL_SERVER, LABEL_SPEC, envFilter, labelsFor, names } from './naming';
+import { DEMO_BACKEND_PORT, EDGE_NETWORK, HAPROXY_CONFIG_DIR, LABEL_APP, LABEL_ROLE, LABEL_SERVER, LABEL_SPEC, envFilter, labelsFor, names } from './naming';
+import { networkFacts, type NetworkFacts } from './network-facts';
 
 type Undo = () => Promise<unknown>;
 const hash = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);
@@ -59,11 +60,11 @@ export class Deployer {
       await this.checkPort(env, lb);
 
       ctx.step('network', 25, 'Preparing networks and volume');
-      const subnets = await this.ensureNetworks(env.name, undo, changes);
+      const facts = await this.ensureNetworks(env.name, undo, changes);
       ctx.checkCancelled();
 
       ctx.step('config', 35, 'Rendering and checking the HAProxy configuration');
-      const config = renderConfig(env, { backendSubnets: subnets });
+      const config = renderConfig(env, facts);
       const spec: HaproxySpec = { env: env.name, image: env.images.haproxy, imageId: haproxyImageId, httpPort: env.httpPort };
       const specHash = hash(spec);
       const plan = await this.planHaproxy(lb, specHash, config);
@@ -161,31 +162,47 @@ export class Deployer {
     if (!(await this.target.isPortFree(env.httpPort))) throw portInUse(env.httpPort);
   }
 
-  private async ensureNetworks(env: string, undo: Undo[], changes: string[]): Promise<string[]> {
-    const backend = await this.ensureNetwork(names.backendNetwork(env), env, true, undo, changes);
-    await this.ensureNetwork(names.edgeNetwork(env), env, false, undo, changes);
+  /** The environment's backend network and volume, and the shared edge network. */
+  private async ensureNetworks(env: string, undo: Undo[], changes: string[]): Promise<NetworkFacts> {
     const volume = names.stateVolume(env);
-    try {
-      await this.docker.getVolume(volume).inspect();
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-      await this.docker.createVolume({ Name: volume, Labels: labelsFor(env, 'state') });
-      undo.push(() => this.docker.getVolume(volume).remove());
-      changes.push(`created volume ${volume}`);
-    }
-    const subnets = (backend.IPAM?.Config ?? []).map((c) => c.Subnet).filter((s): s is string => Boolean(s));
-    if (!subnets.length) throw new SwitchyardError('INTERNAL', `The network ${names.backendNetwork(env)} has no subnet`);
-    return subnets;
+    const ensureVolume = async () => {
+      try {
+        await this.docker.getVolume(volume).inspect();
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+        await this.docker.createVolume({ Name: volume, Labels: labelsFor(env, 'state') });
+        undo.push(() => this.docker.getVolume(volume).remove());
+        changes.push(`created volume ${volume}`);
+      }
+    };
+    const [backend, edge] = await Promise.all([
+      this.ensureNetwork(names.backendNetwork(env), { internal: true, labels: labelsFor(env, 'backends') }, undo, changes),
+      // Shared by every environment and never rolled back: another deploy may be using it.
+      this.ensureNetwork(EDGE_NETWORK, { internal: false, labels: { [LABEL_APP]: 'switchyard', [LABEL_ROLE]: 'edge' } }, [], changes),
+      ensureVolume(),
+    ]);
+    return networkFacts(backend, edge);
   }
 
-  private async ensureNetwork(name: string, env: string, internal: boolean, undo: Undo[], changes: string[]): Promise<Docker.NetworkInspectInfo> {
+  private async ensureNetwork(
+    name: string,
+    opts: { internal: boolean; labels: Record<string, string> },
+    undo: Undo[],
+    changes: string[],
+  ): Promise<Docker.NetworkInspectInfo> {
     const net = this.docker.getNetwork(name);
     try {
       return await net.inspect();
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
-    await this.docker.createNetwork({ Name: name, Driver: 'bridge', Internal: internal, CheckDuplicate: true, Labels: labelsFor(env, internal ? 'backends' : 'edge') });
+    try {
+      await this.docker.createNetwork({ Name: name, Driver: 'bridge', Internal: opts.internal, CheckDuplicate: true, Labels: opts.labels });
+    } catch (err) {
+      // Two deploys may race to create the shared edge network; the loser uses the winner's.
+      if ((err as { statusCode?: number }).statusCode !== 409) throw err;
+      return net.inspect();
+    }
     undo.push(() => net.remove());
     changes.push(`created network ${name}`);
     return net.inspect();

@@ -4,6 +4,7 @@ import { RuntimeApi } from '../haproxy/runtime-api';
 import { execIn, isNotFound, putFile, readFile } from '../targets/docker-util';
 import type { Target } from '../targets/target';
 import {
+  EDGE_NETWORK,
   HAPROXY_ADMIN_PORT,
   HAPROXY_CONFIG_DIR,
   HAPROXY_CONFIG_FILE,
@@ -55,7 +56,7 @@ export function haproxyCreateOptions(spec: HaproxySpec, name: string, specHash: 
         // The runtime API: host loopback only, on a port the engine picks.
         [`${HAPROXY_ADMIN_PORT}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: '' }],
       },
-      NetworkMode: names.edgeNetwork(spec.env),
+      NetworkMode: EDGE_NETWORK,
       Mounts: [{ Type: 'volume', Source: names.stateVolume(spec.env), Target: HAPROXY_STATE_DIR }],
       RestartPolicy: { Name: 'unless-stopped' },
     },

@@ -6,7 +6,8 @@ import { renderConfig } from '../haproxy/render';
 import { dockerError } from '../targets/docker-util';
 import type { Target } from '../targets/target';
 import { adminPortOf, currentConfig, runtimeApiFor } from './haproxy-container';
-import { LABEL_ROLE, LABEL_SERVER, envFilter, names } from './naming';
+import { EDGE_NETWORK, LABEL_ROLE, LABEL_SERVER, envFilter, names } from './naming';
+import { currentFacts } from './network-facts';
 import type { RuntimeApi } from '../haproxy/runtime-api';
 
 export function containerStatus(c: Docker.ContainerInfo): ContainerStatus {
@@ -72,10 +73,9 @@ export class Inspector {
       } catch {
         status.haproxy.reachable = false;
       }
-      const net = await this.target.docker.getNetwork(names.backendNetwork(env.name)).inspect().catch(() => undefined);
-      const subnets = ((net as Docker.NetworkInspectInfo | undefined)?.IPAM?.Config ?? []).map((c) => c.Subnet).filter((s): s is string => Boolean(s));
+      const facts = await currentFacts(this.target.docker, names.backendNetwork(env.name), EDGE_NETWORK);
       const running = await currentConfig(this.target.docker.getContainer(lb.Id)).catch(() => undefined);
-      status.haproxy.configInSync = running !== undefined && running === renderConfig(env, { backendSubnets: subnets });
+      status.haproxy.configInSync = running !== undefined && facts !== undefined && running === renderConfig(env, facts);
     }
     status.state = stateOf(env, lb, status);
     return status;

@@ -21,13 +21,18 @@ export const HAPROXY_STATE_DIR = '/var/lib/haproxy';
 export const HAPROXY_ADMIN_SOCKET = `${HAPROXY_STATE_DIR}/admin.sock`;
 export const DEMO_BACKEND_PORT = 80;
 
+/**
+ * Carries the load balancers' published ports. One for all environments: Docker's default
+ * address pools hold only about thirty bridge networks, so a network per environment each
+ * way would cap a machine at fifteen environments.
+ */
+export const EDGE_NETWORK = `${PREFIX}-edge`;
+
 export const names = {
   haproxy: (env: string) => `${PREFIX}-${env}-haproxy`,
   backend: (env: string, server: string) => `${PREFIX}-${env}-${server}`,
   /** Backends and HAProxy; internal, so backends reach nothing else. */
   backendNetwork: (env: string) => `${PREFIX}-${env}-backends`,
-  /** HAProxy alone; carries the published ports. */
-  edgeNetwork: (env: string) => `${PREFIX}-${env}-edge`,
   stateVolume: (env: string) => `${PREFIX}-${env}-haproxy-state`,
 };
 

@@ -12,7 +12,8 @@ import type { Target } from '../targets/target';
 import { Deployer } from './deployer';
 import type { ImageService } from './images';
 import { Inspector, containerStatus } from './inspector';
-import { envFilter, names } from './naming';
+import { EDGE_NETWORK, envFilter, names } from './naming';
+import { PREVIEW_FACTS, currentFacts } from './network-facts';
 import { destroyEnvironment } from './teardown';
 
 export type TargetResolver = (hostId: string) => Target;
@@ -92,10 +93,8 @@ export class EnvironmentService {
 
   async render(name: string): Promise<{ config: string }> {
     const env = await this.get(name);
-    const net = await this.target(env).docker.getNetwork(names.backendNetwork(name)).inspect().catch(() => undefined);
-    const subnets = ((net?.IPAM?.Config ?? []) as { Subnet?: string }[]).map((c) => c.Subnet).filter((s): s is string => Boolean(s));
-    // Before the first deploy the subnet is not known yet; Docker's default pool stands in.
-    return { config: renderConfig(env, { backendSubnets: subnets.length ? subnets : ['172.16.0.0/12'] }) };
+    const facts = await currentFacts(this.target(env).docker, names.backendNetwork(name), EDGE_NETWORK);
+    return { config: renderConfig(env, facts ?? PREVIEW_FACTS) };
   }
 
   async deploy(name: string): Promise<Task> {

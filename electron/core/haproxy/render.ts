@@ -8,11 +8,14 @@ import {
 } from '../environments/naming';
 
 export interface RenderContext {
-  /**
-   * Subnets of the environment's backend network. The runtime API listener refuses
-   * connections from them, so a backend can never reach HAProxy's admin interface.
-   */
+  /** Subnets of the environment's backend network: refused by the runtime API listener. */
   backendSubnets: string[];
+  /**
+   * The only sources the runtime API accepts: the edge network's gateway, which is where
+   * connections to a port published on the host's loopback come from. Other load balancers
+   * on the shared edge network are refused.
+   */
+  adminClients: string[];
 }
 
 const indent = (lines: string[]) => lines.map((l) => `    ${l}`);
@@ -54,6 +57,7 @@ export function renderConfig(env: Environment, ctx: RenderContext): string {
 
   const admin: string[] = [`bind :${HAPROXY_ADMIN_PORT}`];
   for (const subnet of ctx.backendSubnets) admin.push(`tcp-request connection reject if { src ${subnet} }`);
+  admin.push(`tcp-request connection reject unless { src ${ctx.adminClients.join(' ')} }`);
   admin.push(`server cli unix@${HAPROXY_ADMIN_SOCKET}`);
 
   const sections: [string, string[]][] = [

@@ -3,7 +3,7 @@ import { Environment, EnvironmentInput as EnvInput, parseOrThrow, type Environme
 import { renderConfig } from '../../../electron/core/haproxy/render';
 import { haproxyCheck, unexpectedWarnings } from '../../support/haproxy-check';
 
-const ctx = { backendSubnets: ['172.30.0.0/16'] };
+const ctx = { backendSubnets: ['172.30.0.0/16'], adminClients: ['172.31.0.1'] };
 const stamp = '2026-01-01T00:00:00.000Z';
 const envOf = (input: EnvironmentInput) => parseOrThrow(Environment, { ...parseOrThrow(EnvInput, input), createdAt: stamp, updatedAt: stamp });
 
@@ -41,10 +41,11 @@ describe('haproxy.cfg renderer', () => {
   });
 
   it('keeps the runtime API away from the backend network', () => {
-    const cfg = renderConfig(envOf({ name: 'lab' }), { backendSubnets: ['172.30.0.0/16', 'fd00:1::/64'] });
+    const cfg = renderConfig(envOf({ name: 'lab' }), { backendSubnets: ['172.30.0.0/16', 'fd00:1::/64'], adminClients: ['172.31.0.1'] });
     const admin = section(cfg, 'listen runtime-api');
     expect(admin).toContain('tcp-request connection reject if { src 172.30.0.0/16 }');
     expect(admin).toContain('tcp-request connection reject if { src fd00:1::/64 }');
+    expect(admin).toContain('tcp-request connection reject unless { src 172.31.0.1 }');
     expect(admin.some((l) => l.startsWith('server cli unix@'))).toBe(true);
   });
 
