@@ -6,6 +6,22 @@
 import { z } from 'zod';
 import type { ErrorInfo } from './errors';
 import { EnvironmentInput, EnvironmentPatch, type Environment, type Host, name } from './model';
+import {
+  EnvWatch,
+  LogsTail,
+  ServerAdd,
+  ServerRemove,
+  ServerSet,
+  StatsSettings,
+  TrafficRef,
+  TrafficRequest,
+  type AccessLogEntry,
+  type HealthChange,
+  type LogLines,
+  type ServerApplied,
+  type StatsSnapshot,
+  type TrafficReport,
+} from './live';
 
 /** Declares a channel: `channel(RequestSchema).returns<ResponseType>()`. */
 function channel<Req extends z.ZodType>(request: Req) {
@@ -23,7 +39,7 @@ const EnvRef = z.object({ name: name() }).strict();
 const ServerRef = z.object({ environment: name(), server: name() }).strict();
 const TaskRef = z.object({ id: z.string().min(1).max(64) }).strict();
 
-export const taskKinds = ['deploy', 'destroy'] as const;
+export const taskKinds = ['deploy', 'destroy', 'traffic'] as const;
 export type TaskKind = (typeof taskKinds)[number];
 export const taskStates = ['running', 'succeeded', 'failed', 'cancelled'] as const;
 export type TaskState = (typeof taskStates)[number];
@@ -128,6 +144,25 @@ export const channels = {
   /** Stops a backend's container (the failover drill). */
   'servers:stop': channel(ServerRef).returns<ContainerStatus>(),
   'servers:start': channel(ServerRef).returns<ContainerStatus>(),
+  /** Sets a server ready / drain / maint and/or its weight: at once through the runtime API, and kept in the model. */
+  'servers:set': channel(ServerSet).returns<ServerApplied>(),
+  /** Adds a server to the model and deploys (a reload: no request dropped). */
+  'servers:add': channel(ServerAdd).returns<TaskStarted>(),
+  'servers:remove': channel(ServerRemove).returns<TaskStarted>(),
+  /** Starts `stats:snapshot` events for an environment (counted: each watch needs an unwatch). */
+  'stats:watch': channel(EnvWatch).returns<{ watching: number }>(),
+  'stats:unwatch': channel(EnvWatch).returns<{ watching: number }>(),
+  /** One snapshot now, without watching. */
+  'stats:get': channel(EnvWatch).returns<StatsSnapshot>(),
+  'stats:settings': channel(StatsSettings).returns<{ intervalMs: number }>(),
+  /** Sends requests through the environment's front end; progress as `traffic:progress`. */
+  'traffic:run': channel(TrafficRequest).returns<TaskStarted>(),
+  'traffic:get': channel(TrafficRef).returns<TrafficReport>(),
+  /** Starts `logs:lines` events with the load balancer's parsed access log. */
+  'logs:watch': channel(EnvWatch).returns<{ watching: number }>(),
+  'logs:unwatch': channel(EnvWatch).returns<{ watching: number }>(),
+  /** The latest access log entries (bounded). */
+  'logs:tail': channel(LogsTail).returns<AccessLogEntry[]>(),
   'tasks:list': channel(Empty).returns<Task[]>(),
   'tasks:get': channel(TaskRef).returns<Task>(),
   'tasks:cancel': channel(TaskRef).returns<Task>(),
@@ -135,6 +170,10 @@ export const channels = {
 
 export const events = {
   'tasks:updated': event<Task>(),
+  'stats:snapshot': event<StatsSnapshot>(),
+  'stats:health': event<HealthChange>(),
+  'traffic:progress': event<TrafficReport>(),
+  'logs:lines': event<LogLines>(),
 } as const;
 
 export type Channels = typeof channels;

@@ -5,6 +5,7 @@ import { LOCAL_HOST } from '../../shared/model';
 import { SwitchyardError } from '../../shared/errors';
 import { createDispatcher, type Invoke } from './api';
 import { EnvironmentService } from './environments/service';
+import { LiveService } from './environments/live';
 import { ImageService } from './environments/images';
 import { EventBus } from './events';
 import { Store } from './store/store';
@@ -45,6 +46,7 @@ export function createCore(opts: CoreOptions): Core {
     return t;
   };
   const environments = new EnvironmentService(store, tasks, images, targetFor, now);
+  const live = new LiveService(environments, tasks, events, opts.dataDir);
 
   const systemInfo = async (): Promise<SystemInfo> => {
     const pkg = JSON.parse(await fs.readFile(path.join(opts.appRoot, 'package.json'), 'utf8')) as { version: string };
@@ -72,6 +74,18 @@ export function createCore(opts: CoreOptions): Core {
     'environments:status': (r) => environments.status(r.name),
     'servers:stop': (r) => environments.setServerRunning(r.environment, r.server, false),
     'servers:start': (r) => environments.setServerRunning(r.environment, r.server, true),
+    'servers:set': (r) => live.setServer(r),
+    'servers:add': (r) => live.addServer(r.environment, r.server),
+    'servers:remove': (r) => live.removeServer(r.environment, r.server),
+    'stats:watch': (r) => live.watchStats(r.environment),
+    'stats:unwatch': (r) => live.unwatchStats(r.environment),
+    'stats:get': (r) => live.stats(r.environment),
+    'stats:settings': (r) => live.setInterval(r.intervalMs),
+    'traffic:run': (r) => live.runTraffic(r),
+    'traffic:get': (r) => live.trafficReport(r.taskId),
+    'logs:watch': (r) => live.watchLogs(r.environment),
+    'logs:unwatch': (r) => live.unwatchLogs(r.environment),
+    'logs:tail': (r) => live.tailLogs(r.environment, r.limit),
     'tasks:list': () => tasks.list(),
     'tasks:get': (r) => tasks.get(r.id),
     'tasks:cancel': (r) => tasks.cancel(r.id),
@@ -82,6 +96,7 @@ export function createCore(opts: CoreOptions): Core {
     events,
     tasks,
     async close() {
+      await live.close();
       await Promise.all([...targets.values()].map((t) => t.close()));
     },
   };

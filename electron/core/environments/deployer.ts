@@ -15,6 +15,8 @@ import {
   isPortConflict,
   portInUse,
   reload,
+  applyServerStates,
+  saveServerState,
   validateInPlace,
   validateInThrowaway,
   waitReady,
@@ -25,6 +27,7 @@ import { DEMO_BACKEND_PORT, EDGE_NETWORK, HAPROXY_CONFIG_DIR, LABEL_APP, LABEL_R
 import { networkFacts, type NetworkFacts } from './network-facts';
 
 type Undo = () => Promise<unknown>;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const hash = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);
 
 /**
@@ -121,13 +124,19 @@ export class Deployer {
       }
       // From here on the new setup serves: nothing to roll back.
       undo.length = 0;
+      await applyServerStates(await waitReady(this.target, this.docker.getContainer(name), env.name), env);
 
       ctx.step('cleanup', 90, 'Removing what the environment no longer has');
       const wanted = new Set(demoServers.map((s) => s.name));
-      for (const c of existing) {
+      const stale = existing.filter((c) => {
         const role = c.Labels[LABEL_ROLE];
-        const stale = (role === 'backend' && !wanted.has(c.Labels[LABEL_SERVER])) || role === 'config-check' || c.Names.includes(`/${name}-next`);
-        if (stale) {
+        return (role === 'backend' && !wanted.has(c.Labels[LABEL_SERVER])) || role === 'config-check' || c.Names.includes(`/${name}-next`);
+      });
+      // The old HAProxy process may still be finishing requests on a server just taken out of
+      // the config: give them a moment before its container goes.
+      if (stale.some((c) => c.Labels[LABEL_ROLE] === 'backend' && c.State === 'running') && plan !== 'create') await sleep(1000);
+      for (const c of stale) {
+        {
           await this.docker.getContainer(c.Id).remove({ force: true }).catch((err) => (isNotFound(err) ? undefined : Promise.reject(err)));
           changes.push(`removed ${c.Names[0]?.slice(1)}`);
         }
@@ -269,6 +278,11 @@ export class Deployer {
     const oldC = this.docker.getContainer(lb.Id);
     const nextName = `${opts.name}-next`;
     await this.docker.getContainer(nextName).remove({ force: true }).catch(() => undefined);
+    // The new process loads the old one's live server states from the shared volume.
+    if (lb.State === 'running') {
+      const old = await waitReady(this.target, oldC, env.name, 5000).catch(() => undefined);
+      if (old) await saveServerState(old, oldC);
+    }
     const next = await createHaproxy(this.docker, env.name, { ...opts, name: nextName }, config);
     let stoppedOld = false;
     try {

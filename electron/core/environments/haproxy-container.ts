@@ -1,5 +1,6 @@
 import type Docker from 'dockerode';
 import { SwitchyardError } from '../../../shared/errors';
+import type { Environment } from '../../../shared/model';
 import { RuntimeApi } from '../haproxy/runtime-api';
 import { execIn, isNotFound, putFile, readFile } from '../targets/docker-util';
 import type { Target } from '../targets/target';
@@ -9,7 +10,9 @@ import {
   HAPROXY_CONFIG_DIR,
   HAPROXY_CONFIG_FILE,
   HAPROXY_HTTP_PORT,
+  HAPROXY_SERVER_STATE,
   HAPROXY_STATE_DIR,
+  BACKEND_NAME,
   LABEL_SPEC,
   labelsFor,
   names,
@@ -68,6 +71,10 @@ export async function createHaproxy(docker: Docker, envName: string, opts: Docke
   const container = await docker.createContainer(opts);
   try {
     await putFile(container, HAPROXY_CONFIG_DIR, 'haproxy.cfg', config);
+    // The state volume outlives the container: keep a state file a previous one left.
+    if ((await readFile(container, HAPROXY_SERVER_STATE)) === undefined) {
+      await putFile(container, HAPROXY_STATE_DIR, 'server-state', EMPTY_SERVER_STATE);
+    }
     await docker.getNetwork(names.backendNetwork(envName)).connect({ Container: container.id });
   } catch (err) {
     await container.remove({ force: true }).catch(() => undefined);
@@ -147,21 +154,40 @@ export async function validateInThrowaway(docker: Docker, image: string, envName
  * Master-worker reload: the new config is put in place, the master gets USR2 and starts a new
  * worker while the old one finishes its requests. Resolves once the new worker answers.
  */
-export async function reload(target: Target, container: Docker.Container, envName: string, config: string): Promise<void> {
+export async function reload(target: Target, container: Docker.Container, envName: string, config: string): Promise<RuntimeApi> {
   const api = await waitReady(target, container, envName, 5000);
   const before = (await api.showInfo()).Pid;
+  await saveServerState(api, container);
   await putFile(container, HAPROXY_CONFIG_DIR, 'haproxy.cfg', config);
   await container.kill({ signal: 'SIGUSR2' });
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
     await sleep(25);
     try {
-      if ((await api.showInfo()).Pid !== before) return;
+      if ((await api.showInfo()).Pid !== before) return api;
     } catch {
       // The admin listener moves to the new worker during the reload; try again.
     }
   }
   throw new SwitchyardError('TIMEOUT', `HAProxy for ${envName} did not finish reloading within 15 s`);
+}
+
+/** A state file with no server in it (format version 1). */
+const EMPTY_SERVER_STATE = '1\n';
+
+/** Saves HAProxy's live server states (drain, maint, weights) where the next process loads them. */
+export async function saveServerState(api: RuntimeApi, container: Docker.Container): Promise<void> {
+  const state = await api.execute('show servers state');
+  if (!state.startsWith('1\n')) throw new SwitchyardError('RUNTIME_API', 'HAProxy gave an unexpected server state', { detail: state.slice(0, 200) });
+  await putFile(container, HAPROXY_STATE_DIR, 'server-state', state);
+}
+
+/** Makes HAProxy's admin states match the model (a fresh process, or a model edited while not deployed). */
+export async function applyServerStates(api: RuntimeApi, env: Environment): Promise<void> {
+  for (const server of env.servers) {
+    const out = await api.execute(`set server ${BACKEND_NAME}/${server.name} state ${server.state}`);
+    if (out.trim()) throw new SwitchyardError('RUNTIME_API', `HAProxy refused the state of ${server.name}: ${out.trim()}`);
+  }
 }
 
 export async function currentConfig(container: Docker.Container): Promise<string | undefined> {

@@ -6,7 +6,7 @@ import { renderConfig } from '../haproxy/render';
 import { dockerError } from '../targets/docker-util';
 import type { Target } from '../targets/target';
 import { adminPortOf, currentConfig, runtimeApiFor } from './haproxy-container';
-import { EDGE_NETWORK, LABEL_ROLE, LABEL_SERVER, envFilter, names } from './naming';
+import { BACKEND_NAME, EDGE_NETWORK, LABEL_ROLE, LABEL_SERVER, envFilter, names } from './naming';
 import { currentFacts } from './network-facts';
 import type { RuntimeApi } from '../haproxy/runtime-api';
 
@@ -62,7 +62,7 @@ export class Inspector {
           status.haproxy.reachable = true;
           status.haproxy.version = info.Version;
           status.servers = rows
-            .filter((r) => r.pxname === 'servers' && r.svname !== 'FRONTEND' && r.svname !== 'BACKEND')
+            .filter((r) => r.pxname === BACKEND_NAME && r.svname !== 'FRONTEND' && r.svname !== 'BACKEND')
             .map((r): ServerStatus => {
               const s: ServerStatus = { name: r.svname, health: healthOf(r.status), status: r.status, weight: Number(r.weight) || 0 };
               const c = containers.find((x) => x.server === r.svname);

@@ -19,7 +19,11 @@ export const HAPROXY_CONFIG_FILE = `${HAPROXY_CONFIG_DIR}/haproxy.cfg`;
 /** Owned by the `haproxy` user in the official image, so the socket can be created there. */
 export const HAPROXY_STATE_DIR = '/var/lib/haproxy';
 export const HAPROXY_ADMIN_SOCKET = `${HAPROXY_STATE_DIR}/admin.sock`;
+export const HAPROXY_SERVER_STATE = `${HAPROXY_STATE_DIR}/server-state`;
 export const DEMO_BACKEND_PORT = 80;
+/** The backend section of haproxy.cfg that holds the servers. */
+export const BACKEND_NAME = 'servers';
+export const FRONTEND_NAME = 'web';
 
 /**
  * Carries the load balancers' published ports. One for all environments: Docker's default

@@ -5,6 +5,7 @@ import type { ContainerStatus, EnvironmentStatus, Task } from '../../../shared/c
 import { SwitchyardError } from '../../../shared/errors';
 import { Environment, EnvironmentInput, EnvironmentPatch, parseOrThrow, type Environment as Env } from '../../../shared/model';
 import { renderConfig } from '../haproxy/render';
+import type { RuntimeApi } from '../haproxy/runtime-api';
 import type { Store } from '../store/store';
 import type { TaskManager } from '../tasks/task-manager';
 import { dockerError, isNotFound } from '../targets/docker-util';
@@ -134,7 +135,28 @@ export class EnvironmentService {
     return containerStatus(info);
   }
 
-  private target(env: Env): Target {
+  /** Saves a server's state and/or weight in the model. */
+  async saveServer(envName: string, server: string, change: { state?: Env['servers'][number]['state']; weight?: number }): Promise<Env> {
+    return this.store.update((data) => {
+      const env = data.environments.find((e) => e.name === envName);
+      if (!env) throw new SwitchyardError('NOT_FOUND', `There is no environment named "${envName}"`, { field: 'environment' });
+      const s = env.servers.find((x) => x.name === server);
+      if (!s) throw new SwitchyardError('NOT_FOUND', `"${envName}" has no server named "${server}"`, { field: 'server' });
+      if (change.state !== undefined) s.state = change.state;
+      if (change.weight !== undefined) s.weight = change.weight;
+      env.updatedAt = this.now().toISOString();
+      return env;
+    });
+  }
+
+  /** The runtime API of an environment's running load balancer, or undefined. */
+  async runtimeApi(name: string): Promise<RuntimeApi | undefined> {
+    const env = (await this.list()).find((e) => e.name === name);
+    return env ? new Inspector(this.target(env)).runtimeApi(name) : undefined;
+  }
+
+  /** Where an environment runs. */
+  target(env: Env): Target {
     return this.targetFor(env.host);
   }
 

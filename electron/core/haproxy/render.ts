@@ -1,9 +1,12 @@
 import type { Environment, Server } from '../../../shared/model';
 import {
+  BACKEND_NAME,
   DEMO_BACKEND_PORT,
+  FRONTEND_NAME,
   HAPROXY_ADMIN_PORT,
   HAPROXY_ADMIN_SOCKET,
   HAPROXY_HTTP_PORT,
+  HAPROXY_SERVER_STATE,
   names,
 } from '../environments/naming';
 
@@ -24,8 +27,9 @@ function serverLine(env: Environment, server: Server): string {
   const address = server.kind === 'demo' ? `${names.backend(env.name, server.name)}:${DEMO_BACKEND_PORT}` : `${server.address}:${server.port}`;
   const parts = [`server ${server.name} ${address}`];
   if (env.sticky.enabled) parts.push(`cookie ${server.name}`);
-  // Drain keeps persistent (cookie) sessions but takes no new ones: HAProxy's weight-0 semantics.
-  parts.push(`weight ${server.state === 'drain' ? 0 : server.weight}`);
+  parts.push(`weight ${server.weight}`);
+  // Drain has no config keyword: it is set through the runtime API and carried across
+  // reloads by the server-state file.
   if (server.state === 'maint') parts.push('disabled');
   return parts.join(' ');
 }
@@ -53,6 +57,8 @@ export function renderConfig(env: Environment, ctx: RenderContext): string {
   backend.push(
     `default-server check inter ${hc.interval}ms rise ${hc.rise} fall ${hc.fall} observe layer4 error-limit 1 on-error mark-down resolvers docker init-addr last,libc,none`,
   );
+  // Tells clients (and the traffic generator) which server answered.
+  backend.push('http-response set-header X-Served-By %[srv_name]');
   backend.push(...env.servers.map((s) => serverLine(env, s)));
 
   const admin: string[] = [`bind :${HAPROXY_ADMIN_PORT}`];
@@ -67,6 +73,9 @@ export function renderConfig(env: Environment, ctx: RenderContext): string {
         'log stdout format raw local0',
         `stats socket ${HAPROXY_ADMIN_SOCKET} mode 600 level admin expose-fd listeners`,
         'stats timeout 1m',
+        // Written from the runtime state before every reload, so drain/maint and weights set
+        // live survive it.
+        `server-state-file ${HAPROXY_SERVER_STATE}`,
         // Old workers finish in-flight requests after a reload, but not forever.
         'hard-stop-after 30s',
       ],
@@ -87,6 +96,7 @@ export function renderConfig(env: Environment, ctx: RenderContext): string {
         `timeout server ${t.server}ms`,
         'timeout http-request 10s',
         `retries ${env.retries}`,
+        'load-server-state-from-file global',
         // Redispatch on every retry, not only the last: a sticky user whose server died moves at once.
         env.redispatch ? 'option redispatch 1' : 'no option redispatch',
       ],
@@ -97,8 +107,8 @@ export function renderConfig(env: Environment, ctx: RenderContext): string {
       // DOWN by health checks (not MAINT) until it comes back.
       ['nameserver dns 127.0.0.11:53', 'resolve_retries 3', 'timeout resolve 1s', 'timeout retry 1s', 'hold valid 10s', 'hold nx 1h'],
     ],
-    ['frontend web', [`bind :${HAPROXY_HTTP_PORT}`, 'default_backend servers']],
-    ['backend servers', backend],
+    [`frontend ${FRONTEND_NAME}`, [`bind :${HAPROXY_HTTP_PORT}`, `default_backend ${BACKEND_NAME}`]],
+    [`backend ${BACKEND_NAME}`, backend],
     // A second defaults section: the admin proxy below is plain TCP, unlogged (the poller
     // would flood the log) and keeps long-lived connections.
     ['defaults admin', ['mode tcp', 'timeout connect 5s', 'timeout client 1h', 'timeout server 1h']],

@@ -9,6 +9,8 @@ export interface TaskContext {
   step(name: string, progress: number, message: string): void;
   /** Updates the current step's message without moving on. */
   note(message: string): void;
+  /** Moves the progress within the current step. */
+  progress(percent: number, message: string): void;
   /** Throws CANCELLED if the task was cancelled; call between steps. */
   checkCancelled(): void;
 }
@@ -93,6 +95,10 @@ export class TaskManager {
         if (s) s.message = message;
         task.message = message;
         publish();
+      },
+      progress: (percent, message) => {
+        task.progress = Math.max(task.progress, Math.min(100, Math.round(percent)));
+        ctx.note(message);
       },
       checkCancelled: () => {
         if (controller.signal.aborted) throw new SwitchyardError('CANCELLED', `The ${kind} of ${target} was cancelled`);

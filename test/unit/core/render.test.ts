@@ -30,6 +30,9 @@ describe('haproxy.cfg renderer', () => {
     expect(section(cfg, 'defaults')).toContain('option redispatch 1');
     expect(section(cfg, 'defaults')).toContain('option httplog');
     expect(section(cfg, 'global')).toContain('log stdout format raw local0');
+    expect(section(cfg, 'global')).toContain('server-state-file /var/lib/haproxy/server-state');
+    expect(section(cfg, 'defaults')).toContain('load-server-state-from-file global');
+    expect(backend).toContain('http-response set-header X-Served-By %[srv_name]');
     const res = await haproxyCheck(cfg);
     expect(res.code, res.output).toBe(0);
     expect(unexpectedWarnings(res.output)).toEqual([]);
@@ -49,7 +52,7 @@ describe('haproxy.cfg renderer', () => {
     expect(admin.some((l) => l.startsWith('server cli unix@'))).toBe(true);
   });
 
-  it('renders drain as weight 0 and maint as disabled, and external servers by address', () => {
+  it('renders maint as disabled, keeps the weight of a drained server, and external servers by address', () => {
     const cfg = renderConfig(
       envOf({
         name: 'lab',
@@ -63,7 +66,7 @@ describe('haproxy.cfg renderer', () => {
       ctx,
     );
     const backend = section(cfg, 'backend servers');
-    expect(backend).toContain('server a sy-lab-a:80 weight 0');
+    expect(backend).toContain('server a sy-lab-a:80 weight 50');
     expect(backend).toContain('server b sy-lab-b:80 weight 100 disabled');
     expect(backend).toContain('server c 10.1.2.3:8081 weight 7');
     expect(backend.some((l) => l.startsWith('cookie '))).toBe(false);

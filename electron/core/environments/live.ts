@@ -1,0 +1,151 @@
+import type { TaskStarted } from '../../../shared/contract';
+import { SwitchyardError } from '../../../shared/errors';
+import type { ServerApplied, StatsSnapshot, TrafficReport, TrafficRequest, ServerSetRequest, AccessLogEntry } from '../../../shared/live';
+import type { ServerInput } from '../../../shared/model';
+import type { EventBus } from '../events';
+import { renderConfig } from '../haproxy/render';
+import type { RuntimeApi } from '../haproxy/runtime-api';
+import { LogFollower } from '../logs/log-follower';
+import { MonotonicCounters } from '../stats/counters';
+import { StatsPoller } from '../stats/poller';
+import { putFile } from '../targets/docker-util';
+import type { TaskManager } from '../tasks/task-manager';
+import { TrafficRunner } from '../traffic/traffic';
+import { BACKEND_NAME, EDGE_NETWORK, HAPROXY_CONFIG_DIR, names } from './naming';
+import { currentFacts } from './network-facts';
+import type { EnvironmentService } from './service';
+
+async function runtimeCommand(api: RuntimeApi, command: string): Promise<void> {
+  const out = (await api.execute(command)).trim();
+  // HAProxy answers these with nothing on success, and with a sentence when it refuses.
+  if (out) throw new SwitchyardError('RUNTIME_API', `HAProxy refused "${command}": ${out}`);
+}
+
+/**
+ * Live operations on deployed environments: server toggles and weights (hitless, through the
+ * runtime API, and kept in the model), scaling, stats, the traffic generator and access logs.
+ */
+export class LiveService {
+  readonly poller: StatsPoller;
+  private readonly logs: LogFollower;
+  private readonly traffic: TrafficRunner;
+  private readonly configSyncs = new Map<string, NodeJS.Timeout>();
+
+  constructor(
+    private readonly envs: EnvironmentService,
+    private readonly tasks: TaskManager,
+    events: EventBus,
+    dataDir: string,
+  ) {
+    this.poller = new StatsPoller((env) => this.envs.runtimeApi(env), events, new MonotonicCounters(dataDir));
+    this.logs = new LogFollower(async (env) => this.envs.target(await this.envs.get(env)).docker, events);
+    this.traffic = new TrafficRunner(events);
+  }
+
+  async setServer(req: ServerSetRequest): Promise<ServerApplied> {
+    const env = await this.envs.get(req.environment);
+    const server = env.servers.find((s) => s.name === req.server);
+    if (!server) throw new SwitchyardError('NOT_FOUND', `"${env.name}" has no server named "${req.server}"`, { field: 'server' });
+    const api = await this.envs.runtimeApi(env.name);
+    if (api) {
+      const target = `${BACKEND_NAME}/${server.name}`;
+      if (req.weight !== undefined) await runtimeCommand(api, `set server ${target} weight ${req.weight}`);
+      if (req.state !== undefined) await runtimeCommand(api, `set server ${target} state ${req.state}`);
+    }
+    const saved = await this.envs.saveServer(env.name, server.name, { state: req.state, weight: req.weight });
+    const s = saved.servers.find((x) => x.name === server.name)!;
+    if (api) this.scheduleConfigSync(env.name);
+    return { environment: env.name, server: s.name, state: s.state, weight: s.weight, applied: Boolean(api) };
+  }
+
+  async addServer(environment: string, server: ServerInput): Promise<TaskStarted> {
+    const env = await this.envs.get(environment);
+    await this.envs.update(environment, { servers: [...env.servers, server] });
+    return { taskId: (await this.envs.deploy(environment)).id };
+  }
+
+  async removeServer(environment: string, server: string): Promise<TaskStarted> {
+    const env = await this.envs.get(environment);
+    if (!env.servers.some((s) => s.name === server)) {
+      throw new SwitchyardError('NOT_FOUND', `"${environment}" has no server named "${server}"`, { field: 'server' });
+    }
+    await this.envs.update(environment, { servers: env.servers.filter((s) => s.name !== server) });
+    return { taskId: (await this.envs.deploy(environment)).id };
+  }
+
+  async watchStats(environment: string): Promise<{ watching: number }> {
+    await this.envs.get(environment);
+    return { watching: this.poller.watch(environment) };
+  }
+
+  unwatchStats(environment: string): { watching: number } {
+    return { watching: this.poller.unwatch(environment) };
+  }
+
+  async stats(environment: string): Promise<StatsSnapshot> {
+    await this.envs.get(environment);
+    return this.poller.snapshot(environment);
+  }
+
+  setInterval(intervalMs: number): { intervalMs: number } {
+    this.poller.setInterval(intervalMs);
+    return { intervalMs: this.poller.interval };
+  }
+
+  async runTraffic(req: TrafficRequest): Promise<TaskStarted> {
+    const env = await this.envs.get(req.environment);
+    const target = this.envs.target(env);
+    const task = this.tasks.start('traffic', env.name, (ctx) =>
+      this.traffic.run(task.id, req, `${target.publicHost}:${env.httpPort}`, () => target.connectLoopback(env.httpPort), ctx),
+    );
+    return { taskId: task.id };
+  }
+
+  trafficReport(taskId: string): TrafficReport {
+    const r = this.traffic.report(taskId);
+    if (!r) throw new SwitchyardError('NOT_FOUND', `No traffic run with task id ${taskId}`, { field: 'taskId' });
+    return r;
+  }
+
+  async watchLogs(environment: string): Promise<{ watching: number }> {
+    await this.envs.get(environment);
+    return { watching: await this.logs.watch(environment) };
+  }
+
+  unwatchLogs(environment: string): { watching: number } {
+    return { watching: this.logs.unwatch(environment) };
+  }
+
+  async tailLogs(environment: string, limit: number): Promise<AccessLogEntry[]> {
+    await this.envs.get(environment);
+    return this.logs.tail(environment, limit);
+  }
+
+  async close(): Promise<void> {
+    for (const t of this.configSyncs.values()) clearTimeout(t);
+    this.logs.close();
+    await this.poller.close();
+  }
+
+  /**
+   * After a live change, the config file in the container is rewritten (no reload) so that it
+   * says what HAProxy is doing; bursts of changes are written once.
+   */
+  private scheduleConfigSync(name: string): void {
+    clearTimeout(this.configSyncs.get(name));
+    const timer = setTimeout(() => {
+      this.configSyncs.delete(name);
+      void this.syncConfig(name).catch(() => undefined);
+    }, 300);
+    timer.unref();
+    this.configSyncs.set(name, timer);
+  }
+
+  private async syncConfig(name: string): Promise<void> {
+    const env = await this.envs.get(name);
+    const docker = this.envs.target(env).docker;
+    const facts = await currentFacts(docker, names.backendNetwork(name), EDGE_NETWORK);
+    if (!facts) return;
+    await putFile(docker.getContainer(names.haproxy(name)), HAPROXY_CONFIG_DIR, 'haproxy.cfg', renderConfig(env, facts));
+  }
+}
