@@ -161,15 +161,16 @@ describe('live operations', () => {
     off();
     expect(task.state).toBe('succeeded');
     const report = await t.call('traffic:get', { taskId });
-    expect(report.done).toBe(true);
-    expect(report.ok).toBe(100);
-    expect(report.failed).toBe(0);
-    expect(report.statuses).toEqual({ '200': 100 });
-    expect(report.byServer.back1 + report.byServer.back2).toBe(100);
-    expect(Math.abs(report.byServer.back1 - report.byServer.back2)).toBeLessThanOrEqual(4);
+    const why = JSON.stringify({ report, progress: progress.length, task: task.message });
+    expect(report.done, why).toBe(true);
+    expect(report.ok, why).toBe(100);
+    expect(report.failed, why).toBe(0);
+    expect(report.statuses, why).toEqual({ '200': 100 });
+    expect(report.byServer.back1 + report.byServer.back2, why).toBe(100);
+    expect(Math.abs(report.byServer.back1 - report.byServer.back2), why).toBeLessThanOrEqual(4);
     expect(report.latencyMs.p50).toBeGreaterThan(0);
     expect(report.latencyMs.p99).toBeGreaterThanOrEqual(report.latencyMs.p50);
-    expect(progress.length).toBeGreaterThan(0);
+    expect(progress.length, why).toBeGreaterThan(0);
 
     const sticky = await t.call('traffic:run', { environment: name, requests: 40, concurrency: 1, keepCookies: true });
     await t.core.tasks.whenDone(sticky.taskId);
