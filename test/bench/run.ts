@@ -4,7 +4,10 @@
  *   npm run bench -- --smoke   small sizes, as CI runs them
  */
 import { benchDeploy } from './deploy.bench';
+import { benchLive } from './live.bench';
 
 const smoke = process.argv.includes('--smoke');
 
 await benchDeploy(smoke ? 1 : 5);
+console.log();
+await benchLive(smoke);

@@ -30,6 +30,8 @@ export class LiveService {
   private readonly logs: LogFollower;
   private readonly traffic: TrafficRunner;
   private readonly configSyncs = new Map<string, NodeJS.Timeout>();
+  /** Runtime API per environment, kept between toggles (looking it up costs a Docker call). */
+  private readonly apis = new Map<string, RuntimeApi>();
 
   constructor(
     private readonly envs: EnvironmentService,
@@ -46,12 +48,25 @@ export class LiveService {
     const env = await this.envs.get(req.environment);
     const server = env.servers.find((s) => s.name === req.server);
     if (!server) throw new SwitchyardError('NOT_FOUND', `"${env.name}" has no server named "${req.server}"`, { field: 'server' });
-    const api = await this.envs.runtimeApi(env.name);
-    if (api) {
-      const target = `${BACKEND_NAME}/${server.name}`;
+    const target = `${BACKEND_NAME}/${server.name}`;
+    const apply = async (api: RuntimeApi) => {
       if (req.weight !== undefined) await runtimeCommand(api, `set server ${target} weight ${req.weight}`);
       if (req.state !== undefined) await runtimeCommand(api, `set server ${target} state ${req.state}`);
+    };
+    let api = this.apis.get(env.name) ?? (await this.envs.runtimeApi(env));
+    if (api) {
+      try {
+        await apply(api);
+      } catch (err) {
+        // The load balancer may have been replaced since: look it up again, once.
+        if ((err as SwitchyardError).code !== 'RUNTIME_API' || !this.apis.has(env.name)) throw err;
+        this.apis.delete(env.name);
+        api = await this.envs.runtimeApi(env);
+        if (api) await apply(api);
+      }
     }
+    if (api) this.apis.set(env.name, api);
+    else this.apis.delete(env.name);
     const saved = await this.envs.saveServer(env.name, server.name, { state: req.state, weight: req.weight });
     const s = saved.servers.find((x) => x.name === server.name)!;
     if (api) this.scheduleConfigSync(env.name);

@@ -150,9 +150,9 @@ export class EnvironmentService {
   }
 
   /** The runtime API of an environment's running load balancer, or undefined. */
-  async runtimeApi(name: string): Promise<RuntimeApi | undefined> {
-    const env = (await this.list()).find((e) => e.name === name);
-    return env ? new Inspector(this.target(env)).runtimeApi(name) : undefined;
+  async runtimeApi(name: string | Env): Promise<RuntimeApi | undefined> {
+    const env = typeof name === 'string' ? (await this.list()).find((e) => e.name === name) : name;
+    return env ? new Inspector(this.target(env)).runtimeApi(env.name) : undefined;
   }
 
   /** Where an environment runs. */

@@ -1,0 +1,114 @@
+/**
+ * Live operations: toggle latency, the stats poller's CPU cost, and failed requests during
+ * toggles and reloads under load. Prints figures; asserts nothing.
+ */
+import net from 'node:net';
+import { names } from '../../electron/core/environments/naming';
+import { RuntimeApi } from '../../electron/core/haproxy/runtime-api';
+import { parseStatCsv } from '../../electron/core/haproxy/stat-csv';
+import { TEST_IMAGES, docker, freePort, removeEnvironments, testCore, uniqueName, type TestCore } from '../support/lab';
+import { startLoad } from '../support/load';
+
+const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+const ms = (n: number) => `${n.toFixed(2)} ms`;
+
+async function deployLab(t: TestCore, name: string, input: Record<string, unknown> = {}): Promise<number> {
+  const port = await freePort();
+  await t.call('environments:create', { name, httpPort: port, images: TEST_IMAGES, ...input });
+  const task = await t.runTask('environments:deploy', name);
+  if (task.state !== 'succeeded') throw new Error(`deploy of ${name} failed: ${task.message}`);
+  return port;
+}
+
+async function toggles(t: TestCore, name: string, count: number): Promise<void> {
+  const states = ['drain', 'maint', 'ready'] as const;
+  const times: number[] = [];
+  const lb = await docker.getContainer(names.haproxy(name)).inspect();
+  const adminPort = Number(lb.NetworkSettings.Ports['9999/tcp']![0].HostPort);
+  const api = new RuntimeApi(() => Promise.resolve(net.connect(adminPort, '127.0.0.1')), name);
+  for (let i = 0; i < count; i++) {
+    const want = states[i % 3];
+    const t0 = performance.now();
+    await t.call('servers:set', { environment: name, server: 'back1', state: want });
+    // Until HAProxy itself reports the new state, asked directly on its runtime API.
+    for (;;) {
+      const row = parseStatCsv(await api.execute('show stat')).find((r) => r.pxname === 'servers' && r.svname === 'back1')!;
+      const state = row.status.startsWith('MAINT') ? 'maint' : row.status.startsWith('DRAIN') ? 'drain' : 'ready';
+      if (state === want) break;
+    }
+    times.push(performance.now() - t0);
+  }
+  await t.call('servers:set', { environment: name, server: 'back1', state: 'ready' });
+  times.sort((a, b) => a - b);
+  console.log(`toggle latency: call to HAProxy reporting the state, ${count} toggles`);
+  console.log(`  p50 ${ms(pct(times, 50))}   p99 ${ms(pct(times, 99))}   max ${ms(times.at(-1)!)}   (goal: p99 under 20 ms)`);
+}
+
+async function underLoad(t: TestCore, name: string, port: number, toggleCount: number, reloads: number): Promise<void> {
+  const load = startLoad(port, 10, 120_000);
+  const states = ['drain', 'maint', 'ready'] as const;
+  for (let i = 0; i < toggleCount; i++) await t.call('servers:set', { environment: name, server: 'back1', state: states[i % 3] });
+  await t.call('servers:set', { environment: name, server: 'back1', state: 'ready' });
+  const algorithms = ['leastconn', 'roundrobin'] as const;
+  for (let i = 0; i < reloads; i++) {
+    await t.call('environments:update', { name, patch: { balance: algorithms[i % 2] } });
+    const task = await t.runTask('environments:deploy', name);
+    if (!task.message.includes('reloaded')) throw new Error(`expected a reload: ${task.message}`);
+  }
+  const r = await load.stop();
+  console.log(`under load (10 keep-alive clients): ${toggleCount} toggles and ${reloads} reloads`);
+  console.log(`  ${r.ok} requests answered, ${r.failed} failed   (goal: 0)${r.errors.length ? `  first errors: ${r.errors.join('; ')}` : ''}`);
+}
+
+async function pollerCost(t: TestCore, envCount: number, seconds: number): Promise<void> {
+  const names: string[] = [];
+  try {
+    for (let i = 0; i < envCount; i++) {
+      const name = uniqueName(`poll${i}`);
+      names.push(name);
+      // Ten external servers each: only the load balancer runs, which is all the poller reads.
+      const servers = Array.from({ length: 10 }, (_, j) => ({ name: `s${j}`, kind: 'external' as const, address: '127.0.0.1', port: 9 }));
+      await deployLab(t, name, { servers });
+    }
+    await t.call('stats:settings', { intervalMs: 1000 });
+    const cpuFor = async (secs: number) => {
+      const cpu0 = process.cpuUsage();
+      const t0 = performance.now();
+      await new Promise((r) => setTimeout(r, secs * 1000));
+      const cpu = process.cpuUsage(cpu0);
+      return { used: (cpu.user + cpu.system) / 1000, wall: performance.now() - t0 };
+    };
+    // What this process costs doing nothing (timers, the TypeScript loader), to subtract.
+    const idle = await cpuFor(seconds);
+    let snapshots = 0;
+    const off = t.core.events.on('stats:snapshot', () => snapshots++);
+    for (const n of names) await t.call('stats:watch', { environment: n });
+    await new Promise((r) => setTimeout(r, 1500));
+    snapshots = 0;
+    const busy = await cpuFor(seconds);
+    off();
+    for (const n of names) await t.call('stats:unwatch', { environment: n });
+    const share = (x: { used: number; wall: number }) => (x.used / x.wall) * 100;
+    console.log(`poller cost: ${envCount} environments x 10 servers at 1 Hz for ${seconds} s (${snapshots} snapshots)`);
+    console.log(
+      `  CPU ${busy.used.toFixed(0)} ms while polling, ${idle.used.toFixed(0)} ms idle: ${(share(busy) - share(idle)).toFixed(2)}% of one core for the poller   (goal: under 2%)`,
+    );
+  } finally {
+    await removeEnvironments(...names);
+  }
+}
+
+export async function benchLive(smoke: boolean): Promise<void> {
+  const t = testCore();
+  const name = uniqueName('livebench');
+  try {
+    const port = await deployLab(t, name);
+    await toggles(t, name, smoke ? 30 : 200);
+    await underLoad(t, name, port, smoke ? 30 : 100, smoke ? 3 : 10);
+    await removeEnvironments(name);
+    await pollerCost(t, smoke ? 3 : 20, smoke ? 5 : 60);
+  } finally {
+    await removeEnvironments(name);
+    await t.close();
+  }
+}
