@@ -1,0 +1,90 @@
+import https from 'node:https';
+import * as acme from 'acme-client';
+import { directoryUrl, type AcmeDirectory } from '../../../shared/https';
+import { caError } from './errors';
+
+/** A directory setting turned into what a client needs: the URL and, for a private CA, whom to trust. */
+export interface ResolvedDirectory {
+  url: string;
+  /** Trusts the directory's own TLS certificate (set for a custom `caBundle`). */
+  agent?: https.Agent;
+  /** For messages: "Let's Encrypt", "Let's Encrypt (staging)" or the directory's host. */
+  label: string;
+}
+
+// acme-client talks through one shared axios instance, so a private CA's trust is attached
+// per request, by origin, instead of globally: Let's Encrypt keeps the system's roots.
+const agents = new Map<string, https.Agent>();
+let hooked = false;
+
+function hook(): void {
+  if (hooked) return;
+  hooked = true;
+  acme.axios.interceptors.request.use((config) => {
+    if (config.url) {
+      const agent = agents.get(originOf(config.url));
+      if (agent) config.httpsAgent = agent;
+    }
+    return config;
+  });
+  // The library retries a refused connection 5 times, 5 s more each time (75 s in all):
+  // a mistyped directory URL should fail while the user is still looking.
+  const settings = (acme.axios.defaults as { acmeSettings?: { retryMaxAttempts: number; retryDefaultDelay: number } }).acmeSettings;
+  if (settings) {
+    settings.retryMaxAttempts = 3;
+    settings.retryDefaultDelay = 2;
+  }
+}
+
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return url;
+  }
+}
+
+export function resolveDirectory(d: AcmeDirectory): ResolvedDirectory {
+  hook();
+  const url = directoryUrl(d);
+  if (d === 'letsencrypt') return { url, label: "Let's Encrypt" };
+  if (d === 'letsencrypt-staging') return { url, label: "Let's Encrypt (staging)" };
+  const label = new URL(url).host;
+  const origin = originOf(url);
+  if (!d.caBundle) {
+    // Trust given for an earlier setting must not outlive it.
+    agents.get(origin)?.destroy();
+    agents.delete(origin);
+    return { url, label };
+  }
+  let agent = agents.get(origin);
+  if (!agent || (agent.options.ca as string | undefined) !== d.caBundle) {
+    agent?.destroy();
+    agent = new https.Agent({ ca: d.caBundle, keepAlive: true });
+    agents.set(origin, agent);
+  }
+  return { url, agent, label };
+}
+
+/**
+ * Fetches the directory once before any ACME call: acme-client reports a refused connection
+ * or an untrusted certificate only as a TypeError after its retries, so the real cause is
+ * read here.
+ */
+export function reachDirectory(dir: ResolvedDirectory, timeoutMs = 10_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = https.get(dir.url, { agent: dir.agent, timeout: timeoutMs, headers: { 'user-agent': 'Switchyard' } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        if (body.length < 65_536) body += c;
+      });
+      res.on('end', () => {
+        if (res.statusCode === 200 && /"newNonce"/.test(body)) return resolve();
+        reject(caError(dir, 'is not an ACME directory at this URL', new Error(`HTTP ${res.statusCode}`)));
+      });
+    });
+    req.on('timeout', () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
+    req.on('error', (err) => reject(caError(dir, 'could not be reached', err)));
+  });
+}

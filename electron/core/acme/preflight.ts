@@ -1,0 +1,157 @@
+import { randomBytes } from 'node:crypto';
+import { promises as dns } from 'node:dns';
+import http from 'node:http';
+import net from 'node:net';
+import { ACME_CHALLENGE_PREFIX, type Http01Responder } from './challenge';
+import { domainError } from './errors';
+
+/** A domain's addresses; rejects with the resolver's error (ENOTFOUND, ENODATA, …) when it has none. */
+export type Resolve = (hostname: string) => Promise<string[]>;
+
+export interface PreflightOptions {
+  domains: string[];
+  responder: Http01Responder;
+  /** Where the CA will connect: 80 for Let's Encrypt, the test server's port for Pebble. */
+  port: number;
+  resolve?: Resolve;
+  timeoutMs?: number;
+}
+
+export interface PreflightResult {
+  domain: string;
+  addresses: string[];
+  /** Addresses that served the probe. */
+  answered: string[];
+  /** Problems that do not stop an order but may (an address that did not answer, a private address). */
+  warnings: string[];
+}
+
+/** Resolves the way a CA does: public DNS records only (no hosts file), IPv4 and IPv6. */
+export function resolverAt(servers?: string[]): Resolve {
+  const r = new dns.Resolver({ timeout: 3000, tries: 2 });
+  if (servers) r.setServers(servers);
+  return async (host) => {
+    const [v4, v6] = await Promise.allSettled([r.resolve4(host), r.resolve6(host)]);
+    const found = [...(v4.status === 'fulfilled' ? v4.value : []), ...(v6.status === 'fulfilled' ? v6.value : [])];
+    if (found.length > 0) return found;
+    throw v4.status === 'rejected' ? v4.reason : new Error('no address');
+  };
+}
+
+/**
+ * Checks, before anything is ordered, what the CA is about to check: each domain resolves,
+ * and its HTTP port serves a challenge answer put through the same responder, without a
+ * redirect. A failed order costs rate limit at the CA; a failed preflight costs nothing.
+ */
+export async function preflight(opts: PreflightOptions): Promise<PreflightResult[]> {
+  const resolve = opts.resolve ?? resolverAt();
+  const token = randomBytes(24).toString('base64url');
+  const answer = `${token}.${randomBytes(24).toString('base64url')}`;
+  await opts.responder.add(token, answer);
+  try {
+    const results = await Promise.all(opts.domains.map((d) => checkDomain(d, token, answer, resolve, opts)));
+    const failed = results.filter((r): r is { domain: string; problem: string; fix: string } => 'problem' in r);
+    if (failed.length > 0) {
+      const message = failed.map((f) => `${f.domain}: ${f.problem}. ${f.fix}`).join(' ');
+      throw domainError(opts.domains, failed[0].domain, message);
+    }
+    return results as PreflightResult[];
+  } finally {
+    await opts.responder.remove(token).catch(() => undefined);
+  }
+}
+
+type Outcome = PreflightResult | { domain: string; problem: string; fix: string };
+
+async function checkDomain(domain: string, token: string, answer: string, resolve: Resolve, opts: PreflightOptions): Promise<Outcome> {
+  let addresses: string[];
+  try {
+    addresses = [...new Set(await resolve(domain))];
+    if (addresses.length === 0) throw Object.assign(new Error('no address'), { code: 'ENODATA' });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    if (['ENOTFOUND', 'ENODATA', 'NXDOMAIN'].includes(code) || code === '') {
+      return { domain, problem: 'the name does not resolve to any address', fix: `Add a DNS A (or AAAA) record for ${domain} pointing at this load balancer's public address.` };
+    }
+    return { domain, problem: `the DNS lookup failed (${code})`, fix: 'Check the DNS servers this computer uses, then try again.' };
+  }
+
+  const url = `http://${domain}${opts.port === 80 ? '' : `:${opts.port}`}${ACME_CHALLENGE_PREFIX}${token}`;
+  const probes = await Promise.all(addresses.map((a) => probe(a, domain, opts.port, token, answer, opts.timeoutMs ?? 5000)));
+  const answered = addresses.filter((_, i) => probes[i].ok);
+  const warnings: string[] = [];
+  for (const a of addresses) if (isPrivate(a)) warnings.push(`${domain} points at ${a}, a private address a public CA cannot reach`);
+  probes.forEach((p, i) => {
+    if (!p.ok && answered.length > 0) warnings.push(`${addresses[i]} ${p.problem}`);
+  });
+  if (answered.length > 0) return { domain, addresses, answered, warnings };
+
+  const p = probes[0] as Failed;
+  const at = addresses.length === 1 ? addresses[0] : addresses.join(', ');
+  return { domain, problem: `${url} (at ${at}) ${p.problem}`, fix: p.fix };
+}
+
+type Failed = { ok: false; problem: string; fix: string };
+type Probe = { ok: true } | Failed;
+
+function probe(address: string, domain: string, port: number, token: string, answer: string, timeoutMs: number): Promise<Probe> {
+  return new Promise((done) => {
+    const req = http.request(
+      {
+        host: address,
+        port,
+        path: `${ACME_CHALLENGE_PREFIX}${token}`,
+        family: net.isIPv6(address) ? 6 : 4,
+        headers: { host: port === 80 ? domain : `${domain}:${port}`, 'user-agent': 'Switchyard-preflight', connection: 'close' },
+        agent: false,
+        timeout: timeoutMs,
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          if (body.length < 4096) body += c;
+        });
+        res.on('end', () => done(judge(res.statusCode ?? 0, res.headers.location, body, answer)));
+        res.on('error', () => done(judge(res.statusCode ?? 0, res.headers.location, body, answer)));
+      },
+    );
+    req.on('timeout', () => {
+      req.destroy();
+      done({ ok: false, problem: `did not answer within ${Math.round(timeoutMs / 1000)} s`, fix: `Check that port ${port} is open to the internet (firewall, router port forwarding) and reaches the load balancer.` });
+    });
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ECONNREFUSED') {
+        done({ ok: false, problem: `refused the connection: nothing listens on port ${port} there`, fix: `Publish the load balancer's HTTP port as ${port} on that address, or point the domain at the machine that runs it.` });
+      } else {
+        done({ ok: false, problem: `could not be reached (${err.code ?? err.message})`, fix: `Check that port ${port} is open to the internet and reaches the load balancer.` });
+      }
+    });
+    req.end();
+  });
+}
+
+function judge(status: number, location: string | undefined, body: string, answer: string): Probe {
+  if (status >= 300 && status < 400) {
+    return {
+      ok: false,
+      problem: `answered with a redirect (${status}${location ? ` to ${location}` : ''}) instead of the challenge`,
+      fix: 'The load balancer must answer /.well-known/acme-challenge/ before redirecting HTTP to HTTPS: redeploy the environment with HTTPS enabled.',
+    };
+  }
+  if (status === 200 && body.trim() === answer) return { ok: true };
+  return {
+    ok: false,
+    problem: `answered status ${status} without the challenge answer`,
+    fix: 'Another web server answers for this name, or the load balancer does not serve ACME challenges yet: point the domain at this load balancer and redeploy the environment.',
+  };
+}
+
+function isPrivate(address: string): boolean {
+  if (net.isIPv4(address)) {
+    const [a, b] = address.split('.').map(Number);
+    return a === 10 || a === 127 || (a === 172 && b >= 16 && b < 32) || (a === 192 && b === 168) || (a === 169 && b === 254) || (a === 100 && b >= 64 && b < 128);
+  }
+  const v = address.toLowerCase();
+  return v === '::1' || v.startsWith('fc') || v.startsWith('fd') || v.startsWith('fe80');
+}
