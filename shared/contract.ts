@@ -5,7 +5,8 @@
  */
 import { z } from 'zod';
 import type { ErrorInfo } from './errors';
-import { EnvironmentInput, EnvironmentPatch, type Environment, type Host, name } from './model';
+import { HostKey, SshHostInput, type Host, type HostCheckResult, type SshHost } from './hosts';
+import { EnvironmentInput, EnvironmentPatch, type Environment, name } from './model';
 import {
   EnvWatch,
   LogsTail,
@@ -131,6 +132,15 @@ export interface RenderedConfig {
 export const channels = {
   'system:info': channel(Empty).returns<SystemInfo>(),
   'hosts:list': channel(Empty).returns<Host[]>(),
+  /** Adds a host reached over SSH; its password or passphrase goes to the encrypted secret store. */
+  'hosts:add': channel(SshHostInput).returns<SshHost>(),
+  /** Pins the host key the user compared (trust on first use, or a deliberate re-accept). */
+  'hosts:trust': channel(z.object({ id: name(), hostKey: HostKey }).strict()).returns<SshHost>(),
+  'hosts:remove': channel(z.object({ id: name() }).strict()).returns<{ removed: true }>(),
+  /** Reachable, authenticated, Docker and its version, Docker access, architecture, disk, ports. */
+  'hosts:check': channel(
+    z.object({ id: name(), ports: z.array(z.number().int().min(1, 'must be between 1 and 65535').max(65535, 'must be between 1 and 65535')).max(20).default([]) }).strict(),
+  ).returns<HostCheckResult[]>(),
   'environments:list': channel(Empty).returns<Environment[]>(),
   'environments:get': channel(EnvRef).returns<Environment>(),
   'environments:create': channel(EnvironmentInput).returns<Environment>(),

@@ -197,9 +197,8 @@ export const LocalHost = z
   })
   .strict();
 
-export const Host = z.discriminatedUnion('kind', [LocalHost]);
 
-export const LOCAL_HOST: z.infer<typeof LocalHost> = { id: 'local', kind: 'local', name: 'This computer' };
+export const LOCAL_HOST: LocalHost = { id: 'local', kind: 'local', name: 'This computer' };
 
 export type Server = z.infer<typeof Server>;
 export type ServerInput = z.input<typeof Server>;
@@ -208,7 +207,7 @@ export type BalanceAlgorithm = z.infer<typeof BalanceAlgorithm>;
 export type Environment = z.infer<typeof Environment>;
 export type EnvironmentInput = z.input<typeof EnvironmentInput>;
 export type EnvironmentPatch = EnvironmentPatchFields;
-export type Host = z.infer<typeof Host>;
+export type LocalHost = z.infer<typeof LocalHost>;
 
 function isIPv4(v: string): boolean {
   const parts = v.split('.');

@@ -12,12 +12,17 @@ import { Store } from './store/store';
 import { LocalDockerTarget } from './targets/local-docker';
 import type { Target } from './targets/target';
 import { TaskManager } from './tasks/task-manager';
+import { HostService } from './hosts/host-service';
+import { localKeyCipher } from './secrets/ciphers';
+import { FileSecretStore, type SecretCipher } from './secrets/secret-store';
 
 export interface CoreOptions {
   dataDir: string;
   /** The folder holding package.json and docker/ (the app's resources when packaged). */
   appRoot: string;
   env?: NodeJS.ProcessEnv;
+  /** How secrets are sealed: the desktop app passes one backed by the OS keychain (safeStorage). */
+  secretCipher?: SecretCipher;
   now?: () => Date;
 }
 
@@ -35,15 +40,27 @@ export function createCore(opts: CoreOptions): Core {
   const tasks = new TaskManager(events, now);
   const store = new Store(opts.dataDir);
   const images = new ImageService(path.join(opts.appRoot, 'docker', 'demo-backend'));
-  const targets = new Map<string, Target>();
-  const targetFor = (hostId: string): Target => {
-    if (hostId !== 'local') throw new SwitchyardError('VALIDATION', `host: there is no host "${hostId}"`, { field: 'host' });
-    let t = targets.get(hostId);
-    if (!t) {
-      t = new LocalDockerTarget(opts.env ?? process.env);
-      targets.set(hostId, t);
+  const env = opts.env ?? process.env;
+  const secrets = new FileSecretStore(opts.dataDir, opts.secretCipher ?? (() => localKeyCipher(opts.dataDir, env)));
+  const hosts = new HostService(
+    {
+      list: async () => (await store.read()).hosts,
+      update: (fn) => store.update((d) => fn(d.hosts)),
+    },
+    secrets,
+    { inUse: async (id) => (await store.read()).environments.some((e) => e.host === id) },
+  );
+  let local: Target | undefined;
+  const targetFor = async (hostId: string): Promise<Target> => {
+    if (hostId === 'local') return (local ??= new LocalDockerTarget(env));
+    try {
+      return await hosts.targetFor(hostId);
+    } catch (err) {
+      if (err instanceof SwitchyardError && err.code === 'NOT_FOUND') {
+        throw new SwitchyardError('VALIDATION', `host: there is no host "${hostId}"`, { field: 'host' });
+      }
+      throw err;
     }
-    return t;
   };
   const environments = new EnvironmentService(store, tasks, images, targetFor, now);
   const live = new LiveService(environments, tasks, events, opts.dataDir);
@@ -52,7 +69,7 @@ export function createCore(opts: CoreOptions): Core {
     const pkg = JSON.parse(await fs.readFile(path.join(opts.appRoot, 'package.json'), 'utf8')) as { version: string };
     const info: SystemInfo = { version: pkg.version, dataDir: opts.dataDir, docker: { reachable: false } };
     try {
-      const v = await targetFor('local').docker.version();
+      const v = await (await targetFor('local')).docker.version();
       info.docker = { reachable: true, version: v.Version };
     } catch (err) {
       info.docker.error = (err as Error).message;
@@ -62,7 +79,11 @@ export function createCore(opts: CoreOptions): Core {
 
   const invoke = createDispatcher({
     'system:info': () => systemInfo(),
-    'hosts:list': () => [LOCAL_HOST],
+    'hosts:list': async () => [LOCAL_HOST, ...(await hosts.list())],
+    'hosts:add': (r) => hosts.add(r),
+    'hosts:trust': (r) => hosts.trust(r.id, r.hostKey),
+    'hosts:remove': (r) => hosts.remove(r.id),
+    'hosts:check': (r) => hosts.check(r.id, r.ports),
     'environments:list': () => environments.list(),
     'environments:get': (r) => environments.get(r.name),
     'environments:create': (r) => environments.create(r),
@@ -97,7 +118,7 @@ export function createCore(opts: CoreOptions): Core {
     tasks,
     async close() {
       await live.close();
-      await Promise.all([...targets.values()].map((t) => t.close()));
+      await Promise.all([local?.close(), hosts.close()]);
     },
   };
 }

@@ -3,8 +3,9 @@
  * work happens in electron/core, which runs the same way under the CLI and headless mode.
  */
 import path from 'node:path';
-import { app, BrowserWindow, Menu, session, type MenuItemConstructorOptions } from 'electron';
+import { app, BrowserWindow, Menu, safeStorage, session, type MenuItemConstructorOptions } from 'electron';
 import { createCore, type Core } from '../core/core';
+import { safeStorageCipher } from '../core/secrets/ciphers';
 import { serveIpc } from './ipc';
 import { appPage, createMainWindow, harden } from './window';
 
@@ -59,7 +60,10 @@ function start(): void {
     Menu.setApplicationMenu(buildMenu());
     // `||`, as the CLI does: an empty SWITCHYARD_DATA_DIR means unset, not the current folder.
     const dataDir = path.resolve(process.env.SWITCHYARD_DATA_DIR || app.getPath('userData'));
-    core = createCore({ dataDir, appRoot: app.getAppPath() });
+    // Secrets go through the OS keychain; on Linux without one Electron would fall back to a
+    // fixed password, so the core keeps its own key file instead.
+    const keychain = safeStorage.isEncryptionAvailable() && (process.platform !== 'linux' || safeStorage.getSelectedStorageBackend() !== 'basic_text');
+    core = createCore({ dataDir, appRoot: app.getAppPath(), secretCipher: keychain ? safeStorageCipher(safeStorage) : undefined });
     serveIpc(core, page);
     showWindow();
   }).catch((err: Error) => {

@@ -40,7 +40,7 @@ export class LiveService {
     dataDir: string,
   ) {
     this.poller = new StatsPoller((env) => this.envs.runtimeApi(env), events, new MonotonicCounters(dataDir));
-    this.logs = new LogFollower(async (env) => this.envs.target(await this.envs.get(env)).docker, events);
+    this.logs = new LogFollower(async (env) => (await this.envs.target(await this.envs.get(env))).docker, events);
     this.traffic = new TrafficRunner(events);
   }
 
@@ -109,7 +109,7 @@ export class LiveService {
 
   async runTraffic(req: TrafficRequest): Promise<TaskStarted> {
     const env = await this.envs.get(req.environment);
-    const target = this.envs.target(env);
+    const target = await this.envs.target(env);
     const task = this.tasks.start('traffic', env.name, (ctx) =>
       this.traffic.run(task.id, req, `${target.publicHost}:${env.httpPort}`, () => target.connectLoopback(env.httpPort), ctx),
     );
@@ -158,7 +158,7 @@ export class LiveService {
 
   private async syncConfig(name: string): Promise<void> {
     const env = await this.envs.get(name);
-    const docker = this.envs.target(env).docker;
+    const docker = (await this.envs.target(env)).docker;
     const facts = await currentFacts(docker, names.backendNetwork(name), EDGE_NETWORK);
     if (!facts) return;
     await putFile(docker.getContainer(names.haproxy(name)), HAPROXY_CONFIG_DIR, 'haproxy.cfg', renderConfig(env, facts));

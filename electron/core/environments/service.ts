@@ -17,7 +17,7 @@ import { EDGE_NETWORK, envFilter, names } from './naming';
 import { PREVIEW_FACTS, currentFacts } from './network-facts';
 import { destroyEnvironment } from './teardown';
 
-export type TargetResolver = (hostId: string) => Target;
+export type TargetResolver = (hostId: string) => Target | Promise<Target>;
 
 /** Environments: the desired state in the store, and the tasks that make Docker match it. */
 export class EnvironmentService {
@@ -41,7 +41,7 @@ export class EnvironmentService {
 
   async create(input: EnvironmentInput): Promise<Env> {
     const parsed = parseOrThrow(EnvironmentInput, input);
-    this.targetFor(parsed.host);
+    await this.targetFor(parsed.host);
     const stamp = this.now().toISOString();
     const env = parseOrThrow(Environment, { ...parsed, createdAt: stamp, updatedAt: stamp });
     return this.store.update((data) => {
@@ -56,7 +56,7 @@ export class EnvironmentService {
 
   async update(name: string, patch: EnvironmentPatch): Promise<Env> {
     const p = parseOrThrow(EnvironmentPatch, patch, 'patch');
-    if (p.host) this.targetFor(p.host);
+    if (p.host) await this.targetFor(p.host);
     return this.store.update((data) => {
       const i = data.environments.findIndex((e) => e.name === name);
       if (i < 0) throw new SwitchyardError('NOT_FOUND', `There is no environment named "${name}"`, { field: 'name' });
@@ -80,7 +80,7 @@ export class EnvironmentService {
 
   async remove(name: string): Promise<{ removed: true }> {
     const env = await this.get(name);
-    const left = await this.target(env).docker.listContainers({ all: true, filters: envFilter(name) }).catch((err) => {
+    const left = await (await this.target(env)).docker.listContainers({ all: true, filters: envFilter(name) }).catch((err) => {
       throw dockerError(err, 'checking for containers');
     });
     if (left.length) {
@@ -94,23 +94,25 @@ export class EnvironmentService {
 
   async render(name: string): Promise<{ config: string }> {
     const env = await this.get(name);
-    const facts = await currentFacts(this.target(env).docker, names.backendNetwork(name), EDGE_NETWORK);
+    const facts = await currentFacts((await this.target(env)).docker, names.backendNetwork(name), EDGE_NETWORK);
     return { config: renderConfig(env, facts ?? PREVIEW_FACTS) };
   }
 
   async deploy(name: string): Promise<Task> {
     const env = await this.get(name);
-    return this.exclusive(name, 'deploy', (ctx) => new Deployer(this.target(env), this.images).deploy(env, ctx));
+    const target = await this.target(env);
+    return this.exclusive(name, 'deploy', (ctx) => new Deployer(target, this.images).deploy(env, ctx));
   }
 
   async destroy(name: string): Promise<Task> {
     const env = await this.get(name);
-    return this.exclusive(name, 'destroy', (ctx) => destroyEnvironment(this.target(env).docker, name, ctx));
+    const target = await this.target(env);
+    return this.exclusive(name, 'destroy', (ctx) => destroyEnvironment(target.docker, name, ctx));
   }
 
   async status(name: string): Promise<EnvironmentStatus> {
     const env = await this.get(name);
-    return new Inspector(this.target(env)).status(env);
+    return new Inspector(await this.target(env)).status(env);
   }
 
   /** Stops or starts one demo backend's container: the tutorial's failover drill. */
@@ -121,7 +123,7 @@ export class EnvironmentService {
     if (s.kind !== 'demo') {
       throw new SwitchyardError('VALIDATION', `"${server}" is an external server: Switchyard does not run its container`, { field: 'server' });
     }
-    const docker = this.target(env).docker;
+    const docker = (await this.target(env)).docker;
     const c = docker.getContainer(names.backend(envName, server));
     try {
       if (running) await c.start();
@@ -152,11 +154,11 @@ export class EnvironmentService {
   /** The runtime API of an environment's running load balancer, or undefined. */
   async runtimeApi(name: string | Env): Promise<RuntimeApi | undefined> {
     const env = typeof name === 'string' ? (await this.list()).find((e) => e.name === name) : name;
-    return env ? new Inspector(this.target(env)).runtimeApi(env.name) : undefined;
+    return env ? new Inspector(await this.target(env)).runtimeApi(env.name) : undefined;
   }
 
   /** Where an environment runs. */
-  target(env: Env): Target {
+  async target(env: Env): Promise<Target> {
     return this.targetFor(env.host);
   }
 

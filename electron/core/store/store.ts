@@ -4,6 +4,7 @@ import lockfile from 'proper-lockfile';
 import writeFileAtomic from 'write-file-atomic';
 import { z } from 'zod';
 import { SwitchyardError } from '../../../shared/errors';
+import { SshHost } from '../../../shared/hosts';
 import { Environment } from '../../../shared/model';
 
 export const STORE_SCHEMA_VERSION = 1;
@@ -13,11 +14,13 @@ const StoreData = z
   .object({
     schemaVersion: z.literal(STORE_SCHEMA_VERSION),
     environments: z.array(Environment),
+    /** Hosts added over SSH (the local engine is built in). */
+    hosts: z.array(SshHost).default([]),
   })
   .strict();
 export type StoreData = z.infer<typeof StoreData>;
 
-const empty = (): StoreData => ({ schemaVersion: STORE_SCHEMA_VERSION, environments: [] });
+const empty = (): StoreData => ({ schemaVersion: STORE_SCHEMA_VERSION, environments: [], hosts: [] });
 
 /**
  * The desired state, as one JSON file in the data folder. Writes are atomic (temp file +
