@@ -4,7 +4,7 @@ import type { SwitchyardError } from '../../shared/errors';
 import { validateInPlace, validateInThrowaway } from '../../electron/core/environments/haproxy-container';
 import { names } from '../../electron/core/environments/naming';
 import { readFile } from '../../electron/core/targets/docker-util';
-import { TEST_IMAGES, docker, freePort, get, labelledResources, removeEnvironments, testCore, uniqueName, type TestCore } from '../support/lab';
+import { deployLab, docker, freePort, get, labelledResources, removeEnvironments, TEST_IMAGES, testCore, type TestCore, uniqueName } from '../support/lab';
 
 async function expectServing(port: number): Promise<void> {
   for (let i = 0; i < 4; i++) expect((await get(port)).status).toBe(200);
@@ -19,9 +19,7 @@ describe('bad input and failed deploys', () => {
 
   beforeAll(async () => {
     t = testCore();
-    port = await freePort();
-    await t.call('environments:create', { name, httpPort: port, images: TEST_IMAGES });
-    expect((await t.runTask('environments:deploy', name)).state).toBe('succeeded');
+    port = await deployLab(t, name);
   });
 
   afterAll(async () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EDGE_NETWORK, names } from '../../electron/core/environments/naming';
 import { execIn } from '../../electron/core/targets/docker-util';
-import { TEST_IMAGES, docker, freePort, get, removeEnvironments, testCore, uniqueName, until, type TestCore } from '../support/lab';
+import { deployLab, docker, get, removeEnvironments, TEST_IMAGES, testCore, type TestCore, uniqueName, until } from '../support/lab';
 
 /** The tutorial lab, end to end on the real Docker engine with real HAProxy. */
 describe('the tutorial lab on local Docker', () => {
@@ -11,11 +11,7 @@ describe('the tutorial lab on local Docker', () => {
 
   beforeAll(async () => {
     t = testCore();
-    port = await freePort();
-    await t.call('environments:create', { name, httpPort: port, images: TEST_IMAGES });
-    const task = await t.runTask('environments:deploy', name);
-    expect(task.error, JSON.stringify(task.error)).toBeUndefined();
-    expect(task.state).toBe('succeeded');
+    port = await deployLab(t, name);
   });
 
   afterAll(async () => {

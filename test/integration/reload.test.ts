@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { names } from '../../electron/core/environments/naming';
 import { readFile } from '../../electron/core/targets/docker-util';
-import { TEST_IMAGES, docker, freePort, removeEnvironments, sleep, testCore, uniqueName, type TestCore } from '../support/lab';
+import { deployLab, docker, removeEnvironments, sleep, testCore, type TestCore, uniqueName } from '../support/lab';
 import { startLoad } from '../support/load';
 
 describe('config changes under load', () => {
@@ -11,9 +11,7 @@ describe('config changes under load', () => {
 
   beforeAll(async () => {
     t = testCore();
-    port = await freePort();
-    await t.call('environments:create', { name, httpPort: port, images: TEST_IMAGES });
-    expect((await t.runTask('environments:deploy', name)).state).toBe('succeeded');
+    port = await deployLab(t, name);
   });
 
   afterAll(async () => {

@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseHostKeyDetail } from '../../shared/hosts';
+import { parseHostKeyDetail, type HostCheckResult } from '../../shared/hosts';
 import { SwitchyardError } from '../../shared/errors';
 import { TEST_IMAGES, freePort, labelledResources, removeEnvironments, testCore, uniqueName, type TestCore } from '../support/lab';
 import { TestSshd } from '../support/sshd';
@@ -35,7 +35,7 @@ describe('a host added over SSH, end to end through the contract', () => {
     expect(host.hostKey).toBeUndefined();
 
     const first = await t.core.invoke('hosts:check', { id: 'vps-1' });
-    const unknown = first.ok ? first.result.find((c) => c.check === 'host-key' && !c.ok) : undefined;
+    const unknown = first.ok ? (first.result as HostCheckResult[]).find((c) => c.check === 'host-key' && !c.ok) : undefined;
     const detail = first.ok ? unknown?.detail : first.error.detail;
     const presented = parseHostKeyDetail(detail);
     expect(presented?.kind).toBe('unknown');

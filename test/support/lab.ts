@@ -136,3 +136,12 @@ export async function until<T>(what: string, fn: () => Promise<T | undefined | f
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
 }
+
+/** A test core with one environment deployed from the stand-in images; its task must succeed. */
+export async function deployLab(t: TestCore, name: string, input: Partial<RequestOf<'environments:create'>> = {}): Promise<number> {
+  const port = input.httpPort ?? (await freePort());
+  await t.call('environments:create', { images: TEST_IMAGES, ...input, name, httpPort: port });
+  const task = await t.runTask('environments:deploy', name);
+  if (task.state !== 'succeeded') throw new Error(`deploy of ${name} failed: ${task.error?.code} ${task.message}`);
+  return port;
+}
