@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { ErrorInfo } from './errors';
+import type { CertificateStatus } from './https';
 import { HostKey, SshHostInput, type Host, type HostCheckResult, type SshHost } from './hosts';
 import { EnvironmentInput, EnvironmentPatch, type Environment, name } from './model';
 import {
@@ -40,7 +41,7 @@ const EnvRef = z.object({ name: name() }).strict();
 const ServerRef = z.object({ environment: name(), server: name() }).strict();
 const TaskRef = z.object({ id: z.string().min(1).max(64) }).strict();
 
-export const taskKinds = ['deploy', 'destroy', 'traffic'] as const;
+export const taskKinds = ['deploy', 'destroy', 'traffic', 'certificate'] as const;
 export type TaskKind = (typeof taskKinds)[number];
 export const taskStates = ['running', 'succeeded', 'failed', 'cancelled'] as const;
 export type TaskState = (typeof taskStates)[number];
@@ -173,6 +174,9 @@ export const channels = {
   'logs:unwatch': channel(EnvWatch).returns<{ watching: number }>(),
   /** The latest access log entries (bounded). */
   'logs:tail': channel(LogsTail).returns<AccessLogEntry[]>(),
+  /** Obtains (or renews) the environment's certificate and installs it: preflight, order, challenge, install, verify. */
+  'certificates:order': channel(EnvWatch).returns<TaskStarted>(),
+  'certificates:status': channel(EnvWatch).returns<CertificateStatus | null>(),
   'tasks:list': channel(Empty).returns<Task[]>(),
   'tasks:get': channel(TaskRef).returns<Task>(),
   'tasks:cancel': channel(TaskRef).returns<Task>(),
@@ -184,13 +188,14 @@ export const events = {
   'stats:health': event<HealthChange>(),
   'traffic:progress': event<TrafficReport>(),
   'logs:lines': event<LogLines>(),
+  'certificates:status': event<CertificateStatus>(),
 } as const;
 
 export type Channels = typeof channels;
 export type ChannelName = keyof Channels;
 export type RequestOf<C extends ChannelName> = z.input<Channels[C]['request']>;
 export type ParsedRequestOf<C extends ChannelName> = z.output<Channels[C]['request']>;
-export type ResponseOf<C extends ChannelName> = NonNullable<Channels[C]['response']>;
+export type ResponseOf<C extends ChannelName> = Exclude<Channels[C]['response'], undefined>;
 export type EventName = keyof typeof events;
 export type EventPayload<E extends EventName> = NonNullable<(typeof events)[E]['payload']>;
 

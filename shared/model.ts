@@ -4,7 +4,10 @@
  * label or a shell goes through one of these patterns first.
  */
 import { z } from 'zod';
-import { SwitchyardError } from './errors';
+import { HttpsSettings } from './https';
+import { parseOrThrow } from './parse';
+
+export { parseOrThrow };
 
 /** Lower-case DNS-label style: safe in haproxy.cfg, Docker names, labels and host names. */
 export const NAME_PATTERN = /^[a-z](?:[a-z0-9-]{0,22}[a-z0-9])?$/;
@@ -123,6 +126,8 @@ const environmentFields = {
   healthCheck: HealthCheck.prefault({}),
   timeouts: Timeouts.prefault({}),
   images: Images.prefault({}),
+  /** HTTPS with a certificate from an ACME directory (Let's Encrypt by default); off when absent. */
+  https: HttpsSettings.optional(),
   servers: z
     .array(Server)
     .max(64, 'at most 64 servers per environment')
@@ -163,7 +168,9 @@ function patchOf(obj: z.ZodObject): z.ZodObject {
   for (const [key, field] of Object.entries(obj.shape)) {
     let f: z.ZodType = field;
     if (f instanceof z.ZodDefault || f instanceof z.ZodPrefault) f = f.unwrap() as z.ZodType;
-    if (f instanceof z.ZodObject) f = patchOf(f);
+    // HTTPS settings are replaced whole: their cross-field checks need every field.
+    if (key === 'https') f = HttpsSettings;
+    else if (f instanceof z.ZodObject) f = patchOf(f);
     shape[key] = f.optional();
   }
   return z.object(shape).strict();
@@ -181,6 +188,8 @@ export interface EnvironmentPatchFields {
   images?: Partial<z.input<typeof Images>>;
   /** Replaces the whole list. */
   servers?: z.input<typeof Server>[];
+  /** Replaces the whole HTTPS settings. */
+  https?: z.input<typeof HttpsSettings>;
 }
 
 /** A partial change to an environment (everything but its name). */
@@ -212,23 +221,4 @@ export type LocalHost = z.infer<typeof LocalHost>;
 function isIPv4(v: string): boolean {
   const parts = v.split('.');
   return parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255);
-}
-
-/**
- * Parses `value` with `schema`; on failure throws a VALIDATION error whose message and
- * field name the first problem (e.g. `servers.0.name: Server name must be …`).
- */
-export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, prefix = ''): z.infer<S> {
-  const res = schema.safeParse(value);
-  if (res.success) return res.data;
-  const issue = res.error.issues[0];
-  const path = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
-  let message = issue.message;
-  if (issue.code === 'unrecognized_keys') {
-    const key = issue.keys[0];
-    const field = [path, key].filter(Boolean).join('.');
-    throw new SwitchyardError('VALIDATION', `${field}: unknown field`, { field });
-  }
-  if (issue.code === 'invalid_type' && issue.input === undefined) message = 'is required';
-  throw new SwitchyardError('VALIDATION', path ? `${path}: ${message}` : message, path ? { field: path } : {});
 }

@@ -6,6 +6,7 @@ import { SwitchyardError } from '../../shared/errors';
 import { createDispatcher, type Invoke } from './api';
 import { EnvironmentService } from './environments/service';
 import { LiveService } from './environments/live';
+import { HttpsService } from './environments/https';
 import { ImageService } from './environments/images';
 import { EventBus } from './events';
 import { Store } from './store/store';
@@ -23,6 +24,8 @@ export interface CoreOptions {
   env?: NodeJS.ProcessEnv;
   /** How secrets are sealed: the desktop app passes one backed by the OS keychain (safeStorage). */
   secretCipher?: SecretCipher;
+  /** Run the certificate renewal scheduler (the app and `serve`; not one-shot CLI commands). */
+  renewals?: boolean;
   now?: () => Date;
 }
 
@@ -64,6 +67,13 @@ export function createCore(opts: CoreOptions): Core {
   };
   const environments = new EnvironmentService(store, tasks, images, targetFor, now);
   const live = new LiveService(environments, tasks, events, opts.dataDir);
+  const https = new HttpsService(environments, tasks, events, {
+    dataDir: opts.dataDir,
+    secrets: { seal: (plain) => secrets.put(plain), open: (ref) => secrets.get(ref) },
+    dnsServers: env.SWITCHYARD_DNS_SERVERS ? env.SWITCHYARD_DNS_SERVERS.split(',') : undefined,
+  });
+  // Only long-lived processes (the app, `serve`) renew: a one-shot CLI command must not.
+  if (opts.renewals) void https.scheduler.start();
 
   const systemInfo = async (): Promise<SystemInfo> => {
     const pkg = JSON.parse(await fs.readFile(path.join(opts.appRoot, 'package.json'), 'utf8')) as { version: string };
@@ -107,6 +117,8 @@ export function createCore(opts: CoreOptions): Core {
     'logs:watch': (r) => live.watchLogs(r.environment),
     'logs:unwatch': (r) => live.unwatchLogs(r.environment),
     'logs:tail': (r) => live.tailLogs(r.environment, r.limit),
+    'certificates:order': (r) => https.order(r.environment),
+    'certificates:status': (r) => https.status(r.environment),
     'tasks:list': () => tasks.list(),
     'tasks:get': (r) => tasks.get(r.id),
     'tasks:cancel': (r) => tasks.cancel(r.id),
@@ -117,6 +129,7 @@ export function createCore(opts: CoreOptions): Core {
     events,
     tasks,
     async close() {
+      await https.scheduler.stop();
       await live.close();
       await Promise.all([local?.close(), hosts.close()]);
     },

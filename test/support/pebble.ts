@@ -19,6 +19,8 @@ export interface PebbleOptions {
   nonceReject?: number;
   /** Percentage of orders that reuse a valid authorization (default 0, so every order is validated). */
   authzReuse?: number;
+  /** What names without a record of their own resolve to ('' : nothing, so a cleared name fails). Default 127.0.0.1. */
+  defaultIPv4?: string;
 }
 
 /**
@@ -85,7 +87,7 @@ export class TestPebble {
     );
     // challtestsrv answers DNS only: every other challenge server is off, the HTTP port is the test's.
     this.spawn('pebble-challtestsrv', [
-      '-defaultIPv4', '127.0.0.1', '-defaultIPv6', '', '-dns01', `127.0.0.1:${this.dnsPort}`,
+      '-defaultIPv4', this.opts.defaultIPv4 ?? '127.0.0.1', '-defaultIPv6', '', '-dns01', `127.0.0.1:${this.dnsPort}`,
       '-http01', '', '-https01', '', '-tlsalpn01', '', '-management', `127.0.0.1:${this.challPort}`,
     ], {});
     this.spawn('pebble', ['-config', config, '-dnsserver', `127.0.0.1:${this.dnsPort}`], {

@@ -24,7 +24,7 @@ import {
 } from './haproxy-container';
 import type { ImageService } from './images';
 import { DEMO_BACKEND_PORT, EDGE_NETWORK, HAPROXY_CONFIG_DIR, LABEL_APP, LABEL_ROLE, LABEL_SERVER, LABEL_SPEC, envFilter, labelsFor, names } from './naming';
-import { networkFacts, type NetworkFacts } from './network-facts';
+import { hasCertificate, networkFacts, type NetworkFacts } from './network-facts';
 
 type Undo = () => Promise<unknown>;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -67,8 +67,10 @@ export class Deployer {
       ctx.checkCancelled();
 
       ctx.step('config', 35, 'Rendering and checking the HAProxy configuration');
+      if (lb) facts.certificate = await hasCertificate(this.docker, lb.Id);
       const config = renderConfig(env, facts);
       const spec: HaproxySpec = { env: env.name, image: env.images.haproxy, imageId: haproxyImageId, httpPort: env.httpPort };
+      if (env.https?.enabled) spec.httpsPort = env.https.httpsPort;
       const specHash = hash(spec);
       const plan = await this.planHaproxy(lb, specHash, config);
       // Checked before any container changes, so a refused config changes nothing at all.

@@ -9,7 +9,9 @@ import {
   HAPROXY_ADMIN_PORT,
   HAPROXY_CONFIG_DIR,
   HAPROXY_CONFIG_FILE,
+  HAPROXY_ACME_MAP,
   HAPROXY_HTTP_PORT,
+  HAPROXY_HTTPS_PORT,
   HAPROXY_SERVER_STATE,
   HAPROXY_STATE_DIR,
   BACKEND_NAME,
@@ -23,6 +25,8 @@ export interface HaproxySpec {
   image: string;
   imageId: string;
   httpPort: number;
+  /** Published only once HTTPS is switched on. */
+  httpsPort?: number;
 }
 
 const CONFIG_NEXT = `${HAPROXY_CONFIG_FILE}.next`;
@@ -52,12 +56,17 @@ export function haproxyCreateOptions(spec: HaproxySpec, name: string, specHash: 
     Entrypoint: ['haproxy'],
     Cmd: ['-W', '-db', '-f', HAPROXY_CONFIG_FILE],
     Labels: labelsFor(spec.env, 'haproxy', { [LABEL_SPEC]: specHash }),
-    ExposedPorts: { [`${HAPROXY_HTTP_PORT}/tcp`]: {}, [`${HAPROXY_ADMIN_PORT}/tcp`]: {} },
+    ExposedPorts: {
+      [`${HAPROXY_HTTP_PORT}/tcp`]: {},
+      [`${HAPROXY_ADMIN_PORT}/tcp`]: {},
+      ...(spec.httpsPort ? { [`${HAPROXY_HTTPS_PORT}/tcp`]: {} } : {}),
+    },
     HostConfig: {
       PortBindings: {
         [`${HAPROXY_HTTP_PORT}/tcp`]: [{ HostIp: '', HostPort: String(spec.httpPort) }],
         // The runtime API: host loopback only, on a port the engine picks.
         [`${HAPROXY_ADMIN_PORT}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: '' }],
+        ...(spec.httpsPort ? { [`${HAPROXY_HTTPS_PORT}/tcp`]: [{ HostIp: '', HostPort: String(spec.httpsPort) }] } : {}),
       },
       NetworkMode: EDGE_NETWORK,
       Mounts: [{ Type: 'volume', Source: names.stateVolume(spec.env), Target: HAPROXY_STATE_DIR }],
@@ -71,16 +80,25 @@ export async function createHaproxy(docker: Docker, envName: string, opts: Docke
   const container = await docker.createContainer(opts);
   try {
     await putFile(container, HAPROXY_CONFIG_DIR, 'haproxy.cfg', config);
-    // The state volume outlives the container: keep a state file a previous one left.
-    if ((await readFile(container, HAPROXY_SERVER_STATE)) === undefined) {
-      await putFile(container, HAPROXY_STATE_DIR, 'server-state', EMPTY_SERVER_STATE);
-    }
+    await seedStateFiles(container);
     await docker.getNetwork(names.backendNetwork(envName)).connect({ Container: container.id });
   } catch (err) {
     await container.remove({ force: true }).catch(() => undefined);
     throw err;
   }
   return container;
+}
+
+/**
+ * Files the config refers to in the state volume, created empty when missing. The volume
+ * outlives containers: what a previous load balancer left (server states) is kept.
+ */
+export async function seedStateFiles(container: Docker.Container): Promise<void> {
+  if ((await readFile(container, HAPROXY_SERVER_STATE)) === undefined) {
+    await putFile(container, HAPROXY_STATE_DIR, 'server-state', EMPTY_SERVER_STATE);
+  }
+  // HAProxy loads the ACME map at start; entries only ever come through the runtime API.
+  if ((await readFile(container, HAPROXY_ACME_MAP)) === undefined) await putFile(container, HAPROXY_STATE_DIR, 'acme.map', '');
 }
 
 /** The host port (on the target's loopback) where this container's runtime API is published. */
@@ -126,6 +144,7 @@ export async function waitReady(target: Target, container: Docker.Container, env
 
 /** Checks a config with `haproxy -c` inside the running load balancer. */
 export async function validateInPlace(docker: Docker, container: Docker.Container, config: string): Promise<void> {
+  await seedStateFiles(container);
   await putFile(container, HAPROXY_CONFIG_DIR, 'haproxy.cfg.next', config);
   const res = await execIn(docker, container, ['haproxy', '-c', '-f', CONFIG_NEXT]);
   if (res.exitCode !== 0) throw invalidConfig(res.output);
@@ -138,9 +157,11 @@ export async function validateInThrowaway(docker: Docker, image: string, envName
     Entrypoint: ['haproxy'],
     Cmd: ['-c', '-f', HAPROXY_CONFIG_FILE],
     Labels: labelsFor(envName, 'config-check'),
-    HostConfig: { NetworkMode: 'none' },
+    // The environment's state volume: the config names files in it (the ACME map, the certificate).
+    HostConfig: { NetworkMode: 'none', Mounts: [{ Type: 'volume', Source: names.stateVolume(envName), Target: HAPROXY_STATE_DIR }] },
   });
   try {
+    await seedStateFiles(container);
     await putFile(container, HAPROXY_CONFIG_DIR, 'haproxy.cfg', config);
     await container.start();
     const res = (await container.wait()) as { StatusCode: number };

@@ -6,7 +6,7 @@ import { renderConfig } from '../haproxy/render';
 import { dockerError } from '../targets/docker-util';
 import type { Target } from '../targets/target';
 import { adminPortOf, currentConfig, runtimeApiFor } from './haproxy-container';
-import { BACKEND_NAME, EDGE_NETWORK, LABEL_ROLE, LABEL_SERVER, envFilter, names } from './naming';
+import { BACKEND_NAME, LABEL_ROLE, LABEL_SERVER, envFilter, names } from './naming';
 import { currentFacts } from './network-facts';
 import type { RuntimeApi } from '../haproxy/runtime-api';
 
@@ -73,7 +73,7 @@ export class Inspector {
       } catch {
         status.haproxy.reachable = false;
       }
-      const facts = await currentFacts(this.target.docker, names.backendNetwork(env.name), EDGE_NETWORK);
+      const facts = await currentFacts(this.target.docker, env.name);
       const running = await currentConfig(this.target.docker.getContainer(lb.Id)).catch(() => undefined);
       status.haproxy.configInSync = running !== undefined && facts !== undefined && running === renderConfig(env, facts);
     }

@@ -11,7 +11,7 @@ import { StatsPoller } from '../stats/poller';
 import { putFile } from '../targets/docker-util';
 import type { TaskManager } from '../tasks/task-manager';
 import { TrafficRunner } from '../traffic/traffic';
-import { BACKEND_NAME, EDGE_NETWORK, HAPROXY_CONFIG_DIR, names } from './naming';
+import { BACKEND_NAME, HAPROXY_CONFIG_DIR, names } from './naming';
 import { currentFacts } from './network-facts';
 import type { EnvironmentService } from './service';
 
@@ -159,7 +159,7 @@ export class LiveService {
   private async syncConfig(name: string): Promise<void> {
     const env = await this.envs.get(name);
     const docker = (await this.envs.target(env)).docker;
-    const facts = await currentFacts(docker, names.backendNetwork(name), EDGE_NETWORK);
+    const facts = await currentFacts(docker, name);
     if (!facts) return;
     await putFile(docker.getContainer(names.haproxy(name)), HAPROXY_CONFIG_DIR, 'haproxy.cfg', renderConfig(env, facts));
   }

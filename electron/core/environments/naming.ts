@@ -20,6 +20,12 @@ export const HAPROXY_CONFIG_FILE = `${HAPROXY_CONFIG_DIR}/haproxy.cfg`;
 export const HAPROXY_STATE_DIR = '/var/lib/haproxy';
 export const HAPROXY_ADMIN_SOCKET = `${HAPROXY_STATE_DIR}/admin.sock`;
 export const HAPROXY_SERVER_STATE = `${HAPROXY_STATE_DIR}/server-state`;
+/** HTTP-01 answers, filled and emptied through the runtime API (`add map` / `del map`). */
+export const HAPROXY_ACME_MAP = `${HAPROXY_STATE_DIR}/acme.map`;
+export const HAPROXY_HTTPS_PORT = 8443;
+export const HAPROXY_CERT_DIR = `${HAPROXY_STATE_DIR}/certs`;
+/** Key + certificate + chain, as HAProxy's `crt` reads it. */
+export const HAPROXY_CERT_FILE = `${HAPROXY_CERT_DIR}/site.pem`;
 export const DEMO_BACKEND_PORT = 80;
 /** The backend section of haproxy.cfg that holds the servers. */
 export const BACKEND_NAME = 'servers';

@@ -1,6 +1,8 @@
 import type Docker from 'dockerode';
 import { SwitchyardError } from '../../../shared/errors';
 import type { RenderContext } from '../haproxy/render';
+import { readFile } from '../targets/docker-util';
+import { EDGE_NETWORK, HAPROXY_CERT_FILE, names } from './naming';
 
 export type NetworkFacts = RenderContext;
 
@@ -19,15 +21,21 @@ export function networkFacts(backend: Docker.NetworkInspectInfo, edge: Docker.Ne
   return { backendSubnets, adminClients };
 }
 
-/** The facts for an environment already deployed, or the preview stand-ins. */
-export async function currentFacts(docker: Docker, backendNetwork: string, edgeNetwork: string): Promise<NetworkFacts | undefined> {
-  const [backend, edge] = await Promise.all([
-    docker.getNetwork(backendNetwork).inspect().catch(() => undefined),
-    docker.getNetwork(edgeNetwork).inspect().catch(() => undefined),
+/** Whether the load balancer container holds a certificate (in its state volume). */
+export async function hasCertificate(docker: Docker, lbName: string): Promise<boolean> {
+  return (await readFile(docker.getContainer(lbName), HAPROXY_CERT_FILE).catch(() => undefined)) !== undefined;
+}
+
+/** The facts for an environment already deployed, or undefined. */
+export async function currentFacts(docker: Docker, env: string): Promise<NetworkFacts | undefined> {
+  const [backend, edge, certificate] = await Promise.all([
+    docker.getNetwork(names.backendNetwork(env)).inspect().catch(() => undefined),
+    docker.getNetwork(EDGE_NETWORK).inspect().catch(() => undefined),
+    hasCertificate(docker, names.haproxy(env)),
   ]);
   if (!backend || !edge) return undefined;
   try {
-    return networkFacts(backend, edge);
+    return { ...networkFacts(backend, edge), certificate };
   } catch {
     return undefined;
   }

@@ -1,19 +1,19 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
-import type { ContainerStatus, EnvironmentStatus, Task } from '../../../shared/contract';
+import type { ContainerStatus, EnvironmentStatus, Task, TaskKind } from '../../../shared/contract';
 import { SwitchyardError } from '../../../shared/errors';
 import { Environment, EnvironmentInput, EnvironmentPatch, parseOrThrow, type Environment as Env } from '../../../shared/model';
 import { renderConfig } from '../haproxy/render';
 import type { RuntimeApi } from '../haproxy/runtime-api';
 import type { Store } from '../store/store';
-import type { TaskManager } from '../tasks/task-manager';
+import type { TaskContext, TaskManager } from '../tasks/task-manager';
 import { dockerError, isNotFound } from '../targets/docker-util';
 import type { Target } from '../targets/target';
 import { Deployer } from './deployer';
 import type { ImageService } from './images';
 import { Inspector, containerStatus } from './inspector';
-import { EDGE_NETWORK, envFilter, names } from './naming';
+import { envFilter, names } from './naming';
 import { PREVIEW_FACTS, currentFacts } from './network-facts';
 import { destroyEnvironment } from './teardown';
 
@@ -94,7 +94,7 @@ export class EnvironmentService {
 
   async render(name: string): Promise<{ config: string }> {
     const env = await this.get(name);
-    const facts = await currentFacts((await this.target(env)).docker, names.backendNetwork(name), EDGE_NETWORK);
+    const facts = await currentFacts((await this.target(env)).docker, name);
     return { config: renderConfig(env, facts ?? PREVIEW_FACTS) };
   }
 
@@ -162,8 +162,13 @@ export class EnvironmentService {
     return this.targetFor(env.host);
   }
 
-  /** One deploy or destroy per environment at a time, across processes (the app and the CLI). */
-  private async exclusive(name: string, kind: 'deploy' | 'destroy', run: Parameters<TaskManager['start']>[2]): Promise<Task> {
+  /** Deploys inside another task (the caller holds the environment's lock). */
+  async deployWithin(env: Env, ctx: TaskContext): Promise<string> {
+    return new Deployer(await this.target(env), this.images).deploy(env, ctx);
+  }
+
+  /** One deploy, destroy or certificate order per environment at a time, across processes (the app and the CLI). */
+  async exclusive(name: string, kind: TaskKind, run: Parameters<TaskManager['start']>[2]): Promise<Task> {
     const dir = path.join(this.store.dataDir, 'locks');
     await fs.mkdir(dir, { recursive: true });
     let release: () => Promise<void>;

@@ -4,7 +4,10 @@ import {
   DEMO_BACKEND_PORT,
   FRONTEND_NAME,
   HAPROXY_ADMIN_PORT,
+  HAPROXY_ACME_MAP,
   HAPROXY_ADMIN_SOCKET,
+  HAPROXY_CERT_FILE,
+  HAPROXY_HTTPS_PORT,
   HAPROXY_HTTP_PORT,
   HAPROXY_SERVER_STATE,
   names,
@@ -19,6 +22,8 @@ export interface RenderContext {
    * on the shared edge network are refused.
    */
   adminClients: string[];
+  /** Whether the load balancer holds a certificate: only then is there an HTTPS listener. */
+  certificate?: boolean;
 }
 
 const indent = (lines: string[]) => lines.map((l) => `    ${l}`);
@@ -32,6 +37,25 @@ function serverLine(env: Environment, server: Server): string {
   // reloads by the server-state file.
   if (server.state === 'maint') parts.push('disabled');
   return parts.join(' ');
+}
+
+function frontend(env: Environment, ctx: RenderContext): string[] {
+  const lines = [`bind :${HAPROXY_HTTP_PORT}`];
+  const https = env.https?.enabled ? env.https : undefined;
+  if (https) {
+    const tls = ctx.certificate === true;
+    if (tls) lines.push(`bind :${HAPROXY_HTTPS_PORT} ssl crt ${HAPROXY_CERT_FILE}`);
+    // ACME HTTP-01 answers come from a map the app fills through the runtime API: nothing else
+    // listens on port 80 and nothing reloads. First, so no redirect swallows the challenge.
+    const token = `path,field(4,/),map(${HAPROXY_ACME_MAP})`;
+    lines.push(`http-request return status 200 content-type text/plain lf-string "%[${token}]" if { path_beg /.well-known/acme-challenge/ } { ${token} -m found }`);
+    if (tls && https.redirectHttp) {
+      lines.push('http-request redirect scheme https code 301 if !{ ssl_fc } !{ path_beg /.well-known/acme-challenge/ }');
+    }
+    if (tls && https.hsts) lines.push('http-response set-header Strict-Transport-Security "max-age=63072000" if { ssl_fc }');
+  }
+  lines.push(`default_backend ${BACKEND_NAME}`);
+  return lines;
 }
 
 /**
@@ -107,7 +131,7 @@ export function renderConfig(env: Environment, ctx: RenderContext): string {
       // DOWN by health checks (not MAINT) until it comes back.
       ['nameserver dns 127.0.0.11:53', 'resolve_retries 3', 'timeout resolve 1s', 'timeout retry 1s', 'hold valid 10s', 'hold nx 1h'],
     ],
-    [`frontend ${FRONTEND_NAME}`, [`bind :${HAPROXY_HTTP_PORT}`, `default_backend ${BACKEND_NAME}`]],
+    [`frontend ${FRONTEND_NAME}`, frontend(env, ctx)],
     [`backend ${BACKEND_NAME}`, backend],
     // A second defaults section: the admin proxy below is plain TCP, unlogged (the poller
     // would flood the log) and keeps long-lived connections.

@@ -20,9 +20,9 @@ export function dockerError(err: unknown, doing: string): Error {
 }
 
 /** A tar archive holding one file, for `putArchive`. */
-export async function tarOf(files: { name: string; content: string; mode?: number }[]): Promise<Buffer> {
+export async function tarOf(files: { name: string; content: string; mode?: number; uid?: number; gid?: number }[]): Promise<Buffer> {
   const pack = tar.pack();
-  for (const f of files) pack.entry({ name: f.name, mode: f.mode ?? 0o644, mtime: new Date(0) }, f.content);
+  for (const f of files) pack.entry({ name: f.name, mode: f.mode ?? 0o644, uid: f.uid ?? 0, gid: f.gid ?? 0, mtime: new Date(0) }, f.content);
   pack.finalize();
   return streamToBuffer(pack);
 }

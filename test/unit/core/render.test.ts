@@ -1,3 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Environment, EnvironmentInput as EnvInput, parseOrThrow, type EnvironmentInput } from '../../../shared/model';
 import { renderConfig } from '../../../electron/core/haproxy/render';
@@ -103,4 +107,41 @@ describe('haproxy.cfg renderer', () => {
       expect(unexpectedWarnings(res.output)).toEqual([]);
     },
   );
+});
+
+describe('haproxy.cfg renderer with HTTPS', () => {
+  const https = { enabled: true, domains: ['lab.example.com'], email: 'ops@example.com', termsAccepted: true, hsts: true };
+
+  /** The state volume's files, in a temp folder standing in for /var/lib/haproxy. */
+  function withStateDir(cfg: string): string {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sy-state-'));
+    mkdirSync(path.join(dir, 'certs'));
+    writeFileSync(path.join(dir, 'acme.map'), '');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'k.pem'), '-out', path.join(dir, 'c.pem'), '-days', '1', '-subj', '/CN=lab.example.com'], { stdio: 'ignore' });
+    writeFileSync(path.join(dir, 'certs', 'site.pem'), readFileSync(path.join(dir, 'k.pem'), 'utf8') + readFileSync(path.join(dir, 'c.pem'), 'utf8'));
+    return cfg.replaceAll('/var/lib/haproxy/', `${dir}/`);
+  }
+
+  it('answers ACME challenges from the map before anything else, with no HTTPS listener until a certificate exists', async () => {
+    const cfg = renderConfig(envOf({ name: 'lab', https }), { ...ctx, certificate: false });
+    const fe = section(cfg, 'frontend web');
+    expect(fe[1]).toMatch(/^http-request return status 200 .*map\(\/var\/lib\/haproxy\/acme\.map\).* if \{ path_beg \/\.well-known\/acme-challenge\/ \}/);
+    expect(fe.some((l) => l.includes('ssl crt'))).toBe(false);
+    expect(fe.some((l) => l.includes('redirect'))).toBe(false);
+    const res = await haproxyCheck(withStateDir(cfg));
+    expect(res.code, res.output).toBe(0);
+    expect(unexpectedWarnings(res.output)).toEqual([]);
+  });
+
+  it('with a certificate: an HTTPS listener, a 301 that spares the ACME path, and HSTS', async () => {
+    const cfg = renderConfig(envOf({ name: 'lab', https }), { ...ctx, certificate: true });
+    const fe = section(cfg, 'frontend web');
+    expect(fe).toContain('bind :8443 ssl crt /var/lib/haproxy/certs/site.pem');
+    expect(fe).toContain('http-request redirect scheme https code 301 if !{ ssl_fc } !{ path_beg /.well-known/acme-challenge/ }');
+    expect(fe.findIndex((l) => l.startsWith('http-request return'))).toBeLessThan(fe.findIndex((l) => l.includes('redirect')));
+    expect(fe).toContain('http-response set-header Strict-Transport-Security "max-age=63072000" if { ssl_fc }');
+    const res = await haproxyCheck(withStateDir(cfg));
+    expect(res.code, res.output).toBe(0);
+    expect(unexpectedWarnings(res.output)).toEqual([]);
+  });
 });

@@ -1,0 +1,140 @@
+import https from 'node:https';
+import tls from 'node:tls';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { names } from '../../electron/core/environments/naming';
+import { docker, freePort, get, removeEnvironments, testCore, uniqueName, deployLab, type TestCore } from '../support/lab';
+import { TestPebble } from '../support/pebble';
+
+const DOMAIN = 'lab.switchyard.test';
+
+/** One HTTPS GET, verified against Pebble's root as a browser would against its store. */
+function httpsGet(port: number, ca: string): Promise<{ status: number; serial: string; subject: string }> {
+  return new Promise((resolve, reject) => {
+    const req = https.get({ host: '127.0.0.1', port, servername: DOMAIN, headers: { host: DOMAIN }, ca, agent: false, timeout: 5000 }, (res) => {
+      const cert = (res.socket as tls.TLSSocket).getPeerCertificate();
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, serial: cert.serialNumber.toLowerCase().replace(/^0+/, ''), subject: cert.subjectaltname ?? '' }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+  });
+}
+
+describe('one-click HTTPS against a real ACME server (Pebble)', () => {
+  const name = uniqueName('tls');
+  let t: TestCore;
+  let pebble: TestPebble;
+  let port: number;
+  let httpsPort: number;
+  let root: string;
+
+  beforeAll(async () => {
+    port = await freePort();
+    httpsPort = await freePort();
+    pebble = await TestPebble.start({ httpPort: port, defaultIPv4: '' });
+    root = await pebble.rootCa();
+    await pebble.pointDomain(DOMAIN, '127.0.0.1');
+    t = testCore({ ...process.env, SWITCHYARD_DNS_SERVERS: `127.0.0.1:${pebble.dnsPort}` });
+    await deployLab(t, name, { httpPort: port });
+  });
+
+  afterAll(async () => {
+    await removeEnvironments(name);
+    await t?.close();
+    await pebble?.stop();
+  });
+
+  const enable = () =>
+    t.call('environments:update', {
+      name,
+      patch: {
+        https: {
+          enabled: true,
+          domains: [DOMAIN],
+          email: 'ops@switchyard.test',
+          directory: { url: pebble.directoryUrl, caBundle: pebble.caBundle },
+          termsAccepted: true,
+          httpsPort,
+        },
+      },
+    });
+
+  it('refuses to order before the terms are accepted, naming the field', async () => {
+    const res = await t.core.invoke('environments:update', {
+      name,
+      patch: { https: { enabled: true, domains: [DOMAIN], email: 'ops@switchyard.test', directory: { url: pebble.directoryUrl } } },
+    });
+    expect(res).toMatchObject({ ok: false, error: { code: 'VALIDATION', field: 'patch.https.termsAccepted' } });
+  });
+
+  it('switches HTTPS on: a verified HTTPS request succeeds, HTTP redirects except the ACME path', async () => {
+    await enable();
+    const { taskId } = await t.call('certificates:order', { environment: name });
+    const task = await t.core.tasks.whenDone(taskId);
+    expect(task.state, JSON.stringify(task.error)).toBe('succeeded');
+    expect(task.steps.map((s) => s.name)).toEqual(['prepare', 'preflight', 'order', 'challenge', 'finalize', 'install', 'verify']);
+
+    const r = await httpsGet(httpsPort, root);
+    expect(r.status).toBe(200);
+    expect(r.subject).toContain(`DNS:${DOMAIN}`);
+    const status = await t.call('certificates:status', { environment: name });
+    expect(status?.serial).toBe(r.serial);
+    expect(status?.nextRenewalAt).toBeTruthy();
+
+    const plain = await get(port);
+    expect(plain.status).toBe(301);
+    const acme = await get(port, { path: '/.well-known/acme-challenge/unknown-token' });
+    expect(acme.status).not.toBe(301);
+  });
+
+  it('renews under HTTPS load with no failed request, serving the new certificate without a reload', async () => {
+    const before = await httpsGet(httpsPort, root);
+    const pid = async () => (await docker.getContainer(names.haproxy(name)).top()).Processes.map((p: string[]) => p.at(-1)).join('|');
+    const pidsBefore = await pid();
+    let ok = 0;
+    let failed = 0;
+    const errors: string[] = [];
+    let running = true;
+    const worker = async () => {
+      while (running) {
+        try {
+          if ((await httpsGet(httpsPort, root)).status === 200) ok++;
+          else failed++;
+        } catch (e) {
+          failed++;
+          errors.push((e as Error).message);
+        }
+      }
+    };
+    const workers = [worker(), worker(), worker(), worker()];
+    const { taskId } = await t.call('certificates:order', { environment: name });
+    const task = await t.core.tasks.whenDone(taskId);
+    await new Promise((r) => setTimeout(r, 300));
+    running = false;
+    await Promise.all(workers);
+    expect(task.state, JSON.stringify(task.error)).toBe('succeeded');
+    expect(failed, errors.slice(0, 3).join('; ')).toBe(0);
+    expect(ok).toBeGreaterThan(20);
+    const after = await httpsGet(httpsPort, root);
+    expect(after.serial).not.toBe(before.serial);
+    expect(await pid()).toBe(pidsBefore);
+  });
+
+  it('a challenge that fails names the domain and the cause; HTTP and the old certificate keep serving', async () => {
+    const before = await httpsGet(httpsPort, root);
+    // Every 127.x address reaches this machine's published ports, so "elsewhere" is nowhere:
+    // the name stops resolving (the test DNS has no default address).
+    await pebble.clearDomain(DOMAIN);
+    try {
+      const { taskId } = await t.call('certificates:order', { environment: name });
+      const task = await t.core.tasks.whenDone(taskId);
+      expect(task.state).toBe('failed');
+      expect(task.error!.message).toContain(DOMAIN);
+      expect(task.error!.message).toMatch(/DNS|resolve|record/i);
+    } finally {
+      await pebble.pointDomain(DOMAIN, '127.0.0.1');
+    }
+    expect((await httpsGet(httpsPort, root)).serial).toBe(before.serial);
+    expect((await get(port)).status).toBe(301);
+  });
+});
