@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { ErrorInfo } from './errors';
-import { parseOrThrow } from './model';
+import { parseOrThrow } from './parse';
 
 export const LETSENCRYPT_DIRECTORY = 'https://acme-v02.api.letsencrypt.org/directory';
 export const LETSENCRYPT_STAGING_DIRECTORY = 'https://acme-staging-v02.api.letsencrypt.org/directory';
