@@ -3,11 +3,17 @@
  *   npm run bench              full sizes
  *   npm run bench -- --smoke   small sizes, as CI runs them
  */
+import { benchAcme } from './acme.bench';
 import { benchDeploy } from './deploy.bench';
 import { benchLive } from './live.bench';
+import { benchSsh } from './ssh.bench';
 
 const smoke = process.argv.includes('--smoke');
 
 await benchDeploy(smoke ? 1 : 5);
 console.log();
 await benchLive(smoke);
+console.log();
+await benchSsh(smoke ? 5 : 100);
+console.log();
+await benchAcme(smoke);
