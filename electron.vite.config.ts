@@ -33,6 +33,8 @@ export default defineConfig({
     server: { host: '127.0.0.1' },
     build: {
       outDir: resolve(root, 'out/renderer'),
+      // electron-vite leaves the renderer unminified; the page is also served to browsers.
+      minify: true,
       rolldownOptions: { input: resolve(root, 'renderer/index.html') },
     },
     define: {

@@ -1,9 +1,10 @@
 import { createPinia } from 'pinia';
 import { createApp } from 'vue';
 import App from './App.vue';
+import { startTransport } from './api/client';
 import { i18n } from './i18n';
 
-// Screen readers and hyphenation go by the page's language, which is the one we picked.
-document.documentElement.lang = i18n.global.locale.value;
+// Before any store exists: stores subscribe to core events when they are created.
+startTransport();
 
 createApp(App).use(createPinia()).use(i18n).mount('#app');

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import vue from '@vitejs/plugin-vue';
 import { defineConfig } from 'vitest/config';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -23,6 +24,34 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 120_000,
+        },
+      },
+      {
+        extends: true,
+        plugins: [vue()],
+        define: {
+          __VUE_I18N_FULL_INSTALL__: 'false',
+          __VUE_I18N_LEGACY_API__: 'false',
+          __INTLIFY_PROD_DEVTOOLS__: 'false',
+        },
+        test: {
+          name: 'component',
+          // *.spec.ts: the unit project already takes every *.test.ts under test/unit.
+          include: ['test/unit/renderer/**/*.spec.ts'],
+          environment: 'happy-dom',
+          testTimeout: 20_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          environment: 'node',
+          // One Docker engine, one Chromium: files run one after another.
+          fileParallelism: false,
+          testTimeout: 300_000,
+          hookTimeout: 180_000,
         },
       },
     ],

@@ -6,6 +6,7 @@ import { SwitchyardError, type ErrorInfo } from '../../shared/errors';
 import { balanceAlgorithms, type EnvironmentInput } from '../../shared/model';
 import { createCore, type Core } from '../core/core';
 import { resolveDataDir } from '../core/store/data-dir';
+import { addLiveCommands } from './cli-live';
 
 const appRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -63,7 +64,7 @@ function intOption(value: string): number {
   return n;
 }
 
-export function buildProgram(getCore: () => Core, out: (s: string) => void): Command {
+export function buildProgram(getCore: (opts?: { renewals?: boolean }) => Core, out: (s: string) => void): Command {
   const program = new Command('switchyard')
     .description('Switchyard: HAProxy load-balanced environments on Docker, from the command line.')
     .option('--data-dir <dir>', 'data folder (default: SWITCHYARD_DATA_DIR or the app-data folder)')
@@ -158,15 +159,35 @@ export function buildProgram(getCore: () => Core, out: (s: string) => void): Com
       for (const v of s.servers) out(`server ${v.name}\t${v.status}\tweight ${v.weight}`);
     });
 
+  program
+    .command('serve')
+    .description('Serve the app to a browser on this machine (127.0.0.1 only, behind a token) until Ctrl-C')
+    .option('--port <port>', 'TCP port (default: a free one)', intOption)
+    .option('--host <host>', 'loopback address to listen on', '127.0.0.1')
+    .action(async (o: { port?: number; host: string }) => {
+      const { runServe, isLoopbackHost } = await import('./serve');
+      if (o.port !== undefined && (o.port < 0 || o.port > 65535)) program.error(`error: --port must be between 0 and 65535`, { exitCode: EXIT_USAGE });
+      if (!isLoopbackHost(o.host)) program.error(`error: --host must be a loopback address (127.0.0.1, ::1 or localhost), not "${o.host}"`, { exitCode: EXIT_USAGE });
+      await runServe({ core: getCore({ renewals: true }), rendererDir: path.join(appRoot, 'out', 'renderer'), port: o.port, host: o.host, out });
+    });
+
+  addLiveCommands(program, { getCore, out, call, waitTask, intOption });
+
   return program;
 }
 
 async function main(argv: string[]): Promise<number> {
+  // Piped into `head`, the reader may go away first: that ends the output, not in a crash.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
   let core: Core | undefined;
   const program = buildProgram(
-    () => {
+    (opts = {}) => {
       const dataDir = program.opts<{ dataDir?: string }>().dataDir;
-      core ??= createCore({ dataDir: dataDir ? path.resolve(dataDir) : resolveDataDir(), appRoot });
+      // Renewals run only in long-lived processes (serve), never in a one-shot command.
+      core ??= createCore({ dataDir: dataDir ? path.resolve(dataDir) : resolveDataDir(), appRoot, renewals: opts.renewals });
       return core;
     },
     (s) => process.stdout.write(`${s}\n`),

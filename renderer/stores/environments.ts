@@ -1,15 +1,32 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import { toErrorInfo, type ErrorInfo } from '../../shared/errors';
-import type { Environment } from '../../shared/model';
-import { invoke } from '../api/client';
+import type { EnvironmentState, EnvironmentStatus } from '../../shared/contract';
+import type { Environment, EnvironmentInput, EnvironmentPatch } from '../../shared/model';
+import { invoke, onReconnect } from '../api/client';
+import { toUiError, type UiError } from '../lib/errors';
+import { useTasksStore } from './tasks';
+
+/** What the list shows: the core's state, or the task under way, or not known yet. */
+export type DisplayState = EnvironmentState | 'deploying' | 'destroying' | 'unknown';
 
 export const useEnvironmentsStore = defineStore('environments', () => {
+  const tasks = useTasksStore();
   const environments = ref<Environment[]>([]);
   /** Whether a first list has arrived (an empty list then means "none yet", not "loading"). */
   const loaded = ref(false);
   const loading = ref(false);
-  const error = ref<ErrorInfo | null>(null);
+  const error = ref<UiError | null>(null);
+  const statuses = ref<Record<string, EnvironmentStatus>>({});
+  const statusErrors = ref<Record<string, UiError>>({});
+  /** The config the model renders today, per environment. */
+  const configs = ref<Record<string, string>>({});
+  /**
+   * The config last seen running: rendered while the core said the running config is the
+   * rendered one (configInSync). The core has no channel for the deployed config itself.
+   */
+  const deployedConfigs = ref<Record<string, string>>({});
+  /** The rendered config before the last saved edit, for a diff when the deployed one is not known. */
+  const previousConfigs = ref<Record<string, string>>({});
   let pending: Promise<void> | null = null;
 
   /** Fetches the list again; calls made while one is under way share it. */
@@ -21,7 +38,7 @@ export const useEnvironmentsStore = defineStore('environments', () => {
         loaded.value = true;
         error.value = null;
       } catch (err) {
-        error.value = toErrorInfo(err);
+        error.value = toUiError(err);
       } finally {
         loading.value = false;
         pending = null;
@@ -30,5 +47,111 @@ export const useEnvironmentsStore = defineStore('environments', () => {
     return pending;
   }
 
-  return { environments, loaded, loading, error, load };
+  function byName(name: string): Environment | undefined {
+    return environments.value.find((e) => e.name === name);
+  }
+
+  function put(env: Environment): void {
+    const i = environments.value.findIndex((e) => e.name === env.name);
+    if (i >= 0) environments.value[i] = env;
+    else environments.value.push(env);
+  }
+
+  async function loadStatus(name: string): Promise<EnvironmentStatus | undefined> {
+    try {
+      const s = await invoke('environments:status', { name });
+      statuses.value[name] = s;
+      delete statusErrors.value[name];
+      if (s.haproxy.configInSync && configs.value[name] !== undefined) deployedConfigs.value[name] = configs.value[name];
+      return s;
+    } catch (err) {
+      statusErrors.value[name] = toUiError(err);
+      return undefined;
+    }
+  }
+
+  async function loadAll(): Promise<void> {
+    await load();
+    await Promise.all(environments.value.map((e) => loadStatus(e.name)));
+  }
+
+  async function create(input: EnvironmentInput): Promise<Environment> {
+    const env = await invoke('environments:create', input);
+    put(env);
+    return env;
+  }
+
+  /** Saves a change to the model (nothing changes on the containers until a deploy). */
+  async function update(name: string, patch: EnvironmentPatch): Promise<Environment> {
+    const before = configs.value[name] ?? (await render(name).catch(() => undefined));
+    const env = await invoke('environments:update', { name, patch });
+    put(env);
+    if (before !== undefined) previousConfigs.value[name] = before;
+    // The status first: render() trusts its "in sync" flag, which the edit may have made stale.
+    await loadStatus(name);
+    await render(name).catch(() => undefined);
+    return env;
+  }
+
+  async function remove(name: string): Promise<void> {
+    await invoke('environments:remove', { name });
+    environments.value = environments.value.filter((e) => e.name !== name);
+    delete statuses.value[name];
+  }
+
+  async function render(name: string): Promise<string> {
+    const { config } = await invoke('environments:render', { name });
+    configs.value[name] = config;
+    if (statuses.value[name]?.haproxy.configInSync) deployedConfigs.value[name] = config;
+    return config;
+  }
+
+  async function deploy(name: string): Promise<string> {
+    const { taskId } = await invoke('environments:deploy', { name });
+    return taskId;
+  }
+
+  async function destroy(name: string): Promise<string> {
+    const { taskId } = await invoke('environments:destroy', { name });
+    return taskId;
+  }
+
+  function displayState(name: string): DisplayState {
+    const t = tasks.runningFor(name);
+    if (t) return t.kind === 'destroy' ? 'destroying' : 'deploying';
+    return statuses.value[name]?.state ?? 'unknown';
+  }
+
+  // A finished deploy or destroy changes what runs: read it back.
+  tasks.onFinished((t) => {
+    if (t.kind !== 'deploy' && t.kind !== 'destroy') return;
+    void (async () => {
+      if (t.state === 'succeeded' && t.kind === 'deploy' && configs.value[t.target] !== undefined) await render(t.target).catch(() => undefined);
+      await loadStatus(t.target);
+    })();
+  });
+  onReconnect(() => void loadAll());
+
+  return {
+    environments,
+    loaded,
+    loading,
+    error,
+    statuses,
+    statusErrors,
+    configs,
+    deployedConfigs,
+    previousConfigs,
+    load,
+    loadAll,
+    loadStatus,
+    byName,
+    create,
+    update,
+    remove,
+    render,
+    deploy,
+    destroy,
+    displayState,
+  };
 });

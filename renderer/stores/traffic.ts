@@ -1,0 +1,42 @@
+import { defineStore } from 'pinia';
+import { ref } from 'vue';
+import type { TrafficReport } from '../../shared/live';
+import type { RequestOf } from '../../shared/contract';
+import { invoke, on } from '../api/client';
+
+/** The traffic generator: the latest run per environment, updated by `traffic:progress`. */
+export const useTrafficStore = defineStore('traffic', () => {
+  const reports = ref<Record<string, TrafficReport>>({});
+  /** The task of the run shown per environment (progress of older runs is ignored). */
+  const current = ref<Record<string, string>>({});
+
+  async function run(request: RequestOf<'traffic:run'>): Promise<string> {
+    const { taskId } = await invoke('traffic:run', request);
+    current.value[request.environment] = taskId;
+    // The first progress event may have come before the answer did.
+    const early = reports.value[request.environment];
+    if (early?.taskId !== taskId) delete reports.value[request.environment];
+    return taskId;
+  }
+
+  /** Reads a run's report again (when progress events were missed). */
+  async function refresh(environment: string): Promise<void> {
+    const taskId = current.value[environment];
+    if (taskId) reports.value[environment] = await invoke('traffic:get', { taskId });
+  }
+
+  function running(environment: string): boolean {
+    const r = reports.value[environment];
+    return current.value[environment] !== undefined && (!r || !r.done);
+  }
+
+  on('traffic:progress', (r) => {
+    const mine = current.value[r.environment];
+    if (mine === undefined || mine === r.taskId) {
+      current.value[r.environment] = r.taskId;
+      reports.value[r.environment] = r;
+    }
+  });
+
+  return { reports, current, run, refresh, running };
+});

@@ -1,0 +1,108 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { reactive } from 'vue';
+import type { VueWrapper } from '@vue/test-utils';
+import EnvironmentForm from '../../../renderer/components/EnvironmentForm.vue';
+import { formFrom, validateForm } from '../../../renderer/lib/environment-form';
+import type { UiError } from '../../../renderer/lib/errors';
+import { flush, freshApp, mountInApp } from './fake-transport';
+
+let wrapper: VueWrapper | undefined;
+beforeEach(() => void freshApp());
+afterEach(() => {
+  wrapper?.unmount();
+  wrapper = undefined;
+});
+
+function mountForm(locale: 'en' | 'fr', extra: Record<string, unknown> = {}) {
+  const submits: unknown[][] = [];
+  // Reactive, so a test can change a prop the way the parent view would.
+  const props = reactive<Record<string, unknown>>({ initial: formFrom({ name: 'lab' }), mode: 'create', onSubmit: (...a: unknown[]) => submits.push(a), ...extra });
+  wrapper = mountInApp(EnvironmentForm, props, locale);
+  return { w: wrapper, submits, props };
+}
+
+async function type(w: VueWrapper, testId: string, value: string): Promise<void> {
+  const input = w.find(`[data-test=${testId}] input`);
+  await input.setValue(value);
+  await input.trigger('blur');
+  await flush();
+}
+
+describe('the environment form', () => {
+  it('starts as the tutorial lab', () => {
+    const f = formFrom({ name: 'lab' });
+    expect(f).toMatchObject({ httpPort: 8080, balance: 'roundrobin', sticky: { enabled: true, cookieName: 'SERVERID' }, redispatch: true, healthCheck: { type: 'http', path: '/health' } });
+    expect(f.servers.map((s) => [s.name, s.kind])).toEqual([
+      ['back1', 'demo'],
+      ['back2', 'demo'],
+    ]);
+    expect(validateForm(f).problems).toEqual({});
+  });
+
+  it('checks with the shared schema and puts each problem on its field', () => {
+    const f = formFrom({ name: 'lab' });
+    f.name = 'Bad Name';
+    f.httpPort = null;
+    f.servers[1].name = 'back1';
+    f.servers.push({ ...f.servers[0], key: 99, name: 'ext', kind: 'external', address: 'not valid', port: 70000 });
+    const { input, problems } = validateForm(f);
+    expect(input).toBeUndefined();
+    expect(problems.name.key).toBe('format.name');
+    expect(problems.httpPort.key).toBe('required');
+    expect(problems['servers.1.name'].key).toBe('duplicateServer');
+    expect(problems['servers.2.address'].key).toBe('format.address');
+    expect(problems['servers.2.port']).toMatchObject({ key: 'max', params: { max: 65535 } });
+  });
+
+  it('says what is wrong inline, in French, as soon as a field changes', async () => {
+    const { w } = mountForm('fr');
+    expect(w.text()).not.toContain('1 à 24 caractères');
+    await type(w, 'field-name', 'Pas Bon');
+    expect(w.text()).toContain('1 à 24 caractères : lettres minuscules');
+    await type(w, 'field-httpPort', '70000');
+    expect(w.text()).toContain('Doit valoir au plus 65535.');
+  });
+
+  it('submits the values as an EnvironmentInput, images included', async () => {
+    const { w, submits } = mountForm('en');
+    await type(w, 'field-name', 'shop');
+    await type(w, 'field-haproxyImage', 'switchyard-test/haproxy:2.6-debian');
+    await w.find('[data-test=add-external]').trigger('click');
+    await flush();
+    const rows = w.findAll('[data-test=server-row]');
+    expect(rows).toHaveLength(3);
+    await rows[2].find('[data-test=server-address] input').setValue('10.0.0.5');
+    await w.find('[data-test=submit-deploy]').trigger('click');
+    await flush();
+    expect(submits).toHaveLength(1);
+    const [input, deploy] = submits[0] as [Record<string, unknown>, boolean];
+    expect(deploy).toBe(true);
+    expect(input).toMatchObject({ name: 'shop', images: { haproxy: 'switchyard-test/haproxy:2.6-debian', demoBase: 'busybox:1.37' } });
+    expect(input.servers).toEqual([
+      { name: 'back1', kind: 'demo', weight: 100, state: 'ready' },
+      { name: 'back2', kind: 'demo', weight: 100, state: 'ready' },
+      { name: 'back3', kind: 'external', address: '10.0.0.5', port: 80, weight: 100, state: 'ready' },
+    ]);
+  });
+
+  it('does not submit while a field is wrong, and says so', async () => {
+    const { w, submits } = mountForm('en');
+    await w.find('[data-test=server-remove]').trigger('click');
+    await type(w, 'field-cookieName', 'has space');
+    await w.find('[data-test=submit-deploy]').trigger('click');
+    await flush();
+    expect(submits).toHaveLength(0);
+    expect(w.find('[data-test=form-invalid]').text()).toBe('Some fields need attention.');
+    expect(w.text()).toContain('1 to 64 letters, digits, _ or -.');
+  });
+
+  it("shows the core's refusal on the field it names, until that field changes", async () => {
+    const serverError: UiError = { code: 'VALIDATION', message: 'httpPort: port 8080 is reserved', field: 'httpPort' };
+    const { w, props } = mountForm('en');
+    props.serverError = serverError;
+    await flush();
+    expect(w.text()).toContain('Switchyard refused this value. port 8080 is reserved');
+    await type(w, 'field-httpPort', '8081');
+    expect(w.text()).not.toContain('port 8080 is reserved');
+  });
+});

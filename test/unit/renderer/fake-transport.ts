@@ -1,0 +1,87 @@
+/**
+ * A fake transport for component and store tests: answers calls from handlers the test gives,
+ * records every call, and emits events on demand. It stands in for the core; it is not one.
+ */
+import { defineComponent, h, type Component } from 'vue';
+import { mount } from '@vue/test-utils';
+import { createPinia, setActivePinia, type Pinia } from 'pinia';
+import { NDialogProvider, NMessageProvider } from 'naive-ui';
+import type { ChannelName, EventName, EventPayload, RequestOf, ResponseOf } from '../../../shared/contract';
+import type { Envelope, ErrorInfo } from '../../../shared/errors';
+import type { ConnectionState, Transport } from '../../../renderer/api/transport';
+import { useTransport } from '../../../renderer/api/client';
+import { i18n } from '../../../renderer/i18n';
+
+type Handler<C extends ChannelName> = (payload: RequestOf<C>) => ResponseOf<C> | Promise<ResponseOf<C>> | { error: ErrorInfo };
+
+export class FakeTransport implements Transport {
+  readonly kind = 'fake';
+  readonly calls: { channel: ChannelName; payload: unknown }[] = [];
+  state: ConnectionState = 'open';
+  private readonly handlers = new Map<ChannelName, Handler<ChannelName>>();
+  private readonly listeners = new Map<EventName, Set<(p: unknown) => void>>();
+  private readonly stateListeners = new Set<(s: ConnectionState) => void>();
+
+  handle<C extends ChannelName>(channel: C, handler: Handler<C>): this {
+    this.handlers.set(channel, handler as unknown as Handler<ChannelName>);
+    return this;
+  }
+
+  async invoke(channel: ChannelName, payload: unknown): Promise<Envelope<unknown>> {
+    this.calls.push({ channel, payload });
+    const handler = this.handlers.get(channel);
+    if (!handler) return { ok: false, error: { code: 'UNKNOWN_CHANNEL', message: `fake: no handler for ${channel}` } };
+    const out = await handler(payload as never);
+    if (out && typeof out === 'object' && 'error' in out && out.error && typeof out.error === 'object' && 'code' in out.error) {
+      return { ok: false, error: out.error as ErrorInfo };
+    }
+    return { ok: true, result: out };
+  }
+
+  on(event: EventName, listener: (payload: unknown) => void): () => void {
+    let set = this.listeners.get(event);
+    if (!set) this.listeners.set(event, (set = new Set()));
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  onState(listener: (s: ConnectionState) => void): () => void {
+    this.stateListeners.add(listener);
+    return () => this.stateListeners.delete(listener);
+  }
+
+  emit<E extends EventName>(event: E, payload: EventPayload<E>): void {
+    for (const l of this.listeners.get(event) ?? []) l(payload);
+  }
+
+  setState(s: ConnectionState): void {
+    this.state = s;
+    for (const l of this.stateListeners) l(s);
+  }
+
+  callsTo(channel: ChannelName): unknown[] {
+    return this.calls.filter((c) => c.channel === channel).map((c) => c.payload);
+  }
+}
+
+let pinia: Pinia;
+
+/** A fresh Pinia and a fresh fake transport, wired in as the app's. */
+export function freshApp(): FakeTransport {
+  pinia = createPinia();
+  setActivePinia(pinia);
+  const fake = new FakeTransport();
+  useTransport(fake);
+  return fake;
+}
+
+/** Mounts a component inside the providers the app has (messages, dialogs), with i18n. */
+export function mountInApp(component: Component, props: Record<string, unknown> = {}, locale: 'en' | 'fr' = 'en') {
+  const Host = defineComponent({
+    setup: () => () => h(NMessageProvider, null, () => h(NDialogProvider, null, () => h(component, props))),
+  });
+  i18n.global.locale.value = locale;
+  return mount(Host, { global: { plugins: [pinia, i18n] }, attachTo: document.body });
+}
+
+export const flush = () => new Promise((r) => setTimeout(r, 0));

@@ -1,0 +1,107 @@
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { errorCodes } from '../../../shared/errors';
+import { balanceAlgorithms, serverStates } from '../../../shared/model';
+import { taskKinds, taskStates, type ServerHealth } from '../../../shared/contract';
+import type { DisplayState } from '../../../renderer/stores/environments';
+import en from '../../../renderer/i18n/en';
+import fr from '../../../renderer/i18n/fr';
+import { pickLocale } from '../../../renderer/i18n';
+import { diffLines, hunks } from '../../../renderer/lib/diff';
+import { hashOf, parseHash } from '../../../renderer/stores/nav';
+
+type Tree = { [k: string]: string | Tree };
+
+function leaves(tree: Tree, prefix = ''): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [k, v] of Object.entries(tree)) {
+    const key = prefix ? `${prefix}.${k}` : k;
+    if (typeof v === 'string') out.set(key, v);
+    else for (const [kk, vv] of leaves(v, key)) out.set(kk, vv);
+  }
+  return out;
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((f) => {
+    const p = path.join(dir, f);
+    return statSync(p).isDirectory() ? filesUnder(p) : /\.(vue|ts)$/.test(f) ? [p] : [];
+  });
+}
+
+const enKeys = leaves(en as unknown as Tree);
+const frKeys = leaves(fr as unknown as Tree);
+const rendererDir = path.resolve(import.meta.dirname, '../../../renderer');
+
+describe('translations', () => {
+  it('French has every English key, none empty, with the same placeholders', () => {
+    expect([...frKeys.keys()].sort()).toEqual([...enKeys.keys()].sort());
+    for (const [key, text] of enKeys) {
+      expect(text.trim(), key).not.toBe('');
+      const placeholders = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+      expect(placeholders(frKeys.get(key)!), key).toEqual(placeholders(text));
+      // A plural in one language is a plural in the other.
+      expect(frKeys.get(key)!.split(' | ').length, key).toBe(text.split(' | ').length);
+    }
+  });
+
+  it('every key the code spells out exists', () => {
+    const missing: string[] = [];
+    for (const file of filesUnder(rendererDir)) {
+      const src = readFileSync(file, 'utf8');
+      for (const m of src.matchAll(/\bt\('([a-zA-Z0-9_.-]+)'/g)) if (!enKeys.has(m[1])) missing.push(`${path.basename(file)}: ${m[1]}`);
+    }
+    expect(missing).toEqual([]);
+  });
+
+  it('every value the core can send has words: error codes, algorithms, server modes, task kinds and states', () => {
+    for (const code of errorCodes) expect(enKeys.has(`errors.${code}`), code).toBe(true);
+    for (const b of balanceAlgorithms) expect(enKeys.has(`balance.${b}`), b).toBe(true);
+    for (const s of serverStates) expect(enKeys.has(`servers.modes.${s}`), s).toBe(true);
+    for (const k of taskKinds) expect(enKeys.has(`tasks.kinds.${k}`), k).toBe(true);
+    for (const s of taskStates) expect(enKeys.has(`tasks.states.${s}`), s).toBe(true);
+    const displayStates: DisplayState[] = ['running', 'partly-down', 'stopped', 'failed', 'not-deployed', 'deploying', 'destroying', 'unknown'];
+    for (const s of displayStates) expect(enKeys.has(`state.${s}`), s).toBe(true);
+    const healths: ServerHealth[] = ['UP', 'DOWN', 'MAINT', 'DRAIN', 'NOLB', 'NO_CHECK', 'UNKNOWN'];
+    for (const h of healths) expect(enKeys.has(`health.${h}`), h).toBe(true);
+    for (const step of ['images', 'ports', 'network', 'config', 'backends', 'haproxy', 'cleanup', 'verify']) expect(enKeys.has(`tasks.steps.${step}`), step).toBe(true);
+  });
+
+  it('picks the first preferred language it has', () => {
+    expect(pickLocale(['de-DE', 'fr-CA', 'en'])).toBe('fr');
+    expect(pickLocale(['es'])).toBe('en');
+  });
+});
+
+describe('config diff', () => {
+  it('finds the changed lines with their numbers', () => {
+    const before = 'global\n  maxconn 100\ndefaults\n  retries 3\n';
+    const after = 'global\n  maxconn 200\ndefaults\n  retries 3\n  option redispatch\n';
+    const lines = diffLines(before, after);
+    expect(lines.filter((l) => l.kind !== 'same')).toEqual([
+      { kind: 'removed', text: '  maxconn 100', oldNo: 2 },
+      { kind: 'added', text: '  maxconn 200', newNo: 2 },
+      { kind: 'added', text: '  option redispatch', newNo: 5 },
+    ]);
+  });
+
+  it('keeps a little context around changes and counts what it leaves out', () => {
+    const a = Array.from({ length: 40 }, (_, i) => `line ${i}`);
+    const b = a.slice();
+    b[20] = 'changed';
+    const h = hunks(diffLines(a.join('\n'), b.join('\n')), 2);
+    expect(h).toHaveLength(1);
+    expect(h[0].skippedBefore).toBe(18);
+    expect(h[0].lines.map((l) => l.kind)).toEqual(['same', 'same', 'removed', 'added', 'same', 'same']);
+  });
+});
+
+describe('navigation', () => {
+  it('reads and writes the hash', () => {
+    expect(parseHash('#/environments/lab/traffic')).toEqual({ name: 'environment', environment: 'lab', tab: 'traffic' });
+    expect(parseHash('#/nonsense')).toEqual({ name: 'environments' });
+    expect(hashOf({ name: 'environment', environment: 'lab' })).toBe('#/environments/lab');
+    expect(parseHash(hashOf({ name: 'settings' }))).toEqual({ name: 'settings' });
+  });
+});

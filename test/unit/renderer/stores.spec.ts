@@ -1,0 +1,238 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { EnvironmentStatus, Task } from '../../../shared/contract';
+import type { StatsSnapshot } from '../../../shared/live';
+import type { Environment } from '../../../shared/model';
+import { invoke, useTransport } from '../../../renderer/api/client';
+import { SwitchyardError } from '../../../shared/errors';
+import { useEnvironmentsStore } from '../../../renderer/stores/environments';
+import { LOG_LINES_KEPT, useLogsStore } from '../../../renderer/stores/logs';
+import { HISTORY_POINTS, useStatsStore } from '../../../renderer/stores/stats';
+import { useTasksStore } from '../../../renderer/stores/tasks';
+import { useTrafficStore } from '../../../renderer/stores/traffic';
+import { FakeTransport, flush, freshApp } from './fake-transport';
+
+const stamp = '2026-01-01T00:00:00.000Z';
+const lab = (name = 'lab'): Environment => ({
+  name,
+  host: 'local',
+  httpPort: 8080,
+  balance: 'roundrobin',
+  sticky: { enabled: true, cookieName: 'SERVERID' },
+  redispatch: true,
+  retries: 3,
+  healthCheck: { type: 'http', path: '/health', expectStatus: 200, interval: 2000, rise: 2, fall: 3 },
+  timeouts: { connect: 2000, client: 30000, server: 30000 },
+  images: { haproxy: 'haproxy:lts', demoBase: 'busybox:1.37' },
+  servers: [
+    { name: 'back1', kind: 'demo', weight: 100, state: 'ready' },
+    { name: 'back2', kind: 'demo', weight: 100, state: 'ready' },
+  ],
+  createdAt: stamp,
+  updatedAt: stamp,
+});
+const task = (over: Partial<Task>): Task => ({
+  id: 't1',
+  kind: 'deploy',
+  target: 'lab',
+  state: 'running',
+  step: 'images',
+  progress: 10,
+  message: 'Checking images',
+  steps: [],
+  createdAt: stamp,
+  ...over,
+});
+const status = (over: Partial<EnvironmentStatus> = {}): EnvironmentStatus => ({
+  name: 'lab',
+  state: 'running',
+  url: 'http://localhost:8080/',
+  containers: [],
+  servers: [],
+  haproxy: { reachable: true, configInSync: true },
+  ...over,
+});
+const snapshot = (at: string, hits: [number, number], rates: [number, number] = [1, 1]): StatsSnapshot => ({
+  environment: 'lab',
+  at,
+  reachable: true,
+  frontend: { requestRate: rates[0] + rates[1], requests: hits[0] + hits[1], sessions: 0 },
+  servers: ['back1', 'back2'].map((name, i) => ({
+    name,
+    health: 'UP' as const,
+    status: 'UP',
+    state: 'ready' as const,
+    checkStatus: 'L7OK',
+    weight: 100,
+    sessions: 0,
+    hits: hits[i],
+    hitsPerSecond: rates[i],
+    responses: { '2xx': hits[i], '3xx': 0, '4xx': 0, '5xx': 0 },
+  })),
+});
+
+let fake: FakeTransport;
+beforeEach(() => {
+  fake = freshApp();
+});
+
+describe('the api client', () => {
+  it('turns a refusal into a SwitchyardError with the code, message and field', async () => {
+    fake.handle('environments:create', () => ({ error: { code: 'VALIDATION', message: 'httpPort: must be between 1 and 65535', field: 'httpPort' } }));
+    const err = await invoke('environments:create', { name: 'x', httpPort: 0 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SwitchyardError);
+    expect(err).toMatchObject({ code: 'VALIDATION', field: 'httpPort', message: 'httpPort: must be between 1 and 65535' });
+  });
+
+  it('keeps event listeners across a change of transport', () => {
+    const tasks = useTasksStore();
+    const next = new FakeTransport();
+    useTransport(next);
+    fake.emit('tasks:updated', task({ id: 'from-old' }));
+    next.emit('tasks:updated', task({ id: 'from-new' }));
+    expect(Object.keys(tasks.byId)).toEqual(['from-new']);
+  });
+});
+
+describe('tasks store', () => {
+  it('mirrors tasks:list and tasks:updated, newest first, and says when one ends', async () => {
+    fake.handle('tasks:list', () => [task({ id: 'old', createdAt: '2025-01-01T00:00:00Z', state: 'succeeded' })]);
+    const tasks = useTasksStore();
+    await tasks.load();
+    const ended: string[] = [];
+    tasks.onFinished((t) => ended.push(`${t.id}:${t.state}`));
+    fake.emit('tasks:updated', task({ id: 'new' }));
+    expect(tasks.tasks.map((t) => t.id)).toEqual(['new', 'old']);
+    expect(tasks.runningFor('lab')?.id).toBe('new');
+    const done = tasks.whenDone('new');
+    fake.emit('tasks:updated', task({ id: 'new', state: 'failed', error: { code: 'PORT_IN_USE', message: 'port 8080 is taken' } }));
+    await expect(done).resolves.toMatchObject({ state: 'failed' });
+    expect(ended).toEqual(['new:failed']);
+    expect(tasks.runningFor('lab')).toBeUndefined();
+  });
+
+  it('cancel goes through tasks:cancel', async () => {
+    fake.handle('tasks:cancel', ({ id }) => task({ id, state: 'cancelled' }));
+    const tasks = useTasksStore();
+    await tasks.cancel('x');
+    expect(fake.callsTo('tasks:cancel')).toEqual([{ id: 'x' }]);
+    expect(tasks.byId.x.state).toBe('cancelled');
+  });
+});
+
+describe('environments store', () => {
+  it('shows "deploying" while a deploy task runs, then the state the core reports', async () => {
+    let state: EnvironmentStatus['state'] = 'not-deployed';
+    fake.handle('environments:list', () => [lab()]).handle('environments:status', () => status({ state }));
+    const envs = useEnvironmentsStore();
+    await envs.loadAll();
+    expect(envs.displayState('lab')).toBe('not-deployed');
+    fake.emit('tasks:updated', task({}));
+    expect(envs.displayState('lab')).toBe('deploying');
+    state = 'running';
+    fake.emit('tasks:updated', task({ state: 'succeeded' }));
+    await flush();
+    expect(envs.displayState('lab')).toBe('running');
+    expect(envs.displayState('other')).toBe('unknown');
+  });
+
+  it('knows the running config when the core says it is in sync, and keeps the one before an edit', async () => {
+    let config = 'global\n  maxconn 100\n';
+    let inSync = true;
+    fake
+      .handle('environments:list', () => [lab()])
+      .handle('environments:render', () => ({ config }))
+      .handle('environments:status', () => status({ haproxy: { reachable: true, configInSync: inSync } }))
+      .handle('environments:update', ({ patch }) => ({ ...lab(), ...(patch as object) }) as Environment);
+    const envs = useEnvironmentsStore();
+    await envs.load();
+    await envs.render('lab');
+    await envs.loadStatus('lab');
+    expect(envs.deployedConfigs.lab).toBe('global\n  maxconn 100\n');
+
+    config = 'global\n  maxconn 200\n';
+    inSync = false;
+    await envs.update('lab', { retries: 5 });
+    expect(envs.previousConfigs.lab).toBe('global\n  maxconn 100\n');
+    expect(envs.configs.lab).toBe('global\n  maxconn 200\n');
+    // Still the old one: what runs did not change.
+    expect(envs.deployedConfigs.lab).toBe('global\n  maxconn 100\n');
+    expect(envs.byName('lab')?.retries).toBe(5);
+  });
+});
+
+describe('stats store', () => {
+  it('keeps the latest snapshot and a bounded, aligned history per server', () => {
+    const stats = useStatsStore();
+    for (let i = 0; i < HISTORY_POINTS + 5; i++) fake.emit('stats:snapshot', snapshot(new Date(Date.parse(stamp) + i * 1000).toISOString(), [i, i], [i, 2 * i]));
+    expect(stats.snapshots.lab.servers[0].hits).toBe(HISTORY_POINTS + 4);
+    const series = stats.seriesOf('lab')!;
+    expect(series.times).toHaveLength(HISTORY_POINTS);
+    expect(series.perServer.get('back2')).toHaveLength(HISTORY_POINTS);
+    expect(series.perServer.get('back2')!.at(-1)).toBe(2 * (HISTORY_POINTS + 4));
+    expect(stats.seriesVersion.lab).toBe(HISTORY_POINTS + 5);
+  });
+
+  it('a server that shows up late starts with gaps (null, which uPlot draws as a gap), never NaN', () => {
+    const stats = useStatsStore();
+    // While HAProxy starts, snapshots come without servers.
+    fake.emit('stats:snapshot', { ...snapshot(stamp, [0, 0]), reachable: false, servers: [] });
+    fake.emit('stats:snapshot', snapshot('2026-01-01T00:00:01.000Z', [1, 1], [3, 4]));
+    expect(stats.seriesOf('lab')!.perServer.get('back1')).toEqual([null, 3]);
+  });
+
+  it('counts watches: one stats:watch for the first, one stats:unwatch for the last, and watches again after a reconnect', async () => {
+    fake.handle('stats:watch', () => ({ watching: 1 })).handle('stats:unwatch', () => ({ watching: 0 }));
+    const stats = useStatsStore();
+    await stats.watch('lab');
+    await stats.watch('lab');
+    expect(fake.callsTo('stats:watch')).toHaveLength(1);
+    await stats.unwatch('lab');
+    expect(fake.callsTo('stats:unwatch')).toHaveLength(0);
+    fake.setState('reconnecting');
+    fake.setState('open');
+    await flush();
+    expect(fake.callsTo('stats:watch')).toHaveLength(2);
+    await stats.unwatch('lab');
+    expect(fake.callsTo('stats:unwatch')).toEqual([{ environment: 'lab' }]);
+  });
+
+  it('a health change shows at once; servers:set shows the new mode before the next snapshot', async () => {
+    fake.handle('servers:set', (r) => ({ environment: r.environment, server: r.server, state: r.state ?? 'ready', weight: r.weight ?? 100, applied: true }));
+    const stats = useStatsStore();
+    fake.emit('stats:snapshot', snapshot(stamp, [1, 1]));
+    fake.emit('stats:health', { environment: 'lab', server: 'back2', from: 'UP', to: 'DOWN', at: stamp });
+    expect(stats.snapshots.lab.servers[1].health).toBe('DOWN');
+    expect(stats.healthEvents[0]).toMatchObject({ server: 'back2', to: 'DOWN' });
+    await stats.setServer('lab', 'back1', { state: 'maint' });
+    expect(stats.snapshots.lab.servers[0].state).toBe('maint');
+    expect(fake.callsTo('servers:set')).toEqual([{ environment: 'lab', server: 'back1', state: 'maint' }]);
+  });
+});
+
+describe('logs and traffic stores', () => {
+  it('logs: the tail first, then lines as they come, bounded', async () => {
+    const entry = (n: number) => ({ at: stamp, client: '1.2.3.4', frontend: 'f', backend: 'b', server: 'back1', status: 200, bytes: n, timers: { tr: 0, tw: 0, tc: 0, tr2: 0, ta: 1 }, terminationState: '--', request: 'GET / HTTP/1.1', raw: '' });
+    fake.handle('logs:watch', () => ({ watching: 1 })).handle('logs:tail', () => [entry(0)]).handle('logs:unwatch', () => ({ watching: 0 }));
+    const logs = useLogsStore();
+    await logs.watch('lab');
+    fake.emit('logs:lines', { environment: 'lab', entries: Array.from({ length: LOG_LINES_KEPT + 10 }, (_, i) => entry(i + 1)) });
+    expect(logs.entries.lab).toHaveLength(LOG_LINES_KEPT);
+    expect(logs.entries.lab.at(-1)!.bytes).toBe(LOG_LINES_KEPT + 10);
+    await logs.unwatch('lab');
+    fake.emit('logs:lines', { environment: 'lab', entries: [entry(9999)] });
+    expect(logs.entries.lab.at(-1)!.bytes).toBe(LOG_LINES_KEPT + 10);
+  });
+
+  it('traffic: follows its own run and ignores progress of another', async () => {
+    fake.handle('traffic:run', () => ({ taskId: 'run2' }));
+    const traffic = useTrafficStore();
+    const report = (taskId: string, sent: number, done = false) => ({ taskId, environment: 'lab', done, sent, ok: sent, failed: 0, byServer: { back1: sent / 2, back2: sent / 2 }, statuses: { '200': sent }, latencyMs: { p50: 1, p90: 2, p99: 3, max: 4 }, elapsedMs: 10, errors: [] });
+    await traffic.run({ environment: 'lab', requests: 10, concurrency: 2, keepCookies: false, path: '/' });
+    expect(traffic.running('lab')).toBe(true);
+    fake.emit('traffic:progress', report('run1', 99));
+    expect(traffic.reports.lab).toBeUndefined();
+    fake.emit('traffic:progress', report('run2', 10, true));
+    expect(traffic.reports.lab.sent).toBe(10);
+    expect(traffic.running('lab')).toBe(false);
+  });
+});
