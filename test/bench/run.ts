@@ -7,6 +7,7 @@ import { benchAcme } from './acme.bench';
 import { benchDeploy } from './deploy.bench';
 import { benchLive } from './live.bench';
 import { benchSsh } from './ssh.bench';
+import { benchUi } from './ui.bench';
 
 const smoke = process.argv.includes('--smoke');
 
@@ -17,3 +18,5 @@ console.log();
 await benchSsh(smoke ? 5 : 100);
 console.log();
 await benchAcme(smoke);
+console.log();
+await benchUi(smoke);
