@@ -68,6 +68,7 @@ const en = {
     healthDown: '{n} down',
     noUrl: 'not deployed',
     httpsOff: 'Off',
+    httpsOn: 'On',
   },
   state: {
     running: 'Running',

@@ -69,6 +69,7 @@ const fr: Messages = {
     healthDown: '{n} hors service',
     noUrl: 'non déployé',
     httpsOff: 'Désactivé',
+    httpsOn: 'Activé',
   },
   state: {
     running: 'En service',
