@@ -10,18 +10,10 @@ import { parseHostKeyDetail, type HostKey } from '../../shared/hosts';
 import { SshConnection, type SshCredentials } from '../../electron/core/targets/ssh-connection';
 import { SshDockerTarget } from '../../electron/core/targets/ssh-target';
 import { TestSshd, freeLoopbackPort, type TestUser } from '../support/sshd';
+import { failure } from '../support/failure';
 
 const run = promisify(execFile);
 
-async function failure(p: Promise<unknown>): Promise<SwitchyardError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof SwitchyardError) return err;
-    throw err;
-  }
-  throw new Error('did not fail');
-}
 
 describe('SSH connections to a real OpenSSH server', () => {
   let sshd: TestSshd;

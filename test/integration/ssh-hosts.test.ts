@@ -11,6 +11,7 @@ import { HostService, type HostRepository } from '../../electron/core/hosts/host
 import { localSecretStore } from '../../electron/core/secrets/ciphers';
 import { SECRETS_FILE } from '../../electron/core/secrets/secret-store';
 import { TestSshd, freeLoopbackPort } from '../support/sshd';
+import { failure } from '../support/failure';
 
 const run = promisify(execFile);
 
@@ -28,15 +29,6 @@ class InMemoryHostRepository implements HostRepository {
   }
 }
 
-async function failure(p: Promise<unknown>): Promise<SwitchyardError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof SwitchyardError) return err;
-    throw err;
-  }
-  throw new Error('did not fail');
-}
 
 const byCheck = (results: HostCheckResult[]) => Object.fromEntries(results.filter((r) => r.check !== 'port').map((r) => [r.check, r]));
 

@@ -3,9 +3,9 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SwitchyardError } from '../../../shared/errors';
 import { SECRET_KEY_ENV, SECRET_KEY_FILE, localKeyCipher, localSecretStore, safeStorageCipher, type SafeStorageLike } from '../../../electron/core/secrets/ciphers';
 import { FileSecretStore, SECRETS_FILE } from '../../../electron/core/secrets/secret-store';
+import { failure } from '../../support/failure';
 
 let dir: string;
 beforeEach(() => {
@@ -13,15 +13,6 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-async function failure(p: Promise<unknown>): Promise<SwitchyardError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof SwitchyardError) return err;
-    throw err;
-  }
-  throw new Error('did not fail');
-}
 
 const noEnv: NodeJS.ProcessEnv = {};
 const onDisk = () => readFileSync(path.join(dir, SECRETS_FILE), 'utf8');

@@ -4,10 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SwitchyardError } from '../../../shared/errors';
 import { Environment, EnvironmentInput, parseOrThrow } from '../../../shared/model';
 import { resolveDataDir } from '../../../electron/core/store/data-dir';
 import { STORE_FILE, Store } from '../../../electron/core/store/store';
+import { failure } from '../../support/failure';
 
 const run = promisify(execFile);
 const stamp = '2026-01-01T00:00:00.000Z';
@@ -19,15 +19,6 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-async function failure(p: Promise<unknown>): Promise<SwitchyardError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof SwitchyardError) return err;
-    throw err;
-  }
-  throw new Error('did not fail');
-}
 
 describe('store', () => {
   it('starts empty and keeps what is saved, with a schema version', async () => {
