@@ -94,7 +94,7 @@ describe('ordering a certificate from Pebble', () => {
     try {
       const req = request(['ok.switchyard.test', 'elsewhere.switchyard.test'], { preflight: null });
       const err = await failure(orderCertificate(req));
-      expect(err.code).toBe('VALIDATION');
+      expect(err.code).toBe('CHALLENGE_FAILED');
       expect(err.field).toBe('https.domains.1');
       expect(err.message).toContain('could not validate elsewhere.switchyard.test');
       expect(err.message).toMatch(/127\.0\.0\.2.*(refused|connect)/i);
@@ -120,7 +120,7 @@ describe('the preflight before an order', () => {
     const silent = new StandInChallengeServer(await freeLoopbackPort()); // never listens
     const req = request(['nobody.switchyard.test'], { responder: silent, preflight: { port: silent.port, resolve: pebble.resolve } });
     const err = await failure(orderCertificate(req));
-    expect(err.field).toBe('https.domains.0');
+    expect([err.code, err.field]).toEqual(['PREFLIGHT_FAILED', 'https.domains.0']);
     expect(err.message).toContain(`nobody.switchyard.test: http://nobody.switchyard.test:${silent.port}/.well-known/acme-challenge/`);
     expect(err.message).toContain('refused the connection');
     expect(req.phases).toEqual(['preflight']);
@@ -161,7 +161,7 @@ describe('the preflight before an order', () => {
       },
     });
     const err = await failure(orderCertificate(req));
-    expect(err.field).toBe('https.domains.1');
+    expect([err.code, err.field]).toEqual(['PREFLIGHT_FAILED', 'https.domains.1']);
     expect(err.message).toContain('missing.switchyard.test: the name does not resolve');
     expect(err.message).toContain('Add a DNS A (or AAAA) record for missing.switchyard.test');
   });

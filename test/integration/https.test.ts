@@ -129,6 +129,8 @@ describe('one-click HTTPS against a real ACME server (Pebble)', () => {
       const { taskId } = await t.call('certificates:order', { environment: name });
       const task = await t.core.tasks.whenDone(taskId);
       expect(task.state).toBe('failed');
+      expect(['PREFLIGHT_FAILED', 'CHALLENGE_FAILED']).toContain(task.error!.code);
+      expect(task.error!.field).toBe('https.domains.0');
       expect(task.error!.message).toContain(DOMAIN);
       expect(task.error!.message).toMatch(/DNS|resolve|record/i);
     } finally {

@@ -40,7 +40,7 @@ describe('SSH connections to a real OpenSSH server', () => {
   it('refuses an unknown host key and reports the fingerprint ssh-keygen -lf shows', async () => {
     const u = sshd.users.dockerKey;
     const err = await failure(connection(u.name, keyCreds(u), null).connect());
-    expect(err.code).toBe('VALIDATION');
+    expect(err.code).toBe('HOST_KEY_UNKNOWN');
     expect(err.field).toBe('hostKey');
     const detail = parseHostKeyDetail(err.detail);
     expect(detail?.kind).toBe('unknown');
@@ -84,7 +84,7 @@ describe('SSH connections to a real OpenSSH server', () => {
     const accepted = () => (sshd.output.match(/Accepted publickey/g) ?? []).length;
     const before = accepted();
     const err = await failure(connection(u.name, keyCreds(u)).exec(`touch ${marker}`));
-    expect(err.code).toBe('VALIDATION');
+    expect(err.code).toBe('HOST_KEY_CHANGED');
     const newKey = await sshd.hostFingerprint();
     expect(err.message).toBe(
       `The host key changed for vps-1 (expected ${pinned.fingerprint}, got ${newKey.fingerprint}). Nothing was sent. If the server was reinstalled, check the new key on the server and trust it again; otherwise someone may be intercepting the connection.`,
@@ -98,7 +98,7 @@ describe('SSH connections to a real OpenSSH server', () => {
   it('names the cause of a wrong password and of an unknown user', async () => {
     const pw = sshd.users.dockerPassword;
     const wrong = await failure(connection(pw.name, { method: 'password', password: 'not-the-password' }).connect());
-    expect([wrong.code, wrong.field, wrong.detail]).toEqual(['VALIDATION', 'auth', 'ssh-auth-failed']);
+    expect([wrong.code, wrong.field, wrong.detail]).toEqual(['SSH_AUTH_FAILED', 'auth', 'ssh-auth-failed']);
     expect(wrong.message).toContain(`refused the password for user "${pw.name}" on vps-1`);
     // SSH answers an unknown user exactly like a wrong credential; the message says both.
     const unknownKey = await failure(connection('nosuchuser', keyCreds(sshd.users.dockerKey)).connect());
@@ -111,7 +111,7 @@ describe('SSH connections to a real OpenSSH server', () => {
   it('names a closed port', async () => {
     const port = await freeLoopbackPort();
     const err = await failure(connection('anyone', { method: 'password', password: 'x' }, pinned, { port }).connect());
-    expect([err.code, err.detail]).toEqual(['DOCKER_UNAVAILABLE', 'ssh-unreachable ECONNREFUSED']);
+    expect([err.code, err.detail]).toEqual(['HOST_UNREACHABLE', 'ssh-unreachable ECONNREFUSED']);
     expect(err.message).toBe(
       `Cannot connect to vps-1 at 127.0.0.1:${port}: connection refused. Nothing listens on port ${port}: is the SSH server running, and is ${port} its port?`,
     );
@@ -178,7 +178,7 @@ describe('SSH connections to a real OpenSSH server', () => {
     const u = sshd.users.noDocker;
     const target = new SshDockerTarget(connection(u.name, keyCreds(u)), { hostId: 'vps-1', publicHost: sshd.address, user: u.name });
     const err = await failure(target.docker.listContainers());
-    expect([err.code, err.detail, err.field]).toEqual(['DOCKER_UNAVAILABLE', 'docker-permission-denied', 'user']);
+    expect([err.code, err.detail, err.field]).toEqual(['DOCKER_ACCESS_DENIED', 'docker-permission-denied', 'user']);
     expect(err.message).toBe(
       `The user "${u.name}" may not use Docker on vps-1: it is not in the docker group (/var/run/docker.sock refused it). Run "sudo usermod -aG docker ${u.name}" on vps-1, then reconnect.`,
     );

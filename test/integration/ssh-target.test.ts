@@ -118,7 +118,7 @@ describe('a Docker engine over SSH (SshDockerTarget)', () => {
 
     const err = (await waiting) as SwitchyardError;
     expect(err).toBeInstanceOf(SwitchyardError);
-    expect([err.code, err.detail]).toEqual(['DOCKER_UNAVAILABLE', 'ssh-connection-lost']);
+    expect([err.code, err.detail]).toEqual(['CONNECTION_LOST', 'ssh-connection-lost']);
     expect(err.message).toBe(`The SSH connection to vps-1 (${sshd.address}) was lost; the next request reconnects`);
     expect(await socketDone).toMatch(/closed|was lost/);
 

@@ -1,11 +1,8 @@
 import { SwitchyardError, type ErrorCode } from '../../../shared/errors';
 import type { ResolvedDirectory } from './directory';
 
-/**
- * The code for "the certificate authority refused or could not be reached". shared/errors.ts
- * has no ACME code yet; when it gets one (e.g. `ACME`), this is the only line to change.
- */
-export const CA_ERROR_CODE: ErrorCode = 'INTERNAL';
+/** The code for "the certificate authority refused or could not be reached". */
+export const CA_ERROR_CODE: ErrorCode = 'CA_ERROR';
 
 /** The cause of a failure as one line a person can read (axios and ACME problem documents included). */
 export function causeOf(err: unknown): string {
@@ -38,7 +35,14 @@ export function caError(directory: ResolvedDirectory, what: string, err: unknown
 }
 
 /** Points a domain's problem at its field in the settings, so the form can highlight it. */
-export function domainError(domains: string[], domain: string, message: string, detail?: string, cause?: unknown): SwitchyardError {
+export function domainError(
+  code: 'PREFLIGHT_FAILED' | 'CHALLENGE_FAILED',
+  domains: string[],
+  domain: string,
+  message: string,
+  detail?: string,
+  cause?: unknown,
+): SwitchyardError {
   const i = domains.indexOf(domain);
-  return new SwitchyardError('VALIDATION', message, { field: i >= 0 ? `https.domains.${i}` : 'https.domains', detail, cause });
+  return new SwitchyardError(code, message, { field: i >= 0 ? `https.domains.${i}` : 'https.domains', detail, cause });
 }

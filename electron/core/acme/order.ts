@@ -150,7 +150,7 @@ function challengeFailure(dir: ResolvedDirectory, domains: string[], failures: {
   }
   const parts = failures.map((f) => `${f.domain}: ${causeOf(f.err instanceof ChallengeFailed ? f.err.inner : f.err)}`);
   const message = `${dir.label} could not validate ${failures.map((f) => f.domain).join(', ')}. ${parts.join('; ')}. ${hintFor(first.domain, causeOf(inner))}`;
-  return domainError(domains, first.domain, message, `directory ${dir.url}`, inner);
+  return domainError('CHALLENGE_FAILED', domains, first.domain, message, `directory ${dir.url}`, inner);
 }
 
 function hintFor(domain: string, cause: string): string {

@@ -53,7 +53,7 @@ export async function preflight(opts: PreflightOptions): Promise<PreflightResult
     const failed = results.filter((r): r is { domain: string; problem: string; fix: string } => 'problem' in r);
     if (failed.length > 0) {
       const message = failed.map((f) => `${f.domain}: ${f.problem}. ${f.fix}`).join(' ');
-      throw domainError(opts.domains, failed[0].domain, message);
+      throw domainError('PREFLIGHT_FAILED', opts.domains, failed[0].domain, message);
     }
     return results as PreflightResult[];
   } finally {

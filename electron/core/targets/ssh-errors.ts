@@ -50,7 +50,7 @@ export function hostKeyAlgorithmsFor(pinned: HostKey | undefined): string[] {
 
 export function hostKeyUnknown(peer: SshPeer, presented: HostKey): SwitchyardError {
   return new SwitchyardError(
-    'VALIDATION',
+    'HOST_KEY_UNKNOWN',
     `The host key of ${peer.hostId} (${peer.address}:${peer.port}) is not trusted yet: it presents ${presented.algorithm} ${presented.fingerprint}. Compare it with "ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub" on the server, then trust it.`,
     { field: 'hostKey', detail: hostKeyDetail(HOST_KEY_UNKNOWN, presented) },
   );
@@ -58,14 +58,14 @@ export function hostKeyUnknown(peer: SshPeer, presented: HostKey): SwitchyardErr
 
 export function hostKeyChanged(peer: SshPeer, presented: HostKey, expected: HostKey): SwitchyardError {
   return new SwitchyardError(
-    'VALIDATION',
+    'HOST_KEY_CHANGED',
     `The host key changed for ${peer.hostId} (expected ${expected.fingerprint}, got ${presented.fingerprint}). Nothing was sent. If the server was reinstalled, check the new key on the server and trust it again; otherwise someone may be intercepting the connection.`,
     { field: 'hostKey', detail: hostKeyDetail(HOST_KEY_CHANGED, presented, expected) },
   );
 }
 
 export function connectionLost(peer: SshPeer, cause?: unknown): SwitchyardError {
-  return new SwitchyardError('DOCKER_UNAVAILABLE', `The SSH connection to ${peer.hostId} (${peer.address}) was lost; the next request reconnects`, {
+  return new SwitchyardError('CONNECTION_LOST', `The SSH connection to ${peer.hostId} (${peer.address}) was lost; the next request reconnects`, {
     detail: 'ssh-connection-lost',
     cause,
   });
@@ -77,7 +77,7 @@ export function connectError(err: unknown, peer: SshPeer, pinned: HostKey | unde
   const e = err as Error & { level?: string; code?: string };
   const where = `${peer.address}:${peer.port}`;
   const unreachable = (why: string, hint: string) =>
-    new SwitchyardError('DOCKER_UNAVAILABLE', `Cannot connect to ${peer.hostId} at ${where}: ${why}. ${hint}`, { detail: `ssh-unreachable ${e.code ?? why}`, cause: err });
+    new SwitchyardError('HOST_UNREACHABLE', `Cannot connect to ${peer.hostId} at ${where}: ${why}. ${hint}`, { detail: `ssh-unreachable ${e.code ?? why}`, cause: err });
 
   if (/Host denied/.test(e.message) && presented) {
     return pinned ? hostKeyChanged(peer, presented, pinned) : hostKeyUnknown(peer, presented);
@@ -91,7 +91,7 @@ export function connectError(err: unknown, peer: SshPeer, pinned: HostKey | unde
           ? `The server refused the key ${peer.keyPath} for ${who}: the user does not exist there, or the matching public key is not in its ~/.ssh/authorized_keys`
           : `The server accepted none of the SSH agent's keys for ${who}: the user does not exist there, or none of the agent's keys is in its ~/.ssh/authorized_keys`;
     // SSH deliberately answers "unknown user" and "wrong credentials" the same way.
-    return new SwitchyardError('VALIDATION', msg, { field: 'auth', detail: 'ssh-auth-failed', cause: err });
+    return new SwitchyardError('SSH_AUTH_FAILED', msg, { field: 'auth', detail: 'ssh-auth-failed', cause: err });
   }
   if (e.level === 'client-timeout') {
     return new SwitchyardError(
@@ -101,7 +101,7 @@ export function connectError(err: unknown, peer: SshPeer, pinned: HostKey | unde
     );
   }
   if (e.level === 'client-dns' || e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') {
-    return new SwitchyardError('VALIDATION', `The host name ${peer.address} of ${peer.hostId} cannot be resolved: check the address`, {
+    return new SwitchyardError('HOST_UNREACHABLE', `The host name ${peer.address} of ${peer.hostId} cannot be resolved: check the address`, {
       field: 'address',
       detail: `ssh-unreachable ${e.code ?? 'ENOTFOUND'}`,
       cause: err,

@@ -123,7 +123,7 @@ export async function dockerSocketProblem(
   }
   if (state === 'denied') {
     return new SwitchyardError(
-      'DOCKER_UNAVAILABLE',
+      'DOCKER_ACCESS_DENIED',
       `The user "${who.user}" may not use Docker on ${who.hostId}: it is not in the docker group (${p} refused it). Run "sudo usermod -aG docker ${who.user}" on ${who.hostId}, then reconnect.`,
       { field: 'user', detail: 'docker-permission-denied' },
     );

@@ -29,15 +29,15 @@ describe('host keys', () => {
 describe('connection errors', () => {
   it('say which part failed, with a machine-readable detail', () => {
     const refused = connectError(sshError('connect ECONNREFUSED', { level: 'client-socket', code: 'ECONNREFUSED' }), peer, undefined, undefined, 15_000);
-    expect([refused.code, refused.detail]).toEqual(['DOCKER_UNAVAILABLE', 'ssh-unreachable ECONNREFUSED']);
+    expect([refused.code, refused.detail]).toEqual(['HOST_UNREACHABLE', 'ssh-unreachable ECONNREFUSED']);
     const auth = connectError(sshError('All configured authentication methods failed', { level: 'client-authentication' }), peer, undefined, undefined, 15_000);
-    expect([auth.code, auth.field, auth.detail]).toEqual(['VALIDATION', 'auth', 'ssh-auth-failed']);
+    expect([auth.code, auth.field, auth.detail]).toEqual(['SSH_AUTH_FAILED', 'auth', 'ssh-auth-failed']);
     expect(auth.message).toContain('/home/me/.ssh/id_ed25519');
     const slow = connectError(sshError('Timed out while waiting for handshake', { level: 'client-timeout' }), peer, undefined, undefined, 15_000);
     expect([slow.code, slow.detail]).toEqual(['TIMEOUT', 'ssh-timeout']);
     expect(slow.message).toContain('within 15 s');
     const dns = connectError(sshError('getaddrinfo ENOTFOUND vps', { level: 'client-dns', code: 'ENOTFOUND' }), peer, undefined, undefined, 15_000);
-    expect([dns.code, dns.field]).toEqual(['VALIDATION', 'address']);
+    expect([dns.code, dns.field]).toEqual(['HOST_UNREACHABLE', 'address']);
   });
 
   it('tell an unknown host key from a changed one', () => {
