@@ -19,6 +19,8 @@ export interface ServerRow {
 
 export interface EnvironmentFormState {
   name: string;
+  /** Where it runs: `local` or an SSH host's id. */
+  host: string;
   httpPort: number | null;
   balance: BalanceAlgorithm;
   sticky: { enabled: boolean; cookieName: string };
@@ -48,6 +50,7 @@ export function formFrom(env: Pick<Environment, 'name'> & Partial<Environment>):
   const full = { ...EnvironmentInput.parse({ name: env.name }), ...env };
   return {
     name: full.name,
+    host: full.host,
     httpPort: full.httpPort,
     balance: full.balance,
     sticky: { ...full.sticky },
@@ -74,6 +77,7 @@ export function nextServerName(rows: ServerRow[]): string {
 export function toInput(f: EnvironmentFormState): Record<string, unknown> {
   return {
     name: f.name,
+    host: f.host,
     httpPort: f.httpPort,
     balance: f.balance,
     sticky: { ...f.sticky },
@@ -108,13 +112,19 @@ const FORMAT_KEYS: Record<string, string> = {
   address: 'format.address',
   haproxy: 'format.image',
   demoBase: 'format.image',
+  user: 'format.user',
+  keyPath: 'format.keyPath',
+  password: 'format.secret',
+  passphrase: 'format.secret',
 };
 
-export function problemOf(issue: z.core.$ZodIssue): FieldProblem {
+/** `value` is the field's value when known: an empty text is "required", whatever the rule it breaks. */
+export function problemOf(issue: z.core.$ZodIssue, value?: unknown): FieldProblem {
   const leaf = String(issue.path[issue.path.length - 1] ?? '');
   const base = { params: {}, message: issue.message };
   switch (issue.code) {
     case 'invalid_format':
+      if (value === '') return { ...base, key: 'required' };
       return { ...base, key: FORMAT_KEYS[leaf] ?? 'format.other' };
     case 'invalid_type':
       if (issue.input === undefined || issue.input === null || issue.input === '') return { ...base, key: 'required' };
@@ -135,11 +145,12 @@ export function problemOf(issue: z.core.$ZodIssue): FieldProblem {
 /** Checks the form with the shared schema; every field gets its first problem. */
 export function validateForm(f: EnvironmentFormState): { input?: z.output<typeof EnvironmentInput>; problems: FieldProblems } {
   const problems: FieldProblems = {};
-  const res = EnvironmentInput.safeParse(toInput(f));
+  const raw = toInput(f);
+  const res = EnvironmentInput.safeParse(raw);
   if (!res.success) {
     for (const issue of res.error.issues) {
       const path = issue.path.map(String).join('.');
-      problems[path] ??= problemOf(issue);
+      problems[path] ??= problemOf(issue, valueAt(raw, issue.path));
     }
   }
   // The schema checks unique names only once everything else passes; say it at once.
@@ -151,4 +162,8 @@ export function validateForm(f: EnvironmentFormState): { input?: z.output<typeof
   });
   if (Object.keys(problems).length > 0 || !res.success) return { problems };
   return { input: res.data, problems };
+}
+
+export function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  return path.reduce<unknown>((v, k) => (v === null || v === undefined ? v : (v as Record<PropertyKey, unknown>)[k]), root);
 }

@@ -5,6 +5,7 @@ export type Route =
   | { name: 'environments' }
   | { name: 'new' }
   | { name: 'environment'; environment: string; tab?: string }
+  | { name: 'hosts' }
   | { name: 'tasks' }
   | { name: 'settings' };
 
@@ -12,6 +13,7 @@ export type Route =
 export function parseHash(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
   if (parts[0] === 'new') return { name: 'new' };
+  if (parts[0] === 'hosts') return { name: 'hosts' };
   if (parts[0] === 'tasks') return { name: 'tasks' };
   if (parts[0] === 'settings') return { name: 'settings' };
   if (parts[0] === 'environments' && parts[1]) return { name: 'environment', environment: parts[1], ...(parts[2] ? { tab: parts[2] } : {}) };

@@ -1,0 +1,212 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { VueWrapper } from '@vue/test-utils';
+import type { HostCheckResult, SshHost } from '../../../shared/hosts';
+import { LOCAL_HOST } from '../../../shared/model';
+import HostsView from '../../../renderer/views/HostsView.vue';
+import EnvironmentForm from '../../../renderer/components/EnvironmentForm.vue';
+import { formFrom } from '../../../renderer/lib/environment-form';
+import { NSelect } from 'naive-ui';
+import { FakeTransport, flush, freshApp, mountInApp } from './fake-transport';
+
+const FP_NEW = 'SHA256:Lq4Z+MP3sNz/c1jh1tMyjIrRZKQIonBujtFet9n3qlw';
+const FP_OLD = 'SHA256:AAAZ+MP3sNz/c1jh1tMyjIrRZKQIonBujtFet9n3qlw';
+const vps = (over: Partial<SshHost> = {}): SshHost => ({
+  kind: 'ssh',
+  id: 'vps',
+  name: 'vps',
+  address: '203.0.113.10',
+  port: 22,
+  user: 'deploy',
+  auth: { method: 'password', passwordRef: 'ref-0123456789' },
+  ...over,
+});
+const passing = (): HostCheckResult[] => [
+  { check: 'reachable', ok: true, message: 'The SSH server of vps answers' },
+  { check: 'host-key', ok: true, message: 'The host key matches the trusted one' },
+  { check: 'authenticated', ok: true, message: 'Logged in as deploy' },
+  { check: 'docker', ok: true, message: 'Docker 20.10.24 (API 1.41)' },
+  { check: 'docker-access', ok: true, message: 'deploy may use Docker' },
+  { check: 'architecture', ok: true, message: 'x86_64 (amd64)' },
+  { check: 'disk', ok: true, message: '12.0 GB free' },
+];
+const keyProblem = (kind: 'unknown' | 'changed'): HostCheckResult[] => [
+  { check: 'reachable', ok: true, message: 'The SSH server of vps answers' },
+  {
+    check: 'host-key',
+    ok: false,
+    message: 'not trusted',
+    detail: kind === 'unknown' ? `host-key-unknown ${FP_NEW} ssh-ed25519` : `host-key-changed ${FP_NEW} ssh-ed25519 expected ${FP_OLD}`,
+  },
+  ...['authenticated', 'docker', 'docker-access', 'architecture', 'disk'].map((c) => ({ check: c as HostCheckResult['check'], ok: false, message: 'Not checked', skipped: true as const })),
+];
+
+let fake: FakeTransport;
+let wrapper: VueWrapper | undefined;
+beforeEach(() => {
+  fake = freshApp();
+});
+afterEach(() => {
+  wrapper?.unmount();
+  wrapper = undefined;
+  document.body.innerHTML = '';
+});
+
+async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await flush();
+}
+
+async function fill(w: VueWrapper, field: string, value: string): Promise<void> {
+  await w.find(`[data-test=${field}] input`).setValue(value);
+}
+
+describe('HostsView', () => {
+  it('adds a host, shows the fingerprint to compare, trusts it, and shows every check passing', async () => {
+    let stored: SshHost | undefined;
+    let trusted = false;
+    fake
+      .handle('hosts:list', () => [LOCAL_HOST, ...(stored ? [stored] : [])])
+      .handle('hosts:add', (input) => (stored = vps({ name: input.name, id: input.name, address: input.address, user: input.user })))
+      .handle('hosts:check', () => (trusted ? passing() : keyProblem('unknown')))
+      .handle('hosts:trust', ({ hostKey }) => {
+        trusted = true;
+        return (stored = { ...stored!, hostKey });
+      });
+    wrapper = mountInApp(HostsView);
+    await settle();
+    expect(wrapper.findAll('[data-test=host-card]')).toHaveLength(1); // this computer
+
+    await wrapper.find('[data-test=add-host]').trigger('click');
+    await fill(wrapper, 'host-name', 'vps');
+    await fill(wrapper, 'host-address', '203.0.113.10');
+    await fill(wrapper, 'host-user', 'deploy');
+    await wrapper.find('[data-test=host-method-password] input').setValue(true);
+    await settle();
+    await fill(wrapper, 'host-password', 's3cret pass');
+    await wrapper.find('[data-test=host-form]').trigger('submit');
+    await settle();
+
+    expect(fake.callsTo('hosts:add')).toEqual([{ name: 'vps', address: '203.0.113.10', port: 22, user: 'deploy', auth: { method: 'password', password: 's3cret pass' } }]);
+    const question = wrapper.find('[data-test=host-key-question]');
+    expect(question.attributes('data-kind')).toBe('unknown');
+    expect(question.find('[data-test=presented-fingerprint]').text()).toBe(FP_NEW);
+    expect(question.text()).toContain('ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub');
+
+    await question.find('[data-test=host-trust]').trigger('click');
+    await settle();
+    expect(fake.callsTo('hosts:trust')).toEqual([{ id: 'vps', hostKey: { fingerprint: FP_NEW, algorithm: 'ssh-ed25519' } }]);
+    expect(wrapper.find('[data-test=host-key-question]').exists()).toBe(false);
+    expect(wrapper.find('[data-test=host-fingerprint]').text()).toContain(FP_NEW);
+    const lines = wrapper.findAll('[data-test=host-checks] li');
+    expect(lines.map((l) => l.attributes('data-ok'))).toEqual(Array(7).fill('true'));
+    expect(wrapper.find('[data-test=host-ready]').exists()).toBe(true);
+  });
+
+  it('puts form problems on their fields in the user’s language, and sends nothing', async () => {
+    fake.handle('hosts:list', () => [LOCAL_HOST]);
+    wrapper = mountInApp(HostsView, {}, 'fr');
+    await settle();
+    await wrapper.find('[data-test=add-host]').trigger('click');
+    await fill(wrapper, 'host-name', 'local');
+    await fill(wrapper, 'host-address', 'bad host');
+    await fill(wrapper, 'host-keyPath', 'relative/id_ed25519');
+    await wrapper.find('[data-test=host-form]').trigger('submit');
+    await settle();
+    const text = wrapper.find('[data-test=host-form]').text();
+    expect(text).toContain('« local » désigne cet ordinateur');
+    expect(text).toContain('Un nom d’hôte ou une adresse IPv4, sans port.');
+    expect(text).toContain('Le chemin absolu d’un fichier de clé privée');
+    expect(text).toContain('Obligatoire.'); // the user, left empty
+    expect(fake.callsTo('hosts:add')).toEqual([]);
+  });
+
+  it('shows the core’s refusal on the field it names', async () => {
+    fake.handle('hosts:list', () => [LOCAL_HOST, vps()]).handle('hosts:add', () => ({ error: { code: 'ALREADY_EXISTS', message: 'A host named "vps" already exists', field: 'name' } }));
+    wrapper = mountInApp(HostsView);
+    await settle();
+    await wrapper.find('[data-test=add-host]').trigger('click');
+    await fill(wrapper, 'host-name', 'vps');
+    await fill(wrapper, 'host-address', 'example.org');
+    await fill(wrapper, 'host-user', 'deploy');
+    await wrapper.find('[data-test=host-method-agent] input').setValue(true);
+    await settle();
+    await wrapper.find('[data-test=host-form]').trigger('submit');
+    await settle();
+    expect(wrapper.find('[data-test=host-form]').text()).toContain('A host named "vps" already exists');
+    expect(wrapper.find('[data-test=host-form]').exists()).toBe(true); // still open, input kept
+  });
+
+  it('a changed host key is shown in red with both fingerprints, and trusting it asks first', async () => {
+    fake
+      .handle('hosts:list', () => [LOCAL_HOST, vps({ hostKey: { algorithm: 'ssh-ed25519', fingerprint: FP_OLD } })])
+      .handle('hosts:check', () => keyProblem('changed'))
+      .handle('hosts:trust', ({ hostKey }) => vps({ hostKey }));
+    wrapper = mountInApp(HostsView);
+    await settle();
+    await wrapper.find('[data-host=vps] [data-test=host-check]').trigger('click');
+    await settle();
+    const question = wrapper.find('[data-test=host-key-question]');
+    expect(question.attributes('data-kind')).toBe('changed');
+    expect(question.text()).toContain(FP_OLD);
+    expect(question.text()).toContain(FP_NEW);
+    expect(question.text()).toContain('Nothing was sent to it');
+    await question.find('[data-test=host-trust]').trigger('click');
+    await settle();
+    expect(fake.callsTo('hosts:trust')).toEqual([]); // not before the confirmation
+    const confirm = [...document.body.querySelectorAll('.n-dialog button')].find((b) => b.textContent?.includes('Trust the new key')) as HTMLButtonElement;
+    expect(document.body.textContent).toContain(`its key is ${FP_NEW}`);
+    confirm.click();
+    await settle();
+    expect(fake.callsTo('hosts:trust')).toEqual([{ id: 'vps', hostKey: { fingerprint: FP_NEW, algorithm: 'ssh-ed25519' } }]);
+  });
+
+  it('names the failed check and marks the ones after it as not checked', async () => {
+    fake.handle('hosts:list', () => [LOCAL_HOST, vps({ hostKey: { algorithm: 'ssh-ed25519', fingerprint: FP_NEW } })]).handle('hosts:check', () => [
+      { check: 'reachable', ok: true, message: 'The SSH server of vps answers' },
+      { check: 'host-key', ok: true, message: 'The host key matches the trusted one' },
+      { check: 'authenticated', ok: true, message: 'Logged in as deploy' },
+      { check: 'docker', ok: true, message: 'Docker is installed' },
+      { check: 'docker-access', ok: false, message: 'Run "sudo usermod -aG docker deploy" on vps', detail: 'docker-permission-denied' },
+      { check: 'architecture', ok: true, message: 'x86_64' },
+      { check: 'disk', ok: true, message: '12 GB free' },
+    ]);
+    wrapper = mountInApp(HostsView, {}, 'fr');
+    await settle();
+    await wrapper.find('[data-host=vps] [data-test=host-check]').trigger('click');
+    await settle();
+    const bad = wrapper.find('[data-test=host-checks] li[data-check=docker-access]');
+    expect(bad.attributes('data-ok')).toBe('false');
+    expect(bad.text()).toContain('Accès à Docker');
+    expect(bad.text()).toContain('sudo usermod -aG docker deploy');
+    expect(wrapper.find('[data-test=host-ready]').exists()).toBe(false);
+  });
+});
+
+const hostSelect = (w: VueWrapper) => w.findAllComponents(NSelect).find((c) => c.attributes('data-test') === 'field-host')!;
+
+describe('EnvironmentForm host choice', () => {
+  it('offers this computer and the SSH hosts, and sends the chosen one', async () => {
+    fake.handle('hosts:list', () => [LOCAL_HOST, vps()]);
+    let submitted: unknown;
+    wrapper = mountInApp(EnvironmentForm, { initial: formFrom({ name: 'lab' }), mode: 'create', onSubmit: (input: unknown) => (submitted = input) });
+    await settle();
+    expect(fake.callsTo('hosts:list')).toHaveLength(1);
+    const select = hostSelect(wrapper);
+    expect(select.props('options')).toEqual([
+      { value: 'local', label: 'This computer' },
+      { value: 'vps', label: 'vps (deploy@203.0.113.10)' },
+    ]);
+    select.vm.$emit('update:value', 'vps');
+    await settle();
+    await wrapper.find('[data-test=environment-form]').trigger('submit');
+    await settle();
+    expect(submitted).toMatchObject({ name: 'lab', host: 'vps' });
+  });
+
+  it('keeps the host fixed when editing', async () => {
+    fake.handle('hosts:list', () => [LOCAL_HOST, vps()]);
+    wrapper = mountInApp(EnvironmentForm, { initial: formFrom({ name: 'lab', host: 'vps' }), mode: 'edit' });
+    await settle();
+    expect(hostSelect(wrapper).props('disabled')).toBe(true);
+    expect(wrapper.find('[data-test=field-host]').text()).toContain('vps (deploy@203.0.113.10)');
+  });
+});
