@@ -3,10 +3,11 @@
  * work happens in electron/core, which runs the same way under the CLI and headless mode.
  */
 import path from 'node:path';
-import { app, BrowserWindow, Menu, safeStorage, session, type MenuItemConstructorOptions } from 'electron';
+import { app, BrowserWindow, Menu, Notification, safeStorage, session, type MenuItemConstructorOptions } from 'electron';
 import { createCore, type Core } from '../core/core';
 import { safeStorageCipher } from '../core/secrets/ciphers';
 import { serveIpc } from './ipc';
+import { watchCertificates } from './notifications';
 import { appPage, createMainWindow, harden } from './window';
 
 const APP_NAME = 'Switchyard';
@@ -37,6 +38,7 @@ function start(): void {
   const stateFile = path.join(app.getPath('userData'), 'window-state.json');
   let mainWindow: BrowserWindow | null = null;
   let core: Core | null = null;
+  let stopCertificateWatch: (() => void) | null = null;
 
   const showWindow = (): void => {
     if (!mainWindow || mainWindow.isDestroyed()) {
@@ -65,6 +67,15 @@ function start(): void {
     const keychain = safeStorage.isEncryptionAvailable() && (process.platform !== 'linux' || safeStorage.getSelectedStorageBackend() !== 'basic_text');
     core = createCore({ dataDir, appRoot: app.getAppPath(), secretCipher: keychain ? safeStorageCipher(safeStorage) : undefined, renewals: true });
     serveIpc(core, page);
+    stopCertificateWatch = watchCertificates(core, {
+      notify: (title, body) => {
+        if (!Notification.isSupported()) return;
+        const note = new Notification({ title, body });
+        note.on('click', showWindow);
+        note.show();
+      },
+      locale: () => app.getLocale(),
+    });
     showWindow();
   }).catch((err: Error) => {
     console.error(`Switchyard could not start: ${err.stack ?? err.message}`);
@@ -82,6 +93,8 @@ function start(): void {
   // Close the core's Docker connections once before exiting; quit resumes when that is done.
   let closing: Promise<void> | null = null;
   app.on('before-quit', (event) => {
+    stopCertificateWatch?.();
+    stopCertificateWatch = null;
     if (!core) return;
     event.preventDefault();
     closing ??= core

@@ -116,6 +116,9 @@ const FORMAT_KEYS: Record<string, string> = {
   keyPath: 'format.keyPath',
   password: 'format.secret',
   passphrase: 'format.secret',
+  email: 'format.email',
+  url: 'format.url',
+  caBundle: 'format.pem',
 };
 
 /** `value` is the field's value when known: an empty text is "required", whatever the rule it breaks. */

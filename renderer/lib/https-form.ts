@@ -1,0 +1,86 @@
+/**
+ * The HTTPS panel's form: its state, what it sends (the shared HttpsSettings), and its checks
+ * with the same schema the core applies, each problem put on the field its path names.
+ */
+import { HttpsSettings, type HttpsSettingsInput } from '../../shared/https';
+import { problemOf, valueAt, type FieldProblems } from './environment-form';
+
+export type DirectoryChoice = 'letsencrypt' | 'letsencrypt-staging' | 'custom';
+
+export interface HttpsFormState {
+  /** One name per line (commas and spaces also separate). */
+  domains: string;
+  email: string;
+  directory: DirectoryChoice;
+  url: string;
+  caBundle: string;
+  termsAccepted: boolean;
+  redirectHttp: boolean;
+  hsts: boolean;
+  stagingFirst: boolean;
+  httpsPort: number | null;
+}
+
+export function httpsFormFrom(s: HttpsSettingsInput | undefined): HttpsFormState {
+  const dir = s?.directory ?? 'letsencrypt';
+  return {
+    domains: (s?.domains ?? []).join('\n'),
+    email: s?.email ?? '',
+    directory: typeof dir === 'string' ? dir : 'custom',
+    url: typeof dir === 'object' ? dir.url : '',
+    caBundle: typeof dir === 'object' ? (dir.caBundle ?? '') : '',
+    termsAccepted: s?.termsAccepted ?? false,
+    redirectHttp: s?.redirectHttp ?? true,
+    hsts: s?.hsts ?? false,
+    stagingFirst: s?.stagingFirst ?? false,
+    httpsPort: s?.httpsPort ?? 8443,
+  };
+}
+
+export function domainList(text: string): string[] {
+  return text
+    .split(/[\s,]+/)
+    .map((d) => d.trim())
+    .filter(Boolean);
+}
+
+export function settingsOf(f: HttpsFormState, enabled: boolean): HttpsSettingsInput {
+  const directory =
+    f.directory === 'custom' ? { url: f.url.trim(), ...(f.caBundle.trim() ? { caBundle: f.caBundle.trim() } : {}) } : f.directory;
+  return {
+    enabled,
+    domains: domainList(f.domains),
+    email: f.email.trim(),
+    directory,
+    termsAccepted: f.termsAccepted,
+    redirectHttp: f.redirectHttp,
+    hsts: f.hsts,
+    stagingFirst: f.stagingFirst,
+    httpsPort: f.httpsPort as number,
+  };
+}
+
+/** Form fields as the panel names them: every `domains.N` problem lands on the domains box. */
+export function formPathOf(schemaPath: string): string {
+  const p = schemaPath.replace(/^patch\./, '').replace(/^https\./, '');
+  if (p.startsWith('domains')) return 'domains';
+  if (p === 'directory.url') return 'url';
+  if (p === 'directory.caBundle') return 'caBundle';
+  return p;
+}
+
+export function validateHttpsForm(f: HttpsFormState, enabled: boolean): { settings?: HttpsSettingsInput; problems: FieldProblems } {
+  const settings = settingsOf(f, enabled);
+  const res = HttpsSettings.safeParse(settings);
+  const problems: FieldProblems = {};
+  if (res.success) return { settings, problems };
+  for (const issue of res.error.issues) {
+    const path = formPathOf(issue.path.map(String).join('.'));
+    const value = valueAt(settings, issue.path);
+    if (path === 'domains' && issue.code === 'custom') problems[path] ??= { key: 'domain', params: { value: String(value) }, message: issue.message };
+    else if (path === 'domains' && issue.code === 'too_small') problems[path] ??= { key: 'domainsRequired', params: {}, message: issue.message };
+    else if (path === 'termsAccepted') problems[path] ??= { key: 'terms', params: {}, message: issue.message };
+    else problems[path] ??= problemOf(issue, value);
+  }
+  return { problems };
+}

@@ -1,0 +1,194 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { VueWrapper } from '@vue/test-utils';
+import type { Task } from '../../../shared/contract';
+import type { CertificateStatus, HttpsSettingsInput } from '../../../shared/https';
+import { Environment, EnvironmentInput, LOCAL_HOST } from '../../../shared/model';
+import HttpsPanel from '../../../renderer/components/HttpsPanel.vue';
+import EnvironmentsView from '../../../renderer/views/EnvironmentsView.vue';
+import { useEnvironmentsStore } from '../../../renderer/stores/environments';
+import { FakeTransport, flush, freshApp, mountInApp } from './fake-transport';
+
+const DAY = 86_400_000;
+const stamp = '2026-01-01T00:00:00.000Z';
+const envOf = (https?: HttpsSettingsInput): Environment =>
+  Environment.parse({ ...EnvironmentInput.parse({ name: 'lab', ...(https ? { https } : {}) }), createdAt: stamp, updatedAt: stamp });
+const settings: HttpsSettingsInput = { enabled: true, domains: ['www.example.com'], email: 'ops@example.com', termsAccepted: true };
+const status = (over: Partial<CertificateStatus> = {}): CertificateStatus => ({
+  environment: 'lab',
+  domains: ['www.example.com'],
+  serial: '0d202d0f067be612',
+  notBefore: new Date(Date.now() - 10 * DAY).toISOString(),
+  notAfter: new Date(Date.now() + 80 * DAY).toISOString(),
+  issuer: 'R11',
+  nextRenewalAt: new Date(Date.now() + 50 * DAY).toISOString(),
+  failures: 0,
+  ...over,
+});
+const at = new Date().toISOString();
+const certTask = (over: Partial<Task>): Task => ({
+  id: 't1',
+  kind: 'certificate',
+  target: 'lab',
+  state: 'running',
+  step: 'order',
+  progress: 30,
+  message: 'Asking the CA',
+  steps: [
+    { name: 'prepare', state: 'done', startedAt: at, endedAt: at },
+    { name: 'preflight', state: 'done', startedAt: at, endedAt: at },
+    { name: 'order', state: 'running', startedAt: at },
+  ],
+  createdAt: at,
+  ...over,
+});
+
+let fake: FakeTransport;
+let wrapper: VueWrapper | undefined;
+beforeEach(() => {
+  fake = freshApp();
+});
+afterEach(() => {
+  wrapper?.unmount();
+  wrapper = undefined;
+  document.body.innerHTML = '';
+});
+
+async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await flush();
+}
+
+describe('HttpsPanel', () => {
+  it('enables HTTPS in one click: saves the settings with HTTPS on, orders, and shows the steps as they go', async () => {
+    let saved: unknown;
+    let current: CertificateStatus | null = null;
+    fake
+      .handle('certificates:status', () => current)
+      .handle('environments:update', ({ patch }) => {
+        saved = patch;
+        return envOf(patch.https as HttpsSettingsInput);
+      })
+      .handle('environments:render', () => ({ config: 'global\n' }))
+      .handle('environments:status', () => ({ error: { code: 'NOT_FOUND', message: 'not deployed' } }))
+      .handle('certificates:order', () => ({ taskId: 't1' }));
+    wrapper = mountInApp(HttpsPanel, { env: envOf() });
+    await settle();
+    await wrapper.find('[data-test=https-domains] textarea').setValue('www.example.com\nexample.com');
+    await wrapper.find('[data-test=https-email] input').setValue('ops@example.com');
+    await wrapper.find('[data-test=https-terms]').trigger('click');
+    await wrapper.find('[data-test=https-form]').trigger('submit');
+    await settle();
+
+    expect(saved).toEqual({
+      https: {
+        enabled: true,
+        domains: ['www.example.com', 'example.com'],
+        email: 'ops@example.com',
+        directory: 'letsencrypt',
+        termsAccepted: true,
+        redirectHttp: true,
+        hsts: false,
+        stagingFirst: false,
+        httpsPort: 8443,
+      },
+    });
+    expect(fake.callsTo('certificates:order')).toEqual([{ environment: 'lab' }]);
+
+    fake.emit('tasks:updated', certTask({}));
+    await settle();
+    const card = wrapper.find('[data-test=certificate-task][data-kind=certificate]');
+    expect(card.attributes('data-state')).toBe('running');
+    expect(card.text()).toContain('Preflight');
+    expect(card.text()).toContain('Order');
+
+    current = status();
+    fake.emit('certificates:status', current);
+    fake.emit('tasks:updated', certTask({ state: 'succeeded', progress: 100, message: 'HTTPS on for www.example.com' }));
+    await settle();
+    expect(wrapper.find('[data-test=certificate-done]').text()).toContain('HTTPS on for www.example.com');
+    expect(wrapper.find('[data-test=certificate-serial]').text()).toBe('0d202d0f067be612');
+    expect(wrapper.find('[data-test=certificate-alert]').exists()).toBe(false);
+  });
+
+  it('says what is wrong in the user’s language, on each field, and sends nothing', async () => {
+    fake.handle('certificates:status', () => null);
+    wrapper = mountInApp(HttpsPanel, { env: envOf() }, 'fr');
+    await settle();
+    await wrapper.find('[data-test=https-domains] textarea').setValue('*.example.com');
+    await wrapper.find('[data-test=https-email] input').setValue('not-an-email');
+    await wrapper.find('[data-test=https-form]').trigger('submit');
+    await settle();
+    const text = wrapper.find('[data-test=https-form]').text();
+    expect(text).toContain('« *.example.com » ne peut pas figurer dans un certificat');
+    expect(text).toContain('Une adresse email.');
+    expect(text).toContain('Les conditions de l’autorité de certification doivent être acceptées');
+    expect(fake.callsTo('environments:update')).toEqual([]);
+    expect(fake.callsTo('certificates:order')).toEqual([]);
+  });
+
+  it('shows the core’s refusal on the field it names', async () => {
+    fake
+      .handle('certificates:status', () => null)
+      .handle('environments:render', () => ({ config: 'global\n' }))
+      .handle('environments:update', () => ({ error: { code: 'VALIDATION', message: 'patch.https.email: must be an email address', field: 'patch.https.email' } }));
+    wrapper = mountInApp(HttpsPanel, { env: envOf() });
+    await settle();
+    await wrapper.find('[data-test=https-domains] textarea').setValue('www.example.com');
+    await wrapper.find('[data-test=https-email] input').setValue('ops@example.com');
+    await wrapper.find('[data-test=https-terms]').trigger('click');
+    await wrapper.find('[data-test=https-form]').trigger('submit');
+    await settle();
+    expect(wrapper.find('[data-test=https-email]').element.closest('.n-form-item')?.textContent).toContain('must be an email address');
+    expect(fake.callsTo('certificates:order')).toEqual([]);
+  });
+
+  it('shows the certificate, warns when its renewal fails, and renews on request', async () => {
+    fake
+      .handle('certificates:status', () =>
+        status({ notAfter: new Date(Date.now() + 5 * DAY).toISOString(), failures: 3, lastError: { code: 'CHALLENGE_FAILED', message: 'could not validate www.example.com' } }),
+      )
+      .handle('certificates:order', () => ({ taskId: 't2' }));
+    wrapper = mountInApp(HttpsPanel, { env: envOf(settings) });
+    await settle();
+    const alert = wrapper.find('[data-test=certificate-alert]');
+    expect(alert.attributes('data-kind')).toBe('renewal-failed');
+    expect(alert.text()).toContain('3 attempts in a row');
+    expect(alert.text()).toContain('could not validate www.example.com');
+    expect(wrapper.find('[data-test=certificate]').text()).toContain('5 days left');
+    await wrapper.find('[data-test=https-renew]').trigger('click');
+    await settle();
+    expect(fake.callsTo('certificates:order')).toEqual([{ environment: 'lab' }]);
+  });
+
+  it('turns HTTPS off only after a confirmation, keeping the settings', async () => {
+    fake
+      .handle('certificates:status', () => status())
+      .handle('environments:render', () => ({ config: 'global\n' }))
+      .handle('environments:status', () => ({ error: { code: 'NOT_FOUND', message: 'not deployed' } }))
+      .handle('environments:update', ({ patch }) => envOf(patch.https as HttpsSettingsInput));
+    wrapper = mountInApp(HttpsPanel, { env: envOf(settings) });
+    await settle();
+    await wrapper.find('[data-test=https-disable]').trigger('click');
+    await settle();
+    expect(fake.callsTo('environments:update')).toEqual([]);
+    const confirm = [...document.body.querySelectorAll('.n-dialog button')].find((b) => b.textContent?.includes('Turn HTTPS off')) as HTMLButtonElement;
+    confirm.click();
+    await settle();
+    expect(fake.callsTo('environments:update')).toEqual([{ name: 'lab', patch: { https: expect.objectContaining({ enabled: false, domains: ['www.example.com'] }) } }]);
+  });
+});
+
+describe('the environments list', () => {
+  it('shows a certificate that is about to expire', async () => {
+    fake
+      .handle('environments:list', () => [envOf(settings)])
+      .handle('environments:status', () => ({ error: { code: 'NOT_FOUND', message: 'not deployed' } }))
+      .handle('hosts:list', () => [LOCAL_HOST])
+      .handle('certificates:status', () => status({ notBefore: new Date(Date.now() - 85 * DAY).toISOString(), notAfter: new Date(Date.now() + 5 * DAY + 3_600_000).toISOString() }));
+    useEnvironmentsStore();
+    wrapper = mountInApp(EnvironmentsView, {}, 'fr');
+    await settle();
+    const tag = wrapper.find('[data-test=env-cert-alert]');
+    expect(tag.attributes('data-kind')).toBe('expiring');
+    expect(tag.text()).toBe('Expire dans 5 j');
+  });
+});
