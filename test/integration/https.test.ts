@@ -78,7 +78,8 @@ describe('one-click HTTPS against a real ACME server (Pebble)', () => {
     expect(r.status).toBe(200);
     expect(r.subject).toContain(`DNS:${DOMAIN}`);
     const status = await t.call('certificates:status', { environment: name });
-    expect(status?.serial).toBe(r.serial);
+    // Compared as numbers: the status keeps a leading 0 digit, the handshake's serial above drops it.
+    expect(status?.serial?.replace(/^0+/, '')).toBe(r.serial);
     expect(status?.nextRenewalAt).toBeTruthy();
 
     const plain = await get(port);

@@ -104,7 +104,7 @@ export class HttpsService {
 
     ctx.step('verify', 92, `Checking the certificate served on port ${settings.httpsPort}`);
     const served = await servedSerial(target, settings.httpsPort, settings.domains[0]);
-    if (served !== cert.summary.serial) {
+    if (served !== withoutLeadingZeros(cert.summary.serial)) {
       throw new SwitchyardError('INTERNAL', `The load balancer serves certificate ${served}, not the new one (${cert.summary.serial})`);
     }
     await this.scheduler.track(env.name, settings.domains, cert.summary);
@@ -140,16 +140,22 @@ function quiet(ctx: TaskContext): TaskContext {
   return { ...ctx, step: (name, _p, message) => ctx.note(`${name}: ${message}`), progress: (_p, message) => ctx.note(message) };
 }
 
-/** The serial of the certificate a TLS client gets for `servername` (lower-case hex). */
+/**
+ * Serials are compared as numbers: the summary keeps the whole first byte ("0d20…"), as
+ * browsers show it, and a serial whose first digit is 0 (one in 16) must still match itself.
+ */
+const withoutLeadingZeros = (serial: string) => serial.toLowerCase().replace(/^0+/, '');
+
+/** The serial of the certificate a TLS client gets for `servername` (lower-case hex, no leading zeros). */
 function servedSerial(target: Target, port: number, servername: string): Promise<string> {
   return target.connectLoopback(port).then(
     (socket) =>
       new Promise<string>((resolve, reject) => {
         // Trust is checked by serial against what was just issued, not against a CA store.
         const conn = tls.connect({ socket, servername, rejectUnauthorized: false }, () => {
-          const serial = conn.getPeerCertificate().serialNumber?.toLowerCase() ?? '';
+          const serial = conn.getPeerCertificate().serialNumber ?? '';
           conn.end();
-          resolve(serial.replace(/^0+/, ''));
+          resolve(withoutLeadingZeros(serial));
         });
         conn.setTimeout(5000, () => conn.destroy(new Error('TLS handshake timed out')));
         conn.on('error', (e) => reject(new SwitchyardError('INTERNAL', `No TLS handshake on port ${port}: ${e.message}`)));
