@@ -1,4 +1,6 @@
 import http from 'node:http';
+import https from 'node:https';
+import tls from 'node:tls';
 
 export interface LoadResult {
   ok: number;
@@ -45,6 +47,83 @@ export function startLoad(port: number, concurrency = 8, maxMs = 60_000): { stop
     while (running && Date.now() < deadline) await one();
   };
   const workers = Array.from({ length: concurrency }, worker);
+  return {
+    async stop() {
+      running = false;
+      await Promise.all(workers);
+      agent.destroy();
+      return result;
+    },
+  };
+}
+
+export interface HttpsLoadOptions {
+  /** The root to verify the served certificate against (Pebble's, in tests). */
+  ca: string;
+  /** The name asked for in SNI and checked against the certificate. */
+  servername: string;
+  /** Clients that keep their connection open, like a browser. */
+  keepAlive: number;
+  /** Clients that open a new TLS connection for every request: each one is a fresh handshake. */
+  fresh?: number;
+  maxMs?: number;
+}
+
+export interface HttpsLoadResult extends LoadResult {
+  /** Requests that went out on a new connection (a full TLS handshake). */
+  handshakes: number;
+  /** Serials of the certificates new connections were given, in the order first seen. */
+  serials: string[];
+}
+
+/**
+ * HTTPS load on loopback, verifying every certificate against `ca`: keep-alive clients as
+ * `startLoad` runs them, plus clients that shake hands anew each time, so a certificate swap
+ * is seen by handshakes made during it.
+ */
+export function startHttpsLoad(port: number, opts: HttpsLoadOptions): { stop(): Promise<HttpsLoadResult> } {
+  const agent = new https.Agent({ keepAlive: true, maxSockets: opts.keepAlive, ca: opts.ca, servername: opts.servername });
+  const result: HttpsLoadResult = { ok: 0, failed: 0, errors: [], byBackend: {}, handshakes: 0, serials: [] };
+  let running = true;
+  const deadline = Date.now() + (opts.maxMs ?? 60_000);
+  const fail = (why: string) => {
+    result.failed++;
+    if (result.errors.length < 5) result.errors.push(why);
+  };
+  const one = (keepAlive: boolean) =>
+    new Promise<void>((resolve) => {
+      const req = https.get(
+        { host: '127.0.0.1', port, path: '/', servername: opts.servername, headers: { host: opts.servername }, ca: opts.ca, agent: keepAlive ? agent : false, timeout: 10_000 },
+        (res) => {
+          if (!req.reusedSocket) {
+            result.handshakes++;
+            const serial = (res.socket as tls.TLSSocket).getPeerCertificate().serialNumber?.toLowerCase().replace(/^0+/, '');
+            if (serial && !result.serials.includes(serial)) result.serials.push(serial);
+          }
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (body += c));
+          res.on('end', () => {
+            if (res.statusCode === 200) {
+              result.ok++;
+              const b = /Hello from Backend: ([A-Za-z0-9_-]+)/.exec(body)?.[1] ?? '?';
+              result.byBackend[b] = (result.byBackend[b] ?? 0) + 1;
+            } else fail(`HTTP ${res.statusCode}`);
+            resolve();
+          });
+          res.on('error', (e) => (fail(e.message), resolve()));
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error('timed out')));
+      req.on('error', (e) => (fail(e.message), resolve()));
+    });
+  const worker = async (keepAlive: boolean) => {
+    while (running && Date.now() < deadline) await one(keepAlive);
+  };
+  const workers = [
+    ...Array.from({ length: opts.keepAlive }, () => worker(true)),
+    ...Array.from({ length: opts.fresh ?? 0 }, () => worker(false)),
+  ];
   return {
     async stop() {
       running = false;
