@@ -254,6 +254,10 @@ const en = {
     },
   },
   https: {
+    names: 'Domain names',
+    address: 'Address',
+    done: 'Certificate installed, and checked with a real TLS handshake.',
+    doneAt: 'Done {time}.',
     certificate: 'Certificate',
     settings: 'HTTPS settings',
     intro: 'Certificates come from an ACME authority such as Let’s Encrypt over HTTP-01: every name must point at this load balancer, and its HTTP port {port} must be reachable from the internet as port 80. HAProxy answers the challenges itself.',

@@ -255,6 +255,10 @@ const fr: Messages = {
     },
   },
   https: {
+    names: 'Noms de domaine',
+    address: 'Adresse',
+    done: 'Certificat installé, et vérifié par une vraie poignée de main TLS.',
+    doneAt: 'Terminé le {time}.',
     certificate: 'Certificat',
     settings: 'Réglages HTTPS',
     intro: 'Les certificats viennent d’une autorité ACME comme Let’s Encrypt, par HTTP-01 : chaque nom doit pointer vers ce répartiteur, et son port HTTP {port} doit être joignable depuis Internet comme port 80. HAProxy répond lui-même aux défis.',

@@ -84,3 +84,10 @@ export function validateHttpsForm(f: HttpsFormState, enabled: boolean): { settin
   }
   return { problems };
 }
+
+/** Settings as one comparable text: parsed with the schema's defaults when valid, as typed otherwise. */
+export function normalised(s: HttpsSettingsInput | undefined): string {
+  if (!s) return '';
+  const res = HttpsSettings.safeParse(s);
+  return JSON.stringify(res.success ? res.data : s);
+}

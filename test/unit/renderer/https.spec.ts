@@ -104,7 +104,7 @@ describe('HttpsPanel', () => {
     fake.emit('certificates:status', current);
     fake.emit('tasks:updated', certTask({ state: 'succeeded', progress: 100, message: 'HTTPS on for www.example.com' }));
     await settle();
-    expect(wrapper.find('[data-test=certificate-done]').text()).toContain('HTTPS on for www.example.com');
+    expect(wrapper.find('[data-test=certificate-done]').text()).toContain('checked with a real TLS handshake');
     expect(wrapper.find('[data-test=certificate-serial]').text()).toBe('0d202d0f067be612');
     expect(wrapper.find('[data-test=certificate-alert]').exists()).toBe(false);
   });
@@ -154,6 +154,7 @@ describe('HttpsPanel', () => {
     expect(alert.text()).toContain('3 attempts in a row');
     expect(alert.text()).toContain('could not validate www.example.com');
     expect(wrapper.find('[data-test=certificate]').text()).toContain('5 days left');
+    expect(wrapper.find('[data-test=https-url-link]').text()).toBe('https://www.example.com:8443/');
     await wrapper.find('[data-test=https-renew]').trigger('click');
     await settle();
     expect(fake.callsTo('certificates:order')).toEqual([{ environment: 'lab' }]);
