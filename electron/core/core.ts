@@ -73,7 +73,7 @@ export function createCore(opts: CoreOptions): Core {
     dnsServers: env.SWITCHYARD_DNS_SERVERS ? env.SWITCHYARD_DNS_SERVERS.split(',') : undefined,
   });
   // Only long-lived processes (the app, `serve`) renew: a one-shot CLI command must not.
-  if (opts.renewals) void https.scheduler.start();
+  if (opts.renewals) void https.startRenewals();
 
   const systemInfo = async (): Promise<SystemInfo> => {
     const pkg = JSON.parse(await fs.readFile(path.join(opts.appRoot, 'package.json'), 'utf8')) as { version: string };
@@ -97,11 +97,20 @@ export function createCore(opts: CoreOptions): Core {
     'environments:list': () => environments.list(),
     'environments:get': (r) => environments.get(r.name),
     'environments:create': (r) => environments.create(r),
-    'environments:update': (r) => environments.update(r.name, r.patch),
-    'environments:remove': (r) => environments.remove(r.name),
+    'environments:update': async (r) => {
+      const updated = await environments.update(r.name, r.patch);
+      await https.settingsChanged(updated);
+      return updated;
+    },
+    'environments:remove': async (r) => {
+      const removed = await environments.remove(r.name);
+      await https.forget(r.name);
+      return removed;
+    },
     'environments:render': (r) => environments.render(r.name),
     'environments:deploy': async (r) => ({ taskId: (await environments.deploy(r.name)).id }),
-    'environments:destroy': async (r) => ({ taskId: (await environments.destroy(r.name)).id }),
+    // The certificate lived in the state volume: gone with it, so no renewal either.
+    'environments:destroy': async (r) => ({ taskId: (await environments.destroy(r.name, () => https.forget(r.name))).id }),
     'environments:status': (r) => environments.status(r.name),
     'servers:stop': (r) => environments.setServerRunning(r.environment, r.server, false),
     'servers:start': (r) => environments.setServerRunning(r.environment, r.server, true),

@@ -56,8 +56,8 @@ export function watchCertificates(core: Pick<Core, 'events' | 'invoke'>, deps: C
     deps.notify(title, body);
   };
 
-  // The renewal scheduler keeps trying for an environment whose HTTPS was switched off or that
-  // was removed; those failures are no news to the user.
+  // With HTTPS off, the scheduler keeps the last certificate's facts (and says so in a status
+  // event) but no longer renews it: its nearing end is no news to the user.
   const httpsOn = async (environment: string): Promise<boolean> =>
     (await call('environments:get', { name: environment }))?.https?.enabled === true;
 

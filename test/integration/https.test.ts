@@ -2,6 +2,7 @@ import https from 'node:https';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { names } from '../../electron/core/environments/naming';
+import type { CertificateStatus } from '../../shared/https';
 import { docker, freePort, get, removeEnvironments, testCore, uniqueName, deployLab, type TestCore } from '../support/lab';
 import { TestPebble } from '../support/pebble';
 
@@ -44,12 +45,12 @@ describe('one-click HTTPS against a real ACME server (Pebble)', () => {
     await pebble?.stop();
   });
 
-  const enable = () =>
+  const switchHttps = (enabled: boolean) =>
     t.call('environments:update', {
       name,
       patch: {
         https: {
-          enabled: true,
+          enabled,
           domains: [DOMAIN],
           email: 'ops@switchyard.test',
           directory: { url: pebble.directoryUrl, caBundle: pebble.caBundle },
@@ -68,7 +69,7 @@ describe('one-click HTTPS against a real ACME server (Pebble)', () => {
   });
 
   it('switches HTTPS on: a verified HTTPS request succeeds, HTTP redirects except the ACME path', async () => {
-    await enable();
+    await switchHttps(true);
     const { taskId } = await t.call('certificates:order', { environment: name });
     const task = await t.core.tasks.whenDone(taskId);
     expect(task.state, JSON.stringify(task.error)).toBe('succeeded');
@@ -139,5 +140,21 @@ describe('one-click HTTPS against a real ACME server (Pebble)', () => {
     }
     expect((await httpsGet(httpsPort, root)).serial).toBe(before.serial);
     expect((await get(port)).status).toBe(301);
+  });
+
+  it('stops renewing once HTTPS is switched off, and forgets the certificate when the environment is destroyed', async () => {
+    const events: CertificateStatus[] = [];
+    const off = t.core.events.on('certificates:status', (s) => events.push(s));
+    try {
+      await switchHttps(false);
+    } finally {
+      off();
+    }
+    expect(events.at(-1)).toMatchObject({ environment: name, nextRenewalAt: null, failures: 0 });
+    expect(await t.call('certificates:status', { environment: name })).toMatchObject({ nextRenewalAt: null });
+
+    const task = await t.runTask('environments:destroy', name);
+    expect(task.state, JSON.stringify(task.error)).toBe('succeeded');
+    expect(await t.call('certificates:status', { environment: name })).toBeNull();
   });
 });

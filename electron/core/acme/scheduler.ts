@@ -50,6 +50,8 @@ const Entry = z.object({
   lastAttemptAt: z.string().optional(),
   /** Set after a failure: no attempt before then. */
   retryAt: z.string().optional(),
+  /** HTTPS is switched off: the certificate is remembered but not renewed. */
+  paused: z.boolean().optional(),
 });
 type Entry = z.infer<typeof Entry>;
 const State = z.object({ version: z.literal(1), checkMinute: z.number().int().min(0).max(719), entries: z.record(z.string(), Entry) });
@@ -105,6 +107,7 @@ export class RenewalScheduler {
   /**
    * Watches `id`'s certificate. Passing `certificate` records the one now installed (after an
    * order by hand, for example) and forgets earlier failures; without it the stored one is kept.
+   * A paused entry stays paused (HTTPS was switched off while an order ran): see `resume`.
    */
   async track(id: string, domains: string[], certificate?: CertificateSummary): Promise<void> {
     await this.ensureLoaded();
@@ -122,11 +125,46 @@ export class RenewalScheduler {
     if (this.started) this.reschedule();
   }
 
+  /** Forgets `id` entirely (its certificate is gone); a renewal under way is not recorded. */
   async untrack(id: string): Promise<void> {
     await this.ensureLoaded();
     delete this.state.entries[id];
     await this.save();
     if (this.started) this.reschedule();
+  }
+
+  /**
+   * Stops renewing `id` but keeps its certificate's facts. Past failures are dropped: they
+   * were about renewals no longer wanted.
+   */
+  async pause(id: string): Promise<void> {
+    await this.ensureLoaded();
+    const e = this.state.entries[id];
+    if (!e || e.paused) return;
+    e.paused = true;
+    e.failures = 0;
+    delete e.lastError;
+    delete e.retryAt;
+    await this.save();
+    this.emit(id);
+    if (this.started) this.reschedule();
+  }
+
+  /** Renews `id` again when due, after `pause`. */
+  async resume(id: string): Promise<void> {
+    await this.ensureLoaded();
+    const e = this.state.entries[id];
+    if (!e?.paused) return;
+    delete e.paused;
+    await this.save();
+    this.emit(id);
+    if (this.started) this.reschedule();
+  }
+
+  /** The ids with an entry, paused or not. */
+  async tracked(): Promise<string[]> {
+    await this.ensureLoaded();
+    return Object.keys(this.state.entries);
   }
 
   status(id: string): CertificateStatus | undefined {
@@ -167,7 +205,7 @@ export class RenewalScheduler {
     const now = this.clock.now();
     let next = this.nextCheckAt(now);
     for (const e of Object.values(this.state.entries)) {
-      if (e.retryAt && this.needsRenewal(e, now)) next = Math.min(next, Date.parse(e.retryAt));
+      if (!e.paused && e.retryAt && this.needsRenewal(e, now)) next = Math.min(next, Date.parse(e.retryAt));
     }
     const delay = Math.max(0, Math.min(next - now, MAX_SLEEP));
     this.timer = this.clock.setTimer(() => {
@@ -184,7 +222,7 @@ export class RenewalScheduler {
       if (!this.started) return;
       const e = this.state.entries[id];
       const now = this.clock.now();
-      if (!e || !this.needsRenewal(e, now)) continue;
+      if (!e || e.paused || !this.needsRenewal(e, now)) continue;
       if (e.retryAt && now < Date.parse(e.retryAt)) continue;
       await this.attempt(id, e);
     }
@@ -202,9 +240,12 @@ export class RenewalScheduler {
       delete e.lastError;
       delete e.retryAt;
     } catch (err) {
-      e.failures += 1;
-      e.lastError = toErrorInfo(err);
-      e.retryAt = new Date(this.clock.now() + retryDelay(e.failures)).toISOString();
+      // Paused meanwhile (HTTPS switched off): no renewal is wanted any more, so nothing failed.
+      if (!e.paused) {
+        e.failures += 1;
+        e.lastError = toErrorInfo(err);
+        e.retryAt = new Date(this.clock.now() + retryDelay(e.failures)).toISOString();
+      }
     }
     if (this.state.entries[id] !== e) return; // untracked meanwhile
     await this.save();
@@ -219,11 +260,13 @@ export class RenewalScheduler {
 
   private toStatus(id: string, e: Entry): CertificateStatus {
     const now = this.clock.now();
-    let next: number;
-    if (e.retryAt && this.needsRenewal(e, now)) next = Date.parse(e.retryAt);
+    let next: number | null;
+    if (e.paused) next = null;
+    else if (e.retryAt && this.needsRenewal(e, now)) next = Date.parse(e.retryAt);
     else if (this.needsRenewal(e, now)) next = this.nextCheckAt(now);
     else next = this.nextCheckAt(renewalDueAt(e.certificate!) - 1);
-    const s: CertificateStatus = { environment: id, domains: [...e.domains], nextRenewalAt: new Date(next).toISOString(), failures: e.failures };
+    const nextRenewalAt = next === null ? null : new Date(next).toISOString();
+    const s: CertificateStatus = { environment: id, domains: [...e.domains], nextRenewalAt, failures: e.failures };
     if (e.certificate) {
       s.serial = e.certificate.serial;
       s.notBefore = e.certificate.notBefore;

@@ -67,6 +67,35 @@ export class HttpsService {
     return this.scheduler.statuses().find((s) => s.environment === environment) ?? null;
   }
 
+  /** Renews only while HTTPS is on: stops when it is switched off (or its settings removed), resumes when back on. */
+  async settingsChanged(env: Environment): Promise<void> {
+    if (env.https?.enabled) await this.scheduler.resume(env.name);
+    else await this.scheduler.pause(env.name);
+  }
+
+  /** Forgets `environment`'s certificate once it is gone: the environment was destroyed or removed. */
+  async forget(environment: string): Promise<void> {
+    this.issued.delete(environment);
+    await this.scheduler.untrack(environment);
+  }
+
+  /**
+   * Starts renewing, after catching up with what changed while the scheduler was not running
+   * (a CLI command, or state saved before removals were forgotten).
+   */
+  async startRenewals(): Promise<void> {
+    // An unreadable store forgets nothing: better a failed renewal than a lost certificate.
+    const envs = await this.envs.list().catch(() => undefined);
+    if (envs) {
+      for (const id of await this.scheduler.tracked()) {
+        const env = envs.find((e) => e.name === id);
+        if (env) await this.settingsChanged(env);
+        else await this.forget(id);
+      }
+    }
+    await this.scheduler.start();
+  }
+
   private settingsOf(env: Environment): HttpsSettings {
     if (!env.https) throw new SwitchyardError('VALIDATION', 'https: HTTPS is not set up for this environment (domains, email, directory)', { field: 'https' });
     const settings = parseOrderableSettings(env.https);

@@ -104,10 +104,15 @@ export class EnvironmentService {
     return this.exclusive(name, 'deploy', (ctx) => new Deployer(target, this.images).deploy(env, ctx));
   }
 
-  async destroy(name: string): Promise<Task> {
+  /** `destroyed` runs inside the task once everything is gone, never after a failure or a cancel. */
+  async destroy(name: string, destroyed?: () => Promise<void>): Promise<Task> {
     const env = await this.get(name);
     const target = await this.target(env);
-    return this.exclusive(name, 'destroy', (ctx) => destroyEnvironment(target.docker, name, ctx));
+    return this.exclusive(name, 'destroy', async (ctx) => {
+      const message = await destroyEnvironment(target.docker, name, ctx);
+      await destroyed?.();
+      return message;
+    });
   }
 
   async status(name: string): Promise<EnvironmentStatus> {

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CertificateStatus } from '../../../shared/https';
 import type { CertificateSummary } from '../../../electron/core/acme/certificate';
 import { RenewalScheduler, type SchedulerClock } from '../../../electron/core/acme/scheduler';
@@ -214,5 +214,95 @@ describe('certificate renewal', () => {
     await r.scheduler.untrack('lab');
     expect(r.scheduler.statuses()).toEqual([]);
     await r.scheduler.stop();
+  });
+});
+
+describe('environments that lose their certificate or switch HTTPS off', () => {
+  it('forgets an environment for good: no renewal, no status, not even after a restart', async () => {
+    const first = rig(T0, { fail: () => true });
+    await first.scheduler.start();
+    await first.scheduler.track('gone', ['shop.example.com'], cert(T0 - 80 * DAY));
+    await first.scheduler.track('kept', ['www.example.com'], cert(T0, 90, ['www.example.com']));
+    await first.advanceTo(at('2026-01-01T15:00:30Z'));
+    expect(first.attempts).toHaveLength(1);
+    await first.scheduler.untrack('gone');
+    await first.advanceTo(T0 + 3 * DAY);
+    expect(first.attempts).toHaveLength(1);
+    expect(first.scheduler.status('gone')).toBeUndefined();
+    await first.scheduler.stop();
+
+    const second = rig(T0 + 3 * DAY, { fail: () => true });
+    await second.scheduler.start();
+    await second.advanceTo(T0 + 6 * DAY);
+    expect(second.attempts).toEqual([]);
+    expect(second.scheduler.statuses().map((s) => s.environment)).toEqual(['kept']);
+    expect(second.statuses.map((s) => s.environment)).toEqual(['kept']);
+    await second.scheduler.stop();
+  });
+
+  it('stops renewing while paused, keeping the certificate but not the failures, across a restart', async () => {
+    const first = rig(T0, { fail: () => true });
+    await first.scheduler.start();
+    await first.scheduler.track('lab', ['shop.example.com'], cert(T0 - 80 * DAY));
+    await first.advanceTo(at('2026-01-01T15:00:30Z'));
+    expect(first.scheduler.status('lab')?.failures).toBe(1);
+
+    await first.scheduler.pause('lab');
+    const paused = first.statuses.at(-1)!;
+    expect(paused).toMatchObject({ environment: 'lab', nextRenewalAt: null, failures: 0, serial: `s${T0 - 80 * DAY}` });
+    expect(paused.lastError).toBeUndefined();
+    await first.advanceTo(T0 + 5 * DAY);
+    expect(first.attempts).toHaveLength(1);
+    // Pausing twice says nothing new.
+    const events = first.statuses.length;
+    await first.scheduler.pause('lab');
+    expect(first.statuses).toHaveLength(events);
+    await first.scheduler.stop();
+
+    const later = T0 + 30 * DAY;
+    const second = rig(later);
+    await second.scheduler.start();
+    await second.advanceTo(later + 2 * DAY);
+    expect(second.attempts).toEqual([]);
+    expect(second.scheduler.status('lab')).toMatchObject({ nextRenewalAt: null, serial: `s${T0 - 80 * DAY}` });
+
+    // Switched on again: renewed at the next check, and tracked as before.
+    await second.scheduler.resume('lab');
+    const next = second.scheduler.nextCheckAt();
+    expect(second.statuses.at(-1)?.nextRenewalAt).toBe(new Date(next).toISOString());
+    await second.advanceTo(next);
+    expect(second.attempts).toEqual([next]);
+    expect(second.scheduler.status('lab')).toMatchObject({ failures: 0, notBefore: new Date(next).toISOString() });
+    await second.scheduler.stop();
+  });
+
+  it('does not count a renewal cut short by switching HTTPS off, nor restart on its own when an order ends', async () => {
+    const attempts: number[] = [];
+    let refuse!: (err: Error) => void;
+    const clock = new FakeClock(T0);
+    const scheduler = new RenewalScheduler({
+      stateFile: path.join(dir, 'certificates.json'),
+      clock,
+      random: () => 0.25,
+      renew: () => {
+        attempts.push(clock.now());
+        return new Promise<CertificateSummary>((_, reject) => (refuse = reject));
+      },
+    });
+    await scheduler.start();
+    await scheduler.track('lab', ['shop.example.com'], cert(T0 - 80 * DAY));
+    void clock.advanceTo(at('2026-01-01T15:00:00Z'), async () => undefined);
+    await vi.waitFor(() => expect(attempts).toHaveLength(1));
+
+    await scheduler.pause('lab');
+    refuse(new Error('https.enabled: switch HTTPS on first'));
+    await scheduler.whenIdle();
+    expect(scheduler.status('lab')).toMatchObject({ failures: 0, nextRenewalAt: null });
+    expect(scheduler.status('lab')?.lastError).toBeUndefined();
+
+    // An order that started before HTTPS went off still records its certificate, paused.
+    await scheduler.track('lab', ['shop.example.com'], cert(T0));
+    expect(scheduler.status('lab')).toMatchObject({ serial: `s${T0}`, nextRenewalAt: null });
+    await scheduler.stop();
   });
 });
