@@ -63,7 +63,7 @@ export const useCertificatesStore = defineStore('certificates', () => {
   on('certificates:status', (s) => (statuses.value[s.environment] = s));
   // A certificate task that ends has changed the status (or its last error): read it back.
   tasks.onFinished((t: Task) => {
-    if (t.kind === 'certificate') void load(t.target);
+    if (t.kind === 'certificate' || (t.kind === 'destroy' && t.state === 'succeeded')) void load(t.target);
   });
   onReconnect(() => void loadAll());
 
