@@ -149,6 +149,8 @@ export const channels = {
   /** Forgets an environment; refused while containers of it exist (destroy first). */
   'environments:remove': channel(EnvRef).returns<{ removed: true }>(),
   'environments:render': channel(EnvRef).returns<RenderedConfig>(),
+  /** The haproxy.cfg inside the running load balancer (null when there is none): what a deploy would change. */
+  'environments:running-config': channel(EnvRef).returns<{ config: string | null }>(),
   'environments:deploy': channel(EnvRef).returns<TaskStarted>(),
   'environments:destroy': channel(EnvRef).returns<TaskStarted>(),
   'environments:status': channel(EnvRef).returns<EnvironmentStatus>(),

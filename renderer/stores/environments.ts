@@ -20,10 +20,7 @@ export const useEnvironmentsStore = defineStore('environments', () => {
   const statusErrors = ref<Record<string, UiError>>({});
   /** The config the model renders today, per environment. */
   const configs = ref<Record<string, string>>({});
-  /**
-   * The config last seen running: rendered while the core said the running config is the
-   * rendered one (configInSync). The core has no channel for the deployed config itself.
-   */
+  /** The config running in the load balancer, for the diff before a deploy. */
   const deployedConfigs = ref<Record<string, string>>({});
   /** The rendered config before the last saved edit, for a diff when the deployed one is not known. */
   const previousConfigs = ref<Record<string, string>>({});
@@ -62,7 +59,10 @@ export const useEnvironmentsStore = defineStore('environments', () => {
       const s = await invoke('environments:status', { name });
       statuses.value[name] = s;
       delete statusErrors.value[name];
-      if (s.haproxy.configInSync && configs.value[name] !== undefined) deployedConfigs.value[name] = configs.value[name];
+      if (s.state === 'not-deployed') delete deployedConfigs.value[name];
+      else if (s.haproxy.configInSync && configs.value[name] !== undefined) deployedConfigs.value[name] = configs.value[name];
+      // Out of sync: what runs is not what renders, so read it from the load balancer.
+      else if (!s.haproxy.configInSync) await loadRunning(name);
       return s;
     } catch (err) {
       statusErrors.value[name] = toUiError(err);
@@ -97,6 +97,12 @@ export const useEnvironmentsStore = defineStore('environments', () => {
     await invoke('environments:remove', { name });
     environments.value = environments.value.filter((e) => e.name !== name);
     delete statuses.value[name];
+  }
+
+  async function loadRunning(name: string): Promise<void> {
+    const { config } = await invoke('environments:running-config', { name }).catch(() => ({ config: null }));
+    if (config === null) delete deployedConfigs.value[name];
+    else deployedConfigs.value[name] = config;
   }
 
   async function render(name: string): Promise<string> {

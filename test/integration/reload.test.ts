@@ -47,6 +47,17 @@ describe('config changes under load', () => {
     expect((await t.call('environments:status', { name })).haproxy.configInSync).toBe(true);
   });
 
+  it('shows the config that runs, which differs from the settings until the next deploy', async () => {
+    const running = await t.call('environments:running-config', { name });
+    expect(running.config).toBe((await t.call('environments:render', { name })).config);
+    await t.call('environments:update', { name, patch: { balance: 'source' } });
+    const after = await t.call('environments:running-config', { name });
+    expect(after.config).toBe(running.config);
+    expect(after.config).toContain('balance leastconn');
+    expect((await t.call('environments:render', { name })).config).toContain('balance source');
+    await t.call('environments:update', { name, patch: { balance: 'leastconn' } });
+  });
+
   it('adding a backend creates only its container and it takes traffic', async () => {
     const before = await docker.listContainers({ filters: { label: [`io.switchyard.environment=${name}`] } });
     const env = await t.call('environments:get', { name });

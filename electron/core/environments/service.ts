@@ -11,6 +11,7 @@ import type { TaskContext, TaskManager } from '../tasks/task-manager';
 import { dockerError, isNotFound } from '../targets/docker-util';
 import type { Target } from '../targets/target';
 import { Deployer } from './deployer';
+import { currentConfig } from './haproxy-container';
 import type { ImageService } from './images';
 import { Inspector, containerStatus } from './inspector';
 import { envFilter, names } from './naming';
@@ -96,6 +97,18 @@ export class EnvironmentService {
     const env = await this.get(name);
     const facts = await currentFacts((await this.target(env)).docker, name);
     return { config: renderConfig(env, facts ?? PREVIEW_FACTS) };
+  }
+
+  /** The config file in the load balancer's container, which toggles keep saying what HAProxy does. */
+  async runningConfig(name: string): Promise<{ config: string | null }> {
+    const env = await this.get(name);
+    const lb = (await this.target(env)).docker.getContainer(names.haproxy(env.name));
+    try {
+      return { config: (await currentConfig(lb)) ?? null };
+    } catch (err) {
+      if (isNotFound(err)) return { config: null };
+      throw dockerError(err, `reading the configuration of ${env.name}`);
+    }
   }
 
   async deploy(name: string): Promise<Task> {
