@@ -150,7 +150,7 @@ export const channels = {
   'environments:remove': channel(EnvRef).returns<{ removed: true }>(),
   'environments:render': channel(EnvRef).returns<RenderedConfig>(),
   /** The haproxy.cfg inside the running load balancer (null when there is none): what a deploy would change. */
-  'environments:running-config': channel(EnvRef).returns<{ config: string | null }>(),
+  'environments:running': channel(EnvRef).returns<{ config: string | null }>(),
   'environments:deploy': channel(EnvRef).returns<TaskStarted>(),
   'environments:destroy': channel(EnvRef).returns<TaskStarted>(),
   'environments:status': channel(EnvRef).returns<EnvironmentStatus>(),

@@ -99,10 +99,15 @@ export const useEnvironmentsStore = defineStore('environments', () => {
     delete statuses.value[name];
   }
 
+  /** Reads the running config; when that fails the last one known stays. */
   async function loadRunning(name: string): Promise<void> {
-    const { config } = await invoke('environments:running-config', { name }).catch(() => ({ config: null }));
-    if (config === null) delete deployedConfigs.value[name];
-    else deployedConfigs.value[name] = config;
+    try {
+      const { config } = await invoke('environments:running', { name });
+      if (config === null) delete deployedConfigs.value[name];
+      else deployedConfigs.value[name] = config;
+    } catch {
+      /* the status call reports what is wrong */
+    }
   }
 
   async function render(name: string): Promise<string> {

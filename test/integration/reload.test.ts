@@ -48,10 +48,10 @@ describe('config changes under load', () => {
   });
 
   it('shows the config that runs, which differs from the settings until the next deploy', async () => {
-    const running = await t.call('environments:running-config', { name });
+    const running = await t.call('environments:running', { name });
     expect(running.config).toBe((await t.call('environments:render', { name })).config);
     await t.call('environments:update', { name, patch: { balance: 'source' } });
-    const after = await t.call('environments:running-config', { name });
+    const after = await t.call('environments:running', { name });
     expect(after.config).toBe(running.config);
     expect(after.config).toContain('balance leastconn');
     expect((await t.call('environments:render', { name })).config).toContain('balance source');

@@ -135,12 +135,13 @@ describe('environments store', () => {
     expect(envs.displayState('other')).toBe('unknown');
   });
 
-  it('knows the running config when the core says it is in sync, and keeps the one before an edit', async () => {
+  it('knows the running config when the core says it is in sync, asks for it when not, and keeps the one before an edit', async () => {
     let config = 'global\n  maxconn 100\n';
     let inSync = true;
     fake
       .handle('environments:list', () => [lab()])
       .handle('environments:render', () => ({ config }))
+      .handle('environments:running', () => ({ config: 'global\n  maxconn 100\n  # running\n' }))
       .handle('environments:status', () => status({ haproxy: { reachable: true, configInSync: inSync } }))
       .handle('environments:update', ({ patch }) => ({ ...lab(), ...(patch as object) }) as Environment);
     const envs = useEnvironmentsStore();
@@ -154,8 +155,9 @@ describe('environments store', () => {
     await envs.update('lab', { retries: 5 });
     expect(envs.previousConfigs.lab).toBe('global\n  maxconn 100\n');
     expect(envs.configs.lab).toBe('global\n  maxconn 200\n');
-    // Still the old one: what runs did not change.
-    expect(envs.deployedConfigs.lab).toBe('global\n  maxconn 100\n');
+    // What runs, as the load balancer has it.
+    expect(fake.callsTo('environments:running')).toEqual([{ name: 'lab' }]);
+    expect(envs.deployedConfigs.lab).toBe('global\n  maxconn 100\n  # running\n');
     expect(envs.byName('lab')?.retries).toBe(5);
   });
 });
