@@ -146,6 +146,8 @@ export const channels = {
   'environments:get': channel(EnvRef).returns<Environment>(),
   'environments:create': channel(EnvironmentInput).returns<Environment>(),
   'environments:update': channel(z.object({ name: EnvRef.shape.name, patch: EnvironmentPatch }).strict()).returns<Environment>(),
+  /** The haproxy.cfg an update would render, nothing saved: for a diff before saving. */
+  'environments:preview': channel(z.object({ name: EnvRef.shape.name, patch: EnvironmentPatch }).strict()).returns<RenderedConfig>(),
   /** Forgets an environment; refused while containers of it exist (destroy first). */
   'environments:remove': channel(EnvRef).returns<{ removed: true }>(),
   'environments:render': channel(EnvRef).returns<RenderedConfig>(),

@@ -108,6 +108,7 @@ export function createCore(opts: CoreOptions): Core {
       return removed;
     },
     'environments:render': (r) => environments.render(r.name),
+    'environments:preview': (r) => environments.preview(r.name, r.patch),
     'environments:running': (r) => environments.runningConfig(r.name),
     'environments:deploy': async (r) => ({ taskId: (await environments.deploy(r.name)).id }),
     // The certificate lived in the state volume: gone with it, so no renewal either.

@@ -100,6 +100,9 @@ const en = {
     first: 'First available',
   },
   form: {
+    preview: 'Preview changes',
+    previewTitle: 'What these settings change in haproxy.cfg',
+    previewHint: 'Compared with the configuration the saved settings render. Nothing is saved yet.',
     host: 'Host',
     hostLocal: 'This computer',
     hostFixed: 'An environment stays on the host it was created on; destroy it and create it again to move it.',

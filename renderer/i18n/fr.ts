@@ -101,6 +101,9 @@ const fr: Messages = {
     first: 'Premier disponible',
   },
   form: {
+    preview: 'Aperçu des changements',
+    previewTitle: 'Ce que ces réglages changent dans haproxy.cfg',
+    previewHint: 'Comparé à la configuration que donnent les réglages enregistrés. Rien n’est encore enregistré.',
     host: 'Hôte',
     hostLocal: 'Cet ordinateur',
     hostFixed: 'Un environnement reste sur l’hôte où il a été créé ; détruisez-le et recréez-le pour le déplacer.',

@@ -117,6 +117,11 @@ export const useEnvironmentsStore = defineStore('environments', () => {
     return config;
   }
 
+  /** The config `patch` would render; nothing is saved. */
+  async function preview(name: string, patch: EnvironmentPatch): Promise<string> {
+    return (await invoke('environments:preview', { name, patch })).config;
+  }
+
   async function deploy(name: string): Promise<string> {
     const { taskId } = await invoke('environments:deploy', { name });
     return taskId;
@@ -161,6 +166,7 @@ export const useEnvironmentsStore = defineStore('environments', () => {
     update,
     remove,
     render,
+    preview,
     deploy,
     destroy,
     displayState,

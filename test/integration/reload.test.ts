@@ -56,6 +56,14 @@ describe('config changes under load', () => {
     expect(after.config).toContain('balance leastconn');
     expect((await t.call('environments:render', { name })).config).toContain('balance source');
     await t.call('environments:update', { name, patch: { balance: 'leastconn' } });
+
+    // A preview renders an edit without saving it, and refuses a bad one naming the field.
+    const preview = await t.call('environments:preview', { name, patch: { balance: 'first', retries: 7 } });
+    expect(preview.config).toContain('balance first');
+    expect(preview.config).toContain('retries 7');
+    expect((await t.call('environments:get', { name })).balance).toBe('leastconn');
+    const bad = await t.core.invoke('environments:preview', { name, patch: { retries: -1 } });
+    expect(bad).toMatchObject({ ok: false, error: { code: 'VALIDATION', field: 'patch.retries' } });
   });
 
   it('adding a backend creates only its container and it takes traffic', async () => {

@@ -61,22 +61,19 @@ export class EnvironmentService {
     return this.store.update((data) => {
       const i = data.environments.findIndex((e) => e.name === name);
       if (i < 0) throw new SwitchyardError('NOT_FOUND', `There is no environment named "${name}"`, { field: 'name' });
-      const cur = data.environments[i];
-      const merged = {
-        ...cur,
-        ...p,
-        sticky: { ...cur.sticky, ...p.sticky },
-        healthCheck: { ...cur.healthCheck, ...p.healthCheck },
-        timeouts: { ...cur.timeouts, ...p.timeouts },
-        images: { ...cur.images, ...p.images },
-        servers: p.servers ?? cur.servers,
-        updatedAt: this.now().toISOString(),
-      };
-      const env = parseOrThrow(Environment, merged, 'patch');
+      const env = applyPatch(data.environments[i], p, this.now());
       checkPortClaim(data.environments.filter((_, j) => j !== i), env);
       data.environments[i] = env;
       return env;
     });
+  }
+
+  /** The config a patch would render, without saving anything: for a diff before saving. */
+  async preview(name: string, patch: EnvironmentPatch): Promise<{ config: string }> {
+    const p = parseOrThrow(EnvironmentPatch, patch, 'patch');
+    const env = applyPatch(await this.get(name), p, this.now());
+    const facts = await currentFacts((await this.target(env)).docker, name);
+    return { config: renderConfig(env, facts ?? PREVIEW_FACTS) };
   }
 
   async remove(name: string): Promise<{ removed: true }> {
@@ -210,4 +207,19 @@ function checkPortClaim(others: Env[], env: Env): void {
   if (clash) {
     throw new SwitchyardError('PORT_IN_USE', `Port ${env.httpPort} is already used by the environment "${clash.name}" on the same host`, { field: 'httpPort' });
   }
+}
+
+/** An environment with a checked patch applied: nested settings merge, `servers` and `https` are replaced whole. */
+function applyPatch(cur: Env, p: EnvironmentPatch, now: Date): Env {
+  const merged = {
+    ...cur,
+    ...p,
+    sticky: { ...cur.sticky, ...p.sticky },
+    healthCheck: { ...cur.healthCheck, ...p.healthCheck },
+    timeouts: { ...cur.timeouts, ...p.timeouts },
+    images: { ...cur.images, ...p.images },
+    servers: p.servers ?? cur.servers,
+    updatedAt: now.toISOString(),
+  };
+  return parseOrThrow(Environment, merged, 'patch');
 }

@@ -85,6 +85,18 @@ describe('the environment form', () => {
     ]);
   });
 
+  it('in edit mode, previews the edited settings without saving them', async () => {
+    const previews: unknown[] = [];
+    const { w, submits } = mountForm('en', { mode: 'edit', initial: formFrom({ name: 'lab' }), onPreview: (input: unknown) => previews.push(input) });
+    expect(w.find('[data-test=preview]').attributes('disabled')).toBeDefined(); // nothing edited yet
+    await type(w, 'field-retries', '7');
+    await w.find('[data-test=preview]').trigger('click');
+    await flush();
+    expect(previews).toHaveLength(1);
+    expect(previews[0]).toMatchObject({ name: 'lab', retries: 7 });
+    expect(submits).toEqual([]);
+  });
+
   it('does not submit while a field is wrong, and says so', async () => {
     const { w, submits } = mountForm('en');
     await w.find('[data-test=server-remove]').trigger('click');
