@@ -21,8 +21,9 @@ export const ServerSet = z
 export const ServerAdd = z.object({ environment: name(), server: Server }).strict();
 export const ServerRemove = z.object({ environment: name(), server: name() }).strict();
 
+/** With `intervalMs`, sets how often stats are read; without, only tells the current value. */
 export const StatsSettings = z
-  .object({ intervalMs: z.number().int('must be a whole number').min(200, 'must be at least 200 ms').max(60_000, 'must be at most 60000 ms') })
+  .object({ intervalMs: z.number().int('must be a whole number').min(200, 'must be at least 200 ms').max(60_000, 'must be at most 60000 ms').optional() })
   .strict();
 
 export const TrafficRequest = z

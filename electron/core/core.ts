@@ -122,7 +122,7 @@ export function createCore(opts: CoreOptions): Core {
     'stats:watch': (r) => live.watchStats(r.environment),
     'stats:unwatch': (r) => live.unwatchStats(r.environment),
     'stats:get': (r) => live.stats(r.environment),
-    'stats:settings': (r) => live.setInterval(r.intervalMs),
+    'stats:settings': (r) => (r.intervalMs === undefined ? live.statsSettings() : live.setInterval(r.intervalMs)),
     'traffic:run': (r) => live.runTraffic(r),
     'traffic:get': (r) => live.trafficReport(r.taskId),
     'logs:watch': (r) => live.watchLogs(r.environment),

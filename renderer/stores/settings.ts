@@ -78,10 +78,14 @@ export const useSettingsStore = defineStore('settings', () => {
     statsIntervalMs.value = res.intervalMs;
   }
 
-  /** Gives the core the interval chosen in an earlier visit (it forgets it when it restarts). */
+  /** The core's interval, when nothing was chosen here. */
+  const coreStatsIntervalMs = ref<number | null>(null);
+
+  /** Gives the core the interval chosen in an earlier visit (it forgets it when it restarts), or reads its own. */
   async function applySaved(): Promise<void> {
     if (statsIntervalMs.value !== null) await setStatsInterval(statsIntervalMs.value).catch(() => undefined);
+    else coreStatsIntervalMs.value = (await invoke('stats:settings', {}).catch(() => null))?.intervalMs ?? null;
   }
 
-  return { themePref, localePref, statsIntervalMs, osDark, dark, locale, systemInfo, error, loadSystemInfo, setStatsInterval, applySaved };
+  return { themePref, localePref, statsIntervalMs, coreStatsIntervalMs, osDark, dark, locale, systemInfo, error, loadSystemInfo, setStatsInterval, applySaved };
 });

@@ -109,6 +109,8 @@ describe('live operations', () => {
     const offH = t.core.events.on('stats:health', (e) => e.environment === name && healthEvents.push(e));
     const offS = t.core.events.on('stats:snapshot', (e) => e.environment === name && snapshots.push(e));
     await t.call('stats:settings', { intervalMs: 250 });
+    // Without a value the channel only tells the interval in force.
+    expect(await t.call('stats:settings', {})).toEqual({ intervalMs: 250 });
     await t.call('stats:watch', { environment: name });
     try {
       await until('a first snapshot', async () => snapshots.length > 0);

@@ -102,6 +102,10 @@ export class LiveService {
     return this.poller.snapshot(environment);
   }
 
+  statsSettings(): { intervalMs: number } {
+    return { intervalMs: this.poller.interval };
+  }
+
   setInterval(intervalMs: number): { intervalMs: number } {
     this.poller.setInterval(intervalMs);
     return { intervalMs: this.poller.interval };

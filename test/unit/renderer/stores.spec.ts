@@ -7,6 +7,7 @@ import { SwitchyardError } from '../../../shared/errors';
 import { useEnvironmentsStore } from '../../../renderer/stores/environments';
 import { LOG_LINES_KEPT, useLogsStore } from '../../../renderer/stores/logs';
 import { HISTORY_POINTS, useStatsStore } from '../../../renderer/stores/stats';
+import { useSettingsStore } from '../../../renderer/stores/settings';
 import { useTasksStore } from '../../../renderer/stores/tasks';
 import { useTrafficStore } from '../../../renderer/stores/traffic';
 import { FakeTransport, flush, freshApp } from './fake-transport';
@@ -159,6 +160,20 @@ describe('environments store', () => {
     expect(fake.callsTo('environments:running')).toEqual([{ name: 'lab' }]);
     expect(envs.deployedConfigs.lab).toBe('global\n  maxconn 100\n  # running\n');
     expect(envs.byName('lab')?.retries).toBe(5);
+  });
+});
+
+describe('settings store', () => {
+  it('shows the core’s stats interval when none was chosen here, and gives the core a chosen one', async () => {
+    localStorage.clear();
+    fake.handle('stats:settings', (r) => ({ intervalMs: r.intervalMs ?? 2500 }));
+    const settings = useSettingsStore();
+    await settings.applySaved();
+    expect(fake.callsTo('stats:settings')).toEqual([{}]);
+    expect(settings.coreStatsIntervalMs).toBe(2500);
+    await settings.setStatsInterval(500);
+    expect(fake.callsTo('stats:settings')).toEqual([{}, { intervalMs: 500 }]);
+    expect(settings.statsIntervalMs).toBe(500);
   });
 });
 
