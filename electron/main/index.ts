@@ -3,10 +3,12 @@
  * work happens in electron/core, which runs the same way under the CLI and headless mode.
  */
 import path from 'node:path';
-import { app, BrowserWindow, Menu, Notification, safeStorage, session, type MenuItemConstructorOptions } from 'electron';
+import { app, BrowserWindow, Menu, nativeImage, Notification, safeStorage, session, Tray, type MenuItemConstructorOptions } from 'electron';
 import { createCore, type Core } from '../core/core';
 import { safeStorageCipher } from '../core/secrets/ciphers';
+import { createBackground, trayIconPath, wantsBackground, type Background } from './background';
 import { serveIpc } from './ipc';
+import { defaultAutostart } from './login-item';
 import { watchCertificates } from './notifications';
 import { appPage, createMainWindow, harden } from './window';
 
@@ -39,8 +41,9 @@ function start(): void {
   let mainWindow: BrowserWindow | null = null;
   let core: Core | null = null;
   let stopCertificateWatch: (() => void) | null = null;
+  let background: Background | null = null;
 
-  const showWindow = (): void => {
+  const openWindow = (): void => {
     if (!mainWindow || mainWindow.isDestroyed()) {
       mainWindow = createMainWindow({ page, preload, stateFile });
       mainWindow.on('closed', () => (mainWindow = null));
@@ -50,10 +53,21 @@ function start(): void {
     mainWindow.show();
     mainWindow.focus();
   };
+  // Through the background controller once it runs, so the tray knows the window is back.
+  const showWindow = (): void => (background ? background.showWindow() : openWindow());
+
+  // resources/ sits beside package.json: the project folder, or app.asar once packaged.
+  const trayIcon = () => {
+    const file = trayIconPath(app.getAppPath());
+    const icon = nativeImage.createFromPath(file);
+    if (icon.isEmpty()) console.error(`The tray icon is missing: ${file}`);
+    return icon;
+  };
 
   app.on('web-contents-created', (_event, contents) => harden(contents, page));
-  app.on('second-instance', () => {
-    if (app.isReady()) showWindow();
+  // A login launch while Switchyard already runs (it was opened by hand) changes nothing.
+  app.on('second-instance', (_event, argv) => {
+    if (app.isReady() && !wantsBackground(argv)) showWindow();
   });
 
   app.whenReady().then(() => {
@@ -76,7 +90,16 @@ function start(): void {
       },
       locale: () => app.getLocale(),
     });
-    showWindow();
+    // The window, or with `--background` the tray only (see background.ts).
+    background = createBackground({
+      core,
+      app,
+      createTray: () => new Tray(trayIcon()),
+      buildMenu: (items) => Menu.buildFromTemplate(items),
+      openWindow,
+      autostart: defaultAutostart(),
+    });
+    return background.start();
   }).catch((err: Error) => {
     console.error(`Switchyard could not start: ${err.stack ?? err.message}`);
     app.exit(1);
@@ -86,8 +109,11 @@ function start(): void {
   app.on('activate', () => {
     if (app.isReady() && BrowserWindow.getAllWindows().length === 0) showWindow();
   });
+  // Renewals run in this process: with HTTPS on somewhere it stays, in the tray; otherwise it
+  // quits (macOS: stays in the dock) as any app does.
   app.on('window-all-closed', () => {
-    if (process.platform !== 'darwin') app.quit();
+    if (background) void background.windowsClosed();
+    else if (process.platform !== 'darwin') app.quit();
   });
 
   // Close the core's Docker connections once before exiting; quit resumes when that is done.
@@ -95,6 +121,8 @@ function start(): void {
   app.on('before-quit', (event) => {
     stopCertificateWatch?.();
     stopCertificateWatch = null;
+    background?.stop();
+    background = null;
     if (!core) return;
     event.preventDefault();
     closing ??= core
