@@ -1,16 +1,7 @@
 import { Option, type Command } from 'commander';
-import type { Task } from '../../shared/contract';
 import type { AccessLogEntry, StatsSnapshot, TrafficReport } from '../../shared/live';
 import { serverStates } from '../../shared/model';
-import type { Core } from '../core/core';
-
-export interface CliTools {
-  getCore: () => Core;
-  out: (s: string) => void;
-  call: (core: Core, channel: string, payload: unknown) => Promise<unknown>;
-  waitTask: (core: Core, id: string, onUpdate?: (t: Task) => void) => Promise<Task>;
-  intOption: (v: string) => number;
-}
+import type { CliTools } from './cli-tools';
 
 function statsTable(s: StatsSnapshot): string[] {
   if (!s.reachable) return [`${s.environment}: HAProxy not reachable (${s.error ?? 'unknown'})`];

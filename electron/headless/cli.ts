@@ -6,13 +6,12 @@ import { SwitchyardError, type ErrorInfo } from '../../shared/errors';
 import { balanceAlgorithms, type EnvironmentInput } from '../../shared/model';
 import { createCore, type Core } from '../core/core';
 import { resolveDataDir } from '../core/store/data-dir';
+import { addHostCommands } from './cli-hosts';
+import { addHttpsCommands } from './cli-https';
 import { addLiveCommands } from './cli-live';
+import { EXIT_FAILED, EXIT_USAGE, shellWord, type CliTools } from './cli-tools';
 
 const appRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-/** Exit codes: 0 done, 1 the operation failed, 2 the command line was wrong. */
-const EXIT_FAILED = 1;
-const EXIT_USAGE = 2;
 
 class Failed extends Error {
   constructor(readonly info: ErrorInfo) {
@@ -47,6 +46,15 @@ async function waitTask(core: Core, id: string, onUpdate?: (t: Task) => void): P
 
 function progressLine(t: Task): string {
   return `[${String(t.progress).padStart(3)}%] ${t.step}: ${t.message}`;
+}
+
+/** Waits for a task, printing a line at each new step or message while it runs. */
+async function follow(core: Core, id: string, out: (s: string) => void): Promise<Task> {
+  let last = '';
+  return waitTask(core, id, (t) => {
+    const line = progressLine(t);
+    if (t.state === 'running' && line !== last) out((last = line));
+  });
 }
 
 function parseJson(text: string | undefined): unknown {
@@ -138,12 +146,7 @@ export function buildProgram(getCore: (opts?: { renewals?: boolean }) => Core, o
       .action(async (name: string) => {
         const core = getCore();
         const res = await call(core, `environments:${verb}`, { name });
-        let last = '';
-        const task = await waitTask(core, taskIdOf(res)!, (t) => {
-          const line = progressLine(t);
-          if (t.state === 'running' && line !== last) out((last = line));
-        });
-        out(task.message);
+        out((await follow(core, taskIdOf(res)!, out)).message);
       });
   }
 
@@ -171,7 +174,21 @@ export function buildProgram(getCore: (opts?: { renewals?: boolean }) => Core, o
       await runServe({ core: getCore({ renewals: true }), rendererDir: path.join(appRoot, 'out', 'renderer'), port: o.port, host: o.host, out });
     });
 
-  addLiveCommands(program, { getCore, out, call, waitTask, intOption });
+  const tools: CliTools = {
+    getCore,
+    out,
+    call,
+    waitTask,
+    follow: (core, id) => follow(core, id, out),
+    intOption,
+    globalArgs: () => {
+      const dataDir = program.opts<{ dataDir?: string }>().dataDir;
+      return dataDir ? ` --data-dir ${shellWord(path.resolve(dataDir))}` : '';
+    },
+  };
+  addLiveCommands(program, tools);
+  addHostCommands(program, tools);
+  addHttpsCommands(program, tools);
 
   return program;
 }

@@ -319,6 +319,7 @@ const en = {
     SSH_AUTH_FAILED: 'The SSH server refused these credentials.',
     CONNECTION_LOST: 'The SSH connection was lost.',
     DOCKER_ACCESS_DENIED: 'This user may not use Docker on the host.',
+    HOST_NOT_READY: 'The host lacks something environments need (disk space, a supported architecture).',
     PREFLIGHT_FAILED: 'A domain is not ready for a certificate yet; nothing was ordered.',
     CHALLENGE_FAILED: 'The certificate authority could not validate a domain.',
     CA_ERROR: 'The certificate authority refused the request or cannot be reached.',

@@ -320,6 +320,7 @@ const fr: Messages = {
     SSH_AUTH_FAILED: 'Le serveur SSH a refusé ces identifiants.',
     CONNECTION_LOST: 'La connexion SSH a été perdue.',
     DOCKER_ACCESS_DENIED: 'Cet utilisateur n’a pas le droit d’utiliser Docker sur l’hôte.',
+    HOST_NOT_READY: 'Il manque à l’hôte quelque chose dont les environnements ont besoin (espace disque, architecture prise en charge).',
     PREFLIGHT_FAILED: 'Un domaine n’est pas encore prêt pour un certificat ; rien n’a été commandé.',
     CHALLENGE_FAILED: 'L’autorité de certification n’a pas pu valider un domaine.',
     CA_ERROR: 'L’autorité de certification a refusé la demande ou est injoignable.',

@@ -8,10 +8,13 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the real `switchyard` command (electron/headless/bin.mjs) on a data folder. */
-export function cli(dataDir: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+/**
+ * Runs the real `switchyard` command (electron/headless/bin.mjs) on a data folder. `input` is
+ * written to its standard input (a password for `--password-stdin`); without it stdin is closed.
+ */
+export function cli(dataDir: string, args: string[], env: NodeJS.ProcessEnv = {}, input?: string): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(
+    const child = execFile(
       process.execPath,
       [path.join(appRoot, 'electron/headless/bin.mjs'), ...args],
       { env: { ...process.env, ...env, SWITCHYARD_DATA_DIR: dataDir }, timeout: 120_000 },
@@ -20,5 +23,6 @@ export function cli(dataDir: string, args: string[], env: NodeJS.ProcessEnv = {}
         resolve({ code, stdout, stderr });
       },
     );
+    child.stdin?.end(input);
   });
 }

@@ -64,6 +64,8 @@ export class HttpsService {
 
   async status(environment: string): Promise<CertificateStatus | null> {
     await this.envs.get(environment);
+    // A one-shot process (the CLI) has not read the saved statuses yet.
+    await this.scheduler.tracked();
     return this.scheduler.statuses().find((s) => s.environment === environment) ?? null;
   }
 
