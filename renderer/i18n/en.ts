@@ -257,6 +257,7 @@ const en = {
     },
   },
   https: {
+    failedHere: 'The last attempt failed here ({code}): see the task above, fix it, then try again.',
     names: 'Domain names',
     address: 'Address',
     done: 'Certificate installed, and checked with a real TLS handshake.',

@@ -258,6 +258,7 @@ const fr: Messages = {
     },
   },
   https: {
+    failedHere: 'La dernière tentative a échoué ici ({code}) : voyez la tâche ci-dessus, corrigez, puis réessayez.',
     names: 'Noms de domaine',
     address: 'Adresse',
     done: 'Certificat installé, et vérifié par une vraie poignée de main TLS.',

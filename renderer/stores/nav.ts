@@ -3,7 +3,7 @@ import { ref } from 'vue';
 
 export type Route =
   | { name: 'environments' }
-  | { name: 'new' }
+  | { name: 'new'; host?: string }
   | { name: 'environment'; environment: string; tab?: string }
   | { name: 'hosts' }
   | { name: 'tasks' }
@@ -12,7 +12,7 @@ export type Route =
 /** `#/environments/lab/traffic` → a route; anything unknown is the list. */
 export function parseHash(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
-  if (parts[0] === 'new') return { name: 'new' };
+  if (parts[0] === 'new') return parts[1] ? { name: 'new', host: parts[1] } : { name: 'new' };
   if (parts[0] === 'hosts') return { name: 'hosts' };
   if (parts[0] === 'tasks') return { name: 'tasks' };
   if (parts[0] === 'settings') return { name: 'settings' };
@@ -21,6 +21,7 @@ export function parseHash(hash: string): Route {
 }
 
 export function hashOf(r: Route): string {
+  if (r.name === 'new' && r.host) return `#/new/${encodeURIComponent(r.host)}`;
   if (r.name === 'environment') return `#/environments/${encodeURIComponent(r.environment)}${r.tab ? `/${encodeURIComponent(r.tab)}` : ''}`;
   return `#/${r.name}`;
 }

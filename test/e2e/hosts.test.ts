@@ -73,12 +73,11 @@ describe('a remote host through the window', () => {
   });
 
   it('creates the lab on that host with the form and deploys it over SSH', async () => {
-    await page.locator('[data-test=nav-environments]').click();
-    await page.locator('[data-test=new-environment]').first().click();
+    // From the host's card: the form opens with that host chosen.
+    await hostCard().locator('[data-test=host-create-env]').click();
     await page.locator('[data-test=environment-form]').waitFor();
+    await expect(page.locator('[data-test=field-host]').textContent()).resolves.toContain(hostName);
     await page.locator('[data-test=field-name] input').fill(name);
-    await page.locator('[data-test=field-host]').click();
-    await page.locator('.n-base-select-option', { hasText: hostName }).click();
     await page.locator('[data-test=field-httpPort] input').fill(String(httpPort));
     await page.locator('[data-test=field-httpPort] input').blur();
     await page.locator('[data-test=field-haproxyImage] input').fill(TEST_IMAGES.haproxy);

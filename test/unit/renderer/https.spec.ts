@@ -178,6 +178,26 @@ describe('HttpsPanel', () => {
   });
 });
 
+describe('a failed certificate task', () => {
+  it('shows its error and marks the domain it blamed', async () => {
+    fake.handle('certificates:status', () => null);
+    wrapper = mountInApp(HttpsPanel, { env: envOf(settings) });
+    await settle();
+    fake.emit(
+      'tasks:updated',
+      certTask({
+        state: 'failed',
+        error: { code: 'PREFLIGHT_FAILED', message: 'www.example.com: the name does not resolve', field: 'https.domains.0' },
+      }),
+    );
+    await settle();
+    expect(wrapper.find('[data-test=certificate-task]').attributes('data-state')).toBe('failed');
+    expect(wrapper.find('[data-test=certificate-task]').text()).toContain('the name does not resolve');
+    const item = wrapper.find('[data-test=https-domains]').element.closest('.n-form-item');
+    expect(item?.textContent).toContain('The last attempt failed here (PREFLIGHT_FAILED)');
+  });
+});
+
 describe('the environments list', () => {
   it('shows a certificate that is about to expire', async () => {
     fake

@@ -103,5 +103,9 @@ describe('navigation', () => {
     expect(parseHash('#/nonsense')).toEqual({ name: 'environments' });
     expect(hashOf({ name: 'environment', environment: 'lab' })).toBe('#/environments/lab');
     expect(parseHash(hashOf({ name: 'settings' }))).toEqual({ name: 'settings' });
+    expect(parseHash(hashOf({ name: 'hosts' }))).toEqual({ name: 'hosts' });
+    expect(hashOf({ name: 'new', host: 'vps-1' })).toBe('#/new/vps-1');
+    expect(parseHash('#/new/vps-1')).toEqual({ name: 'new', host: 'vps-1' });
+    expect(parseHash('#/new')).toEqual({ name: 'new' });
   });
 });
