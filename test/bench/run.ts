@@ -15,7 +15,7 @@ await benchDeploy(smoke ? 1 : 5);
 console.log();
 await benchLive(smoke);
 console.log();
-await benchSsh(smoke ? 5 : 100);
+await benchSsh(smoke ? 5 : 100, smoke ? 1 : 3);
 console.log();
 await benchAcme(smoke);
 console.log();

@@ -5,12 +5,20 @@
  * the local socket for scale. Real OpenSSH server on loopback. Prints figures; asserts nothing.
  */
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import Docker from 'dockerode';
+import { Environment, EnvironmentInput, parseOrThrow } from '../../shared/model';
+import { Deployer } from '../../electron/core/environments/deployer';
+import { ImageService } from '../../electron/core/environments/images';
 import { LABEL_ENV } from '../../electron/core/environments/naming';
+import { EventBus } from '../../electron/core/events';
+import { LocalDockerTarget } from '../../electron/core/targets/local-docker';
+import type { Target } from '../../electron/core/targets/target';
+import { TaskManager } from '../../electron/core/tasks/task-manager';
 import { fingerprintOf } from '../../electron/core/targets/ssh-errors';
 import { SshConnection } from '../../electron/core/targets/ssh-connection';
 import { SshDockerTarget } from '../../electron/core/targets/ssh-target';
-import { TEST_IMAGES, docker as localDocker, removeEnvironments, uniqueName } from '../support/lab';
+import { TEST_IMAGES, appRoot, docker as localDocker, freePort, removeEnvironments, uniqueName } from '../support/lab';
 import { TestSshd } from '../support/sshd';
 
 async function timeCalls(iterations: number, call: () => Promise<unknown>): Promise<number> {
@@ -20,7 +28,31 @@ async function timeCalls(iterations: number, call: () => Promise<unknown>): Prom
   return (performance.now() - t0) / iterations;
 }
 
-export async function benchSsh(iterations: number): Promise<void> {
+/**
+ * The tutorial lab deployed from nothing to its own verified 200 through `target`; the time
+ * of the deploy task. The environment is removed afterwards.
+ */
+async function timeLabDeploy(target: Target, host: string): Promise<number> {
+  const name = uniqueName('sshdeploy');
+  const stamp = new Date().toISOString();
+  const env = parseOrThrow(Environment, { ...parseOrThrow(EnvironmentInput, { name, host, httpPort: await freePort(), images: TEST_IMAGES }), createdAt: stamp, updatedAt: stamp });
+  const tasks = new TaskManager(new EventBus());
+  const images = new ImageService(path.join(appRoot, 'docker', 'demo-backend'));
+  try {
+    const t0 = performance.now();
+    const started = tasks.start('deploy', name, (ctx) => new Deployer(target, images).deploy(env, ctx));
+    const done = await tasks.whenDone(started.id);
+    const took = performance.now() - t0;
+    if (done.state !== 'succeeded') throw new Error(`deploy over ${host} failed: ${done.error?.code} ${done.message}`);
+    return took;
+  } finally {
+    await removeEnvironments(name);
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+
+export async function benchSsh(iterations: number, deployRuns = 1): Promise<void> {
   const env = uniqueName('sshbench');
   const sshd = await TestSshd.start();
   let target: SshDockerTarget | undefined;
@@ -59,6 +91,19 @@ export async function benchSsh(iterations: number): Promise<void> {
     console.log(`  persistent connection, forwarded socket   ${ms(kept)} ms`);
     console.log(`  docker-modem ssh mode (handshake a call)  ${ms(fresh)} ms`);
     console.log(`  ratio handshake-per-call / persistent ${(fresh / kept).toFixed(1)}x   (goal: at least 5x)`);
+
+    // The whole lab, from nothing to a verified 200: locally, then with every call over SSH.
+    const local0 = new LocalDockerTarget();
+    const localRuns: number[] = [];
+    const sshRuns: number[] = [];
+    await timeLabDeploy(local0, 'local'); // warms the image build cache for both
+    for (let i = 0; i < deployRuns; i++) {
+      localRuns.push(await timeLabDeploy(local0, 'local'));
+      sshRuns.push(await timeLabDeploy(target, 'bench'));
+    }
+    await local0.close();
+    const whole = (v: number) => `${v.toFixed(0)} ms`;
+    console.log(`  lab deploy to its verified 200, median of ${deployRuns}: local ${whole(median(localRuns))}, over SSH ${whole(median(sshRuns))} (${(median(sshRuns) / median(localRuns)).toFixed(2)}x)`);
   } finally {
     await target?.close();
     await removeEnvironments(env);
