@@ -109,6 +109,10 @@ describe('a remote host through the window', () => {
     await expect(question.textContent()).resolves.toContain('La clé de l’hôte a changé');
     await expect(hostCard().locator('[data-test=host-checks] li[data-check=authenticated]').getAttribute('data-ok')).resolves.toBe('false');
     await screenshot(page, 'hosts-key-changed-fr');
+    await page.locator('[data-test=theme-switch]').click();
+    await page.locator('[data-test=theme-switch].n-switch--active').waitFor();
+    await screenshot(page, 'hosts-key-changed-fr-dark');
+    await page.locator('[data-test=theme-switch]').click();
 
     await question.locator('[data-test=host-trust]').click();
     await page.locator('.n-dialog .n-button--error-type, .n-dialog .n-button--warning-type').filter({ hasText: 'Approuver la nouvelle clé' }).click();

@@ -95,6 +95,8 @@ describe('one-click HTTPS through the window', () => {
     await panel().locator('[data-test=certificate-done]').waitFor({ timeout: 120_000 });
     await expect(panel().getAttribute('data-enabled')).resolves.toBe('true');
 
+    // The environment is still running, in sync with its settings (the HTTPS listener is deployed).
+    await page.locator('[data-test=environment-view][data-in-sync=true] [data-test=state][data-state=running]').waitFor({ timeout: 15_000 });
     const r = await httpsGet();
     expect(r.status).toBe(200);
     expect(r.body).toMatch(/Hello from Backend: back[12]/);
@@ -116,6 +118,9 @@ describe('one-click HTTPS through the window', () => {
     expect(await shownSerial()).toBe(after.serial);
     await expect(panel().textContent()).resolves.toContain('Renouveler maintenant');
     await screenshot(page, 'https-renewed-fr');
+    await page.locator('[data-test=theme-switch]').click();
+    await screenshot(page, 'https-renewed-fr-dark');
+    await page.locator('[data-test=theme-switch]').click();
     await page.locator('[data-test=language-en]').click();
   });
 

@@ -10,6 +10,7 @@ import fr from '../../../renderer/i18n/fr';
 import { pickLocale } from '../../../renderer/i18n';
 import { diffLines, hunks } from '../../../renderer/lib/diff';
 import { hashOf, parseHash } from '../../../renderer/stores/nav';
+import { failedStylesheet, reloadStylesheet, retryFailedPreloads, type PreloadErrorEvent } from '../../../renderer/lib/preload-retry';
 
 type Tree = { [k: string]: string | Tree };
 
@@ -107,5 +108,31 @@ describe('navigation', () => {
     expect(hashOf({ name: 'new', host: 'vps-1' })).toBe('#/new/vps-1');
     expect(parseHash('#/new/vps-1')).toEqual({ name: 'new', host: 'vps-1' });
     expect(parseHash('#/new')).toEqual({ name: 'new' });
+  });
+});
+
+describe('a stylesheet that failed to preload', () => {
+  it('is fetched again and the view goes on rendering', () => {
+    retryFailedPreloads(window);
+    const event = new Event('vite:preloadError', { cancelable: true }) as PreloadErrorEvent;
+    event.payload = new Error('Unable to preload CSS for http://127.0.0.1:5000/assets/TaskCard-1.css');
+    window.dispatchEvent(event);
+    expect(event.defaultPrevented).toBe(true);
+    expect(failedStylesheet(new Error('Unable to preload CSS for /assets/a.css'))).toBe('/assets/a.css');
+    expect(failedStylesheet(new Error('Failed to fetch dynamically imported module: /assets/a.js'))).toBeUndefined();
+  });
+
+  it('gives up after three more tries', () => {
+    const waits: number[] = [];
+    const head = document.head;
+    const before = head.querySelectorAll('link[data-retry]').length;
+    reloadStylesheet(document, '/assets/missing.css', 0, (ms, fn) => {
+      waits.push(ms);
+      fn();
+      // Each attempt fails at once here.
+      head.querySelector('link[data-retry]:last-of-type')?.dispatchEvent(new Event('error'));
+    });
+    expect(waits).toEqual([250, 1000, 3000]);
+    expect(head.querySelectorAll('link[data-retry]').length).toBe(before);
   });
 });
