@@ -4,6 +4,7 @@ import type { EnvironmentState, EnvironmentStatus } from '../../shared/contract'
 import type { Environment, EnvironmentInput, EnvironmentPatch } from '../../shared/model';
 import { invoke, onReconnect } from '../api/client';
 import { toUiError, type UiError } from '../lib/errors';
+import { sharedLoad } from '../lib/shared-load';
 import { useTasksStore } from './tasks';
 
 /** What the list shows: the core's state, or the task under way, or not known yet. */
@@ -12,10 +13,10 @@ export type DisplayState = EnvironmentState | 'deploying' | 'destroying' | 'unkn
 export const useEnvironmentsStore = defineStore('environments', () => {
   const tasks = useTasksStore();
   const environments = ref<Environment[]>([]);
-  /** Whether a first list has arrived (an empty list then means "none yet", not "loading"). */
-  const loaded = ref(false);
-  const loading = ref(false);
-  const error = ref<UiError | null>(null);
+  /** `loaded`: a first list has arrived (an empty list then means "none yet", not "loading"). */
+  const { loaded, loading, error, load } = sharedLoad(async () => {
+    environments.value = await invoke('environments:list', {});
+  });
   const statuses = ref<Record<string, EnvironmentStatus>>({});
   const statusErrors = ref<Record<string, UiError>>({});
   /** The config the model renders today, per environment. */
@@ -24,26 +25,6 @@ export const useEnvironmentsStore = defineStore('environments', () => {
   const deployedConfigs = ref<Record<string, string>>({});
   /** The rendered config before the last saved edit, for a diff when the deployed one is not known. */
   const previousConfigs = ref<Record<string, string>>({});
-  let pending: Promise<void> | null = null;
-
-  /** Fetches the list again; calls made while one is under way share it. */
-  function load(): Promise<void> {
-    pending ??= (async () => {
-      loading.value = true;
-      try {
-        environments.value = await invoke('environments:list', {});
-        loaded.value = true;
-        error.value = null;
-      } catch (err) {
-        error.value = toUiError(err);
-      } finally {
-        loading.value = false;
-        pending = null;
-      }
-    })();
-    return pending;
-  }
-
   function byName(name: string): Environment | undefined {
     return environments.value.find((e) => e.name === name);
   }

@@ -3,6 +3,7 @@ import { computed, ref } from 'vue';
 import { parseHostKeyDetail, type Host, type HostCheckResult, type HostKey, type SshHost, type SshHostInput } from '../../shared/hosts';
 import { invoke } from '../api/client';
 import { toUiError, type UiError } from '../lib/errors';
+import { sharedLoad } from '../lib/shared-load';
 
 /** A host key the server presented that the user has not accepted (yet). */
 export interface KeyQuestion {
@@ -28,32 +29,14 @@ export interface HostChecks {
  */
 export const useHostsStore = defineStore('hosts', () => {
   const hosts = ref<Host[]>([]);
-  const loaded = ref(false);
-  const loading = ref(false);
-  const error = ref<UiError | null>(null);
+  const { loaded, loading, error, load } = sharedLoad(async () => {
+    hosts.value = await invoke('hosts:list', {});
+  });
   const checks = ref<Record<string, HostChecks>>({});
   const checking = ref<Record<string, boolean>>({});
   const checkErrors = ref<Record<string, UiError>>({});
-  let pending: Promise<void> | null = null;
 
   const sshHosts = computed(() => hosts.value.filter((h): h is SshHost => h.kind === 'ssh'));
-
-  function load(): Promise<void> {
-    pending ??= (async () => {
-      loading.value = true;
-      try {
-        hosts.value = await invoke('hosts:list', {});
-        loaded.value = true;
-        error.value = null;
-      } catch (err) {
-        error.value = toUiError(err);
-      } finally {
-        loading.value = false;
-        pending = null;
-      }
-    })();
-    return pending;
-  }
 
   function put(host: SshHost): void {
     const i = hosts.value.findIndex((h) => h.id === host.id);

@@ -9,7 +9,7 @@ import tls from 'node:tls';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../support/cli';
-import { ensureRendererBuilt, launchChromium, openPage, screenshot, startServe, type Served } from '../support/e2e';
+import { ensureRendererBuilt, launchChromium, openPage, recordFailure, screenshot, startServe, type Served } from '../support/e2e';
 import { TEST_IMAGES, freePort, removeEnvironments, uniqueName } from '../support/lab';
 import { TestPebble } from '../support/pebble';
 
@@ -58,10 +58,7 @@ beforeAll(async () => {
   ({ page, errors: pageErrors } = await openPage(browser, `${served.url}#/environments/${name}/https`));
 });
 
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state === 'fail') console.log('PAGE ERRORS', pageErrors);
-  if (ctx.task.result?.state === 'fail' && page) await screenshot(page, `failed-${ctx.task.name.slice(0, 40).replace(/[^a-z0-9]+/gi, '-')}`).catch(() => undefined);
-});
+afterEach((ctx) => recordFailure(ctx, page, pageErrors));
 
 afterAll(async () => {
   await browser?.close();

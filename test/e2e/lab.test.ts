@@ -5,7 +5,7 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ensureRendererBuilt, launchChromium, openPage, screenshot, startServe, type Served } from '../support/e2e';
+import { ensureRendererBuilt, launchChromium, openPage, recordFailure, screenshot, startServe, type Served } from '../support/e2e';
 import { TEST_IMAGES, freePort, removeEnvironments, uniqueName } from '../support/lab';
 
 const name = uniqueName('lab');
@@ -45,9 +45,7 @@ beforeAll(async () => {
 });
 
 // What the window showed when a step failed, beside the other screenshots.
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state === 'fail' && page) await screenshot(page, `failed-${ctx.task.name.slice(0, 40).replace(/[^a-z0-9]+/gi, '-')}`).catch(() => undefined);
-});
+afterEach((ctx) => recordFailure(ctx, page, pageErrors));
 
 afterAll(async () => {
   await browser?.close();

@@ -130,3 +130,13 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path: file, fullPage: true });
   return file;
 }
+
+/**
+ * For an `afterEach`: when the test failed, what the window showed (beside the other
+ * screenshots) and what the page logged as errors.
+ */
+export async function recordFailure(ctx: { task: { name: string; result?: { state?: string } } }, page: Page | undefined, errors: string[] = []): Promise<void> {
+  if (ctx.task.result?.state !== 'fail' || !page) return;
+  if (errors.length) console.log(`page errors during "${ctx.task.name}":\n${errors.join('\n')}`);
+  await screenshot(page, `failed-${ctx.task.name.slice(0, 40).replace(/[^a-z0-9]+/gi, '-')}`).catch(() => undefined);
+}

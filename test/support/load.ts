@@ -10,6 +10,22 @@ export interface LoadResult {
   byBackend: Record<string, number>;
 }
 
+/** Counts one response: a 200 by the backend that answered it, anything else as a failure. */
+function tally(res: http.IncomingMessage, result: LoadResult, fail: (why: string) => void, done: () => void): void {
+  let body = '';
+  res.setEncoding('utf8');
+  res.on('data', (c: string) => (body += c));
+  res.on('end', () => {
+    if (res.statusCode === 200) {
+      result.ok++;
+      const b = /Hello from Backend: ([A-Za-z0-9_-]+)/.exec(body)?.[1] ?? '?';
+      result.byBackend[b] = (result.byBackend[b] ?? 0) + 1;
+    } else fail(`HTTP ${res.statusCode}`);
+    done();
+  });
+  res.on('error', (e) => (fail(e.message), done()));
+}
+
 /**
  * A steady concurrent load on keep-alive connections, like a browser or wrk: each worker sends
  * its next request as soon as the previous one ends. Bounded: it stops when asked or after
@@ -27,18 +43,7 @@ export function startLoad(port: number, concurrency = 8, maxMs = 60_000): { stop
   const one = () =>
     new Promise<void>((resolve) => {
       const req = http.get({ host: '127.0.0.1', port, path: '/', agent, timeout: 10_000 }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => {
-          if (res.statusCode === 200) {
-            result.ok++;
-            const b = /Hello from Backend: ([A-Za-z0-9_-]+)/.exec(body)?.[1] ?? '?';
-            result.byBackend[b] = (result.byBackend[b] ?? 0) + 1;
-          } else fail(`HTTP ${res.statusCode}`);
-          resolve();
-        });
-        res.on('error', (e) => (fail(e.message), resolve()));
+        tally(res, result, fail, resolve);
       });
       req.on('timeout', () => req.destroy(new Error('timed out')));
       req.on('error', (e) => (fail(e.message), resolve()));
@@ -100,18 +105,7 @@ export function startHttpsLoad(port: number, opts: HttpsLoadOptions): { stop(): 
             const serial = (res.socket as tls.TLSSocket).getPeerCertificate().serialNumber?.toLowerCase().replace(/^0+/, '');
             if (serial && !result.serials.includes(serial)) result.serials.push(serial);
           }
-          let body = '';
-          res.setEncoding('utf8');
-          res.on('data', (c: string) => (body += c));
-          res.on('end', () => {
-            if (res.statusCode === 200) {
-              result.ok++;
-              const b = /Hello from Backend: ([A-Za-z0-9_-]+)/.exec(body)?.[1] ?? '?';
-              result.byBackend[b] = (result.byBackend[b] ?? 0) + 1;
-            } else fail(`HTTP ${res.statusCode}`);
-            resolve();
-          });
-          res.on('error', (e) => (fail(e.message), resolve()));
+          tally(res, result, fail, resolve);
         },
       );
       req.on('timeout', () => req.destroy(new Error('timed out')));

@@ -85,3 +85,8 @@ export function mountInApp(component: Component, props: Record<string, unknown> 
 }
 
 export const flush = () => new Promise((r) => setTimeout(r, 0));
+
+/** A few turns of the event loop: enough for a chain of awaited fake calls and re-renders. */
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await flush();
+}

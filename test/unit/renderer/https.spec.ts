@@ -6,7 +6,7 @@ import { Environment, EnvironmentInput, LOCAL_HOST } from '../../../shared/model
 import HttpsPanel from '../../../renderer/components/HttpsPanel.vue';
 import EnvironmentsView from '../../../renderer/views/EnvironmentsView.vue';
 import { useEnvironmentsStore } from '../../../renderer/stores/environments';
-import { FakeTransport, flush, freshApp, mountInApp } from './fake-transport';
+import { FakeTransport, freshApp, mountInApp, settle } from './fake-transport';
 
 const DAY = 86_400_000;
 const stamp = '2026-01-01T00:00:00.000Z';
@@ -52,10 +52,6 @@ afterEach(() => {
   wrapper = undefined;
   document.body.innerHTML = '';
 });
-
-async function settle(): Promise<void> {
-  for (let i = 0; i < 5; i++) await flush();
-}
 
 describe('HttpsPanel', () => {
   it('enables HTTPS in one click: saves the settings with HTTPS on, orders, and shows the steps as they go', async () => {
