@@ -5,8 +5,8 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ensureRendererBuilt, launchChromium, openPage, recordFailure, screenshot, startServe, type Served } from '../support/e2e';
-import { TEST_IMAGES, freePort, removeEnvironments, uniqueName } from '../support/lab';
+import { deployLabThroughForm, ensureRendererBuilt, launchChromium, openPage, recordFailure, screenshot, startServe, type Served } from '../support/e2e';
+import { freePort, removeEnvironments, uniqueName } from '../support/lab';
 import { TestSshd } from '../support/sshd';
 
 const name = uniqueName('sshui');
@@ -19,7 +19,6 @@ let pageErrors: string[];
 let httpPort: number;
 
 const hostCard = () => page.locator(`[data-test=host-card][data-host=${hostName}]`);
-const card = (server: string) => page.locator(`[data-test=server-card][data-server=${server}]`);
 
 beforeAll(async () => {
   ensureRendererBuilt();
@@ -75,17 +74,7 @@ describe('a remote host through the window', () => {
     await hostCard().locator('[data-test=host-create-env]').click();
     await page.locator('[data-test=environment-form]').waitFor();
     await expect(page.locator('[data-test=field-host]').textContent()).resolves.toContain(hostName);
-    await page.locator('[data-test=field-name] input').fill(name);
-    await page.locator('[data-test=field-httpPort] input').fill(String(httpPort));
-    await page.locator('[data-test=field-httpPort] input').blur();
-    await page.locator('[data-test=field-haproxyImage] input').fill(TEST_IMAGES.haproxy);
-    await page.locator('[data-test=field-demoBaseImage] input').fill(TEST_IMAGES.demoBase);
-    await page.locator('[data-test=submit-deploy]').click();
-
-    await page.locator(`[data-test=environment-view][data-env=${name}]`).waitFor();
-    await page.locator('[data-test=environment-view] [data-test=state][data-state=running]').waitFor({ timeout: 180_000 });
-    await card('back1').and(page.locator('[data-health=UP]')).waitFor({ timeout: 60_000 });
-    await card('back2').and(page.locator('[data-health=UP]')).waitFor({ timeout: 60_000 });
+    await deployLabThroughForm(page, name, httpPort);
     // The URL names the SSH host's address, and the lab answers there.
     const url = (await page.locator('[data-test=environment-view] [data-test=env-url]').textContent())!;
     expect(url).toBe(`http://${sshd.address}:${httpPort}/`);

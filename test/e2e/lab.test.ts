@@ -5,8 +5,8 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ensureRendererBuilt, launchChromium, openPage, recordFailure, screenshot, startServe, type Served } from '../support/e2e';
-import { TEST_IMAGES, freePort, removeEnvironments, uniqueName } from '../support/lab';
+import { deployLabThroughForm, ensureRendererBuilt, launchChromium, openPage, recordFailure, screenshot, startServe, type Served } from '../support/e2e';
+import { freePort, removeEnvironments, uniqueName } from '../support/lab';
 
 const name = uniqueName('lab');
 let served: Served;
@@ -61,17 +61,7 @@ describe('the lab through the window', () => {
     await page.locator('[data-test=environment-form]').waitFor();
     // The defaults are the tutorial's lab: two demo backends.
     await expect(page.locator('[data-test=server-row]').count()).resolves.toBe(2);
-    await page.locator('[data-test=field-name] input').fill(name);
-    await page.locator('[data-test=field-httpPort] input').fill(String(httpPort));
-    await page.locator('[data-test=field-httpPort] input').blur();
-    await page.locator('[data-test=field-haproxyImage] input').fill(TEST_IMAGES.haproxy);
-    await page.locator('[data-test=field-demoBaseImage] input').fill(TEST_IMAGES.demoBase);
-    await page.locator('[data-test=submit-deploy]').click();
-
-    await page.locator(`[data-test=environment-view][data-env=${name}]`).waitFor();
-    await page.locator('[data-test=environment-view] [data-test=state][data-state=running]').waitFor({ timeout: 180_000 });
-    await card('back1').and(page.locator('[data-health=UP]')).waitFor({ timeout: 60_000 });
-    await card('back2').and(page.locator('[data-health=UP]')).waitFor({ timeout: 60_000 });
+    await deployLabThroughForm(page, name, httpPort);
     await expect(page.locator('[data-test=environment-view] [data-test=env-url]').textContent()).resolves.toMatch(new RegExp(`^http://[^/]+:${httpPort}/$`));
   });
 

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } fro
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { appRoot, freePort } from './lab';
+import { TEST_IMAGES, appRoot, freePort } from './lab';
 
 export const ARTIFACTS = path.join(appRoot, 'test', 'artifacts');
 export const CHROMIUM = process.env.SWITCHYARD_CHROMIUM ?? '/usr/bin/chromium';
@@ -139,4 +139,23 @@ export async function recordFailure(ctx: { task: { name: string; result?: { stat
   if (ctx.task.result?.state !== 'fail' || !page) return;
   if (errors.length) console.log(`page errors during "${ctx.task.name}":\n${errors.join('\n')}`);
   await screenshot(page, `failed-${ctx.task.name.slice(0, 40).replace(/[^a-z0-9]+/gi, '-')}`).catch(() => undefined);
+}
+
+/**
+ * On the open new-environment form: names the lab, gives its port and the stand-in images,
+ * submits with "create and deploy", and waits until it runs with both backends healthy.
+ */
+export async function deployLabThroughForm(page: Page, name: string, httpPort: number): Promise<void> {
+  await page.locator('[data-test=field-name] input').fill(name);
+  await page.locator('[data-test=field-httpPort] input').fill(String(httpPort));
+  await page.locator('[data-test=field-httpPort] input').blur();
+  await page.locator('[data-test=field-haproxyImage] input').fill(TEST_IMAGES.haproxy);
+  await page.locator('[data-test=field-demoBaseImage] input').fill(TEST_IMAGES.demoBase);
+  await page.locator('[data-test=submit-deploy]').click();
+
+  await page.locator(`[data-test=environment-view][data-env=${name}]`).waitFor();
+  await page.locator('[data-test=environment-view] [data-test=state][data-state=running]').waitFor({ timeout: 180_000 });
+  for (const server of ['back1', 'back2']) {
+    await page.locator(`[data-test=server-card][data-server=${server}][data-health=UP]`).waitFor({ timeout: 60_000 });
+  }
 }
