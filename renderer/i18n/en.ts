@@ -257,6 +257,7 @@ const en = {
     },
   },
   https: {
+    namesChanged: 'The certificate does not cover the domain names as saved now: use “Renew now” to get one that does.',
     failedHere: 'The last attempt failed here ({code}): see the task above, fix it, then try again.',
     names: 'Domain names',
     address: 'Address',

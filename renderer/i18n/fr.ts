@@ -258,6 +258,7 @@ const fr: Messages = {
     },
   },
   https: {
+    namesChanged: 'Le certificat ne couvre pas les noms de domaine tels qu’enregistrés : utilisez « Renouveler maintenant » pour en obtenir un qui les couvre.',
     failedHere: 'La dernière tentative a échoué ici ({code}) : voyez la tâche ci-dessus, corrigez, puis réessayez.',
     names: 'Noms de domaine',
     address: 'Adresse',

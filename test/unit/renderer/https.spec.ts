@@ -174,6 +174,22 @@ describe('HttpsPanel', () => {
   });
 });
 
+describe('names saved after the certificate was issued', () => {
+  it('asks for a new certificate when the saved names are not the ones it covers', async () => {
+    fake.handle('certificates:status', () => status({ domains: ['www.example.com'] }));
+    wrapper = mountInApp(HttpsPanel, { env: envOf({ ...settings, domains: ['www.example.com', 'shop.example.com'] }) });
+    await settle();
+    expect(wrapper.find('[data-test=names-changed]').text()).toContain('does not cover the domain names');
+  });
+
+  it('says nothing while they match', async () => {
+    fake.handle('certificates:status', () => status());
+    wrapper = mountInApp(HttpsPanel, { env: envOf(settings) });
+    await settle();
+    expect(wrapper.find('[data-test=names-changed]').exists()).toBe(false);
+  });
+});
+
 describe('a failed certificate task', () => {
   it('shows its error and marks the domain it blamed', async () => {
     fake.handle('certificates:status', () => null);
