@@ -5,6 +5,7 @@
  * command is checked here first.
  */
 import { z } from 'zod';
+import type { ErrorCode } from './errors';
 import { LocalHost, NAME_PATTERN, parseOrThrow } from './model';
 
 const HOSTNAME_PATTERN = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
@@ -133,6 +134,8 @@ export interface HostCheckResult {
   port?: number;
   /** The error's machine-readable detail, e.g. `host-key-unknown SHA256:…`, so the UI can offer to trust the key. */
   detail?: string;
+  /** On a failed (not skipped) check: the error code a call would fail with for the same cause. */
+  code?: ErrorCode;
 }
 
 export type Host = z.infer<typeof Host>;

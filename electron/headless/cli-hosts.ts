@@ -1,36 +1,12 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { SwitchyardError, type ErrorCode } from '../../shared/errors';
+import { SwitchyardError } from '../../shared/errors';
 import { parseHostKeyDetail, type Host, type HostCheckName, type HostCheckResult, type SshHostInput } from '../../shared/hosts';
 import type { Core } from '../core/core';
 import { EXIT_USAGE, ask, type CliTools } from './cli-tools';
 import { readSecret } from './read-secret';
 
-/**
- * A check result carries the core error's `detail`, not its code: the code is recovered from
- * the detail (or, failing that, from the check) so a failed check exits like any failed call.
- */
-const CODE_BY_DETAIL: Record<string, ErrorCode> = {
-  'host-key-unknown': 'HOST_KEY_UNKNOWN',
-  'host-key-changed': 'HOST_KEY_CHANGED',
-  'ssh-auth-failed': 'SSH_AUTH_FAILED',
-  'ssh-key-unusable': 'VALIDATION',
-  'ssh-unreachable': 'HOST_UNREACHABLE',
-  'ssh-timeout': 'TIMEOUT',
-  'docker-missing': 'DOCKER_UNAVAILABLE',
-  'docker-permission-denied': 'DOCKER_ACCESS_DENIED',
-};
-const CODE_BY_CHECK: Record<HostCheckName, ErrorCode> = {
-  reachable: 'HOST_UNREACHABLE',
-  'host-key': 'HOST_KEY_UNKNOWN',
-  authenticated: 'SSH_AUTH_FAILED',
-  docker: 'DOCKER_UNAVAILABLE',
-  'docker-access': 'DOCKER_ACCESS_DENIED',
-  architecture: 'HOST_NOT_READY',
-  disk: 'HOST_NOT_READY',
-  port: 'PORT_IN_USE',
-};
 const FIELD_BY_CHECK: Partial<Record<HostCheckName, string>> = { 'host-key': 'hostKey', authenticated: 'auth' };
 
 function hostLine(h: Host): string {
@@ -47,8 +23,7 @@ function checkLine(r: HostCheckResult): string {
 }
 
 function failureOf(r: HostCheckResult): SwitchyardError {
-  const code = CODE_BY_DETAIL[r.detail?.split(' ')[0] ?? ''] ?? CODE_BY_CHECK[r.check];
-  return new SwitchyardError(code, r.message, { field: FIELD_BY_CHECK[r.check], detail: r.detail });
+  return new SwitchyardError(r.code ?? 'INTERNAL', r.message, { field: FIELD_BY_CHECK[r.check], detail: r.detail });
 }
 
 /** Where the server keeps the public half of a host key of this type (for `ssh-keygen -lf`). */

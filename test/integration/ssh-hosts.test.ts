@@ -73,7 +73,9 @@ describe('SSH hosts: adding, trusting, checking', () => {
     const before = byCheck(await hosts.check('vps-pw'));
     expect(before.reachable.ok).toBe(true);
     expect(before['host-key'].ok).toBe(false);
+    expect(before['host-key'].code).toBe('HOST_KEY_UNKNOWN');
     expect(before.authenticated.skipped).toBe(true);
+    expect(before.authenticated.code).toBeUndefined();
     const offered = parseHostKeyDetail(before['host-key'].detail);
     expect(offered?.presented).toEqual(await sshd.hostFingerprint());
 
@@ -94,6 +96,7 @@ describe('SSH hosts: adding, trusting, checking', () => {
       ].sort((a, b) => (a[0] as number) - (b[0] as number)),
     );
     expect(results.find((r) => r.port === sshd.port)?.message).toContain(`Port ${sshd.port} is in use on vps-pw`);
+    expect(results.find((r) => r.port === sshd.port)?.code).toBe('PORT_IN_USE');
 
     const target = await hosts.targetFor('vps-pw');
     expect(String(await target.docker.ping())).toBe('OK');
@@ -105,12 +108,14 @@ describe('SSH hosts: adding, trusting, checking', () => {
     const bad = byCheck(await hosts.check('vps-badpw'));
     expect([bad.reachable.ok, bad['host-key'].ok, bad.authenticated.ok]).toEqual([true, true, false]);
     expect(bad.authenticated.message).toContain('refused the password');
+    expect(bad.authenticated.code).toBe('SSH_AUTH_FAILED');
     expect(bad.docker.skipped).toBe(true);
 
     await hosts.add(input('vps-closed', { port: await freeLoopbackPort(), hostKey: fp }));
     const closed = byCheck(await hosts.check('vps-closed'));
     expect(closed.reachable.ok).toBe(false);
     expect(closed.reachable.message).toContain('connection refused');
+    expect(closed.reachable.code).toBe('HOST_UNREACHABLE');
   });
 
   it('tells a user outside the docker group what to run, and sees the fix after it', async () => {
@@ -120,6 +125,8 @@ describe('SSH hosts: adding, trusting, checking', () => {
     expect(first.docker.ok).toBe(true);
     expect(first['docker-access'].ok).toBe(false);
     expect(first['docker-access'].message).toContain(`sudo usermod -aG docker ${u.name}`);
+    expect(first['docker-access'].code).toBe('DOCKER_ACCESS_DENIED');
+    expect(first.docker.code).toBeUndefined();
     expect(first.disk.ok, first.disk.message).toBe(true);
     const target = await hosts.targetFor('vps-nodocker');
     const err = await target.docker.ping().catch((e: unknown) => e);

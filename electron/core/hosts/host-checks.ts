@@ -1,4 +1,4 @@
-import type { SwitchyardError } from '../../../shared/errors';
+import { SwitchyardError, type ErrorCode } from '../../../shared/errors';
 import { parseHostKeyDetail, type HostCheckName, type HostCheckResult } from '../../../shared/hosts';
 import { REMOTE_DOCKER_SOCKET, type SshDockerTarget } from '../targets/ssh-target';
 
@@ -28,6 +28,18 @@ echo "dbgroups=$(id -nG "$(id -un)" 2>/dev/null)"
 
 const ORDER: HostCheckName[] = ['reachable', 'host-key', 'authenticated', 'docker', 'docker-access', 'architecture', 'disk'];
 
+/** The code of a failed check when no error was thrown to give one. */
+const CODE_OF: Record<HostCheckName, ErrorCode> = {
+  reachable: 'HOST_UNREACHABLE',
+  'host-key': 'HOST_KEY_UNKNOWN',
+  authenticated: 'SSH_AUTH_FAILED',
+  docker: 'DOCKER_UNAVAILABLE',
+  'docker-access': 'DOCKER_ACCESS_DENIED',
+  architecture: 'HOST_NOT_READY',
+  disk: 'HOST_NOT_READY',
+  port: 'PORT_IN_USE',
+};
+
 /**
  * Everything a host needs before a deploy, each with a message a user can act on. Runs the
  * checks in order and marks the ones that depend on a failed one as skipped.
@@ -35,7 +47,8 @@ const ORDER: HostCheckName[] = ['reachable', 'host-key', 'authenticated', 'docke
 export async function checkHost(target: SshDockerTarget, opts: { ports?: number[] } = {}): Promise<HostCheckResult[]> {
   const user = target.user;
   const results: HostCheckResult[] = [];
-  const add = (check: HostCheckName, ok: boolean, message: string, extra: Partial<HostCheckResult> = {}) => results.push({ check, ok, message, ...extra });
+  const add = (check: HostCheckName, ok: boolean, message: string, extra: Partial<HostCheckResult> = {}) =>
+    results.push({ check, ok, message, ...extra, ...(ok || extra.skipped ? {} : { code: extra.code ?? CODE_OF[check] }) });
   const finish = () => {
     for (const check of ORDER) if (!results.some((r) => r.check === check)) add(check, false, 'Not checked: an earlier check failed', { skipped: true });
     for (const port of opts.ports ?? []) if (!results.some((r) => r.port === port)) add('port', false, `Port ${port}: not checked`, { skipped: true, port });
@@ -50,15 +63,15 @@ export async function checkHost(target: SshDockerTarget, opts: { ports?: number[
     const e = err as SwitchyardError;
     const keyProblem = parseHostKeyDetail(e.detail);
     if (keyProblem || e.detail === 'ssh-auth-failed') add('reachable', true, `The SSH server of ${where} answers`);
-    if (keyProblem) add('host-key', false, e.message, { detail: e.detail });
+    if (keyProblem) add('host-key', false, e.message, { detail: e.detail, code: e.code });
     else if (e.detail === 'ssh-auth-failed') {
       add('host-key', true, 'The host key matches the trusted one');
-      add('authenticated', false, e.message, { detail: e.detail });
+      add('authenticated', false, e.message, { detail: e.detail, code: e.code });
     } else if (e.field === 'auth' || e.field?.startsWith('auth.')) {
       add('reachable', true, `The SSH server of ${where} answers`);
       add('host-key', true, 'The host key matches the trusted one');
-      add('authenticated', false, e.message, { detail: e.detail });
-    } else add('reachable', false, e.message, { detail: e.detail });
+      add('authenticated', false, e.message, { detail: e.detail, code: e.code });
+    } else add('reachable', false, e.message, { detail: e.detail, code: e.code });
     return finish();
   }
   add('reachable', true, `The SSH server of ${where} answers`);
@@ -98,7 +111,10 @@ export async function checkHost(target: SshDockerTarget, opts: { ports?: number[
       else add('docker', false, `Docker ${v.Version} is too old: Switchyard needs Docker ${MIN_DOCKER_MAJOR}.10 or newer`);
       add('docker-access', true, `${user} may use Docker`);
     } catch (err) {
-      add('docker', false, `Docker does not answer on ${where}: ${(err as Error).message}`, { detail: (err as SwitchyardError).detail });
+      add('docker', false, `Docker does not answer on ${where}: ${(err as Error).message}`, {
+        detail: (err as SwitchyardError).detail,
+        code: err instanceof SwitchyardError ? err.code : undefined,
+      });
     }
   }
 
