@@ -161,7 +161,7 @@ describe('HostsView', () => {
       { check: 'host-key', ok: true, message: 'The host key matches the trusted one' },
       { check: 'authenticated', ok: true, message: 'Logged in as deploy' },
       { check: 'docker', ok: true, message: 'Docker is installed' },
-      { check: 'docker-access', ok: false, message: 'Run "sudo usermod -aG docker deploy" on vps', detail: 'docker-permission-denied' },
+      { check: 'docker-access', ok: false, message: 'Run "sudo usermod -aG docker deploy" on vps', detail: 'docker-permission-denied', code: 'DOCKER_ACCESS_DENIED' },
       { check: 'architecture', ok: true, message: 'x86_64' },
       { check: 'disk', ok: true, message: '12 GB free' },
     ]);
@@ -173,6 +173,7 @@ describe('HostsView', () => {
     expect(bad.attributes('data-ok')).toBe('false');
     expect(bad.text()).toContain('Accès à Docker');
     expect(bad.text()).toContain('sudo usermod -aG docker deploy');
+    expect(bad.find('[data-test=check-code]').text()).toBe('Cet utilisateur n’a pas le droit d’utiliser Docker sur l’hôte.');
     expect(wrapper.find('[data-test=host-ready]').exists()).toBe(false);
   });
 });
