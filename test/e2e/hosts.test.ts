@@ -98,6 +98,7 @@ describe('a remote host through the window', () => {
     await screenshot(page, 'hosts-key-changed-fr');
     await page.locator('[data-test=theme-switch]').click();
     await page.locator('[data-test=theme-switch].n-switch--active').waitFor();
+    await page.waitForTimeout(500); // the colours fade over 0.3 s
     await screenshot(page, 'hosts-key-changed-fr-dark');
     await page.locator('[data-test=theme-switch]').click();
 

@@ -116,6 +116,8 @@ describe('one-click HTTPS through the window', () => {
     await expect(panel().textContent()).resolves.toContain('Renouveler maintenant');
     await screenshot(page, 'https-renewed-fr');
     await page.locator('[data-test=theme-switch]').click();
+    await page.locator('[data-test=theme-switch].n-switch--active').waitFor();
+    await page.waitForTimeout(500); // the colours fade over 0.3 s
     await screenshot(page, 'https-renewed-fr-dark');
     await page.locator('[data-test=theme-switch]').click();
     await page.locator('[data-test=language-en]').click();
