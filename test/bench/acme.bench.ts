@@ -6,7 +6,6 @@
  * Prints figures; asserts nothing.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { AcmeAccounts } from '../../electron/core/acme/account';
@@ -14,7 +13,7 @@ import { orderCertificate, type OrderRequest } from '../../electron/core/acme/or
 import type { Task } from '../../shared/contract';
 import { deployLab, freePort, removeEnvironments, sleep, testCore, uniqueName, type TestCore } from '../support/lab';
 import { startHttpsLoad } from '../support/load';
-import { FakeSecretBoxForTests, StandInChallengeServer, TestPebble, freeLoopbackPort } from '../support/pebble';
+import { FakeSecretBoxForTests, StandInChallengeServer, TestPebble, freeLoopbackPort, verifiedHttpsGet } from '../support/pebble';
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -70,22 +69,11 @@ async function benchOrders(smoke: boolean): Promise<void> {
 
 const DOMAIN = 'lab.switchyard.test';
 
-/** One GET on a new connection, its certificate verified against `ca` as a browser checks its store. */
-function verifiedGet(port: number, ca: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = https.get({ host: '127.0.0.1', port, servername: DOMAIN, headers: { host: DOMAIN }, ca, agent: false, timeout: 5000 }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', reject);
-  });
-}
 
 /** Milliseconds from `since` to the first verified 200, polling like a browser retrying. */
 async function firstVerifiedOk(port: number, ca: string, since: number, signal: AbortSignal, timeoutMs = 120_000): Promise<number> {
   while (!signal.aborted && performance.now() - since < timeoutMs) {
-    const status = await verifiedGet(port, ca).catch(() => 0);
+    const status = await verifiedHttpsGet(port, DOMAIN, ca).then((r) => r.status, () => 0);
     if (status === 200) return performance.now() - since;
     await sleep(25);
   }

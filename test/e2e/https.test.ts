@@ -4,14 +4,12 @@
  * verifying against Pebble's root gets the lab over HTTPS. Then "Renew now" swaps the
  * certificate, and the panel shows the new one.
  */
-import https from 'node:https';
-import tls from 'node:tls';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../support/cli';
 import { ensureRendererBuilt, launchChromium, openPage, recordFailure, screenshot, startServe, type Served } from '../support/e2e';
 import { TEST_IMAGES, freePort, removeEnvironments, uniqueName } from '../support/lab';
-import { TestPebble } from '../support/pebble';
+import { TestPebble, serialKey, verifiedHttpsGet } from '../support/pebble';
 
 const DOMAIN = 'shop.switchyard.test';
 const name = uniqueName('tlsui');
@@ -25,21 +23,10 @@ let httpPort: number;
 let httpsPort: number;
 
 /** One HTTPS GET verified against Pebble's root, as a browser trusting it would. */
-function httpsGet(): Promise<{ status: number; serial: string; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = https.get({ host: '127.0.0.1', port: httpsPort, servername: DOMAIN, headers: { host: DOMAIN }, ca: root, agent: false, timeout: 5000 }, (res) => {
-      const cert = (res.socket as tls.TLSSocket).getPeerCertificate();
-      let body = '';
-      res.setEncoding('utf8').on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, serial: cert.serialNumber.toLowerCase().replace(/^0+/, ''), body }));
-    });
-    req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', reject);
-  });
-}
+const httpsGet = () => verifiedHttpsGet(httpsPort, DOMAIN, root);
 
 const panel = () => page.locator('[data-test=https-panel]');
-const shownSerial = async () => ((await panel().locator('[data-test=certificate-serial]').textContent()) ?? '').toLowerCase().replace(/^0+/, '');
+const shownSerial = async () => serialKey((await panel().locator('[data-test=certificate-serial]').textContent()) ?? '');
 
 beforeAll(async () => {
   ensureRendererBuilt();

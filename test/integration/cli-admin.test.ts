@@ -1,12 +1,10 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
-import type tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../support/cli';
 import { TEST_IMAGES, freePort, removeEnvironments, uniqueName } from '../support/lab';
-import { TestPebble } from '../support/pebble';
+import { TestPebble, serialKey, verifiedHttpsGet } from '../support/pebble';
 import { TestSshd, freeLoopbackPort } from '../support/sshd';
 
 /** Every file under `dir`, as text. */
@@ -100,21 +98,7 @@ describe('switchyard host … against a real OpenSSH server', () => {
 
 const DOMAIN = 'cli.switchyard.test';
 
-/** One HTTPS GET verified against Pebble's root, as a browser would against its store. */
-function verifiedGet(port: number, ca: string): Promise<{ status: number; serial: string }> {
-  return new Promise((resolve, reject) => {
-    const req = https.get({ host: '127.0.0.1', port, servername: DOMAIN, headers: { host: DOMAIN }, ca, agent: false, timeout: 5000 }, (res) => {
-      const serial = (res.socket as tls.TLSSocket).getPeerCertificate().serialNumber;
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, serial: hex(serial) }));
-    });
-    req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', reject);
-  });
-}
 
-/** Serials compared as numbers: with or without a leading 0, in either case. */
-const hex = (s: string) => s.toLowerCase().replace(/^0+/, '');
 
 describe('switchyard https … against a real ACME server (Pebble)', () => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sy-cli-https-'));
@@ -165,9 +149,9 @@ describe('switchyard https … against a real ACME server (Pebble)', () => {
     const summary = /^HTTPS on for cli\.switchyard\.test with certificate ([0-9a-f]+), valid until \S+$/.exec(lines.at(-1)!);
     expect(summary, lines.at(-1)).not.toBeNull();
 
-    const served = await verifiedGet(httpsPort, root);
+    const served = await verifiedHttpsGet(httpsPort, DOMAIN, root);
     expect(served.status).toBe(200);
-    expect(served.serial).toBe(hex(summary![1]));
+    expect(served.serial).toBe(serialKey(summary![1]));
 
     const status = await cli(dataDir, ['https', 'status', name], env);
     expect(status.code, status.stderr).toBe(0);

@@ -1,25 +1,12 @@
-import https from 'node:https';
-import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { names } from '../../electron/core/environments/naming';
 import type { CertificateStatus } from '../../shared/https';
 import { docker, freePort, get, removeEnvironments, testCore, uniqueName, deployLab, type TestCore } from '../support/lab';
-import { TestPebble } from '../support/pebble';
+import { TestPebble, serialKey, verifiedHttpsGet } from '../support/pebble';
 
 const DOMAIN = 'lab.switchyard.test';
 
-/** One HTTPS GET, verified against Pebble's root as a browser would against its store. */
-function httpsGet(port: number, ca: string): Promise<{ status: number; serial: string; subject: string }> {
-  return new Promise((resolve, reject) => {
-    const req = https.get({ host: '127.0.0.1', port, servername: DOMAIN, headers: { host: DOMAIN }, ca, agent: false, timeout: 5000 }, (res) => {
-      const cert = (res.socket as tls.TLSSocket).getPeerCertificate();
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, serial: cert.serialNumber.toLowerCase().replace(/^0+/, ''), subject: cert.subjectaltname ?? '' }));
-    });
-    req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', reject);
-  });
-}
+const httpsGet = (port: number, ca: string) => verifiedHttpsGet(port, DOMAIN, ca);
 
 describe('one-click HTTPS against a real ACME server (Pebble)', () => {
   const name = uniqueName('tls');
@@ -80,7 +67,7 @@ describe('one-click HTTPS against a real ACME server (Pebble)', () => {
     expect(r.subject).toContain(`DNS:${DOMAIN}`);
     const status = await t.call('certificates:status', { environment: name });
     // Compared as numbers: the status keeps a leading 0 digit, the handshake's serial above drops it.
-    expect(status?.serial?.replace(/^0+/, '')).toBe(r.serial);
+    expect(serialKey(status?.serial ?? '')).toBe(r.serial);
     expect(status?.nextRenewalAt).toBeTruthy();
 
     const plain = await get(port);

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
+import { serialKey } from './pebble';
 
 export interface LoadResult {
   ok: number;
@@ -102,7 +103,7 @@ export function startHttpsLoad(port: number, opts: HttpsLoadOptions): { stop(): 
         (res) => {
           if (!req.reusedSocket) {
             result.handshakes++;
-            const serial = (res.socket as tls.TLSSocket).getPeerCertificate().serialNumber?.toLowerCase().replace(/^0+/, '');
+            const serial = serialKey((res.socket as tls.TLSSocket).getPeerCertificate().serialNumber ?? '');
             if (serial && !result.serials.includes(serial)) result.serials.push(serial);
           }
           tally(res, result, fail, resolve);

@@ -5,6 +5,7 @@ import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import type tls from 'node:tls';
 import { promisify } from 'node:util';
 import type { SecretBox } from '../../electron/core/acme/account';
 import { ACME_CHALLENGE_PREFIX, type Http01Responder } from '../../electron/core/acme/challenge';
@@ -245,4 +246,35 @@ export class FakeSecretBoxForTests implements SecretBox {
     if (!sealed.startsWith('fake-sealed:')) throw new Error('not sealed by FakeSecretBoxForTests');
     return Buffer.from(sealed.slice('fake-sealed:'.length), 'base64').toString();
   }
+}
+
+/** A certificate serial as a number in hex: lower case, without leading zeros (Node and OpenSSL differ on the first 0). */
+export function serialKey(serial: string): string {
+  return serial.toLowerCase().replace(/^0+/, '');
+}
+
+export interface VerifiedResponse {
+  status: number;
+  /** The served certificate's serial, as `serialKey` gives it. */
+  serial: string;
+  /** Its subjectAltName, e.g. `DNS:lab.switchyard.test`. */
+  subject: string;
+  body: string;
+}
+
+/**
+ * One HTTPS GET on a new connection to 127.0.0.1:`port` for `domain`, its certificate verified
+ * against `ca` (Pebble's root) as a browser checks its store.
+ */
+export function verifiedHttpsGet(port: number, domain: string, ca: string): Promise<VerifiedResponse> {
+  return new Promise((resolve, reject) => {
+    const req = https.get({ host: '127.0.0.1', port, servername: domain, headers: { host: domain }, ca, agent: false, timeout: 5000 }, (res) => {
+      const cert = (res.socket as tls.TLSSocket).getPeerCertificate();
+      let body = '';
+      res.setEncoding('utf8').on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, serial: serialKey(cert.serialNumber ?? ''), subject: cert.subjectaltname ?? '', body }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+  });
 }
