@@ -196,6 +196,12 @@ export function parseHostKeyDetail(detail: string | undefined): { kind: 'unknown
   return out;
 }
 
+/** Where OpenSSH keeps the server's public key of that type, for `ssh-keygen -lf` on the server. */
+export function hostKeyFile(algorithm: string): string {
+  const type = algorithm.startsWith('ecdsa') ? 'ecdsa' : algorithm.includes('ed25519') ? 'ed25519' : algorithm.includes('rsa') ? 'rsa' : '*';
+  return `/etc/ssh/ssh_host_${type}_key.pub`;
+}
+
 function isIPv4(v: string): boolean {
   const parts = v.split('.');
   return parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255);

@@ -2,7 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { SwitchyardError } from '../../shared/errors';
-import { parseHostKeyDetail, type Host, type HostCheckName, type HostCheckResult, type SshHostInput } from '../../shared/hosts';
+import { hostKeyFile, parseHostKeyDetail, type Host, type HostCheckName, type HostCheckResult, type SshHostInput } from '../../shared/hosts';
 import type { Core } from '../core/core';
 import { EXIT_USAGE, ask, type CliTools } from './cli-tools';
 import { readSecret } from './read-secret';
@@ -24,12 +24,6 @@ function checkLine(r: HostCheckResult): string {
 
 function failureOf(r: HostCheckResult): SwitchyardError {
   return new SwitchyardError(r.code ?? 'INTERNAL', r.message, { field: FIELD_BY_CHECK[r.check], detail: r.detail });
-}
-
-/** Where the server keeps the public half of a host key of this type (for `ssh-keygen -lf`). */
-function hostKeyFile(algorithm: string): string {
-  const type = algorithm === 'ssh-ed25519' ? 'ed25519' : algorithm.startsWith('ecdsa-') ? 'ecdsa' : /rsa/.test(algorithm) ? 'rsa' : '*';
-  return `/etc/ssh/ssh_host_${type}_key.pub`;
 }
 
 /** The presented key and the exact command that trusts it, once the user has compared it. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SwitchyardError } from '../../../shared/errors';
 import { parseOrThrow } from '../../../shared/model';
-import { HostKey, SshHost, hostKeyDetail, parseHostKeyDetail, parseSshHostInput, storedHost } from '../../../shared/hosts';
+import { HostKey, SshHost, hostKeyDetail, hostKeyFile, parseHostKeyDetail, parseSshHostInput, storedHost } from '../../../shared/hosts';
 
 const base = { name: 'vps-1', address: 'vps.example.com', user: 'deploy', auth: { method: 'agent' } };
 
@@ -86,5 +86,15 @@ describe('host-key error details', () => {
     expect(parseHostKeyDetail(hostKeyDetail('host-key-changed', key, old))).toEqual({ kind: 'changed', presented: key, expected: old.fingerprint });
     expect(parseHostKeyDetail('ssh-auth-failed')).toBeUndefined();
     expect(parseHostKeyDetail(undefined)).toBeUndefined();
+  });
+});
+
+describe('the host key file to compare with', () => {
+  it('is the server key of the same type', () => {
+    expect(hostKeyFile('ssh-ed25519')).toBe('/etc/ssh/ssh_host_ed25519_key.pub');
+    expect(hostKeyFile('ecdsa-sha2-nistp256')).toBe('/etc/ssh/ssh_host_ecdsa_key.pub');
+    expect(hostKeyFile('rsa-sha2-512')).toBe('/etc/ssh/ssh_host_rsa_key.pub');
+    expect(hostKeyFile('ssh-rsa')).toBe('/etc/ssh/ssh_host_rsa_key.pub');
+    expect(hostKeyFile('unknown')).toBe('/etc/ssh/ssh_host_*_key.pub');
   });
 });
