@@ -71,9 +71,7 @@ export class EnvironmentService {
   /** The config a patch would render, without saving anything: for a diff before saving. */
   async preview(name: string, patch: EnvironmentPatch): Promise<{ config: string }> {
     const p = parseOrThrow(EnvironmentPatch, patch, 'patch');
-    const env = applyPatch(await this.get(name), p, this.now());
-    const facts = await currentFacts((await this.target(env)).docker, name);
-    return { config: renderConfig(env, facts ?? PREVIEW_FACTS) };
+    return this.renderFor(applyPatch(await this.get(name), p, this.now()));
   }
 
   async remove(name: string): Promise<{ removed: true }> {
@@ -91,8 +89,12 @@ export class EnvironmentService {
   }
 
   async render(name: string): Promise<{ config: string }> {
-    const env = await this.get(name);
-    const facts = await currentFacts((await this.target(env)).docker, name);
+    return this.renderFor(await this.get(name));
+  }
+
+  /** The config of `env` with the addresses of what is deployed (placeholders before a first deploy). */
+  private async renderFor(env: Env): Promise<{ config: string }> {
+    const facts = await currentFacts((await this.target(env)).docker, env.name);
     return { config: renderConfig(env, facts ?? PREVIEW_FACTS) };
   }
 
