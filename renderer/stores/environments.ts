@@ -38,12 +38,14 @@ export const useEnvironmentsStore = defineStore('environments', () => {
   async function loadStatus(name: string): Promise<EnvironmentStatus | undefined> {
     try {
       const s = await invoke('environments:status', { name });
+      const drifted = statuses.value[name]?.haproxy.configInSync !== false || deployedConfigs.value[name] === undefined;
       statuses.value[name] = s;
       delete statusErrors.value[name];
       if (s.state === 'not-deployed') delete deployedConfigs.value[name];
       else if (s.haproxy.configInSync && configs.value[name] !== undefined) deployedConfigs.value[name] = configs.value[name];
-      // Out of sync: what runs is not what renders, so read it from the load balancer.
-      else if (!s.haproxy.configInSync) await loadRunning(name);
+      // Out of sync: what runs is not what renders, so read it from the load balancer, once
+      // when that starts, not on every status poll (only a deploy changes it back).
+      else if (!s.haproxy.configInSync && drifted) await loadRunning(name);
       return s;
     } catch (err) {
       statusErrors.value[name] = toUiError(err);

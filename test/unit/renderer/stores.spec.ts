@@ -159,6 +159,10 @@ describe('environments store', () => {
     // What runs, as the load balancer has it.
     expect(fake.callsTo('environments:running')).toEqual([{ name: 'lab' }]);
     expect(envs.deployedConfigs.lab).toBe('global\n  maxconn 100\n  # running\n');
+    // Further polls while it stays out of sync do not read it again: only a deploy changes it.
+    await envs.loadStatus('lab');
+    await envs.loadStatus('lab');
+    expect(fake.callsTo('environments:running')).toHaveLength(1);
     expect(envs.byName('lab')?.retries).toBe(5);
   });
 });
