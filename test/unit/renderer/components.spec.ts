@@ -7,7 +7,7 @@ import ServerCard from '../../../renderer/components/ServerCard.vue';
 import TaskCard from '../../../renderer/components/TaskCard.vue';
 import DistributionChart from '../../../renderer/components/DistributionChart.vue';
 import EnvironmentsView from '../../../renderer/views/EnvironmentsView.vue';
-import { FakeTransport, flush, freshApp, mountInApp } from './fake-transport';
+import { FakeTransport, flush, freshApp, labEnvironment, mountInApp, unmountAll } from './fake-transport';
 
 const stamp = '2026-01-01T00:00:00.000Z';
 let fake: FakeTransport;
@@ -15,10 +15,7 @@ let wrapper: VueWrapper | undefined;
 beforeEach(() => {
   fake = freshApp();
 });
-afterEach(() => {
-  wrapper?.unmount();
-  wrapper = undefined;
-});
+afterEach(unmountAll);
 
 const stats = (over: Partial<ServerStats> = {}): ServerStats => ({
   name: 'back1',
@@ -73,24 +70,8 @@ describe('ServerCard', () => {
 });
 
 describe('EnvironmentsView', () => {
-  const env = (name: string, port: number): Environment => ({
-    name,
-    host: 'local',
-    httpPort: port,
-    balance: 'roundrobin',
-    sticky: { enabled: true, cookieName: 'SERVERID' },
-    redispatch: true,
-    retries: 3,
-    healthCheck: { type: 'http', path: '/health', expectStatus: 200, interval: 2000, rise: 2, fall: 3 },
-    timeouts: { connect: 2000, client: 30000, server: 30000 },
-    images: { haproxy: 'haproxy:lts', demoBase: 'busybox:1.37' },
-    servers: [
-      { name: 'back1', kind: 'demo', weight: 100, state: 'ready' },
-      { name: 'back2', kind: 'demo', weight: 100, state: 'ready' },
-    ],
-    createdAt: stamp,
-    updatedAt: stamp,
-  });
+  const env = (name: string, port: number): Environment => labEnvironment({ name, httpPort: port });
+
   const server = (name: string, health: 'UP' | 'DOWN') => ({ name, health, status: health, weight: 100 });
 
   it('lists each environment with its state, address, backends and health', async () => {

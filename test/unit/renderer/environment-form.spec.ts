@@ -4,14 +4,11 @@ import type { VueWrapper } from '@vue/test-utils';
 import EnvironmentForm from '../../../renderer/components/EnvironmentForm.vue';
 import { formFrom, validateForm } from '../../../renderer/lib/environment-form';
 import type { UiError } from '../../../renderer/lib/errors';
-import { flush, freshApp, mountInApp } from './fake-transport';
+import { flush, freshApp, mountInApp, unmountAll } from './fake-transport';
 
 let wrapper: VueWrapper | undefined;
 beforeEach(() => void freshApp());
-afterEach(() => {
-  wrapper?.unmount();
-  wrapper = undefined;
-});
+afterEach(unmountAll);
 
 function mountForm(locale: 'en' | 'fr', extra: Record<string, unknown> = {}) {
   const submits: unknown[][] = [];

@@ -3,10 +3,11 @@
  * records every call, and emits events on demand. It stands in for the core; it is not one.
  */
 import { defineComponent, h, type Component } from 'vue';
-import { mount } from '@vue/test-utils';
+import { mount, type VueWrapper } from '@vue/test-utils';
 import { createPinia, setActivePinia, type Pinia } from 'pinia';
 import { NDialogProvider, NMessageProvider } from 'naive-ui';
 import type { ChannelName, EventName, EventPayload, RequestOf, ResponseOf } from '../../../shared/contract';
+import { Environment, EnvironmentInput } from '../../../shared/model';
 import type { Envelope, ErrorInfo } from '../../../shared/errors';
 import type { ConnectionState, Transport } from '../../../renderer/api/transport';
 import { useTransport } from '../../../renderer/api/client';
@@ -65,6 +66,7 @@ export class FakeTransport implements Transport {
 }
 
 let pinia: Pinia;
+const mounted: VueWrapper[] = [];
 
 /** A fresh Pinia and a fresh fake transport, wired in as the app's. */
 export function freshApp(): FakeTransport {
@@ -81,7 +83,22 @@ export function mountInApp(component: Component, props: Record<string, unknown> 
     setup: () => () => h(NMessageProvider, null, () => h(NDialogProvider, null, () => h(component, props))),
   });
   i18n.global.locale.value = locale;
-  return mount(Host, { global: { plugins: [pinia, i18n] }, attachTo: document.body });
+  const wrapper = mount(Host, { global: { plugins: [pinia, i18n] }, attachTo: document.body });
+  mounted.push(wrapper);
+  return wrapper;
+}
+
+/** For an `afterEach`: unmounts what the test mounted and clears what dialogs left in the page. */
+export function unmountAll(): void {
+  for (const w of mounted.splice(0)) w.unmount();
+  document.body.innerHTML = '';
+}
+
+const STAMP = '2026-01-01T00:00:00.000Z';
+
+/** A saved environment as the core returns it: the schema's defaults (the tutorial lab) plus `over`. */
+export function labEnvironment(over: Partial<EnvironmentInput> & { name?: string } = {}): Environment {
+  return Environment.parse({ ...EnvironmentInput.parse({ name: 'lab', ...over }), createdAt: STAMP, updatedAt: STAMP });
 }
 
 export const flush = () => new Promise((r) => setTimeout(r, 0));

@@ -6,7 +6,7 @@ import HostsView from '../../../renderer/views/HostsView.vue';
 import EnvironmentForm from '../../../renderer/components/EnvironmentForm.vue';
 import { formFrom } from '../../../renderer/lib/environment-form';
 import { NSelect } from 'naive-ui';
-import { FakeTransport, freshApp, mountInApp, settle } from './fake-transport';
+import { FakeTransport, freshApp, mountInApp, settle, unmountAll } from './fake-transport';
 
 const FP_NEW = 'SHA256:Lq4Z+MP3sNz/c1jh1tMyjIrRZKQIonBujtFet9n3qlw';
 const FP_OLD = 'SHA256:AAAZ+MP3sNz/c1jh1tMyjIrRZKQIonBujtFet9n3qlw';
@@ -45,11 +45,7 @@ let wrapper: VueWrapper | undefined;
 beforeEach(() => {
   fake = freshApp();
 });
-afterEach(() => {
-  wrapper?.unmount();
-  wrapper = undefined;
-  document.body.innerHTML = '';
-});
+afterEach(unmountAll);
 
 async function fill(w: VueWrapper, field: string, value: string): Promise<void> {
   await w.find(`[data-test=${field}] input`).setValue(value);

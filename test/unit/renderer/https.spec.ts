@@ -2,16 +2,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { VueWrapper } from '@vue/test-utils';
 import type { Task } from '../../../shared/contract';
 import type { CertificateStatus, HttpsSettingsInput } from '../../../shared/https';
-import { Environment, EnvironmentInput, LOCAL_HOST } from '../../../shared/model';
+import { LOCAL_HOST, type Environment } from '../../../shared/model';
 import HttpsPanel from '../../../renderer/components/HttpsPanel.vue';
 import EnvironmentsView from '../../../renderer/views/EnvironmentsView.vue';
 import { useEnvironmentsStore } from '../../../renderer/stores/environments';
-import { FakeTransport, freshApp, mountInApp, settle } from './fake-transport';
+import { FakeTransport, freshApp, labEnvironment, mountInApp, settle, unmountAll } from './fake-transport';
 
 const DAY = 86_400_000;
-const stamp = '2026-01-01T00:00:00.000Z';
-const envOf = (https?: HttpsSettingsInput): Environment =>
-  Environment.parse({ ...EnvironmentInput.parse({ name: 'lab', ...(https ? { https } : {}) }), createdAt: stamp, updatedAt: stamp });
+const envOf = (https?: HttpsSettingsInput): Environment => labEnvironment(https ? { https } : {});
 const settings: HttpsSettingsInput = { enabled: true, domains: ['www.example.com'], email: 'ops@example.com', termsAccepted: true };
 const status = (over: Partial<CertificateStatus> = {}): CertificateStatus => ({
   environment: 'lab',
@@ -47,11 +45,7 @@ let wrapper: VueWrapper | undefined;
 beforeEach(() => {
   fake = freshApp();
 });
-afterEach(() => {
-  wrapper?.unmount();
-  wrapper = undefined;
-  document.body.innerHTML = '';
-});
+afterEach(unmountAll);
 
 describe('HttpsPanel', () => {
   it('enables HTTPS in one click: saves the settings with HTTPS on, orders, and shows the steps as they go', async () => {

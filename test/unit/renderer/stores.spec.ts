@@ -10,27 +10,11 @@ import { HISTORY_POINTS, useStatsStore } from '../../../renderer/stores/stats';
 import { useSettingsStore } from '../../../renderer/stores/settings';
 import { useTasksStore } from '../../../renderer/stores/tasks';
 import { useTrafficStore } from '../../../renderer/stores/traffic';
-import { FakeTransport, flush, freshApp } from './fake-transport';
+import { FakeTransport, flush, freshApp, labEnvironment } from './fake-transport';
 
 const stamp = '2026-01-01T00:00:00.000Z';
-const lab = (name = 'lab'): Environment => ({
-  name,
-  host: 'local',
-  httpPort: 8080,
-  balance: 'roundrobin',
-  sticky: { enabled: true, cookieName: 'SERVERID' },
-  redispatch: true,
-  retries: 3,
-  healthCheck: { type: 'http', path: '/health', expectStatus: 200, interval: 2000, rise: 2, fall: 3 },
-  timeouts: { connect: 2000, client: 30000, server: 30000 },
-  images: { haproxy: 'haproxy:lts', demoBase: 'busybox:1.37' },
-  servers: [
-    { name: 'back1', kind: 'demo', weight: 100, state: 'ready' },
-    { name: 'back2', kind: 'demo', weight: 100, state: 'ready' },
-  ],
-  createdAt: stamp,
-  updatedAt: stamp,
-});
+const lab = (name = 'lab'): Environment => labEnvironment({ name });
+
 const task = (over: Partial<Task>): Task => ({
   id: 't1',
   kind: 'deploy',
