@@ -47,11 +47,16 @@ export function certificateAlert(status: CertificateStatus | null, now: Date): C
   if (left <= 0) return { kind: 'expired', level: 'error', environment, notAfter, ...(failed ? failure() : {}) };
 
   const late = isLate(left, lifetimeOf(status.notBefore, end));
-  const daysLeft = Math.floor(left / DAY);
+  const daysLeft = daysUntil(notAfter, now);
   if (failed && status.lastError) {
     return { kind: 'renewal-failed', level: late ? 'error' : 'warning', environment, notAfter, daysLeft, ...failure() };
   }
   return late ? { kind: 'expiring', level: 'warning', environment, notAfter, daysLeft } : null;
+}
+
+/** Whole days from `now` to `iso` (rounded down; negative once past). */
+export function daysUntil(iso: string, now: Date): number {
+  return Math.floor((Date.parse(iso) - now.getTime()) / DAY);
 }
 
 /** Identifies an alert for de-duplication: the same alert about the same certificate. */
