@@ -9,6 +9,8 @@ import { parseOrThrow } from './parse';
 
 export const LETSENCRYPT_DIRECTORY = 'https://acme-v02.api.letsencrypt.org/directory';
 export const LETSENCRYPT_STAGING_DIRECTORY = 'https://acme-staging-v02.api.letsencrypt.org/directory';
+/** Where Let's Encrypt (production and staging) connects to validate HTTP-01: always port 80 (RFC 8555, 8.3). */
+export const HTTP01_PORT = 80;
 
 /** Lower-case labels of letters, digits and inner hyphens; at least two of them (a TLD alone gets no certificate). */
 const DOMAIN_PATTERN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -33,16 +35,33 @@ const port = () =>
     .min(1, 'must be between 1 and 65535')
     .max(65535, 'must be between 1 and 65535');
 
+/**
+ * A port checked in one non-fatal step, so that every problem with it stays on its field:
+ * inside the directory union, zod reports the custom directory's own issues only when none of
+ * them is fatal, and z.number()'s type and integer failures are.
+ */
+const challengePort = () =>
+  z.custom<number>((v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 65535, {
+    abort: false,
+    error: (iss) =>
+      typeof iss.input !== 'number' ? 'must be a number' : Number.isInteger(iss.input) ? 'must be between 1 and 65535' : 'must be a whole number',
+  });
+
 export const CustomDirectory = z
   .object({
     url: z.url({ protocol: /^https$/, error: 'must be an https:// URL of an ACME directory' }),
     /** PEM certificates to trust for the directory's own TLS (a private CA, Pebble). */
     caBundle: z.string().regex(PEM_CERT_PATTERN, 'must hold at least one PEM certificate (-----BEGIN CERTIFICATE-----)').optional(),
+    /**
+     * The port this CA connects to for HTTP-01. A public CA only ever uses 80; a test CA
+     * (Pebble) can be told to use another, and the preflight must probe the same one.
+     */
+    challengePort: challengePort().default(HTTP01_PORT),
   })
   .strict();
 
 export const AcmeDirectory = z.union([z.literal('letsencrypt'), z.literal('letsencrypt-staging'), CustomDirectory], {
-  error: 'must be "letsencrypt", "letsencrypt-staging" or { url, caBundle? }',
+  error: 'must be "letsencrypt", "letsencrypt-staging" or { url, caBundle?, challengePort? }',
 });
 
 const httpsFields = {
@@ -102,6 +121,11 @@ export function directoryUrl(d: AcmeDirectory): string {
   if (d === 'letsencrypt') return LETSENCRYPT_DIRECTORY;
   if (d === 'letsencrypt-staging') return LETSENCRYPT_STAGING_DIRECTORY;
   return d.url;
+}
+
+/** The port the directory's CA connects to when it validates an HTTP-01 challenge. */
+export function challengePortOf(d: z.input<typeof AcmeDirectory>): number {
+  return typeof d === 'object' ? (d.challengePort ?? HTTP01_PORT) : HTTP01_PORT;
 }
 
 /** Where one environment's certificate stands, as shown to the user (`certificates:status`). */

@@ -1,18 +1,20 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { SwitchyardError } from '../../shared/errors';
-import { directoryUrl, type AcmeDirectory, type CertificateStatus, type HttpsSettings, type HttpsSettingsInput } from '../../shared/https';
+import { challengePortOf, directoryUrl, type AcmeDirectory, type CertificateStatus, type HttpsSettings, type HttpsSettingsInput } from '../../shared/https';
 import type { Environment } from '../../shared/model';
 import type { Core } from '../core/core';
 import { EXIT_USAGE, ask, type CliTools } from './cli-tools';
 
 const NAMED_DIRECTORIES = ['letsencrypt', 'letsencrypt-staging'] as const;
+type DirectoryInput = NonNullable<HttpsSettingsInput['directory']>;
 
 interface EnableOptions {
   domain?: string[];
   email?: string;
   directory?: string;
   caBundle?: string;
+  challengePort?: number;
   httpsPort?: number;
   redirect?: boolean;
   hsts?: boolean;
@@ -33,14 +35,19 @@ async function saveHttps(core: Core, name: string, https: HttpsSettingsInput): P
   throw new SwitchyardError(e.code, message, { field: e.field && unpatched(e.field), detail: e.detail });
 }
 
-/** The directory setting from the options; a custom directory keeps its CA bundle unless another is given. */
-function directoryFrom(o: EnableOptions, prev: AcmeDirectory | undefined, cmd: Command): AcmeDirectory | undefined {
-  let dir: AcmeDirectory | undefined = prev;
+/** The directory setting from the options; a custom directory keeps its CA bundle and challenge port unless others are given. */
+function directoryFrom(o: EnableOptions, prev: AcmeDirectory | undefined, cmd: Command): DirectoryInput | undefined {
+  let dir: DirectoryInput | undefined = prev;
   if (o.directory !== undefined) {
     if ((NAMED_DIRECTORIES as readonly string[]).includes(o.directory)) dir = o.directory as (typeof NAMED_DIRECTORIES)[number];
     else if (/^https:\/\//.test(o.directory)) {
       dir = typeof prev === 'object' && prev.url === o.directory ? prev : { url: o.directory };
     } else cmd.error(`error: --directory must be letsencrypt, letsencrypt-staging or an https:// URL, not "${o.directory}"`, { exitCode: EXIT_USAGE });
+  }
+  if (o.challengePort !== undefined) {
+    // Let's Encrypt validates on port 80 and nothing else: only a custom directory may say otherwise.
+    if (typeof dir !== 'object') cmd.error("error: --challenge-port goes with a custom directory (--directory https://…); Let's Encrypt always validates on port 80", { exitCode: EXIT_USAGE });
+    dir = { ...dir, challengePort: o.challengePort };
   }
   if (o.caBundle === undefined) return dir;
   if (typeof dir !== 'object') cmd.error('error: --ca-bundle goes with a custom directory (--directory https://…)', { exitCode: EXIT_USAGE });
@@ -52,11 +59,13 @@ function directoryFrom(o: EnableOptions, prev: AcmeDirectory | undefined, cmd: C
       field: 'https.directory.caBundle',
     });
   }
-  return { url: dir.url, caBundle: pem };
+  return { ...dir, caBundle: pem };
 }
 
 function directoryName(d: AcmeDirectory): string {
-  return typeof d === 'string' ? d : `${directoryUrl(d)}${d.caBundle ? ' (own CA bundle)' : ''}`;
+  if (typeof d === 'string') return d;
+  const notes = [...(d.caBundle ? ['own CA bundle'] : []), `validates on port ${challengePortOf(d)}`];
+  return `${directoryUrl(d)} (${notes.join(', ')})`;
 }
 
 function statusLines(name: string, https: HttpsSettings | undefined, s: CertificateStatus | null): string[] {
@@ -94,6 +103,7 @@ export function addHttpsCommands(program: Command, { getCore, out, follow, intOp
     .option('-e, --email <address>', 'contact address for the certificate authority (expiry notices)')
     .option('--directory <directory>', 'letsencrypt (default), letsencrypt-staging or an https:// ACME directory URL')
     .option('--ca-bundle <file>', "PEM certificates to trust for a custom directory's own TLS (a private CA)")
+    .option('--challenge-port <port>', "port a custom directory's CA connects to for HTTP-01, and the preflight probes (default 80)", intOption)
     .option('--https-port <port>', 'port of the HTTPS listener (default 8443)', intOption)
     .option('--redirect', 'redirect HTTP to HTTPS (the default)')
     .option('--no-redirect', 'serve plain HTTP too, without redirecting')

@@ -2,7 +2,7 @@
  * The HTTPS panel's form: its state, what it sends (the shared HttpsSettings), and its checks
  * with the same schema the core applies, each problem put on the field its path names.
  */
-import { HttpsSettings, type HttpsSettingsInput } from '../../shared/https';
+import { HttpsSettings, challengePortOf, type HttpsSettingsInput } from '../../shared/https';
 import { problemOf, valueAt, type FieldProblems } from './environment-form';
 
 export type DirectoryChoice = 'letsencrypt' | 'letsencrypt-staging' | 'custom';
@@ -14,6 +14,8 @@ export interface HttpsFormState {
   directory: DirectoryChoice;
   url: string;
   caBundle: string;
+  /** Where a custom directory's CA connects for HTTP-01 (80 unless it is a test CA). */
+  challengePort: number | null;
   termsAccepted: boolean;
   redirectHttp: boolean;
   hsts: boolean;
@@ -29,6 +31,7 @@ export function httpsFormFrom(s: HttpsSettingsInput | undefined): HttpsFormState
     directory: typeof dir === 'string' ? dir : 'custom',
     url: typeof dir === 'object' ? dir.url : '',
     caBundle: typeof dir === 'object' ? (dir.caBundle ?? '') : '',
+    challengePort: challengePortOf(dir),
     termsAccepted: s?.termsAccepted ?? false,
     redirectHttp: s?.redirectHttp ?? true,
     hsts: s?.hsts ?? false,
@@ -46,7 +49,9 @@ export function domainList(text: string): string[] {
 
 export function settingsOf(f: HttpsFormState, enabled: boolean): HttpsSettingsInput {
   const directory =
-    f.directory === 'custom' ? { url: f.url.trim(), ...(f.caBundle.trim() ? { caBundle: f.caBundle.trim() } : {}) } : f.directory;
+    f.directory === 'custom'
+      ? { url: f.url.trim(), ...(f.caBundle.trim() ? { caBundle: f.caBundle.trim() } : {}), challengePort: f.challengePort as number }
+      : f.directory;
   return {
     enabled,
     domains: domainList(f.domains),
@@ -66,6 +71,7 @@ export function formPathOf(schemaPath: string): string {
   if (p.startsWith('domains')) return 'domains';
   if (p === 'directory.url') return 'url';
   if (p === 'directory.caBundle') return 'caBundle';
+  if (p === 'directory.challengePort') return 'challengePort';
   return p;
 }
 
@@ -80,9 +86,18 @@ export function validateHttpsForm(f: HttpsFormState, enabled: boolean): { settin
     if (path === 'domains' && issue.code === 'custom') problems[path] ??= { key: 'domain', params: { value: String(value) }, message: issue.message };
     else if (path === 'domains' && issue.code === 'too_small') problems[path] ??= { key: 'domainsRequired', params: {}, message: issue.message };
     else if (path === 'termsAccepted') problems[path] ??= { key: 'terms', params: {}, message: issue.message };
+    else if (path === 'challengePort') problems[path] ??= portProblem(value, issue.message);
     else problems[path] ??= problemOf(issue, value);
   }
   return { problems };
+}
+
+/** The challenge port is checked in one step by the schema (see shared/https.ts): its words are picked here. */
+function portProblem(value: unknown, message: string): FieldProblems[string] {
+  if (value === null || value === undefined || value === '') return { key: 'required', params: {}, message };
+  if (typeof value !== 'number') return { key: 'number', params: {}, message };
+  if (!Number.isInteger(value)) return { key: 'integer', params: {}, message };
+  return value < 1 ? { key: 'min', params: { min: 1 }, message } : { key: 'max', params: { max: 65535 }, message };
 }
 
 /** Settings as one comparable text: parsed with the schema's defaults when valid, as typed otherwise. */

@@ -33,10 +33,10 @@ async function benchOrders(smoke: boolean): Promise<void> {
       let orderStart = 0;
       let preflightStart = 0;
       const req: OrderRequest = {
-        settings: { domains: [`bench${i}.switchyard.test`, `www.bench${i}.switchyard.test`], email: 'bench@switchyard.test', directory: { url: pebble.directoryUrl, caBundle: pebble.caBundle }, termsAccepted: true, stagingFirst: false },
+        settings: { domains: [`bench${i}.switchyard.test`, `www.bench${i}.switchyard.test`], email: 'bench@switchyard.test', directory: pebble.directory(), termsAccepted: true, stagingFirst: false },
         accounts,
         responder: standIn,
-        preflight: withPreflight ? { port: standIn.port, resolve: pebble.resolve } : null,
+        preflight: withPreflight ? { resolve: pebble.resolve } : null,
         client: { poll: { attempts: 10, minMs: 100, maxMs: 1000 } },
         onProgress: (p) => {
           if (p.phase === 'preflight') preflightStart = performance.now();
@@ -116,7 +116,7 @@ async function benchOneClick(smoke: boolean): Promise<void> {
     await t.call('environments:update', {
       name,
       patch: {
-        https: { enabled: true, domains: [DOMAIN], email: 'ops@switchyard.test', directory: { url: pebble.directoryUrl, caBundle: pebble.caBundle }, termsAccepted: true, httpsPort },
+        https: { enabled: true, domains: [DOMAIN], email: 'ops@switchyard.test', directory: pebble.directory(), termsAccepted: true, httpsPort },
       },
     });
     const ordered = orderAndWait(t, name).catch((err: Error) => {

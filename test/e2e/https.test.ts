@@ -69,6 +69,9 @@ describe('one-click HTTPS through the window', () => {
     await page.locator('.n-base-select-option', { hasText: 'Another ACME directory' }).click();
     await panel().locator('[data-test=https-url] input').fill(pebble.directoryUrl);
     await panel().locator('[data-test=https-ca] textarea').fill(pebble.caBundle);
+    // Pebble's validator connects to the lab's HTTP port, not Let's Encrypt's 80: the preflight must probe the same.
+    await panel().locator('[data-test=https-challenge-port] input').fill(String(httpPort));
+    await panel().locator('[data-test=https-challenge-port] input').blur();
     await panel().locator('[data-test=https-port] input').fill(String(httpsPort));
     await panel().locator('[data-test=https-port] input').blur();
     await panel().locator('[data-test=https-terms]').click();

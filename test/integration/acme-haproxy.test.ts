@@ -89,10 +89,11 @@ afterAll(async () => {
 
 function request(domains: string[], responder: HaproxyMapResponder, port: number): OrderRequest {
   return {
-    settings: { domains, email: 'ops@switchyard.test', directory: { url: pebble.directoryUrl, caBundle: pebble.caBundle }, termsAccepted: true, stagingFirst: false },
+    // Pebble validates on the first HAProxy's port; the preflight probes the port given here.
+    settings: { domains, email: 'ops@switchyard.test', directory: { ...pebble.directory(), challengePort: port }, termsAccepted: true, stagingFirst: false },
     accounts,
     responder,
-    preflight: { port, resolve: pebble.resolve },
+    preflight: { listenPort: port, resolve: pebble.resolve },
     client: { poll: { attempts: 8, minMs: 100, maxMs: 1000 } },
   };
 }

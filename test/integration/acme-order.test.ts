@@ -31,13 +31,14 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-function request(domains: string[], over: Partial<OrderRequest> = {}): OrderRequest & { phases: OrderPhase[] } {
+/** An order from Pebble; the preflight probes `challengePort` (Pebble's own validator uses the stand-in's). */
+function request(domains: string[], over: Partial<OrderRequest> = {}, challengePort = standIn.port): OrderRequest & { phases: OrderPhase[] } {
   const phases: OrderPhase[] = [];
   return {
-    settings: { domains, email: 'ops@switchyard.test', directory: { url: pebble.directoryUrl, caBundle: pebble.caBundle }, termsAccepted: true, stagingFirst: false },
+    settings: { domains, email: 'ops@switchyard.test', directory: { ...pebble.directory(), challengePort }, termsAccepted: true, stagingFirst: false },
     accounts,
     responder: standIn,
-    preflight: { port: standIn.port, resolve: pebble.resolve },
+    preflight: { resolve: pebble.resolve },
     onProgress: (p) => phases.push(p.phase),
     client: { poll: { attempts: 8, minMs: 100, maxMs: 1000 } },
     phases,
@@ -118,7 +119,7 @@ describe('ordering a certificate from Pebble', () => {
 describe('the preflight before an order', () => {
   it('stops before any order when nothing answers the challenge path', async () => {
     const silent = new StandInChallengeServer(await freeLoopbackPort()); // never listens
-    const req = request(['nobody.switchyard.test'], { responder: silent, preflight: { port: silent.port, resolve: pebble.resolve } });
+    const req = request(['nobody.switchyard.test'], { responder: silent }, silent.port);
     const err = await failure(orderCertificate(req));
     expect([err.code, err.field]).toEqual(['PREFLIGHT_FAILED', 'https.domains.0']);
     expect(err.message).toContain(`nobody.switchyard.test: http://nobody.switchyard.test:${silent.port}/.well-known/acme-challenge/`);
@@ -144,7 +145,7 @@ describe('the preflight before an order', () => {
     });
     await new Promise<void>((ok) => redirector.listen(port, '127.0.0.1', ok));
     try {
-      const req = request(['redirect.switchyard.test'], { preflight: { port, resolve: pebble.resolve } });
+      const req = request(['redirect.switchyard.test'], {}, port);
       const err = await failure(orderCertificate(req));
       expect(err.message).toContain('answered with a redirect (301 to https://redirect.switchyard.test/.well-known/acme-challenge/');
       expect(err.message).toContain('before redirecting HTTP to HTTPS');
@@ -156,7 +157,6 @@ describe('the preflight before an order', () => {
   it('stops when the domain does not resolve, naming it', async () => {
     const req = request(['www.switchyard.test', 'missing.switchyard.test'], {
       preflight: {
-        port: standIn.port,
         resolve: (h) => (h === 'missing.switchyard.test' ? Promise.reject(Object.assign(new Error('nx'), { code: 'ENOTFOUND' })) : pebble.resolve(h)),
       },
     });

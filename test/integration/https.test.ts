@@ -1,12 +1,29 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ACCOUNTS_FILE } from '../../electron/core/acme/account';
 import { names } from '../../electron/core/environments/naming';
-import type { CertificateStatus } from '../../shared/https';
+import type { AcmeDirectory, CertificateStatus } from '../../shared/https';
 import { docker, freePort, get, removeEnvironments, testCore, uniqueName, deployLab, type TestCore } from '../support/lab';
 import { TestPebble, serialKey, verifiedHttpsGet } from '../support/pebble';
 
 const DOMAIN = 'lab.switchyard.test';
 
 const httpsGet = (port: number, ca: string) => verifiedHttpsGet(port, DOMAIN, ca);
+
+/** One plain GET to the load balancer on 127.0.0.1 with the Host header a browser would send. */
+function getAs(port: number, host: string, requestPath: string): Promise<{ status: number; location?: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: requestPath, headers: { host }, agent: false, timeout: 10_000 }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, location: res.headers.location }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+  });
+}
 
 describe('one-click HTTPS against a real ACME server (Pebble)', () => {
   const name = uniqueName('tls');
@@ -32,7 +49,7 @@ describe('one-click HTTPS against a real ACME server (Pebble)', () => {
     await pebble?.stop();
   });
 
-  const switchHttps = (enabled: boolean) =>
+  const switchHttps = (enabled: boolean, directory: AcmeDirectory = pebble.directory()) =>
     t.call('environments:update', {
       name,
       patch: {
@@ -40,7 +57,7 @@ describe('one-click HTTPS against a real ACME server (Pebble)', () => {
           enabled,
           domains: [DOMAIN],
           email: 'ops@switchyard.test',
-          directory: { url: pebble.directoryUrl, caBundle: pebble.caBundle },
+          directory,
           termsAccepted: true,
           httpsPort,
         },
@@ -53,6 +70,40 @@ describe('one-click HTTPS against a real ACME server (Pebble)', () => {
       patch: { https: { enabled: true, domains: [DOMAIN], email: 'ops@switchyard.test', directory: { url: pebble.directoryUrl } } },
     });
     expect(res).toMatchObject({ ok: false, error: { code: 'VALIDATION', field: 'patch.https.termsAccepted' } });
+  });
+
+  it('with Let’s Encrypt, the preflight probes port 80 and stops before any order, naming both ports; no CA is contacted', async () => {
+    // Every HTTPS request this process makes (the directory fetch, acme-client's axios) goes through node:https.
+    const outbound: string[] = [];
+    const record = ([a]: unknown[]) => {
+      const opts = a as https.RequestOptions | undefined;
+      outbound.push(typeof a === 'string' ? a : a instanceof URL ? a.href : String(opts?.hostname ?? opts?.host));
+    };
+    const spies = [
+      vi.spyOn(https, 'request').mockImplementation(((...args: unknown[]) => {
+        record(args);
+        throw new Error('test: no HTTPS request may leave before the preflight passes');
+      }) as typeof https.request),
+      vi.spyOn(https, 'get').mockImplementation(((...args: unknown[]) => {
+        record(args);
+        throw new Error('test: no HTTPS request may leave before the preflight passes');
+      }) as typeof https.get),
+    ];
+    try {
+      await switchHttps(true, 'letsencrypt');
+      const { taskId } = await t.call('certificates:order', { environment: name });
+      const task = await t.core.tasks.whenDone(taskId);
+      expect(task.state).toBe('failed');
+      expect(task.error).toMatchObject({ code: 'PREFLIGHT_FAILED', field: 'httpPort' });
+      expect(task.error!.message).toContain(`http://${DOMAIN}/.well-known/acme-challenge/`);
+      expect(task.error!.message).toContain(`Let's Encrypt validates on port 80, but this environment's HTTP port is ${port}`);
+      expect(task.error!.message).toContain(`forward port 80 to ${port}`);
+      expect(task.steps.map((s) => s.name)).toEqual(['prepare', 'preflight']);
+    } finally {
+      spies.forEach((s) => s.mockRestore());
+    }
+    expect(outbound).toEqual([]);
+    expect(existsSync(path.join(t.dataDir, ACCOUNTS_FILE)), 'an ACME account was created').toBe(false);
   });
 
   it('switches HTTPS on: a verified HTTPS request succeeds, HTTP redirects except the ACME path', async () => {
@@ -74,6 +125,29 @@ describe('one-click HTTPS against a real ACME server (Pebble)', () => {
     expect(plain.status).toBe(301);
     const acme = await get(port, { path: '/.well-known/acme-challenge/unknown-token' });
     expect(acme.status).not.toBe(301);
+  });
+
+  it('redirects HTTP to the HTTPS port as published, whatever the Host header, keeping path and query; the target serves the lab', async () => {
+    expect(httpsPort).not.toBe(443);
+    const target = `https://${DOMAIN}:${httpsPort}/some/path?q=1`;
+    for (const host of [DOMAIN, `${DOMAIN}:${port}`]) {
+      const r = await getAs(port, host, '/some/path?q=1');
+      expect([r.status, r.location], `Host: ${host}`).toEqual([301, target]);
+    }
+    // An IPv6 literal keeps its brackets; its port is replaced, not appended to.
+    expect((await getAs(port, `[::1]:${port}`, '/?q=1')).location).toBe(`https://[::1]:${httpsPort}/?q=1`);
+
+    // Followed as a browser would: TLS to the named host and port, verified against Pebble's root.
+    const followed = new URL(target);
+    const there = await verifiedHttpsGet(Number(followed.port), followed.hostname, root, `${followed.pathname}${followed.search}`);
+    expect(there.subject).toContain(`DNS:${DOMAIN}`);
+    expect(there.headers['x-served-by']).toMatch(/^back[12]$/);
+    const home = new URL((await getAs(port, `${DOMAIN}:${port}`, '/?q=1')).location!);
+    const lab = await verifiedHttpsGet(Number(home.port), home.hostname, root, `${home.pathname}${home.search}`);
+    expect(lab.status).toBe(200);
+    expect(lab.body).toMatch(/Hello from Backend: back[12]/);
+
+    expect((await getAs(port, `${DOMAIN}:${port}`, '/.well-known/acme-challenge/unknown-token')).status).not.toBe(301);
   });
 
   it('renews under HTTPS load with no failed request, serving the new certificate without a reload', async () => {

@@ -102,6 +102,14 @@ export class TestPebble {
     await this.until('challtestsrv', () => this.fetch(`http://127.0.0.1:${this.challPort}/`).then(() => true));
   }
 
+  /**
+   * The HTTPS settings' directory for this Pebble: where to order, whom to trust, and the port its
+   * validator connects to (so the preflight probes that port, not Let's Encrypt's 80).
+   */
+  directory(): { url: string; caBundle: string; challengePort: number } {
+    return { url: this.directoryUrl, caBundle: this.caBundle, challengePort: this.opts.httpPort };
+  }
+
   /** PEM of the root that Pebble's issued certificates chain to (management `/roots/0`). */
   async rootCa(): Promise<string> {
     const r = await this.fetch(`https://127.0.0.1:${this.mgmtPort}/roots/0`);
@@ -260,19 +268,20 @@ export interface VerifiedResponse {
   /** Its subjectAltName, e.g. `DNS:lab.switchyard.test`. */
   subject: string;
   body: string;
+  headers: http.IncomingHttpHeaders;
 }
 
 /**
  * One HTTPS GET on a new connection to 127.0.0.1:`port` for `domain`, its certificate verified
  * against `ca` (Pebble's root) as a browser checks its store.
  */
-export function verifiedHttpsGet(port: number, domain: string, ca: string): Promise<VerifiedResponse> {
+export function verifiedHttpsGet(port: number, domain: string, ca: string, requestPath = '/'): Promise<VerifiedResponse> {
   return new Promise((resolve, reject) => {
-    const req = https.get({ host: '127.0.0.1', port, servername: domain, headers: { host: domain }, ca, agent: false, timeout: 5000 }, (res) => {
+    const req = https.get({ host: '127.0.0.1', port, path: requestPath, servername: domain, headers: { host: domain }, ca, agent: false, timeout: 5000 }, (res) => {
       const cert = (res.socket as tls.TLSSocket).getPeerCertificate();
       let body = '';
       res.setEncoding('utf8').on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, serial: serialKey(cert.serialNumber ?? ''), subject: cert.subjectaltname ?? '', body }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, serial: serialKey(cert.serialNumber ?? ''), subject: cert.subjectaltname ?? '', body, headers: res.headers }));
     });
     req.on('timeout', () => req.destroy(new Error('timed out')));
     req.on('error', reject);

@@ -1,6 +1,6 @@
 import * as acme from 'acme-client';
 import { SwitchyardError } from '../../../shared/errors';
-import type { HttpsSettings } from '../../../shared/https';
+import { challengePortOf, type HttpsSettings } from '../../../shared/https';
 import type { AcmeAccounts, ClientOptions } from './account';
 import { combinedPem, parseChain, type CertificateSummary } from './certificate';
 import type { Http01Responder } from './challenge';
@@ -21,8 +21,12 @@ export interface OrderRequest {
   settings: Pick<HttpsSettings, 'domains' | 'email' | 'directory' | 'termsAccepted' | 'stagingFirst'>;
   accounts: AcmeAccounts;
   responder: Http01Responder;
-  /** Where and how to check the domains before ordering; null skips the check. */
-  preflight: { port: number; resolve?: Resolve; timeoutMs?: number } | null;
+  /**
+   * How to check the domains before ordering; null skips the check. The port probed is the
+   * directory's: where its CA will connect. `listenPort` is the load balancer's published HTTP
+   * port, named when the two differ and the probe finds nothing.
+   */
+  preflight: { listenPort?: number; resolve?: Resolve; timeoutMs?: number } | null;
   onProgress?: (p: OrderProgress) => void;
   signal?: AbortSignal;
   client?: ClientOptions;
@@ -52,8 +56,9 @@ export async function orderCertificate(req: OrderRequest): Promise<IssuedCertifi
   const main = resolveDirectory(settings.directory);
   let checked: PreflightResult[] = [];
   if (req.preflight) {
-    req.onProgress?.({ phase: 'preflight', message: `Checking that ${settings.domains.join(', ')} reach this load balancer`, directory: main.label });
-    checked = await preflight({ domains: settings.domains, responder: req.responder, ...req.preflight });
+    const port = challengePortOf(settings.directory);
+    req.onProgress?.({ phase: 'preflight', message: `Checking that ${settings.domains.join(', ')} reach this load balancer on port ${port}, as ${main.label} will`, directory: main.label });
+    checked = await preflight({ domains: settings.domains, responder: req.responder, port, ca: main.label, ...req.preflight });
   }
   cancelled(req);
   if (settings.stagingFirst && settings.directory === 'letsencrypt') {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as dns } from 'node:dns';
 import http from 'node:http';
 import net from 'node:net';
+import { SwitchyardError } from '../../../shared/errors';
 import { ACME_CHALLENGE_PREFIX, type Http01Responder } from './challenge';
 import { domainError } from './errors';
 
@@ -11,8 +12,16 @@ export type Resolve = (hostname: string) => Promise<string[]>;
 export interface PreflightOptions {
   domains: string[];
   responder: Http01Responder;
-  /** Where the CA will connect: 80 for Let's Encrypt, the test server's port for Pebble. */
+  /** Where the CA will connect: 80 for Let's Encrypt, a custom directory's challenge port (Pebble's). */
   port: number;
+  /**
+   * The port the environment's load balancer is published on. When it is not `port`, only a
+   * forward (a router's, a firewall's) can make the probe answer; if none does, that is the
+   * explanation given.
+   */
+  listenPort?: number;
+  /** Who validates, for messages: "Let's Encrypt". */
+  ca?: string;
   resolve?: Resolve;
   timeoutMs?: number;
 }
@@ -50,18 +59,38 @@ export async function preflight(opts: PreflightOptions): Promise<PreflightResult
   await opts.responder.add(token, answer);
   try {
     const results = await Promise.all(opts.domains.map((d) => checkDomain(d, token, answer, resolve, opts)));
-    const failed = results.filter((r): r is { domain: string; problem: string; fix: string } => 'problem' in r);
+    const failed = results.filter((r): r is Problem => 'problem' in r);
+    const mismatch = opts.listenPort !== undefined && opts.listenPort !== opts.port;
     if (failed.length > 0) {
+      if (mismatch && failed.some((f) => f.probed)) throw portMismatch(failed, opts.port, opts.listenPort!, opts.ca);
       const message = failed.map((f) => `${f.domain}: ${f.problem}. ${f.fix}`).join(' ');
       throw domainError('PREFLIGHT_FAILED', opts.domains, failed[0].domain, message);
     }
-    return results as PreflightResult[];
+    const ok = results as PreflightResult[];
+    if (mismatch) {
+      for (const r of ok) r.warnings.push(`port ${opts.port} answered although the load balancer listens on ${opts.listenPort}: something forwards it`);
+    }
+    return ok;
   } finally {
     await opts.responder.remove(token).catch(() => undefined);
   }
 }
 
-type Outcome = PreflightResult | { domain: string; problem: string; fix: string };
+/** `probed`: the name resolved and its HTTP port was tried (a DNS problem is not a port problem). */
+type Problem = { domain: string; problem: string; fix: string; probed: boolean };
+type Outcome = PreflightResult | Problem;
+
+/**
+ * The CA's port does not reach the load balancer: the probe's own findings, then the one fix
+ * that matters. Blames the environment's HTTP port (field `httpPort`), not a domain.
+ */
+function portMismatch(failed: Problem[], port: number, listenPort: number, ca = 'The certificate authority'): SwitchyardError {
+  const findings = failed.map((f) => `${f.domain}: ${f.problem}.${f.probed ? '' : ` ${f.fix}`}`).join(' ');
+  const message =
+    `${findings} ${ca} validates on port ${port}, but this environment's HTTP port is ${listenPort}: ` +
+    `set the environment's HTTP port to ${port}, or forward port ${port} to ${listenPort} (router, firewall).`;
+  return new SwitchyardError('PREFLIGHT_FAILED', message, { field: 'httpPort', detail: `challenge port ${port}, environment HTTP port ${listenPort}` });
+}
 
 async function checkDomain(domain: string, token: string, answer: string, resolve: Resolve, opts: PreflightOptions): Promise<Outcome> {
   let addresses: string[];
@@ -71,9 +100,14 @@ async function checkDomain(domain: string, token: string, answer: string, resolv
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? '';
     if (['ENOTFOUND', 'ENODATA', 'NXDOMAIN'].includes(code) || code === '') {
-      return { domain, problem: 'the name does not resolve to any address', fix: `Add a DNS A (or AAAA) record for ${domain} pointing at this load balancer's public address.` };
+      return {
+        domain,
+        problem: 'the name does not resolve to any address',
+        fix: `Add a DNS A (or AAAA) record for ${domain} pointing at this load balancer's public address.`,
+        probed: false,
+      };
     }
-    return { domain, problem: `the DNS lookup failed (${code})`, fix: 'Check the DNS servers this computer uses, then try again.' };
+    return { domain, problem: `the DNS lookup failed (${code})`, fix: 'Check the DNS servers this computer uses, then try again.', probed: false };
   }
 
   const url = `http://${domain}${opts.port === 80 ? '' : `:${opts.port}`}${ACME_CHALLENGE_PREFIX}${token}`;
@@ -88,7 +122,7 @@ async function checkDomain(domain: string, token: string, answer: string, resolv
 
   const p = probes[0] as Failed;
   const at = addresses.length === 1 ? addresses[0] : addresses.join(', ');
-  return { domain, problem: `${url} (at ${at}) ${p.problem}`, fix: p.fix };
+  return { domain, problem: `${url} (at ${at}) ${p.problem}`, fix: p.fix, probed: true };
 }
 
 type Failed = { ok: false; problem: string; fix: string };

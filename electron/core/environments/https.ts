@@ -125,7 +125,8 @@ export class HttpsService {
       settings,
       accounts: this.accounts,
       responder: new HaproxyMapResponder(api, HAPROXY_ACME_MAP),
-      preflight: { port: env.httpPort, resolve: resolverAt(this.opts.dnsServers) },
+      // The CA connects to its own port (80 for Let's Encrypt), whatever the environment listens on.
+      preflight: { listenPort: env.httpPort, resolve: resolverAt(this.opts.dnsServers) },
       onProgress: (p) => ctx.step(p.phase, PROGRESS[p.phase], p.message),
       signal: ctx.signal,
     });

@@ -62,6 +62,17 @@ describe('HTTPS settings', () => {
     expect(directoryUrl('letsencrypt-staging')).toBe(LETSENCRYPT_STAGING_DIRECTORY);
   });
 
+  it('give a custom directory a challenge port, 80 unless set, and name the field of a bad one', () => {
+    const url = 'https://127.0.0.1:14000/dir';
+    expect(parseHttpsSettings({ ...valid, directory: { url } }).directory).toEqual({ url, challengePort: 80 });
+    expect(parseHttpsSettings({ ...valid, directory: { url, challengePort: 5002 } }).directory).toEqual({ url, challengePort: 5002 });
+    for (const challengePort of [0, 65536, 80.5, '80']) {
+      const err = fails({ ...valid, directory: { url, challengePort } });
+      expect(err.field, String(challengePort)).toBe('https.directory.challengePort');
+      expect(err.message).toMatch(/^https\.directory\.challengePort: must be (between 1 and 65535|a whole number|a number)$/);
+    }
+  });
+
   it('cannot be switched on, nor used to order, without the terms of service accepted', () => {
     const on = fails({ ...valid, enabled: true });
     expect(on.field).toBe('https.termsAccepted');

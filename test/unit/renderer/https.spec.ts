@@ -219,3 +219,64 @@ describe('the environments list', () => {
     expect(tag.text()).toBe('Expire dans 5 j');
   });
 });
+
+describe('the port the certificate authority validates on', () => {
+  it('says in French why the preflight failed when port 80 does not reach the environment’s 8080, and what to do', async () => {
+    fake.handle('certificates:status', () => null);
+    wrapper = mountInApp(HttpsPanel, { env: envOf(settings) }, 'fr');
+    await settle();
+    expect(wrapper.find('[data-test=port-mismatch]').exists()).toBe(false);
+    fake.emit(
+      'tasks:updated',
+      certTask({
+        state: 'failed',
+        error: {
+          code: 'PREFLIGHT_FAILED',
+          field: 'httpPort',
+          message: "www.example.com: http://www.example.com/.well-known/acme-challenge/x (at 203.0.113.7) did not answer within 5 s. Let's Encrypt validates on port 80, but this environment's HTTP port is 8080: …",
+        },
+      }),
+    );
+    await settle();
+    const hint = wrapper.find('[data-test=port-mismatch]');
+    expect(hint.text()).toContain('Le port 80 ne mène pas à ce répartiteur');
+    expect(hint.text()).toContain('Let’s Encrypt valide toujours sur le port 80, et le port HTTP de cet environnement est 8080');
+    expect(hint.text()).toContain('redirigez le port 80 vers 8080');
+    // The task card still carries the code's own translation and the core's words.
+    expect(wrapper.find('[data-test=certificate-task]').text()).toContain('rien n’a été commandé');
+  });
+
+  it('gives no port hint for a failure that blames a domain', async () => {
+    fake.handle('certificates:status', () => null);
+    wrapper = mountInApp(HttpsPanel, { env: envOf(settings) }, 'fr');
+    await settle();
+    fake.emit('tasks:updated', certTask({ state: 'failed', error: { code: 'PREFLIGHT_FAILED', message: 'www.example.com: the name does not resolve', field: 'https.domains.0' } }));
+    await settle();
+    expect(wrapper.find('[data-test=certificate-task]').attributes('data-state')).toBe('failed');
+    expect(wrapper.find('[data-test=port-mismatch]').exists()).toBe(false);
+  });
+
+  it('shows a custom directory’s challenge port, and saves the one typed', async () => {
+    let saved: unknown;
+    fake
+      .handle('certificates:status', () => null)
+      .handle('environments:update', ({ patch }) => {
+        saved = patch;
+        return envOf(patch.https as HttpsSettingsInput);
+      });
+    const directory = { url: 'https://127.0.0.1:14000/dir' };
+    wrapper = mountInApp(HttpsPanel, { env: envOf({ ...settings, enabled: false, directory }) });
+    await settle();
+    const field = wrapper.find('[data-test=https-challenge-port] input');
+    expect((field.element as HTMLInputElement).value).toBe('80');
+    await field.setValue('0');
+    await wrapper.find('[data-test=https-save]').trigger('click');
+    await settle();
+    expect(wrapper.find('[data-test=https-challenge-port]').element.closest('.n-form-item')?.textContent).toContain('Must be at least 1.');
+    expect(fake.callsTo('environments:update')).toEqual([]);
+    await field.setValue('5002');
+    await wrapper.find('[data-test=https-save]').trigger('click');
+    await settle();
+    expect(saved).toMatchObject({ https: { directory: { ...directory, challengePort: 5002 } } });
+  });
+});
