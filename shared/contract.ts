@@ -41,7 +41,7 @@ const EnvRef = z.object({ name: name() }).strict();
 const ServerRef = z.object({ environment: name(), server: name() }).strict();
 const TaskRef = z.object({ id: z.string().min(1).max(64) }).strict();
 
-export const taskKinds = ['deploy', 'destroy', 'traffic', 'certificate'] as const;
+export const taskKinds = ['deploy', 'destroy', 'traffic', 'certificate', 'adopt'] as const;
 export type TaskKind = (typeof taskKinds)[number];
 export const taskStates = ['running', 'succeeded', 'failed', 'cancelled'] as const;
 export type TaskState = (typeof taskStates)[number];
@@ -101,11 +101,21 @@ export interface ServerStatus {
   container?: string;
 }
 
-export type EnvironmentState = 'not-deployed' | 'running' | 'partly-down' | 'stopped' | 'failed';
+export type EnvironmentState = 'not-deployed' | 'running' | 'partly-down' | 'stopped' | 'failed' | 'owned-elsewhere';
+
+/** An installation of Switchyard (one data folder), as resources on an engine name it. */
+export interface InstallationRef {
+  /** Its id (a UUID). */
+  installation: string;
+  /** Who created it: `user@machine`. */
+  by: string;
+}
 
 export interface EnvironmentStatus {
   name: string;
   state: EnvironmentState;
+  /** Who manages it on the host, when that is another Switchyard (`owned-elsewhere`). */
+  owner?: InstallationRef;
   /** The front end's address, once deployed. */
   url?: string;
   containers: ContainerStatus[];
@@ -120,14 +130,53 @@ export interface EnvironmentStatus {
   };
 }
 
+/** An environment found on a host, deployed by this or another Switchyard. */
+export interface FoundEnvironment {
+  name: string;
+  /** This installation's store has an environment of that name on the host. */
+  known: boolean;
+  /** This installation manages it there (its own, or one it may claim: made before installations had ids). */
+  managedHere: boolean;
+  /** Who manages it, when the host says so. */
+  owner?: InstallationRef;
+  containers: number;
+  running: number;
+  httpPort?: number;
+  /** Settings to adopt it with exist: this store's, or those its manager left on the host. */
+  adoptable: boolean;
+}
+
 export interface SystemInfo {
   version: string;
   dataDir: string;
+  /** This installation: what its resources on every engine are labelled with. */
+  installation: InstallationRef;
   docker: { reachable: boolean; version?: string; error?: string };
 }
 
 export interface RenderedConfig {
   config: string;
+}
+
+/**
+ * What Switchyard creates on a host for one environment, by name: what may remain there when
+ * the environment is forgotten without the host being reached.
+ */
+export interface Footprint {
+  environment: string;
+  /** The id of the host it is placed on. */
+  host: string;
+  /** Every container, network and volume of it carries this label (`docker ps -a --filter label=…`). */
+  label: string;
+  containers: string[];
+  networks: string[];
+  volumes: string[];
+}
+
+export interface Forgotten {
+  forgotten: true;
+  /** What may remain on the host, one entry per environment forgotten. */
+  left: Footprint[];
 }
 
 export const channels = {
@@ -138,7 +187,13 @@ export const channels = {
   /** Pins the host key the user compared (trust on first use, or a deliberate re-accept). */
   'hosts:trust': channel(z.object({ id: name(), hostKey: HostKey }).strict()).returns<SshHost>(),
   'hosts:remove': channel(z.object({ id: name() }).strict()).returns<{ removed: true }>(),
+  /** What the environments placed on a host have there, by name; the host is not contacted. */
+  'hosts:footprint': channel(z.object({ id: name() }).strict()).returns<Footprint[]>(),
+  /** Forgets a host and the environments placed on it, without contacting it; its stored secrets are deleted. */
+  'hosts:forget': channel(z.object({ id: name() }).strict()).returns<Forgotten>(),
   /** Reachable, authenticated, Docker and its version, Docker access, architecture, disk, ports. */
+  /** Environments deployed on a host by any Switchyard, with who manages each. */
+  'hosts:environments': channel(z.object({ id: name() }).strict()).returns<FoundEnvironment[]>(),
   'hosts:check': channel(
     z.object({ id: name(), ports: z.array(z.number().int().min(1, 'must be between 1 and 65535').max(65535, 'must be between 1 and 65535')).max(20).default([]) }).strict(),
   ).returns<HostCheckResult[]>(),
@@ -150,12 +205,21 @@ export const channels = {
   'environments:preview': channel(z.object({ name: EnvRef.shape.name, patch: EnvironmentPatch }).strict()).returns<RenderedConfig>(),
   /** Forgets an environment; refused while containers of it exist (destroy first). */
   'environments:remove': channel(EnvRef).returns<{ removed: true }>(),
+  /** What an environment has on its host, by name; the host is not contacted. */
+  'environments:footprint': channel(EnvRef).returns<Footprint>(),
+  /** Forgets an environment without contacting its host (gone for good): what may remain there. */
+  'environments:forget': channel(EnvRef).returns<Forgotten>(),
   'environments:render': channel(EnvRef).returns<RenderedConfig>(),
   /** The haproxy.cfg inside the running load balancer (null when there is none): what a deploy would change. */
   'environments:running': channel(EnvRef).returns<{ config: string | null }>(),
   'environments:deploy': channel(EnvRef).returns<TaskStarted>(),
   'environments:destroy': channel(EnvRef).returns<TaskStarted>(),
   'environments:status': channel(EnvRef).returns<EnvironmentStatus>(),
+  /**
+   * Takes an environment over from the Switchyard that manages it on a host (or claims one made
+   * before installations had ids). A task: it ends with a deploy of the adopted settings.
+   */
+  'environments:adopt': channel(z.object({ name: name(), host: name() }).strict()).returns<TaskStarted>(),
   /** Stops a backend's container (the failover drill). */
   'servers:stop': channel(ServerRef).returns<ContainerStatus>(),
   'servers:start': channel(ServerRef).returns<ContainerStatus>(),

@@ -8,6 +8,7 @@ export const errorCodes = [
   'ALREADY_EXISTS',
   'BUSY',
   'PORT_IN_USE',
+  'OWNED_ELSEWHERE',
   'DOCKER_UNAVAILABLE',
   'IMAGE_MISSING',
   'IMAGE_BUILD_FAILED',

@@ -53,10 +53,25 @@ export const ImageRef = z
   .max(255, 'image reference is too long')
   .regex(IMAGE_PATTERN, 'must be a Docker image reference such as haproxy:lts or registry.example.com/team/app:1.2');
 
+/**
+ * Connections HAProxy opens to one demo backend at once; more requests wait in HAProxy's queue.
+ * busybox httpd forks a process per connection and listens with a backlog of 9: past that,
+ * connects are dropped and retried a second later.
+ */
+export const DEMO_SERVER_MAXCONN = 8;
+export const MAX_SERVER_MAXCONN = 100_000;
+
 const serverCommon = {
   name: name(),
   weight: z.number().int('must be a whole number').min(0, 'must be between 0 and 256').max(256, 'must be between 0 and 256').default(100),
   state: ServerState.default('ready'),
+  /** Absent: DEMO_SERVER_MAXCONN for a demo backend, no limit for an external server. */
+  maxconn: z
+    .number({ error: 'must be a whole number of connections' })
+    .int('must be a whole number of connections')
+    .min(1, `must be between 1 and ${MAX_SERVER_MAXCONN}`)
+    .max(MAX_SERVER_MAXCONN, `must be between 1 and ${MAX_SERVER_MAXCONN}`)
+    .optional(),
 };
 
 export const DemoServer = z.object({ ...serverCommon, kind: z.literal('demo') }).strict();
@@ -115,6 +130,8 @@ export const Images = z
   })
   .strict();
 
+export const MAX_SERVERS = 64;
+
 const environmentFields = {
   name: name(),
   host: z.string().regex(NAME_PATTERN, 'must be the id of a known host').default('local'),
@@ -130,7 +147,9 @@ const environmentFields = {
   https: HttpsSettings.optional(),
   servers: z
     .array(Server)
-    .max(64, 'at most 64 servers per environment')
+    // Without a server the load balancer can only answer 503: that is no environment.
+    .min(1, 'an environment needs at least one server')
+    .max(MAX_SERVERS, `at most ${MAX_SERVERS} servers per environment`)
     .default([
       { name: 'back1', kind: 'demo', weight: 100, state: 'ready' },
       { name: 'back2', kind: 'demo', weight: 100, state: 'ready' },
@@ -153,6 +172,8 @@ export const EnvironmentInput = z.object(environmentFields).strict().superRefine
 export const Environment = z
   .object({
     ...environmentFields,
+    // Stored before a server was required: such a data folder must still load, to be fixed or forgotten.
+    servers: z.array(Server).max(MAX_SERVERS, `at most ${MAX_SERVERS} servers per environment`),
     createdAt: z.string(),
     updatedAt: z.string(),
   })

@@ -8,8 +8,11 @@ import { EnvironmentService } from './environments/service';
 import { LiveService } from './environments/live';
 import { HttpsService } from './environments/https';
 import { ImageService } from './environments/images';
+import { ContainerEventsWatcher } from './environments/container-events';
+import { markServerDown } from './haproxy/server-health';
 import { EventBus } from './events';
 import { Store } from './store/store';
+import { loadInstallation, whoOf, type Installation } from './store/installation';
 import { LocalDockerTarget } from './targets/local-docker';
 import type { Target } from './targets/target';
 import { TaskManager } from './tasks/task-manager';
@@ -26,6 +29,11 @@ export interface CoreOptions {
   secretCipher?: SecretCipher;
   /** Run the certificate renewal scheduler (the app and `serve`; not one-shot CLI commands). */
   renewals?: boolean;
+  /**
+   * Follow Docker's container events and take a backend that stops outside Switchyard out of its
+   * load balancer at once (the app and `serve`; a one-shot CLI command ends before any event).
+   */
+  watchContainers?: boolean;
   now?: () => Date;
 }
 
@@ -65,7 +73,14 @@ export function createCore(opts: CoreOptions): Core {
       throw err;
     }
   };
-  const environments = new EnvironmentService(store, tasks, images, targetFor, now);
+  let installation: Promise<Installation> | undefined;
+  const thisInstallation = () => {
+    installation ??= loadInstallation(opts.dataDir, now);
+    // A failed read is not cached: the next call tries again.
+    installation.catch(() => (installation = undefined));
+    return installation;
+  };
+  const environments = new EnvironmentService(store, tasks, images, targetFor, thisInstallation, now);
   const live = new LiveService(environments, tasks, events, opts.dataDir);
   const https = new HttpsService(environments, tasks, events, {
     dataDir: opts.dataDir,
@@ -74,10 +89,27 @@ export function createCore(opts: CoreOptions): Core {
   });
   // Only long-lived processes (the app, `serve`) renew: a one-shot CLI command must not.
   if (opts.renewals) void https.startRenewals();
+  const containerEvents = opts.watchContainers
+    ? new ContainerEventsWatcher({
+        environments: async () => (await store.read()).environments,
+        docker: async (host) => (await targetFor(host)).docker,
+        markDown: async (env, server) => {
+          const api = await environments.runtimeApi(env);
+          if (api) await markServerDown(api, server);
+        },
+      })
+    : undefined;
+  containerEvents?.start();
 
   const systemInfo = async (): Promise<SystemInfo> => {
     const pkg = JSON.parse(await fs.readFile(path.join(opts.appRoot, 'package.json'), 'utf8')) as { version: string };
-    const info: SystemInfo = { version: pkg.version, dataDir: opts.dataDir, docker: { reachable: false } };
+    const me = await thisInstallation();
+    const info: SystemInfo = {
+      version: pkg.version,
+      dataDir: opts.dataDir,
+      installation: { installation: me.id, by: whoOf(me) },
+      docker: { reachable: false },
+    };
     try {
       const v = await (await targetFor('local')).docker.version();
       info.docker = { reachable: true, version: v.Version };
@@ -93,6 +125,14 @@ export function createCore(opts: CoreOptions): Core {
     'hosts:add': (r) => hosts.add(r),
     'hosts:trust': (r) => hosts.trust(r.id, r.hostKey),
     'hosts:remove': (r) => hosts.remove(r.id),
+    'hosts:footprint': async (r) => (await hosts.get(r.id), environments.footprintsOn(r.id)),
+    'hosts:forget': (r) =>
+      hosts.forget(r.id, async (id) => {
+        const left = await environments.forgetAllOn(id);
+        for (const f of left) await https.forget(f.environment);
+        return left;
+      }),
+    'hosts:environments': (r) => environments.found(r.id),
     'hosts:check': (r) => hosts.check(r.id, r.ports),
     'environments:list': () => environments.list(),
     'environments:get': (r) => environments.get(r.name),
@@ -107,6 +147,13 @@ export function createCore(opts: CoreOptions): Core {
       await https.forget(r.name);
       return removed;
     },
+    'environments:footprint': (r) => environments.footprint(r.name),
+    // Never reaches the host: it is gone. Its certificate renewals go with it (it has no secrets of its own).
+    'environments:forget': async (r) => {
+      const left = await environments.forget(r.name);
+      await https.forget(r.name);
+      return { forgotten: true as const, left: [left] };
+    },
     'environments:render': (r) => environments.render(r.name),
     'environments:preview': (r) => environments.preview(r.name, r.patch),
     'environments:running': (r) => environments.runningConfig(r.name),
@@ -114,6 +161,7 @@ export function createCore(opts: CoreOptions): Core {
     // The certificate lived in the state volume: gone with it, so no renewal either.
     'environments:destroy': async (r) => ({ taskId: (await environments.destroy(r.name, () => https.forget(r.name))).id }),
     'environments:status': (r) => environments.status(r.name),
+    'environments:adopt': async (r) => ({ taskId: (await environments.adopt(r.name, r.host)).id }),
     'servers:stop': (r) => environments.setServerRunning(r.environment, r.server, false),
     'servers:start': (r) => environments.setServerRunning(r.environment, r.server, true),
     'servers:set': (r) => live.setServer(r),
@@ -142,6 +190,7 @@ export function createCore(opts: CoreOptions): Core {
     async close() {
       await https.scheduler.stop();
       await live.close();
+      await containerEvents?.close();
       await Promise.all([local?.close(), hosts.close()]);
     },
   };

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { SwitchyardError } from '../../shared/errors';
 import { hostKeyFile, parseHostKeyDetail, type Host, type HostCheckName, type HostCheckResult, type SshHostInput } from '../../shared/hosts';
+import type { Footprint } from '../../shared/contract';
 import type { Core } from '../core/core';
 import { EXIT_USAGE, ask, type CliTools } from './cli-tools';
 import { readSecret } from './read-secret';
@@ -74,7 +75,7 @@ interface AddOptions {
 /** Remote hosts over SSH: list, add (secrets from stdin), check, trust the host key, remove. */
 export function addHostCommands(program: Command, tools: CliTools): void {
   const { getCore, out, intOption } = tools;
-  const host = program.command('host').description('Remote hosts reached over SSH: add, check, trust, list, remove');
+  const host = program.command('host').description('Remote hosts reached over SSH: add, check, trust, list, remove, forget');
 
   host
     .command('list')
@@ -143,10 +144,45 @@ export function addHostCommands(program: Command, tools: CliTools): void {
 
   host
     .command('remove')
-    .description('Forget a host and its stored password or passphrase (refused while environments run on it)')
+    .description('Remove a host and its stored password or passphrase (refused while environments run on it)')
     .argument('<name>')
     .action(async (name: string) => {
       await ask(getCore(), 'hosts:remove', { id: name });
       out(`removed ${name}`);
     });
+
+  host
+    .command('forget')
+    .description('Forget a host whose server is gone for good, with the environments placed on it; nothing is sent to the server')
+    .argument('<name>')
+    .option('-y, --yes', 'confirm (forgetting cannot be undone)')
+    .action(async (name: string, o: { yes?: boolean }, cmd: Command) => {
+      const core = getCore();
+      if (!o.yes) {
+        const placed = await ask(core, 'hosts:footprint', { id: name });
+        const with_ = placed.length ? `, and ${environmentsWord(placed)} placed on it` : '';
+        out(`Forgetting ${name} removes it from Switchyard with its stored password or passphrase${with_}.`);
+        out('Nothing is sent to the server: whatever Switchyard created there stays.');
+        footprintLines(placed).forEach((l) => out(l));
+        cmd.error(`error: nothing was changed; to forget ${name}, run the command again with --yes`, { exitCode: EXIT_USAGE });
+      }
+      const { left } = await ask(core, 'hosts:forget', { id: name });
+      out(`forgot ${name}${left.length ? ` and ${environmentsWord(left)}` : ''}; nothing was sent to the server`);
+      footprintLines(left).forEach((l) => out(l));
+    });
+}
+
+function environmentsWord(list: Footprint[]): string {
+  return `${list.length === 1 ? 'the environment' : `${list.length} environments`} ${list.map((f) => f.environment).join(', ')}`;
+}
+
+/** What forgetting leaves on a server, and how to find it there should the server come back. */
+export function footprintLines(left: Footprint[]): string[] {
+  return left.flatMap((f) => [
+    `may remain on ${f.host} for ${f.environment}:`,
+    `  containers  ${f.containers.join(', ')}`,
+    `  networks    ${f.networks.join(', ')}`,
+    `  volumes     ${f.volumes.join(', ')}`,
+    `  (all labelled ${f.label}: docker ps -a, docker network ls and docker volume ls with --filter label=${f.label} find them)`,
+  ]);
 }

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import type { AccessLogEntry, StatsSnapshot, TrafficReport } from '../../shared/live';
-import { serverStates } from '../../shared/model';
+import { DEMO_SERVER_MAXCONN, serverStates } from '../../shared/model';
 import type { CliTools } from './cli-tools';
 
 function statsTable(s: StatsSnapshot): string[] {
@@ -55,7 +55,8 @@ export function addLiveCommands(program: Command, { getCore, out, call, waitTask
     .argument('<server>')
     .option('--external <host:port>', 'an existing server instead of a demo backend')
     .option('-w, --weight <weight>', 'weight 0-256', intOption)
-    .action(async (environment: string, name: string, o: { external?: string; weight?: number }) => {
+    .option('--maxconn <n>', `requests sent to it at once, the next ones queue in HAProxy (default: ${DEMO_SERVER_MAXCONN} for a demo backend, no limit for an external server)`, intOption)
+    .action(async (environment: string, name: string, o: { external?: string; weight?: number; maxconn?: number }) => {
       const core = getCore();
       let spec: Record<string, unknown> = { name, kind: 'demo' };
       if (o.external) {
@@ -63,6 +64,7 @@ export function addLiveCommands(program: Command, { getCore, out, call, waitTask
         spec = { name, kind: 'external', address: o.external.slice(0, i), port: Number(o.external.slice(i + 1)) };
       }
       if (o.weight !== undefined) spec.weight = o.weight;
+      if (o.maxconn !== undefined) spec.maxconn = o.maxconn;
       const { taskId } = (await call(core, 'servers:add', { environment, server: spec })) as { taskId: string };
       out((await waitTask(core, taskId)).message);
     });

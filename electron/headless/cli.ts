@@ -1,15 +1,16 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { channelNames, type Task } from '../../shared/contract';
 import { SwitchyardError, type ErrorInfo } from '../../shared/errors';
-import { balanceAlgorithms, type EnvironmentInput } from '../../shared/model';
+import { MAX_SERVERS, balanceAlgorithms, type EnvironmentInput } from '../../shared/model';
 import { createCore, type Core } from '../core/core';
 import { resolveDataDir } from '../core/store/data-dir';
-import { addHostCommands } from './cli-hosts';
+import { addHostCommands, footprintLines } from './cli-hosts';
 import { addHttpsCommands } from './cli-https';
 import { addLiveCommands } from './cli-live';
-import { EXIT_FAILED, EXIT_USAGE, shellWord, type CliTools } from './cli-tools';
+import { addOwnershipCommands } from './cli-owners';
+import { EXIT_FAILED, EXIT_USAGE, ask, shellWord, type CliTools } from './cli-tools';
 
 const appRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -66,13 +67,21 @@ function parseJson(text: string | undefined): unknown {
   }
 }
 
+/** A whole-number option; anything else is a command-line error (exit 2) naming the option. */
 function intOption(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n)) throw new SwitchyardError('VALIDATION', `"${value}" is not a whole number`);
+  if (value.trim() === '' || !Number.isInteger(n)) throw new InvalidArgumentError(`"${value}" is not a whole number.`);
   return n;
 }
 
-export function buildProgram(getCore: (opts?: { renewals?: boolean }) => Core, out: (s: string) => void): Command {
+function serverCount(value: string): number {
+  const n = intOption(value);
+  if (n < 1) throw new InvalidArgumentError('An environment needs at least one server.');
+  if (n > MAX_SERVERS) throw new InvalidArgumentError(`At most ${MAX_SERVERS} servers per environment.`);
+  return n;
+}
+
+export function buildProgram(getCore: (opts?: { renewals?: boolean; watchContainers?: boolean }) => Core, out: (s: string) => void): Command {
   const program = new Command('switchyard')
     .description('Switchyard: HAProxy load-balanced environments on Docker, from the command line.')
     .option('--data-dir <dir>', 'data folder (default: SWITCHYARD_DATA_DIR or the app-data folder)')
@@ -98,7 +107,7 @@ export function buildProgram(getCore: (opts?: { renewals?: boolean }) => Core, o
     .description('List the contract channels')
     .action(() => out(channelNames.join('\n')));
 
-  const env = program.command('env').description('Environments: create, list, deploy, status, destroy');
+  const env = program.command('env').description('Environments: create, list, deploy, status, destroy, remove, forget');
 
   env
     .command('create')
@@ -106,7 +115,7 @@ export function buildProgram(getCore: (opts?: { renewals?: boolean }) => Core, o
     .argument('<name>')
     .option('-p, --port <port>', 'HTTP port on the host', intOption)
     .addOption(new Option('-b, --balance <algorithm>', 'balancing algorithm').choices(balanceAlgorithms))
-    .option('-n, --servers <count>', 'number of demo backends (back1, back2, …)', intOption)
+    .option('-n, --servers <count>', `number of demo backends, 1 to ${MAX_SERVERS} (back1, back2, …)`, serverCount)
     .option('--no-sticky', 'no sticky-session cookie')
     .option('--no-redispatch', 'no redispatch when a sticky server is down')
     .option('--haproxy-image <ref>', 'HAProxy image (default haproxy:lts)')
@@ -157,9 +166,37 @@ export function buildProgram(getCore: (opts?: { renewals?: boolean }) => Core, o
     .action(async (name: string) => {
       const s = (await call(getCore(), 'environments:status', { name })) as import('../../shared/contract').EnvironmentStatus;
       out(`${s.name}: ${s.state}${s.url ? ` at ${s.url}` : ''}`);
+      if (s.owner) out(`managed by another Switchyard: ${s.owner.by} (installation ${s.owner.installation.slice(0, 8)}); adopt it with: switchyard env adopt ${s.name}`);
       if (s.haproxy.version) out(`haproxy ${s.haproxy.version}${s.haproxy.configInSync ? '' : ' (config differs from the model: deploy to apply)'}`);
       for (const c of s.containers) out(`container ${c.name}\t${c.state}`);
       for (const v of s.servers) out(`server ${v.name}\t${v.status}\tweight ${v.weight}`);
+    });
+
+  env
+    .command('remove')
+    .description('Remove an environment from Switchyard once its containers are gone (destroy it first)')
+    .argument('<name>')
+    .action(async (name: string) => {
+      await ask(getCore(), 'environments:remove', { name });
+      out(`removed ${name}`);
+    });
+
+  env
+    .command('forget')
+    .description('Forget an environment whose server is gone for good: Switchyard drops it without reaching the server, and says what may remain there')
+    .argument('<name>')
+    .option('-y, --yes', 'confirm (forgetting cannot be undone)')
+    .action(async (name: string, o: { yes?: boolean }, cmd: Command) => {
+      const core = getCore();
+      if (!o.yes) {
+        const f = await ask(core, 'environments:footprint', { name });
+        out(`Forgetting ${name} removes it from Switchyard only. Nothing is sent to ${f.host}: whatever Switchyard created there stays.`);
+        footprintLines([f]).forEach((l) => out(l));
+        cmd.error(`error: nothing was changed; to forget ${name}, run the command again with --yes`, { exitCode: EXIT_USAGE });
+      }
+      const { left } = await ask(core, 'environments:forget', { name });
+      out(`forgot ${name}; nothing was sent to ${left[0]?.host ?? 'its host'}`);
+      footprintLines(left).forEach((l) => out(l));
     });
 
   program
@@ -171,7 +208,7 @@ export function buildProgram(getCore: (opts?: { renewals?: boolean }) => Core, o
       const { runServe, isLoopbackHost } = await import('./serve');
       if (o.port !== undefined && (o.port < 0 || o.port > 65535)) program.error(`error: --port must be between 0 and 65535`, { exitCode: EXIT_USAGE });
       if (!isLoopbackHost(o.host)) program.error(`error: --host must be a loopback address (127.0.0.1, ::1 or localhost), not "${o.host}"`, { exitCode: EXIT_USAGE });
-      await runServe({ core: getCore({ renewals: true }), rendererDir: path.join(appRoot, 'out', 'renderer'), port: o.port, host: o.host, out });
+      await runServe({ core: getCore({ renewals: true, watchContainers: true }), rendererDir: path.join(appRoot, 'out', 'renderer'), port: o.port, host: o.host, out });
     });
 
   const tools: CliTools = {
@@ -189,6 +226,7 @@ export function buildProgram(getCore: (opts?: { renewals?: boolean }) => Core, o
   addLiveCommands(program, tools);
   addHostCommands(program, tools);
   addHttpsCommands(program, tools);
+  addOwnershipCommands(program, tools);
 
   return program;
 }
@@ -204,7 +242,7 @@ async function main(argv: string[]): Promise<number> {
     (opts = {}) => {
       const dataDir = program.opts<{ dataDir?: string }>().dataDir;
       // Renewals run only in long-lived processes (serve), never in a one-shot command.
-      core ??= createCore({ dataDir: dataDir ? path.resolve(dataDir) : resolveDataDir(), appRoot, renewals: opts.renewals });
+      core ??= createCore({ dataDir: dataDir ? path.resolve(dataDir) : resolveDataDir(), appRoot, renewals: opts.renewals, watchContainers: opts.watchContainers });
       return core;
     },
     (s) => process.stdout.write(`${s}\n`),

@@ -79,7 +79,7 @@ function start(): void {
     // Secrets go through the OS keychain; on Linux without one Electron would fall back to a
     // fixed password, so the core keeps its own key file instead.
     const keychain = safeStorage.isEncryptionAvailable() && (process.platform !== 'linux' || safeStorage.getSelectedStorageBackend() !== 'basic_text');
-    core = createCore({ dataDir, appRoot: app.getAppPath(), secretCipher: keychain ? safeStorageCipher(safeStorage) : undefined, renewals: true });
+    core = createCore({ dataDir, appRoot: app.getAppPath(), secretCipher: keychain ? safeStorageCipher(safeStorage) : undefined, renewals: true, watchContainers: true });
     serveIpc(core, page);
     stopCertificateWatch = watchCertificates(core, {
       notify: (title, body) => {

@@ -14,6 +14,8 @@ export interface ServerRow {
   address: string;
   port: number | null;
   weight: number | null;
+  /** Empty: the default (DEMO_SERVER_MAXCONN for a demo backend, no limit for an external server). */
+  maxconn: number | null;
   state: ServerState;
 }
 
@@ -42,7 +44,7 @@ export interface EnvironmentFormState {
 let rowKey = 0;
 
 export function serverRow(partial: Partial<Omit<ServerRow, 'key'>> = {}): ServerRow {
-  return { key: ++rowKey, name: '', kind: 'demo', address: '', port: 80, weight: 100, state: 'ready', ...partial };
+  return { key: ++rowKey, name: '', kind: 'demo', address: '', port: 80, weight: 100, maxconn: null, state: 'ready', ...partial };
 }
 
 /** The form filled from a saved environment (or, with only a name, the schema's defaults: the tutorial lab). */
@@ -60,7 +62,9 @@ export function formFrom(env: Pick<Environment, 'name'> & Partial<Environment>):
     timeouts: { ...full.timeouts },
     images: { ...full.images },
     servers: full.servers.map((s) =>
-      s.kind === 'external' ? serverRow({ ...s }) : serverRow({ name: s.name, kind: 'demo', weight: s.weight, state: s.state }),
+      s.kind === 'external'
+        ? serverRow({ ...s, maxconn: s.maxconn ?? null })
+        : serverRow({ name: s.name, kind: 'demo', weight: s.weight, maxconn: s.maxconn ?? null, state: s.state }),
     ),
   };
 }
@@ -86,11 +90,13 @@ export function toInput(f: EnvironmentFormState): Record<string, unknown> {
     healthCheck: { ...f.healthCheck },
     timeouts: { ...f.timeouts },
     images: { ...f.images },
-    servers: f.servers.map((s) =>
-      s.kind === 'external'
-        ? { name: s.name, kind: 'external', address: s.address, port: s.port, weight: s.weight, state: s.state }
-        : { name: s.name, kind: 'demo', weight: s.weight, state: s.state },
-    ),
+    servers: f.servers.map((s) => {
+      // Empty means the default, which the model leaves unset.
+      const maxconn = s.maxconn === null ? {} : { maxconn: s.maxconn };
+      return s.kind === 'external'
+        ? { name: s.name, kind: 'external', address: s.address, port: s.port, weight: s.weight, ...maxconn, state: s.state }
+        : { name: s.name, kind: 'demo', weight: s.weight, ...maxconn, state: s.state };
+    }),
   };
 }
 
@@ -133,7 +139,7 @@ export function problemOf(issue: z.core.$ZodIssue, value?: unknown): FieldProble
       if (issue.input === undefined || issue.input === null || issue.input === '') return { ...base, key: 'required' };
       return { ...base, key: issue.expected === 'int' ? 'integer' : 'number' };
     case 'too_small':
-      return { ...base, key: 'min', params: { min: Number(issue.minimum) } };
+      return leaf === 'servers' ? { ...base, key: 'tooFewServers' } : { ...base, key: 'min', params: { min: Number(issue.minimum) } };
     case 'too_big':
       return leaf === 'servers' ? { ...base, key: 'tooManyServers', params: { max: Number(issue.maximum) } } : { ...base, key: 'max', params: { max: Number(issue.maximum) } };
     case 'invalid_value':

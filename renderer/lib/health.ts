@@ -24,6 +24,7 @@ export function stateTagType(s: DisplayState): TagType {
     case 'running':
       return 'success';
     case 'partly-down':
+    case 'owned-elsewhere':
       return 'warning';
     case 'failed':
       return 'error';

@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import type { EnvironmentState, EnvironmentStatus } from '../../shared/contract';
+import type { EnvironmentState, EnvironmentStatus, Footprint, FoundEnvironment } from '../../shared/contract';
 import type { Environment, EnvironmentInput, EnvironmentPatch } from '../../shared/model';
 import { invoke, onReconnect } from '../api/client';
 import { toUiError, type UiError } from '../lib/errors';
@@ -78,8 +78,31 @@ export const useEnvironmentsStore = defineStore('environments', () => {
 
   async function remove(name: string): Promise<void> {
     await invoke('environments:remove', { name });
-    environments.value = environments.value.filter((e) => e.name !== name);
-    delete statuses.value[name];
+    drop([name]);
+  }
+
+  /** What an environment has on its host, by name: what forgetting it would leave there. */
+  async function footprint(name: string): Promise<Footprint> {
+    return invoke('environments:footprint', { name });
+  }
+
+  /** Forgets an environment without reaching its host (gone for good); answers with what may remain there. */
+  async function forget(name: string): Promise<Footprint[]> {
+    const { left } = await invoke('environments:forget', { name });
+    drop([name]);
+    return left;
+  }
+
+  /** Takes environments the core no longer knows out of every list here. */
+  function drop(names: string[]): void {
+    environments.value = environments.value.filter((e) => !names.includes(e.name));
+    for (const n of names) {
+      delete statuses.value[n];
+      delete statusErrors.value[n];
+      delete configs.value[n];
+      delete deployedConfigs.value[n];
+      delete previousConfigs.value[n];
+    }
   }
 
   /** Reads the running config; when that fails the last one known stays. */
@@ -115,6 +138,17 @@ export const useEnvironmentsStore = defineStore('environments', () => {
     return taskId;
   }
 
+  /** Takes an environment over from the Switchyard that manages it on `host`; a task. */
+  async function adopt(name: string, host: string): Promise<string> {
+    const { taskId } = await invoke('environments:adopt', { name, host });
+    return taskId;
+  }
+
+  /** What Switchyard deployed on a host, with who manages each. */
+  async function found(host: string): Promise<FoundEnvironment[]> {
+    return invoke('hosts:environments', { id: host });
+  }
+
   function displayState(name: string): DisplayState {
     const t = tasks.runningFor(name);
     if (t) return t.kind === 'destroy' ? 'destroying' : 'deploying';
@@ -123,8 +157,10 @@ export const useEnvironmentsStore = defineStore('environments', () => {
 
   // A finished deploy or destroy changes what runs: read it back.
   tasks.onFinished((t) => {
-    if (t.kind !== 'deploy' && t.kind !== 'destroy') return;
+    if (t.kind !== 'deploy' && t.kind !== 'destroy' && t.kind !== 'adopt') return;
     void (async () => {
+      // An adopted environment this store did not know comes from the host.
+      if (t.kind === 'adopt' && t.state === 'succeeded' && !byName(t.target)) environments.value = await invoke('environments:list', {});
       if (t.state === 'succeeded' && t.kind === 'deploy' && configs.value[t.target] !== undefined) await render(t.target).catch(() => undefined);
       await loadStatus(t.target);
     })();
@@ -148,10 +184,15 @@ export const useEnvironmentsStore = defineStore('environments', () => {
     create,
     update,
     remove,
+    footprint,
+    forget,
+    drop,
     render,
     preview,
     deploy,
     destroy,
+    adopt,
+    found,
     displayState,
   };
 });

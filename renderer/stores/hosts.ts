@@ -1,9 +1,11 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
+import type { Footprint } from '../../shared/contract';
 import { parseHostKeyDetail, type Host, type HostCheckResult, type HostKey, type SshHost, type SshHostInput } from '../../shared/hosts';
 import { invoke } from '../api/client';
 import { toUiError, type UiError } from '../lib/errors';
 import { sharedLoad } from '../lib/shared-load';
+import { useEnvironmentsStore } from './environments';
 
 /** A host key the server presented that the user has not accepted (yet). */
 export interface KeyQuestion {
@@ -85,5 +87,20 @@ export const useHostsStore = defineStore('hosts', () => {
     delete checkErrors.value[id];
   }
 
-  return { hosts, sshHosts, loaded, loading, error, checks, checking, checkErrors, load, add, check, trust, remove };
+  /** What the environments placed on a host have there: what forgetting the host would leave. */
+  async function footprint(id: string): Promise<Footprint[]> {
+    return invoke('hosts:footprint', { id });
+  }
+
+  /** Forgets a host gone for good, with the environments placed on it; nothing is sent to it. */
+  async function forget(id: string): Promise<Footprint[]> {
+    const { left } = await invoke('hosts:forget', { id });
+    hosts.value = hosts.value.filter((h) => h.id !== id);
+    delete checks.value[id];
+    delete checkErrors.value[id];
+    useEnvironmentsStore().drop(left.map((f) => f.environment));
+    return left;
+  }
+
+  return { hosts, sshHosts, loaded, loading, error, checks, checking, checkErrors, load, add, check, trust, remove, footprint, forget };
 });

@@ -5,6 +5,7 @@
  */
 import { benchAcme } from './acme.bench';
 import { benchDeploy } from './deploy.bench';
+import { benchFailover } from './failover.bench';
 import { benchLive } from './live.bench';
 import { benchSsh } from './ssh.bench';
 import { benchUi } from './ui.bench';
@@ -14,6 +15,8 @@ const smoke = process.argv.includes('--smoke');
 await benchDeploy(smoke ? 1 : 5);
 console.log();
 await benchLive(smoke);
+console.log();
+await benchFailover(smoke);
 console.log();
 await benchSsh(smoke ? 5 : 100, smoke ? 1 : 3);
 console.log();

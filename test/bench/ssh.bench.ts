@@ -18,7 +18,7 @@ import { TaskManager } from '../../electron/core/tasks/task-manager';
 import { fingerprintOf } from '../../electron/core/targets/ssh-errors';
 import { SshConnection } from '../../electron/core/targets/ssh-connection';
 import { SshDockerTarget } from '../../electron/core/targets/ssh-target';
-import { TEST_IMAGES, appRoot, docker as localDocker, freePort, removeEnvironments, uniqueName } from '../support/lab';
+import { TEST_IMAGES, TEST_OWNER, appRoot, docker as localDocker, freePort, removeEnvironments, uniqueName } from '../support/lab';
 import { TestSshd } from '../support/sshd';
 
 async function timeCalls(iterations: number, call: () => Promise<unknown>): Promise<number> {
@@ -40,7 +40,7 @@ async function timeLabDeploy(target: Target, host: string): Promise<number> {
   const images = new ImageService(path.join(appRoot, 'docker', 'demo-backend'));
   try {
     const t0 = performance.now();
-    const started = tasks.start('deploy', name, (ctx) => new Deployer(target, images).deploy(env, ctx));
+    const started = tasks.start('deploy', name, (ctx) => new Deployer(target, images, TEST_OWNER).deploy(env, ctx));
     const done = await tasks.whenDone(started.id);
     const took = performance.now() - t0;
     if (done.state !== 'succeeded') throw new Error(`deploy over ${host} failed: ${done.error?.code} ${done.message}`);

@@ -109,7 +109,7 @@ describe('switchyard https … against a real ACME server (Pebble)', () => {
   let port: number;
   let httpsPort: number;
   let root: string;
-  const enableArgs = () => ['https', 'enable', name, '--domain', DOMAIN, '--email', 'ops@switchyard.test', '--directory', pebble.directoryUrl, '--ca-bundle', caFile, '--https-port', String(httpsPort)];
+  const enableArgs = () => ['https', 'enable', name, '--domain', DOMAIN, '--email', 'ops@switchyard.test', '--directory', pebble.directoryUrl, '--ca-bundle', caFile, '--challenge-port', String(port), '--https-port', String(httpsPort)];
 
   beforeAll(async () => {
     port = await freePort();
@@ -157,6 +157,7 @@ describe('switchyard https … against a real ACME server (Pebble)', () => {
     expect(status.code, status.stderr).toBe(0);
     expect(status.stdout).toContain(`${name}: HTTPS on, port ${httpsPort}, HTTP redirects to HTTPS\n`);
     expect(status.stdout).toContain(`domains       ${DOMAIN}\n`);
+    expect(status.stdout).toContain(`directory     ${pebble.directoryUrl} (own CA bundle, validates on port ${port})\n`);
     expect(status.stdout).toContain(`serial        ${summary![1]}\n`);
     expect(status.stdout).toMatch(/^issuer {8}Pebble Intermediate CA/m);
     expect(status.stdout).toMatch(/^next renewal {2}\d{4}-\d\d-\d\dT/m);

@@ -36,7 +36,7 @@ describe('switchyard CLI on real Docker', () => {
     const destroyed = await cli(dataDir, ['env', 'destroy', name]);
     expect(destroyed.code).toBe(0);
     expect(destroyed.stdout).toContain('[ 10%] containers: Removing containers');
-    expect(destroyed.stdout).toContain(`${name} destroyed: 3 containers, 1 networks, 1 volumes removed`);
+    expect(destroyed.stdout).toContain(`${name} destroyed: 3 containers, 1 network, 1 volume removed`);
     expect(await labelledResources(name)).toEqual({ containers: 0, networks: 0, volumes: 0 });
   });
 

@@ -4,7 +4,7 @@ import type { SwitchyardError } from '../../shared/errors';
 import { validateInPlace, validateInThrowaway } from '../../electron/core/environments/haproxy-container';
 import { names } from '../../electron/core/environments/naming';
 import { readFile } from '../../electron/core/targets/docker-util';
-import { deployLab, docker, freePort, get, labelledResources, removeEnvironments, TEST_IMAGES, testCore, type TestCore, uniqueName } from '../support/lab';
+import { deployLab, docker, freePort, get, labelledResources, removeEnvironments, TEST_IMAGES, TEST_OWNER, testCore, type TestCore, uniqueName } from '../support/lab';
 
 async function expectServing(port: number): Promise<void> {
   for (let i = 0; i < 4; i++) expect((await get(port)).status).toBe(200);
@@ -115,7 +115,7 @@ describe('bad input and failed deploys', () => {
     const inPlace = await validateInPlace(docker, lb, broken).then(() => undefined, (e: SwitchyardError) => e);
     expect(inPlace?.code).toBe('INVALID_CONFIG');
     expect(inPlace?.message).toMatch(/fastest-first|balance/);
-    const throwaway = await validateInThrowaway(docker, TEST_IMAGES.haproxy, name, broken).then(() => undefined, (e: SwitchyardError) => e);
+    const throwaway = await validateInThrowaway(docker, TEST_IMAGES.haproxy, name, broken, TEST_OWNER).then(() => undefined, (e: SwitchyardError) => e);
     expect(throwaway?.code).toBe('INVALID_CONFIG');
     expect(await readFile(lb, '/usr/local/etc/haproxy/haproxy.cfg')).toBe(running);
     expect((await labelledResources(name)).containers).toBe(3);

@@ -11,7 +11,7 @@ import { SshConnection } from '../../electron/core/targets/ssh-connection';
 import { SshDockerTarget } from '../../electron/core/targets/ssh-target';
 import type { Target } from '../../electron/core/targets/target';
 import { TaskManager } from '../../electron/core/tasks/task-manager';
-import { TEST_IMAGES, appRoot, freePort, removeEnvironments, uniqueName } from '../support/lab';
+import { TEST_IMAGES, TEST_OWNER, appRoot, freePort, removeEnvironments, uniqueName } from '../support/lab';
 import { TestSshd } from '../support/sshd';
 
 /** One GET / through the target's loopback, on a fresh connection; the backend that answered. */
@@ -66,7 +66,7 @@ describe('the tutorial lab on a host reached over SSH', () => {
     const tasks = new TaskManager(new EventBus());
     const images = new ImageService(path.join(appRoot, 'docker', 'demo-backend'));
     const deploy = async () => {
-      const started = tasks.start('deploy', name, (ctx) => new Deployer(target, images).deploy(env, ctx));
+      const started = tasks.start('deploy', name, (ctx) => new Deployer(target, images, TEST_OWNER).deploy(env, ctx));
       const done = await tasks.whenDone(started.id);
       expect(done.error, JSON.stringify(done.error)).toBeUndefined();
       return done.message;

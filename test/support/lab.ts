@@ -9,13 +9,16 @@ import Docker from 'dockerode';
 import type { ChannelName, RequestOf, ResponseOf, Task } from '../../shared/contract';
 import { SwitchyardError } from '../../shared/errors';
 import { createCore, type Core } from '../../electron/core/core';
-import { LABEL_ENV } from '../../electron/core/environments/naming';
+import { LABEL_ENV, type Owner } from '../../electron/core/environments/naming';
 
 /** Local stand-ins built by test/support/images/build.sh (nothing can be pulled here). */
 export const TEST_IMAGES = {
   haproxy: process.env.SWITCHYARD_TEST_HAPROXY_IMAGE ?? 'switchyard-test/haproxy:2.6-debian',
   demoBase: process.env.SWITCHYARD_TEST_DEMO_BASE ?? 'switchyard-test/busybox:1.35-debian',
 };
+
+/** The installation that tests driving a Deployer directly (without a core) deploy as. */
+export const TEST_OWNER: Owner = { installation: '00000000-0000-4000-8000-00000000test', by: 'tests@switchyard-test' };
 
 export const appRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const docker = new Docker();
@@ -32,9 +35,10 @@ export interface TestCore {
   close(): Promise<void>;
 }
 
-export function testCore(env: NodeJS.ProcessEnv = process.env): TestCore {
+/** `watchContainers`: follow Docker's container events, as the app and `serve` do. */
+export function testCore(env: NodeJS.ProcessEnv = process.env, opts: { watchContainers?: boolean } = {}): TestCore {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sy-data-'));
-  const core = createCore({ dataDir, appRoot, env });
+  const core = createCore({ dataDir, appRoot, env, watchContainers: opts.watchContainers });
   const call = async <C extends ChannelName>(channel: C, payload: RequestOf<C>): Promise<ResponseOf<C>> => {
     const res = await core.invoke(channel, payload);
     if (!res.ok) throw SwitchyardError.fromInfo(res.error);

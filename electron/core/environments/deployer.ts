@@ -23,8 +23,15 @@ import {
   type HaproxySpec,
 } from './haproxy-container';
 import type { ImageService } from './images';
-import { DEMO_BACKEND_PORT, EDGE_NETWORK, HAPROXY_CONFIG_DIR, LABEL_APP, LABEL_ROLE, LABEL_SERVER, LABEL_SPEC, envFilter, labelsFor, names } from './naming';
+import { acquireHostLock } from './host-lock';
+import { DEMO_BACKEND_PORT, EDGE_NETWORK, HAPROXY_CONFIG_DIR, LABEL_APP, LABEL_ROLE, LABEL_SERVER, LABEL_SPEC, envFilter, labelsFor, names, type Owner } from './naming';
 import { hasCertificate, networkFacts, type NetworkFacts } from './network-facts';
+import { claimOf, isForeign, ownedElsewhere, writeDeed } from './ownership';
+
+export interface DeployOptions {
+  /** Take the environment over from the installation that manages it (a confirmed adoption). */
+  adopt?: boolean;
+}
 
 type Undo = () => Promise<unknown>;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -40,15 +47,19 @@ export class Deployer {
   constructor(
     private readonly target: Target,
     private readonly images: ImageService,
+    /** The installation deploying: named by every resource it creates and by the deed. */
+    private readonly me: Owner,
+    private readonly now: () => Date = () => new Date(),
   ) {}
 
   private get docker(): Docker {
     return this.target.docker;
   }
 
-  async deploy(env: Environment, ctx: TaskContext): Promise<string> {
+  async deploy(env: Environment, ctx: TaskContext, how: DeployOptions = {}): Promise<string> {
     const undo: Undo[] = [];
     const changes: string[] = [];
+    let unlock: (() => Promise<void>) | undefined;
     try {
       ctx.step('images', 5, 'Checking images');
       const haproxyImageId = await this.images.ensureImage(this.docker, env.images.haproxy, 'images.haproxy', (l) => ctx.note(l));
@@ -56,6 +67,12 @@ export class Deployer {
         ? await this.images.ensureDemoImage(this.docker, env.images.demoBase, (l) => ctx.note(l))
         : undefined;
       ctx.checkCancelled();
+
+      // Held on the engine from here to the end: another installation's deploy of the same
+      // environment waits for nothing and interleaves with nothing; it is refused.
+      unlock = await acquireHostLock(this.docker, env.name, this.me, env.images.haproxy, this.now);
+      const claim = await claimOf(this.docker, env.name);
+      if (isForeign(claim, this.me) && !how.adopt) throw ownedElsewhere(env.name, claim.owner);
 
       ctx.step('ports', 20, `Checking that port ${env.httpPort} is free`);
       const existing = await this.containers(env.name);
@@ -75,12 +92,12 @@ export class Deployer {
       const plan = await this.planHaproxy(lb, specHash, config);
       // Checked before any container changes, so a refused config changes nothing at all.
       if (plan === 'reload') await validateInPlace(this.docker, this.docker.getContainer(lb!.Id), config);
-      if (plan === 'recreate' || plan === 'restart') await validateInThrowaway(this.docker, env.images.haproxy, env.name, config);
+      if (plan === 'recreate' || plan === 'restart') await validateInThrowaway(this.docker, env.images.haproxy, env.name, config, this.me);
       ctx.checkCancelled();
 
       ctx.step('backends', 50, 'Starting backend containers');
       const name = names.haproxy(env.name);
-      const opts = haproxyCreateOptions(spec, name, specHash);
+      const opts = haproxyCreateOptions(spec, name, specHash, this.me);
       // A new load balancer is prepared while the backends start; it starts once they run,
       // so their names resolve from its first second.
       const prepared =
@@ -126,6 +143,11 @@ export class Deployer {
       }
       // From here on the new setup serves: nothing to roll back.
       undo.length = 0;
+      // Rewritten on every deploy: it claims the environment once this installation's load
+      // balancer serves, and keeps the settings an adopter would start from up to date.
+      await writeDeed(this.docker.getContainer(name), this.me, env, this.now());
+      if (claim.kind === 'unclaimed') changes.push('claimed for this Switchyard');
+      if (isForeign(claim, this.me)) changes.push(`taken over from ${claim.owner.by}`);
       await applyServerStates(await waitReady(this.target, this.docker.getContainer(name), env.name), env);
 
       ctx.step('cleanup', 90, 'Removing what the environment no longer has');
@@ -153,6 +175,8 @@ export class Deployer {
       for (const step of undo.reverse()) await step().catch(() => undefined);
       if (err instanceof SwitchyardError) throw err;
       throw dockerError(err, `deploying ${env.name}`);
+    } finally {
+      await unlock?.();
     }
   }
 
@@ -181,13 +205,13 @@ export class Deployer {
         await this.docker.getVolume(volume).inspect();
       } catch (err) {
         if (!isNotFound(err)) throw err;
-        await this.docker.createVolume({ Name: volume, Labels: labelsFor(env, 'state') });
+        await this.docker.createVolume({ Name: volume, Labels: labelsFor(this.me, env, 'state') });
         undo.push(() => this.docker.getVolume(volume).remove());
         changes.push(`created volume ${volume}`);
       }
     };
     const [backend, edge] = await Promise.all([
-      this.ensureNetwork(names.backendNetwork(env), { internal: true, labels: labelsFor(env, 'backends') }, undo, changes),
+      this.ensureNetwork(names.backendNetwork(env), { internal: true, labels: labelsFor(this.me, env, 'backends') }, undo, changes),
       // Shared by every environment and never rolled back: another deploy may be using it.
       this.ensureNetwork(EDGE_NETWORK, { internal: false, labels: { [LABEL_APP]: 'switchyard', [LABEL_ROLE]: 'edge' } }, [], changes),
       ensureVolume(),
@@ -241,7 +265,7 @@ export class Deployer {
       name,
       Image: demo.tag,
       Env: [`BACKEND_NAME=${server}`, `PORT=${DEMO_BACKEND_PORT}`],
-      Labels: labelsFor(env.name, 'backend', { [LABEL_SERVER]: server, [LABEL_SPEC]: specHash }),
+      Labels: labelsFor(this.me, env.name, 'backend', { [LABEL_SERVER]: server, [LABEL_SPEC]: specHash }),
       HostConfig: { NetworkMode: network, RestartPolicy: { Name: 'unless-stopped' } },
       NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [server] } } },
     });

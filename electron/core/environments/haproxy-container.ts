@@ -18,6 +18,7 @@ import {
   LABEL_SPEC,
   labelsFor,
   names,
+  type Owner,
 } from './naming';
 
 export interface HaproxySpec {
@@ -48,14 +49,15 @@ export function portInUse(port: number, holder?: string): SwitchyardError {
 }
 
 /** The create options of the load balancer container; its hash decides whether to recreate. */
-export function haproxyCreateOptions(spec: HaproxySpec, name: string, specHash: string): Docker.ContainerCreateOptions {
+export function haproxyCreateOptions(spec: HaproxySpec, name: string, specHash: string, owner: Owner): Docker.ContainerCreateOptions {
   return {
     name,
     Image: spec.image,
     // Master-worker mode in the foreground: USR2 reloads without dropping connections.
     Entrypoint: ['haproxy'],
     Cmd: ['-W', '-db', '-f', HAPROXY_CONFIG_FILE],
-    Labels: labelsFor(spec.env, 'haproxy', { [LABEL_SPEC]: specHash }),
+    // The owner is left out of the spec hash: an adoption must not recreate the load balancer.
+    Labels: labelsFor(owner, spec.env, 'haproxy', { [LABEL_SPEC]: specHash }),
     ExposedPorts: {
       [`${HAPROXY_HTTP_PORT}/tcp`]: {},
       [`${HAPROXY_ADMIN_PORT}/tcp`]: {},
@@ -151,12 +153,12 @@ export async function validateInPlace(docker: Docker, container: Docker.Containe
 }
 
 /** Checks a config with `haproxy -c` in a throwaway container of `image` (nothing else is touched). */
-export async function validateInThrowaway(docker: Docker, image: string, envName: string, config: string): Promise<void> {
+export async function validateInThrowaway(docker: Docker, image: string, envName: string, config: string, owner: Owner): Promise<void> {
   const container = await docker.createContainer({
     Image: image,
     Entrypoint: ['haproxy'],
     Cmd: ['-c', '-f', HAPROXY_CONFIG_FILE],
-    Labels: labelsFor(envName, 'config-check'),
+    Labels: labelsFor(owner, envName, 'config-check'),
     // The environment's state volume: the config names files in it (the ACME map, the certificate).
     HostConfig: { NetworkMode: 'none', Mounts: [{ Type: 'volume', Source: names.stateVolume(envName), Target: HAPROXY_STATE_DIR }] },
   });

@@ -6,7 +6,8 @@ import { renderConfig } from '../haproxy/render';
 import { dockerError } from '../targets/docker-util';
 import type { Target } from '../targets/target';
 import { adminPortOf, currentConfig, runtimeApiFor } from './haproxy-container';
-import { BACKEND_NAME, LABEL_ROLE, LABEL_SERVER, envFilter, names } from './naming';
+import { BACKEND_NAME, LABEL_ROLE, LABEL_SERVER, envFilter, names, type Owner } from './naming';
+import { claimOf, isForeign } from './ownership';
 import { currentFacts } from './network-facts';
 import type { RuntimeApi } from '../haproxy/runtime-api';
 
@@ -41,7 +42,8 @@ export class Inspector {
     return port ? runtimeApiFor(this.target, env, port) : undefined;
   }
 
-  async status(env: Environment): Promise<EnvironmentStatus> {
+  /** `me`: this installation; an environment another one manages is reported as such, and not looked into. */
+  async status(env: Environment, me: Owner): Promise<EnvironmentStatus> {
     const list = (await this.containers(env.name)).filter((c) => ['haproxy', 'backend'].includes(c.Labels[LABEL_ROLE]));
     const containers = list.map(containerStatus);
     const lb = list.find((c) => c.Names.includes(`/${names.haproxy(env.name)}`));
@@ -52,6 +54,9 @@ export class Inspector {
       servers: [],
       haproxy: { reachable: false, configInSync: false },
     };
+    if (!list.length) return status;
+    const claim = await claimOf(this.target.docker, env.name);
+    if (isForeign(claim, me)) return { ...status, state: 'owned-elsewhere', owner: claim.owner };
     if (!lb) return status;
     status.url = `http://${this.target.publicHost}:${env.httpPort}/`;
     if (lb.State === 'running') {

@@ -1,7 +1,7 @@
 import type { TaskStarted } from '../../../shared/contract';
 import { SwitchyardError } from '../../../shared/errors';
 import type { ServerApplied, StatsSnapshot, TrafficReport, TrafficRequest, ServerSetRequest, AccessLogEntry } from '../../../shared/live';
-import type { ServerInput } from '../../../shared/model';
+import { Environment, MAX_SERVERS, type Environment as Env, type ServerInput } from '../../../shared/model';
 import type { EventBus } from '../events';
 import { renderConfig } from '../haproxy/render';
 import type { RuntimeApi } from '../haproxy/runtime-api';
@@ -13,6 +13,7 @@ import type { TaskManager } from '../tasks/task-manager';
 import { TrafficRunner } from '../traffic/traffic';
 import { BACKEND_NAME, HAPROXY_CONFIG_DIR, names } from './naming';
 import { currentFacts } from './network-facts';
+import { readDeed, writeDeed } from './ownership';
 import type { EnvironmentService } from './service';
 
 async function runtimeCommand(api: RuntimeApi, command: string): Promise<void> {
@@ -40,7 +41,11 @@ export class LiveService {
     dataDir: string,
   ) {
     this.poller = new StatsPoller((env) => this.envs.runtimeApi(env), events, new MonotonicCounters(dataDir));
-    this.logs = new LogFollower(async (env) => (await this.envs.target(await this.envs.get(env))).docker, events);
+    this.logs = new LogFollower(async (name) => {
+      const env = await this.envs.get(name);
+      await this.envs.assertOwned(env);
+      return (await this.envs.target(env)).docker;
+    }, events);
     this.traffic = new TrafficRunner(events);
   }
 
@@ -73,23 +78,40 @@ export class LiveService {
     return { environment: env.name, server: s.name, state: s.state, weight: s.weight, applied: Boolean(api) };
   }
 
+  /** Adds a server and deploys; refused (nothing saved) while a task of the environment runs. */
   async addServer(environment: string, server: ServerInput): Promise<TaskStarted> {
-    const env = await this.envs.get(environment);
-    await this.envs.update(environment, { servers: [...env.servers, server] });
-    return { taskId: (await this.envs.deploy(environment)).id };
+    const task = await this.envs.changeServers(environment, (servers) => {
+      if (servers.some((s) => s.name === server.name)) {
+        throw new SwitchyardError('ALREADY_EXISTS', `server.name: "${environment}" already has a server named "${server.name}"`, { field: 'server.name' });
+      }
+      if (servers.length >= MAX_SERVERS) {
+        throw new SwitchyardError('VALIDATION', `server: "${environment}" already has ${servers.length} servers, the most an environment can have`, { field: 'server' });
+      }
+      return [...servers, server];
+    });
+    return { taskId: task.id };
   }
 
+  /** Removes a server and deploys; refused (nothing saved) while a task runs, or for the last server. */
   async removeServer(environment: string, server: string): Promise<TaskStarted> {
-    const env = await this.envs.get(environment);
-    if (!env.servers.some((s) => s.name === server)) {
-      throw new SwitchyardError('NOT_FOUND', `"${environment}" has no server named "${server}"`, { field: 'server' });
-    }
-    await this.envs.update(environment, { servers: env.servers.filter((s) => s.name !== server) });
-    return { taskId: (await this.envs.deploy(environment)).id };
+    const task = await this.envs.changeServers(environment, (servers) => {
+      if (!servers.some((s) => s.name === server)) {
+        throw new SwitchyardError('NOT_FOUND', `"${environment}" has no server named "${server}"`, { field: 'server' });
+      }
+      if (servers.length === 1) {
+        throw new SwitchyardError(
+          'VALIDATION',
+          `server: "${server}" is the last server of "${environment}", and an environment needs at least one: add another first, or destroy the environment`,
+          { field: 'server' },
+        );
+      }
+      return servers.filter((s) => s.name !== server);
+    });
+    return { taskId: task.id };
   }
 
   async watchStats(environment: string): Promise<{ watching: number }> {
-    await this.envs.get(environment);
+    await this.envs.assertOwned(await this.envs.get(environment));
     return { watching: this.poller.watch(environment) };
   }
 
@@ -98,7 +120,7 @@ export class LiveService {
   }
 
   async stats(environment: string): Promise<StatsSnapshot> {
-    await this.envs.get(environment);
+    await this.envs.assertOwned(await this.envs.get(environment));
     return this.poller.snapshot(environment);
   }
 
@@ -113,6 +135,7 @@ export class LiveService {
 
   async runTraffic(req: TrafficRequest): Promise<TaskStarted> {
     const env = await this.envs.get(req.environment);
+    await this.envs.assertOwned(env);
     const target = await this.envs.target(env);
     const task = this.tasks.start('traffic', env.name, (ctx) =>
       this.traffic.run(task.id, req, `${target.publicHost}:${env.httpPort}`, () => target.connectLoopback(env.httpPort), ctx),
@@ -127,7 +150,7 @@ export class LiveService {
   }
 
   async watchLogs(environment: string): Promise<{ watching: number }> {
-    await this.envs.get(environment);
+    await this.envs.assertOwned(await this.envs.get(environment));
     return { watching: await this.logs.watch(environment) };
   }
 
@@ -136,7 +159,7 @@ export class LiveService {
   }
 
   async tailLogs(environment: string, limit: number): Promise<AccessLogEntry[]> {
-    await this.envs.get(environment);
+    await this.envs.assertOwned(await this.envs.get(environment));
     return this.logs.tail(environment, limit);
   }
 
@@ -160,11 +183,28 @@ export class LiveService {
     this.configSyncs.set(name, timer);
   }
 
+  /**
+   * Renders what runs: the settings last deployed (kept in the deed) with the servers' live
+   * states and weights. Not the saved settings: an edit not deployed yet must not slip into the
+   * file, or the next deploy would find nothing to reload.
+   */
   private async syncConfig(name: string): Promise<void> {
     const env = await this.envs.get(name);
     const docker = (await this.envs.target(env)).docker;
-    const facts = await currentFacts(docker, name);
-    if (!facts) return;
-    await putFile(docker.getContainer(names.haproxy(name)), HAPROXY_CONFIG_DIR, 'haproxy.cfg', renderConfig(env, facts));
+    const [facts, deed] = await Promise.all([currentFacts(docker, name), readDeed(docker, name)]);
+    const deployed = Environment.safeParse(deed?.model);
+    // Without a deed (deployed before deeds existed) what runs is not known: the file stays.
+    if (!facts || !deployed.success) return;
+    const live: Env = {
+      ...deployed.data,
+      servers: deployed.data.servers.map((s) => {
+        const now = env.servers.find((x) => x.name === s.name);
+        return now ? { ...s, state: now.state, weight: now.weight } : s;
+      }),
+    };
+    const lb = docker.getContainer(names.haproxy(name));
+    await putFile(lb, HAPROXY_CONFIG_DIR, 'haproxy.cfg', renderConfig(live, facts));
+    // The deed carries the settings an adopter starts from: live changes included.
+    await writeDeed(lb, await this.envs.me(), live, new Date());
   }
 }

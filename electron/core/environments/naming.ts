@@ -8,6 +8,11 @@ export const LABEL_ROLE = 'io.switchyard.role';
 export const LABEL_SERVER = 'io.switchyard.server';
 /** Hash of what the container was created from; a different hash means "recreate". */
 export const LABEL_SPEC = 'io.switchyard.spec';
+/** The installation (one data folder) that created the resource, and who ran it (`user@machine`). */
+export const LABEL_INSTALLATION = 'io.switchyard.installation';
+export const LABEL_OWNER = 'io.switchyard.owner';
+/** On the per-environment lock container only (not an environment label: destroy must not sweep it away). */
+export const LABEL_LOCK = 'io.switchyard.lock';
 
 export const PREFIX = 'sy';
 
@@ -20,6 +25,9 @@ export const HAPROXY_CONFIG_FILE = `${HAPROXY_CONFIG_DIR}/haproxy.cfg`;
 export const HAPROXY_STATE_DIR = '/var/lib/haproxy';
 export const HAPROXY_ADMIN_SOCKET = `${HAPROXY_STATE_DIR}/admin.sock`;
 export const HAPROXY_SERVER_STATE = `${HAPROXY_STATE_DIR}/server-state`;
+/** Which installation manages the environment now, and the settings it deployed (for an adopter). */
+export const HAPROXY_DEED_NAME = 'owner.json';
+export const HAPROXY_DEED = `${HAPROXY_STATE_DIR}/${HAPROXY_DEED_NAME}`;
 /** HTTP-01 answers, filled and emptied through the runtime API (`add map` / `del map`). */
 export const HAPROXY_ACME_MAP = `${HAPROXY_STATE_DIR}/acme.map`;
 export const HAPROXY_HTTPS_PORT = 8443;
@@ -44,10 +52,20 @@ export const names = {
   /** Backends and HAProxy; internal, so backends reach nothing else. */
   backendNetwork: (env: string) => `${PREFIX}-${env}-backends`,
   stateVolume: (env: string) => `${PREFIX}-${env}-haproxy-state`,
+  /** Exists only while a deploy or destroy of the environment runs, from any installation. */
+  lock: (env: string) => `${PREFIX}-${env}-lock`,
 };
 
-export function labelsFor(env: string, role: string, extra: Record<string, string> = {}): Record<string, string> {
-  return { [LABEL_APP]: 'switchyard', [LABEL_ENV]: env, [LABEL_ROLE]: role, ...extra };
+/** An installation as resources name it: its id and `user@machine`. */
+export interface Owner {
+  installation: string;
+  by: string;
+}
+
+export const ownerLabels = (owner: Owner): Record<string, string> => ({ [LABEL_INSTALLATION]: owner.installation, [LABEL_OWNER]: owner.by });
+
+export function labelsFor(owner: Owner, env: string, role: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { [LABEL_APP]: 'switchyard', [LABEL_ENV]: env, [LABEL_ROLE]: role, ...ownerLabels(owner), ...extra };
 }
 
 export const envFilter = (env: string) => ({ label: [`${LABEL_ENV}=${env}`] });

@@ -1,11 +1,12 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
-import type { ContainerStatus, EnvironmentStatus, Task, TaskKind } from '../../../shared/contract';
+import type { ContainerStatus, EnvironmentStatus, Footprint, FoundEnvironment, Task, TaskKind } from '../../../shared/contract';
 import { SwitchyardError } from '../../../shared/errors';
-import { Environment, EnvironmentInput, EnvironmentPatch, parseOrThrow, type Environment as Env } from '../../../shared/model';
+import { Environment, EnvironmentInput, EnvironmentPatch, parseOrThrow, type Environment as Env, type ServerInput } from '../../../shared/model';
 import { renderConfig } from '../haproxy/render';
 import type { RuntimeApi } from '../haproxy/runtime-api';
+import { markServerDown, takeServerOut } from '../haproxy/server-health';
 import type { Store } from '../store/store';
 import type { TaskContext, TaskManager } from '../tasks/task-manager';
 import { dockerError, isNotFound } from '../targets/docker-util';
@@ -13,8 +14,12 @@ import type { Target } from '../targets/target';
 import { Deployer } from './deployer';
 import { currentConfig } from './haproxy-container';
 import type { ImageService } from './images';
+import { footprintOf } from './footprint';
 import { Inspector, containerStatus } from './inspector';
-import { envFilter, names } from './naming';
+import { HAPROXY_HTTP_PORT, LABEL_APP, LABEL_ENV, LABEL_ROLE, envFilter, names, type Owner } from './naming';
+import { assertOwned, claimOf, isForeign, ownerOf, type Claim } from './ownership';
+import type Docker from 'dockerode';
+import type { Installation } from '../store/installation';
 import { PREVIEW_FACTS, currentFacts } from './network-facts';
 import { destroyEnvironment } from './teardown';
 
@@ -27,8 +32,20 @@ export class EnvironmentService {
     private readonly tasks: TaskManager,
     private readonly images: ImageService,
     private readonly targetFor: TargetResolver,
+    /** This installation (the data folder's id and who made it), read once. */
+    private readonly installation: () => Promise<Installation>,
     private readonly now: () => Date = () => new Date(),
   ) {}
+
+  /** This installation as the labels and deeds on an engine name it. */
+  async me(): Promise<Owner> {
+    return ownerOf(await this.installation());
+  }
+
+  /** Refuses (OWNED_ELSEWHERE, nothing changed) when another Switchyard manages `env` on its host. */
+  async assertOwned(env: Env): Promise<void> {
+    await assertOwned((await this.target(env)).docker, env.name, await this.me());
+  }
 
   async list(): Promise<Env[]> {
     return (await this.store.read()).environments;
@@ -74,18 +91,96 @@ export class EnvironmentService {
     return this.renderFor(applyPatch(await this.get(name), p, this.now()));
   }
 
+  /** Removes an environment whose containers are gone; its lock is held so no deploy creates one meanwhile. */
   async remove(name: string): Promise<{ removed: true }> {
     const env = await this.get(name);
-    const left = await (await this.target(env)).docker.listContainers({ all: true, filters: envFilter(name) }).catch((err) => {
-      throw dockerError(err, 'checking for containers');
-    });
-    if (left.length) {
-      throw new SwitchyardError('BUSY', `"${name}" still has ${left.length} containers; destroy it first`, { field: 'name' });
+    const release = await this.lock(name);
+    try {
+      const left = await (await this.target(env)).docker.listContainers({ all: true, filters: envFilter(name) }).catch((err) => {
+        const e = dockerError(err, 'checking for containers');
+        if (!(e instanceof SwitchyardError) || e.code !== 'HOST_UNREACHABLE') throw e;
+        throw new SwitchyardError('HOST_UNREACHABLE', `${e.message}. If that server is gone for good, forget "${name}" instead: Switchyard then drops it without reaching the server`, {
+          field: e.field,
+          detail: e.detail,
+          cause: e,
+        });
+      });
+      // Containers another Switchyard manages are not this one's to destroy: dropping the name
+      // from this list touches nothing on the host.
+      if (left.length && !isForeign(await claimOf((await this.target(env)).docker, name), await this.me())) {
+        throw new SwitchyardError('BUSY', `"${name}" still has ${left.length} containers; destroy it first`, { field: 'name' });
+      }
+      await this.store.update((data) => {
+        data.environments = data.environments.filter((e) => e.name !== name);
+      });
+    } finally {
+      await release().catch(() => undefined);
     }
-    await this.store.update((data) => {
-      data.environments = data.environments.filter((e) => e.name !== name);
-    });
     return { removed: true };
+  }
+
+  /** What an environment has on its host, by name; the host is not contacted. */
+  async footprint(name: string): Promise<Footprint> {
+    return footprintOf(await this.get(name));
+  }
+
+  /**
+   * Forgets an environment whose host is gone for good: only the store changes, the host is never
+   * contacted. Refused while a task of it runs. Answers with what may remain on the host.
+   */
+  async forget(name: string): Promise<Footprint> {
+    await this.get(name);
+    const release = await this.lock(name);
+    try {
+      return await this.store.update((data) => {
+        const env = data.environments.find((e) => e.name === name);
+        if (!env) throw new SwitchyardError('NOT_FOUND', `There is no environment named "${name}"`, { field: 'name' });
+        data.environments = data.environments.filter((e) => e.name !== name);
+        return footprintOf(env);
+      });
+    } finally {
+      await release().catch(() => undefined);
+    }
+  }
+
+  /** What the environments placed on a host have there, by name; the host is not contacted. */
+  async footprintsOn(hostId: string): Promise<Footprint[]> {
+    return (await this.list()).filter((e) => e.host === hostId).map(footprintOf);
+  }
+
+  /** Forgets, at once, every environment placed on a host that is itself being forgotten; the host is never contacted. */
+  async forgetAllOn(hostId: string): Promise<Footprint[]> {
+    const placed = (await this.list()).filter((e) => e.host === hostId);
+    const releases: (() => Promise<void>)[] = [];
+    try {
+      for (const e of placed) releases.push(await this.lock(e.name));
+      return await this.store.update((data) => {
+        const gone = data.environments.filter((e) => e.host === hostId);
+        data.environments = data.environments.filter((e) => e.host !== hostId);
+        return gone.map(footprintOf);
+      });
+    } finally {
+      for (const release of releases) await release().catch(() => undefined);
+    }
+  }
+
+  /**
+   * Changes an environment's servers, then deploys them. The lock is taken before the change, so
+   * a call refused because a task runs changes nothing; `change` may refuse too (it sees the
+   * servers as saved, under the store's lock).
+   */
+  async changeServers(name: string, change: (servers: Env['servers']) => ServerInput[]): Promise<Task> {
+    await this.get(name);
+    let changed: Env | undefined;
+    const save = async () => {
+      changed = await this.store.update((data) => {
+        const i = data.environments.findIndex((e) => e.name === name);
+        if (i < 0) throw new SwitchyardError('NOT_FOUND', `There is no environment named "${name}"`, { field: 'name' });
+        const patch = parseOrThrow(EnvironmentPatch, { servers: change(data.environments[i].servers) }, 'patch');
+        return (data.environments[i] = applyPatch(data.environments[i], patch, this.now()));
+      });
+    };
+    return this.exclusive(name, 'deploy', (ctx) => this.deployWithin(changed!, ctx), save);
   }
 
   async render(name: string): Promise<{ config: string }> {
@@ -101,6 +196,7 @@ export class EnvironmentService {
   /** The config file in the load balancer's container, which toggles keep saying what HAProxy does. */
   async runningConfig(name: string): Promise<{ config: string | null }> {
     const env = await this.get(name);
+    await this.assertOwned(env);
     const lb = (await this.target(env)).docker.getContainer(names.haproxy(env.name));
     try {
       return { config: (await currentConfig(lb)) ?? null };
@@ -113,15 +209,17 @@ export class EnvironmentService {
   async deploy(name: string): Promise<Task> {
     const env = await this.get(name);
     const target = await this.target(env);
-    return this.exclusive(name, 'deploy', (ctx) => new Deployer(target, this.images).deploy(env, ctx));
+    const me = await this.me();
+    return this.exclusive(name, 'deploy', (ctx) => new Deployer(target, this.images, me, this.now).deploy(env, ctx));
   }
 
   /** `destroyed` runs inside the task once everything is gone, never after a failure or a cancel. */
   async destroy(name: string, destroyed?: () => Promise<void>): Promise<Task> {
     const env = await this.get(name);
     const target = await this.target(env);
+    const me = await this.me();
     return this.exclusive(name, 'destroy', async (ctx) => {
-      const message = await destroyEnvironment(target.docker, name, ctx);
+      const message = await destroyEnvironment(target.docker, name, ctx, me);
       await destroyed?.();
       return message;
     });
@@ -129,7 +227,93 @@ export class EnvironmentService {
 
   async status(name: string): Promise<EnvironmentStatus> {
     const env = await this.get(name);
-    return new Inspector(await this.target(env)).status(env);
+    return new Inspector(await this.target(env)).status(env, await this.me());
+  }
+
+  /**
+   * Environments found on a host (deployed by any Switchyard), with who manages each and whether
+   * this installation knows it: what a host's view lists, and what can be adopted.
+   */
+  async found(hostId: string): Promise<FoundEnvironment[]> {
+    const target = await this.targetFor(hostId);
+    const me = await this.me();
+    const known = new Set((await this.list()).filter((e) => e.host === hostId).map((e) => e.name));
+    let containers: Docker.ContainerInfo[];
+    try {
+      containers = await target.docker.listContainers({ all: true, filters: { label: [`${LABEL_APP}=switchyard`, LABEL_ENV] } });
+    } catch (err) {
+      throw dockerError(err, `listing what Switchyard deployed on ${hostId}`);
+    }
+    const byEnv = new Map<string, Docker.ContainerInfo[]>();
+    for (const c of containers) {
+      const name = c.Labels[LABEL_ENV];
+      if (['haproxy', 'backend'].includes(c.Labels[LABEL_ROLE])) byEnv.set(name, [...(byEnv.get(name) ?? []), c]);
+    }
+    const found: FoundEnvironment[] = [];
+    for (const [name, list] of [...byEnv.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+      const claim = await claimOf(target.docker, name);
+      const lb = list.find((c) => c.Labels[LABEL_ROLE] === 'haproxy');
+      const port = lb?.Ports.find((p) => p.PrivatePort === HAPROXY_HTTP_PORT && p.PublicPort)?.PublicPort;
+      const f: FoundEnvironment = {
+        name,
+        known: known.has(name),
+        managedHere: claim.kind === 'owned' ? claim.owner.installation === me.installation : known.has(name),
+        containers: list.length,
+        running: list.filter((c) => c.State === 'running').length,
+        // Adopting needs settings: this store's, or those the manager left in the deed.
+        adoptable: known.has(name) || (claim.kind === 'owned' && claim.deed?.model !== undefined),
+      };
+      if (claim.kind === 'owned') f.owner = claim.owner;
+      if (port) f.httpPort = port;
+      found.push(f);
+    }
+    return found;
+  }
+
+  /**
+   * Takes an environment over from the Switchyard that manages it on a host (or claims one made
+   * before installations had ids): its settings are this store's when it knows the environment,
+   * else those the other installation left in the deed; then a deploy makes them run, and the
+   * deed names this installation. Nothing is recreated for the change of hands.
+   */
+  async adopt(name: string, hostId: string): Promise<Task> {
+    const target = await this.targetFor(hostId);
+    const me = await this.me();
+    const known = (await this.list()).find((e) => e.name === name);
+    if (known && known.host !== hostId) {
+      throw new SwitchyardError('VALIDATION', `host: "${name}" is placed on "${known.host}" in this Switchyard, not on "${hostId}"`, { field: 'host' });
+    }
+    return this.exclusive(name, 'adopt', async (ctx) => {
+      ctx.step('claim', 2, `Finding who manages ${name} on ${hostId}`);
+      const claim = await claimOf(target.docker, name);
+      if (claim.kind === 'none') {
+        throw new SwitchyardError('NOT_FOUND', `There is no environment named "${name}" on ${hostId} to adopt`, { field: 'name' });
+      }
+      if (known && claim.kind === 'owned' && !isForeign(claim, me)) return `${name} is already managed by this Switchyard`;
+      const env = known ?? (await this.importFromDeed(name, hostId, claim));
+      return new Deployer(target, this.images, me, this.now).deploy(env, ctx, { adopt: true });
+    });
+  }
+
+  private async importFromDeed(name: string, hostId: string, claim: Claim): Promise<Env> {
+    const model = claim.kind === 'owned' ? claim.deed?.model : undefined;
+    if (!model || typeof model !== 'object') {
+      throw new SwitchyardError(
+        'NOT_FOUND',
+        `"${name}" on ${hostId} carries no settings this Switchyard can read (an older version deployed it). Create an environment named "${name}" on this host with the same settings, then adopt it.`,
+        { field: 'name' },
+      );
+    }
+    const stamp = this.now().toISOString();
+    const env = parseOrThrow(Environment, { ...(model as Record<string, unknown>), name, host: hostId, updatedAt: stamp }, 'model');
+    return this.store.update((data) => {
+      if (data.environments.some((e) => e.name === name)) {
+        throw new SwitchyardError('ALREADY_EXISTS', `An environment named "${name}" already exists`, { field: 'name' });
+      }
+      checkPortClaim(data.environments, env);
+      data.environments.push(env);
+      return env;
+    });
   }
 
   /** Stops or starts one demo backend's container: the tutorial's failover drill. */
@@ -140,8 +324,14 @@ export class EnvironmentService {
     if (s.kind !== 'demo') {
       throw new SwitchyardError('VALIDATION', `"${server}" is an external server: Switchyard does not run its container`, { field: 'server' });
     }
+    await this.assertOwned(env);
     const docker = (await this.target(env)).docker;
     const c = docker.getContainer(names.backend(envName, server));
+    // Out of the load balancer before the container goes, so no request meets a dying server.
+    // Not fatal: without a load balancer (or with this server not in its config yet) there is
+    // nothing to take it out of, and its checks still see it go. On start, they bring it back.
+    const api = running ? undefined : await this.runtimeApi(env).catch(() => undefined);
+    if (api) await takeServerOut(api, server).catch(() => undefined);
     try {
       if (running) await c.start();
       else await c.stop({ t: 5 });
@@ -150,6 +340,8 @@ export class EnvironmentService {
       if (isNotFound(err)) throw new SwitchyardError('NOT_FOUND', `"${server}" has no container yet: deploy "${envName}" first`, { field: 'server' });
       if (code !== 304) throw dockerError(err, `${running ? 'starting' : 'stopping'} ${server}`);
     }
+    // Again once stopped: a check that passed while it was still answering must not bring it back.
+    if (api) await markServerDown(api, server).catch(() => undefined);
     const [info] = await docker.listContainers({ all: true, filters: { name: [`^/${names.backend(envName, server)}$`] } });
     return containerStatus(info);
   }
@@ -171,7 +363,10 @@ export class EnvironmentService {
   /** The runtime API of an environment's running load balancer, or undefined. */
   async runtimeApi(name: string | Env): Promise<RuntimeApi | undefined> {
     const env = typeof name === 'string' ? (await this.list()).find((e) => e.name === name) : name;
-    return env ? new Inspector(await this.target(env)).runtimeApi(env.name) : undefined;
+    if (!env) return undefined;
+    // The stats, toggles and certificates of another installation's environment are not ours to touch.
+    await this.assertOwned(env);
+    return new Inspector(await this.target(env)).runtimeApi(env.name);
   }
 
   /** Where an environment runs. */
@@ -181,18 +376,21 @@ export class EnvironmentService {
 
   /** Deploys inside another task (the caller holds the environment's lock). */
   async deployWithin(env: Env, ctx: TaskContext): Promise<string> {
-    return new Deployer(await this.target(env), this.images).deploy(env, ctx);
+    return new Deployer(await this.target(env), this.images, await this.me(), this.now).deploy(env, ctx);
   }
 
-  /** One deploy, destroy or certificate order per environment at a time, across processes (the app and the CLI). */
-  async exclusive(name: string, kind: TaskKind, run: Parameters<TaskManager['start']>[2]): Promise<Task> {
-    const dir = path.join(this.store.dataDir, 'locks');
-    await fs.mkdir(dir, { recursive: true });
-    let release: () => Promise<void>;
+  /**
+   * One deploy, destroy or certificate order per environment at a time, across processes (the app
+   * and the CLI). `prepare` runs once the lock is held, before the task starts: what it throws is
+   * the call's answer, and the lock is let go.
+   */
+  async exclusive(name: string, kind: TaskKind, run: Parameters<TaskManager['start']>[2], prepare?: () => Promise<void>): Promise<Task> {
+    const release = await this.lock(name);
     try {
-      release = await lockfile.lock(path.join(dir, name), { realpath: false, stale: 15_000, update: 5_000 });
-    } catch {
-      throw new SwitchyardError('BUSY', `A deploy or destroy of "${name}" is already running; wait for it to finish`, { field: 'name' });
+      await prepare?.();
+    } catch (err) {
+      await release().catch(() => undefined);
+      throw err;
     }
     return this.tasks.start(kind, name, async (ctx) => {
       try {
@@ -201,6 +399,17 @@ export class EnvironmentService {
         await release().catch(() => undefined);
       }
     });
+  }
+
+  /** The environment's lock, shared by the processes on one data folder; BUSY while a task of it runs. */
+  private async lock(name: string): Promise<() => Promise<void>> {
+    const dir = path.join(this.store.dataDir, 'locks');
+    await fs.mkdir(dir, { recursive: true });
+    try {
+      return await lockfile.lock(path.join(dir, name), { realpath: false, stale: 15_000, update: 5_000 });
+    } catch {
+      throw new SwitchyardError('BUSY', `A deploy or destroy of "${name}" is already running; wait for it to finish`, { field: 'name' });
+    }
   }
 }
 

@@ -1,13 +1,26 @@
 import type Docker from 'dockerode';
 import type { TaskContext } from '../tasks/task-manager';
+import { SwitchyardError } from '../../../shared/errors';
 import { dockerError, isNotFound } from '../targets/docker-util';
-import { envFilter } from './naming';
+import { acquireHostLock } from './host-lock';
+import { envFilter, type Owner } from './naming';
+import { claimOf, isForeign, ownedElsewhere } from './ownership';
 
-/** Removes every container, network and volume labelled for one environment, and nothing else. */
-export async function destroyEnvironment(docker: Docker, env: string, ctx: TaskContext): Promise<string> {
+/**
+ * Removes every container, network and volume labelled for one environment, and nothing else;
+ * refuses, removing nothing, when another installation manages it.
+ */
+export async function destroyEnvironment(docker: Docker, env: string, ctx: TaskContext, me: Owner): Promise<string> {
   const ignoreGone = (err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err));
+  let unlock: (() => Promise<void>) | undefined;
   try {
     ctx.step('containers', 10, 'Removing containers');
+    const found = await docker.listContainers({ all: true, filters: envFilter(env) });
+    // The engine-side lock needs an image to create its container: any of the environment's
+    // will do. With no container left there is nothing a concurrent deploy could collide with.
+    if (found.length) unlock = await acquireHostLock(docker, env, me, found[0].ImageID);
+    const claim = await claimOf(docker, env);
+    if (isForeign(claim, me)) throw ownedElsewhere(env, claim.owner);
     const containers = await docker.listContainers({ all: true, filters: envFilter(env) });
     await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(ignoreGone)));
     ctx.checkCancelled();
@@ -20,8 +33,12 @@ export async function destroyEnvironment(docker: Docker, env: string, ctx: TaskC
     const volumes = (await docker.listVolumes({ filters: envFilter(env) })).Volumes ?? [];
     for (const v of volumes) await docker.getVolume(v.Name).remove().catch(ignoreGone);
 
-    return `${env} destroyed: ${containers.length} containers, ${networks.length} networks, ${volumes.length} volumes removed`;
+    const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+    return `${env} destroyed: ${count(containers.length, 'container')}, ${count(networks.length, 'network')}, ${count(volumes.length, 'volume')} removed`;
   } catch (err) {
+    if (err instanceof SwitchyardError) throw err;
     throw dockerError(err, `destroying ${env}`);
+  } finally {
+    await unlock?.();
   }
 }

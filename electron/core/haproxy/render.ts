@@ -1,4 +1,5 @@
-import type { Environment, Server } from '../../../shared/model';
+import { DEMO_SERVER_MAXCONN, type Environment, type Server } from '../../../shared/model';
+import { checkTiming } from './check-timing';
 import {
   BACKEND_NAME,
   DEMO_BACKEND_PORT,
@@ -33,10 +34,31 @@ function serverLine(env: Environment, server: Server): string {
   const parts = [`server ${server.name} ${address}`];
   if (env.sticky.enabled) parts.push(`cookie ${server.name}`);
   parts.push(`weight ${server.weight}`);
+  // Beyond it HAProxy queues requests rather than overflow the server (see DEMO_SERVER_MAXCONN).
+  const maxconn = server.maxconn ?? (server.kind === 'demo' ? DEMO_SERVER_MAXCONN : undefined);
+  if (maxconn !== undefined) parts.push(`maxconn ${maxconn}`);
   // Drain has no config keyword: it is set through the runtime API and carried across
   // reloads by the server-state file.
   if (server.state === 'maint') parts.push('disabled');
   return parts.join(' ');
+}
+
+/**
+ * Plain HTTP to the HTTPS listener as the host publishes it. `redirect scheme` would keep the
+ * Host header's port (the HTTP port: TLS to a plain listener) or, without one, land on 443 where
+ * nothing may listen; so the location is built here: the Host's name without its port (an IPv6
+ * literal keeps its brackets), the published HTTPS port, path and query. A missing or malformed
+ * Host goes to the certificate's first name rather than being echoed into the Location header.
+ */
+function httpsRedirect(httpsPort: number, firstDomain: string): string[] {
+  const port = httpsPort === 443 ? '' : `:${httpsPort}`;
+  const notAcme = '!{ ssl_fc } !{ path_beg /.well-known/acme-challenge/ }';
+  // Strong (single) quotes: HAProxy then leaves the regexes' `$` and `\` alone.
+  const hostOk = `{ req.hdr(host) -m reg -i '^([a-z0-9.-]+|\\[[0-9a-f:.]+\\])(:[0-9]*)?$' }`;
+  return [
+    `http-request redirect code 301 location 'https://%[req.hdr(host),regsub(":[0-9]*$","")]${port}%[pathq]' if ${notAcme} ${hostOk}`,
+    `http-request redirect code 301 location 'https://${firstDomain}${port}%[pathq]' if ${notAcme}`,
+  ];
 }
 
 function frontend(env: Environment, ctx: RenderContext): string[] {
@@ -49,9 +71,7 @@ function frontend(env: Environment, ctx: RenderContext): string[] {
     // listens on port 80 and nothing reloads. First, so no redirect swallows the challenge.
     const token = `path,field(4,/),map(${HAPROXY_ACME_MAP})`;
     lines.push(`http-request return status 200 content-type text/plain lf-string "%[${token}]" if { path_beg /.well-known/acme-challenge/ } { ${token} -m found }`);
-    if (tls && https.redirectHttp) {
-      lines.push('http-request redirect scheme https code 301 if !{ ssl_fc } !{ path_beg /.well-known/acme-challenge/ }');
-    }
+    if (tls && https.redirectHttp) lines.push(...httpsRedirect(https.httpsPort, https.domains[0]));
     if (tls && https.hsts) lines.push('http-response set-header Strict-Transport-Security "max-age=63072000" if { ssl_fc }');
   }
   lines.push(`default_backend ${BACKEND_NAME}`);
@@ -74,12 +94,19 @@ export function renderConfig(env: Environment, ctx: RenderContext): string {
       `http-check expect status ${hc.expectStatus}`,
     );
   }
-  // A connection error from real traffic marks the server down at once (a stopped container's
-  // address swallows connects until the timeout, so waiting for `fall` checks would stall
-  // users). init-addr none lets HAProxy start while a backend container is down; the
+  // An error seen by traffic never takes a server out (one refused connect under load must not
+  // empty the pool): it brings the next check forward instead, and a short connect timeout
+  // for checks keeps a dead server's detection within interval × fall + 1 s (check-timing.ts).
+  // Switchyard's own stops and Docker's container events take a server out sooner, through the
+  // runtime API. init-addr none lets HAProxy start while a backend container is down; the
   // resolvers follow a container that comes back with a new address.
+  const timing = checkTiming(env);
+  backend.push(`timeout check ${timing.check}ms`);
+  // HAProxy has one connect timeout for checks and traffic: capped here only when the user's
+  // is too long for the promise; a backend on the same host or LAN connects in a millisecond.
+  if (timing.connectCapped) backend.push(`timeout connect ${timing.connect}ms`);
   backend.push(
-    `default-server check inter ${hc.interval}ms rise ${hc.rise} fall ${hc.fall} observe layer4 error-limit 1 on-error mark-down resolvers docker init-addr last,libc,none`,
+    `default-server check inter ${timing.inter}ms fastinter ${timing.fastinter}ms downinter ${timing.downinter}ms rise ${hc.rise} fall ${hc.fall} observe layer4 error-limit 1 on-error fastinter resolvers docker init-addr last,libc,none`,
   );
   // Tells clients (and the traffic generator) which server answered.
   backend.push('http-response set-header X-Served-By %[srv_name]');
@@ -118,6 +145,8 @@ export function renderConfig(env: Environment, ctx: RenderContext): string {
         `timeout connect ${t.connect}ms`,
         `timeout client ${t.client}ms`,
         `timeout server ${t.server}ms`,
+        // Requests waiting for a server under its maxconn: as long as a slow answer may take.
+        `timeout queue ${t.server}ms`,
         'timeout http-request 10s',
         `retries ${env.retries}`,
         'load-server-state-from-file global',

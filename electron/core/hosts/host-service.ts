@@ -1,3 +1,4 @@
+import type { Footprint, Forgotten } from '../../../shared/contract';
 import { SwitchyardError } from '../../../shared/errors';
 import { parseOrThrow } from '../../../shared/model';
 import { HostKey, SshHost, parseSshHostInput, storedHost, type SshHostInput } from '../../../shared/hosts';
@@ -107,18 +108,26 @@ export class HostService {
   async remove(id: string): Promise<{ removed: true }> {
     const host = await this.get(id);
     if (await this.opts.inUse?.(id)) {
-      throw new SwitchyardError('BUSY', `Environments still run on "${id}": move or remove them first`, { field: 'host' });
+      throw new SwitchyardError(
+        'BUSY',
+        `Environments still run on "${id}": move or remove them first (if that server is gone for good, forget the host: its environments are forgotten with it)`,
+        { field: 'host' },
+      );
     }
-    await this.repo.update((hosts) => {
-      const i = hosts.findIndex((h) => h.id === id);
-      if (i >= 0) hosts.splice(i, 1);
-    });
-    await this.dropTarget(id);
-    await this.forgetSecrets({
-      password: host.auth.method === 'password' ? host.auth.passwordRef : undefined,
-      passphrase: host.auth.method === 'key' ? host.auth.passphraseRef : undefined,
-    });
+    await this.drop(host);
     return { removed: true };
+  }
+
+  /**
+   * Forgets a host whose server is gone for good, with the environments placed on it
+   * (`forgetPlaced` drops them first, so no environment is ever left on a missing host).
+   * Nothing is sent to the server; its stored password or passphrase is deleted.
+   */
+  async forget(id: string, forgetPlaced: (hostId: string) => Promise<Footprint[]>): Promise<Forgotten> {
+    const host = await this.get(id);
+    const left = await forgetPlaced(id);
+    await this.drop(host);
+    return { forgotten: true, left };
   }
 
   /** The host's target, made on first use and kept (with its connection) until the host changes. */
@@ -139,6 +148,19 @@ export class HostService {
     const all = [...this.targets.values()];
     this.targets.clear();
     await Promise.all(all.map((t) => t.close()));
+  }
+
+  /** Out of the store, its connection closed, its secrets deleted. */
+  private async drop(host: SshHost): Promise<void> {
+    await this.repo.update((hosts) => {
+      const i = hosts.findIndex((h) => h.id === host.id);
+      if (i >= 0) hosts.splice(i, 1);
+    });
+    await this.dropTarget(host.id);
+    await this.forgetSecrets({
+      password: host.auth.method === 'password' ? host.auth.passwordRef : undefined,
+      passphrase: host.auth.method === 'key' ? host.auth.passphraseRef : undefined,
+    });
   }
 
   private async dropTarget(id: string): Promise<void> {

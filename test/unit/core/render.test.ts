@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Environment, EnvironmentInput as EnvInput, parseOrThrow, type EnvironmentInput } from '../../../shared/model';
+import { DEMO_SERVER_MAXCONN, Environment, EnvironmentInput as EnvInput, parseOrThrow, type EnvironmentInput } from '../../../shared/model';
 import { renderConfig } from '../../../electron/core/haproxy/render';
 import { haproxyCheck, unexpectedWarnings } from '../../support/haproxy-check';
 
@@ -28,8 +28,8 @@ describe('haproxy.cfg renderer', () => {
     const backend = section(cfg, 'backend servers');
     expect(backend).toContain('balance roundrobin');
     expect(backend).toContain('cookie SERVERID insert indirect nocache');
-    expect(backend).toContain('server back1 sy-lab-back1:80 cookie back1 weight 100');
-    expect(backend).toContain('server back2 sy-lab-back2:80 cookie back2 weight 100');
+    expect(backend).toContain('server back1 sy-lab-back1:80 cookie back1 weight 100 maxconn 8');
+    expect(backend).toContain('server back2 sy-lab-back2:80 cookie back2 weight 100 maxconn 8');
     expect(backend.find((l) => l.startsWith('default-server'))).toMatch(/\bcheck\b/);
     expect(section(cfg, 'defaults')).toContain('option redispatch 1');
     expect(section(cfg, 'defaults')).toContain('option httplog');
@@ -70,10 +70,55 @@ describe('haproxy.cfg renderer', () => {
       ctx,
     );
     const backend = section(cfg, 'backend servers');
-    expect(backend).toContain('server a sy-lab-a:80 weight 50');
-    expect(backend).toContain('server b sy-lab-b:80 weight 100 disabled');
+    expect(backend).toContain('server a sy-lab-a:80 weight 50 maxconn 8');
+    expect(backend).toContain('server b sy-lab-b:80 weight 100 maxconn 8 disabled');
     expect(backend).toContain('server c 10.1.2.3:8081 weight 7');
     expect(backend.some((l) => l.startsWith('cookie '))).toBe(false);
+  });
+
+  it('never takes a server out on one connection error: errors only bring the next check forward', () => {
+    const cfg = renderConfig(envOf({ name: 'lab' }), ctx);
+    const backend = section(cfg, 'backend servers');
+    const defaults = backend.find((l) => l.startsWith('default-server'))!;
+    expect(defaults).not.toMatch(/mark-down|sudden-death|fail-check/);
+    expect(defaults).toContain('observe layer4 error-limit 1 on-error fastinter');
+    // Derived from the default interval (2 s): re-checks after an error or while changing state
+    // every 500 ms, every second while down.
+    expect(defaults).toContain('check inter 2000ms fastinter 500ms downinter 1000ms rise 2 fall 3');
+    expect(backend).toContain('timeout check 2000ms');
+    // 2 s + 3 × 1 s + 2 × 0.5 s = 6 s: DOWN within interval × fall, with a second to spare.
+    expect(backend).toContain('timeout connect 1000ms');
+  });
+
+  it('queues in HAProxy rather than overflow a server: maxconn per server, a queue timeout', () => {
+    const cfg = renderConfig(
+      envOf({
+        name: 'lab',
+        sticky: { enabled: false },
+        servers: [
+          { name: 'a', kind: 'demo' },
+          { name: 'b', kind: 'demo', maxconn: 3 },
+          { name: 'c', kind: 'external', address: '10.1.2.3', port: 8081 },
+          { name: 'd', kind: 'external', address: '10.1.2.4', port: 8081, maxconn: 500 },
+        ],
+      }),
+      ctx,
+    );
+    const backend = section(cfg, 'backend servers');
+    expect(backend).toContain(`server a sy-lab-a:80 weight 100 maxconn ${DEMO_SERVER_MAXCONN}`);
+    expect(backend).toContain('server b sy-lab-b:80 weight 100 maxconn 3');
+    // An external server has no limit unless one is set.
+    expect(backend).toContain('server c 10.1.2.3:8081 weight 100');
+    expect(backend).toContain('server d 10.1.2.4:8081 weight 100 maxconn 500');
+    expect(section(cfg, 'defaults')).toContain('timeout queue 30000ms');
+  });
+
+  it("keeps the user's connect timeout when the checks' promise allows it", () => {
+    const short = section(renderConfig(envOf({ name: 'lab', timeouts: { connect: 400 } }), ctx), 'backend servers');
+    expect(short.some((l) => l.startsWith('timeout connect'))).toBe(false);
+    const slow = section(renderConfig(envOf({ name: 'lab', healthCheck: { interval: 10_000 } }), ctx), 'backend servers');
+    expect(slow.some((l) => l.startsWith('timeout connect'))).toBe(false);
+    expect(slow.find((l) => l.startsWith('default-server'))).toContain('inter 10000ms fastinter 2500ms downinter 5000ms');
   });
 
   const algorithms = ['roundrobin', 'leastconn', 'source', 'random', 'first'] as const;
@@ -92,12 +137,12 @@ describe('haproxy.cfg renderer', () => {
             timeouts: { connect: 1, client: 3_600_000, server: 250 },
             servers: [
               { name: 'back1', kind: 'demo', weight: 0 },
-              { name: 'back2', kind: 'demo', weight: 256, state: 'drain' },
+              { name: 'back2', kind: 'demo', weight: 256, state: 'drain', maxconn: 1 },
               { name: 'back3', kind: 'demo', state: 'maint' },
               { name: 'ext', kind: 'external', address: 'localhost', port: 65535 },
+              { name: 'ext2', kind: 'external', address: 'localhost', port: 1, maxconn: 100_000 },
             ],
           });
-  combos.push({ name: 'empty', servers: [] });
 
   it.each(combos.map((c) => [`${c.balance ?? 'default'} sticky=${c.sticky?.enabled} redispatch=${c.redispatch} check=${c.healthCheck?.type}`, c]))(
     'passes real haproxy -c: %s',
@@ -107,6 +152,12 @@ describe('haproxy.cfg renderer', () => {
       expect(unexpectedWarnings(res.output)).toEqual([]);
     },
   );
+
+  it('passes real haproxy -c with no servers (an environment saved before a server was required)', async () => {
+    const res = await haproxyCheck(renderConfig({ ...envOf({ name: 'empty' }), servers: [] }, ctx));
+    expect(res.code, res.output).toBe(0);
+    expect(unexpectedWarnings(res.output)).toEqual([]);
+  });
 });
 
 describe('haproxy.cfg renderer with HTTPS', () => {
@@ -137,7 +188,10 @@ describe('haproxy.cfg renderer with HTTPS', () => {
     const cfg = renderConfig(envOf({ name: 'lab', https }), { ...ctx, certificate: true });
     const fe = section(cfg, 'frontend web');
     expect(fe).toContain('bind :8443 ssl crt /var/lib/haproxy/certs/site.pem');
-    expect(fe).toContain('http-request redirect scheme https code 301 if !{ ssl_fc } !{ path_beg /.well-known/acme-challenge/ }');
+    // The redirect's own lines (port, Host, path) are checked in https-redirect.test.ts.
+    const redirects = fe.filter((l) => l.startsWith('http-request redirect code 301 '));
+    expect(redirects.length).toBeGreaterThan(0);
+    expect(redirects.every((l) => l.includes('!{ path_beg /.well-known/acme-challenge/ }'))).toBe(true);
     expect(fe.findIndex((l) => l.startsWith('http-request return'))).toBeLessThan(fe.findIndex((l) => l.includes('redirect')));
     expect(fe).toContain('http-response set-header Strict-Transport-Security "max-age=63072000" if { ssl_fc }');
     const res = await haproxyCheck(withStateDir(cfg));

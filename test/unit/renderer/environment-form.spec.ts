@@ -82,6 +82,37 @@ describe('the environment form', () => {
     ]);
   });
 
+  it('keeps a server’s max. connections, empty meaning the default, and refuses a bad one on its field', async () => {
+    const f = formFrom({
+      name: 'lab',
+      servers: [
+        { name: 'back1', kind: 'demo', weight: 100, state: 'ready', maxconn: 4 },
+        { name: 'ext', kind: 'external', address: '10.0.0.5', port: 80, weight: 100, state: 'ready' },
+      ],
+    });
+    expect(validateForm(f).input?.servers).toEqual([
+      { name: 'back1', kind: 'demo', weight: 100, state: 'ready', maxconn: 4 },
+      { name: 'ext', kind: 'external', address: '10.0.0.5', port: 80, weight: 100, state: 'ready' },
+    ]);
+    f.servers[1].maxconn = 0;
+    expect(validateForm(f).problems['servers.1.maxconn']).toMatchObject({ key: 'min', params: { min: 1 } });
+
+    const { w, submits } = mountForm('fr');
+    const rows = w.findAll('[data-test=server-row]');
+    // Empty shows the demo backend's default.
+    expect(rows[0].find('[data-test=server-maxconn] input').attributes('placeholder')).toBe('8');
+    await rows[1].find('[data-test=server-maxconn] input').setValue('20');
+    await rows[1].find('[data-test=server-maxconn] input').trigger('blur');
+    await w.find('[data-test=submit]').trigger('click');
+    await flush();
+    const [input] = submits[0] as [{ servers: unknown[] }];
+    expect(input.servers).toEqual([
+      { name: 'back1', kind: 'demo', weight: 100, state: 'ready' },
+      { name: 'back2', kind: 'demo', weight: 100, state: 'ready', maxconn: 20 },
+    ]);
+    expect(w.text()).toContain('Connexions max.');
+  });
+
   it('in edit mode, previews the edited settings without saving them', async () => {
     const previews: unknown[] = [];
     const { w, submits } = mountForm('en', { mode: 'edit', initial: formFrom({ name: 'lab' }), onPreview: (input: unknown) => previews.push(input) });
@@ -103,6 +134,16 @@ describe('the environment form', () => {
     expect(submits).toHaveLength(0);
     expect(w.find('[data-test=form-invalid]').text()).toBe('Some fields need attention.');
     expect(w.text()).toContain('1 to 64 letters, digits, _ or -.');
+  });
+
+  it('refuses to go without servers, in the user’s language', async () => {
+    const { w, submits } = mountForm('fr');
+    for (const button of w.findAll('[data-test=server-remove]')) await button.trigger('click');
+    await w.find('[data-test=submit-deploy]').trigger('click');
+    await flush();
+    expect(submits).toHaveLength(0);
+    expect(w.text()).toContain('Au moins un serveur.');
+    expect(validateForm({ ...formFrom({ name: 'lab' }), servers: [] }).problems.servers?.key).toBe('tooFewServers');
   });
 
   it("shows the core's refusal on the field it names, until that field changes", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { channelNames, channels, type RequestOf, type ResponseOf, type EventPayload, type Task, type EnvironmentStatus, type TaskStarted } from '../../../shared/contract';
+import { channelNames, channels, type RequestOf, type ResponseOf, type EventPayload, type Task, type EnvironmentStatus, type TaskStarted, type Footprint, type Forgotten } from '../../../shared/contract';
 import type { Environment } from '../../../shared/model';
 import { createDispatcher, type Handlers } from '../../../electron/core/api';
 
@@ -11,6 +11,16 @@ describe('contract', () => {
     expectTypeOf<ResponseOf<'environments:status'>>().toEqualTypeOf<EnvironmentStatus>();
     expectTypeOf<RequestOf<'servers:stop'>>().toEqualTypeOf<{ environment: string; server: string }>();
     expectTypeOf<EventPayload<'tasks:updated'>>().toEqualTypeOf<Task>();
+  });
+
+  it('locks the forget channels: what may remain on the host, by name', () => {
+    expectTypeOf<RequestOf<'environments:forget'>>().toEqualTypeOf<{ name: string }>();
+    expectTypeOf<ResponseOf<'environments:forget'>>().toEqualTypeOf<Forgotten>();
+    expectTypeOf<ResponseOf<'environments:footprint'>>().toEqualTypeOf<Footprint>();
+    expectTypeOf<RequestOf<'hosts:forget'>>().toEqualTypeOf<{ id: string }>();
+    expectTypeOf<ResponseOf<'hosts:forget'>>().toEqualTypeOf<Forgotten>();
+    expectTypeOf<ResponseOf<'hosts:footprint'>>().toEqualTypeOf<Footprint[]>();
+    expectTypeOf<Forgotten['left']>().toEqualTypeOf<Footprint[]>();
   });
 
   it('names every channel domain:verb', () => {

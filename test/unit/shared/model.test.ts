@@ -41,9 +41,13 @@ describe('environment model', () => {
     ['a server name with a newline', { name: 'lab', servers: [{ name: 'b\n', kind: 'demo' }] }, 'servers.0.name'],
     ['a weight above 256', { name: 'lab', servers: [{ name: 'b', kind: 'demo', weight: 300 }] }, 'servers.0.weight'],
     ['an unknown server state', { name: 'lab', servers: [{ name: 'b', kind: 'demo', state: 'off' }] }, 'servers.0.state'],
+    ['a maxconn of 0', { name: 'lab', servers: [{ name: 'b', kind: 'demo', maxconn: 0 }] }, 'servers.0.maxconn'],
+    ['a fractional maxconn', { name: 'lab', servers: [{ name: 'b', kind: 'demo', maxconn: 2.5 }] }, 'servers.0.maxconn'],
+    ['a maxconn as text', { name: 'lab', servers: [{ name: 'x', kind: 'external', address: 'a', port: 80, maxconn: '8 check' }] }, 'servers.0.maxconn'],
     ['an external server with a space', { name: 'lab', servers: [{ name: 'x', kind: 'external', address: 'a b', port: 80 }] }, 'servers.0.address'],
     ['an external server with a bad IPv4', { name: 'lab', servers: [{ name: 'x', kind: 'external', address: '10.0.0.300', port: 80 }] }, 'servers.0.address'],
     ['two servers with one name', { name: 'lab', servers: [{ name: 'b', kind: 'demo' }, { name: 'b', kind: 'demo' }] }, 'servers.1.name'],
+    ['an empty server list', { name: 'lab', servers: [] }, 'servers'],
     ['an image with a space', { name: 'lab', images: { haproxy: 'haproxy lts' } }, 'images.haproxy'],
     ['an unknown field', { name: 'lab', colour: 'red' }, 'colour'],
     ['a missing name', {}, 'name'],
@@ -66,9 +70,27 @@ describe('environment model', () => {
     expect(env.servers).toHaveLength(2);
   });
 
+  it('takes a whole maxconn per server, and leaves it unset by default (the renderer knows the demo default)', () => {
+    const env = parseOrThrow(EnvironmentInput, {
+      name: 'lab',
+      servers: [
+        { name: 'a', kind: 'demo' },
+        { name: 'b', kind: 'external', address: 'b.example', port: 80, maxconn: 250 },
+      ],
+    });
+    expect(env.servers.map((s) => s.maxconn)).toEqual([undefined, 250]);
+    expect(refusal({ name: 'lab', servers: [{ name: 'b', kind: 'demo', maxconn: 0 }] }).message).toBe('servers.0.maxconn: must be between 1 and 100000');
+  });
+
   it('a patch fills in no defaults, so it never resets what it does not mention', () => {
     const patch = parseOrThrow(EnvironmentPatch, { balance: 'leastconn', healthCheck: { rise: 5 } });
     expect(patch).toEqual({ balance: 'leastconn', healthCheck: { rise: 5 } });
     expect(refusal({ name: 'other' }, EnvironmentPatch).field).toBe('name');
+  });
+
+  it('a patch cannot take every server away', () => {
+    const err = refusal({ servers: [] }, EnvironmentPatch);
+    expect(err.field).toBe('servers');
+    expect(err.message).toBe('servers: an environment needs at least one server');
   });
 });

@@ -1,0 +1,34 @@
+import { SwitchyardError } from '../../../shared/errors';
+import { BACKEND_NAME } from '../environments/naming';
+import type { RuntimeApi } from './runtime-api';
+
+/** How long a server being stopped may take to finish the requests it is answering. */
+export const TAKE_OUT_GRACE_MS = 5000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Reports a server DOWN at once, whatever its last checks said. Its admin state (ready, drain,
+ * maint: the user's choice) is left alone, and its checks bring it back once it answers again.
+ */
+export async function markServerDown(api: RuntimeApi, server: string): Promise<void> {
+  const command = `set server ${BACKEND_NAME}/${server} health down`;
+  const out = (await api.execute(command)).trim();
+  // HAProxy answers nothing when it agrees, and a sentence when it refuses.
+  if (out) throw new SwitchyardError('RUNTIME_API', `HAProxy refused "${command}": ${out}`);
+}
+
+/**
+ * Takes a server out before its container stops: DOWN first, so HAProxy sends it nothing new
+ * (sticky clients are redispatched), then a wait for the requests it is answering, so none is
+ * cut by the stop. Resolves with how many were still running when the grace ran out.
+ */
+export async function takeServerOut(api: RuntimeApi, server: string, graceMs = TAKE_OUT_GRACE_MS): Promise<{ inFlight: number }> {
+  await markServerDown(api, server);
+  const deadline = Date.now() + graceMs;
+  for (;;) {
+    const row = (await api.showStat()).find((r) => r.pxname === BACKEND_NAME && r.svname === server);
+    const inFlight = Number(row?.scur ?? 0) || 0;
+    if (inFlight === 0 || Date.now() >= deadline) return { inFlight };
+    await sleep(25);
+  }
+}
