@@ -5,6 +5,7 @@ import { LOCAL_HOST } from '../../shared/model';
 import { SwitchyardError } from '../../shared/errors';
 import { createDispatcher, type Invoke } from './api';
 import { EnvironmentService } from './environments/service';
+import { Adoption } from './environments/adoption';
 import { LiveService } from './environments/live';
 import { HttpsService } from './environments/https';
 import { ImageService } from './environments/images';
@@ -81,6 +82,7 @@ export function createCore(opts: CoreOptions): Core {
     return installation;
   };
   const environments = new EnvironmentService(store, tasks, images, targetFor, thisInstallation, now);
+  const adoption = new Adoption(environments, targetFor, now);
   const live = new LiveService(environments, tasks, events, opts.dataDir);
   const https = new HttpsService(environments, tasks, events, {
     dataDir: opts.dataDir,
@@ -132,7 +134,7 @@ export function createCore(opts: CoreOptions): Core {
         for (const f of left) await https.forget(f.environment);
         return left;
       }),
-    'hosts:environments': (r) => environments.found(r.id),
+    'hosts:environments': (r) => adoption.found(r.id),
     'hosts:check': (r) => hosts.check(r.id, r.ports),
     'environments:list': () => environments.list(),
     'environments:get': (r) => environments.get(r.name),
@@ -161,7 +163,7 @@ export function createCore(opts: CoreOptions): Core {
     // The certificate lived in the state volume: gone with it, so no renewal either.
     'environments:destroy': async (r) => ({ taskId: (await environments.destroy(r.name, () => https.forget(r.name))).id }),
     'environments:status': (r) => environments.status(r.name),
-    'environments:adopt': async (r) => ({ taskId: (await environments.adopt(r.name, r.host)).id }),
+    'environments:adopt': async (r) => ({ taskId: (await adoption.adopt(r.name, r.host)).id }),
     'servers:stop': (r) => environments.setServerRunning(r.environment, r.server, false),
     'servers:start': (r) => environments.setServerRunning(r.environment, r.server, true),
     'servers:set': (r) => live.setServer(r),

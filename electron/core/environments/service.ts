@@ -1,7 +1,4 @@
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
-import lockfile from 'proper-lockfile';
-import type { ContainerStatus, EnvironmentStatus, Footprint, FoundEnvironment, Task, TaskKind } from '../../../shared/contract';
+import type { ContainerStatus, EnvironmentStatus, Footprint, Task, TaskKind } from '../../../shared/contract';
 import { SwitchyardError } from '../../../shared/errors';
 import { Environment, EnvironmentInput, EnvironmentPatch, parseOrThrow, type Environment as Env, type ServerInput } from '../../../shared/model';
 import { renderConfig } from '../haproxy/render';
@@ -11,17 +8,17 @@ import type { Store } from '../store/store';
 import type { TaskContext, TaskManager } from '../tasks/task-manager';
 import { dockerError, isNotFound } from '../targets/docker-util';
 import type { Target } from '../targets/target';
-import { Deployer } from './deployer';
+import { Deployer, type DeployOptions } from './deployer';
 import { currentConfig } from './haproxy-container';
 import type { ImageService } from './images';
 import { footprintOf } from './footprint';
 import { Inspector, containerStatus } from './inspector';
-import { HAPROXY_HTTP_PORT, LABEL_APP, LABEL_ENV, LABEL_ROLE, envFilter, names, type Owner } from './naming';
-import { assertOwned, claimOf, isForeign, ownerOf, type Claim } from './ownership';
-import type Docker from 'dockerode';
+import { envFilter, names, type Owner } from './naming';
+import { assertOwned, claimOf, isForeign, ownerOf } from './ownership';
 import type { Installation } from '../store/installation';
 import { PREVIEW_FACTS, currentFacts } from './network-facts';
 import { destroyEnvironment } from './teardown';
+import { EnvironmentLocks, type Release } from './environment-locks';
 
 export type TargetResolver = (hostId: string) => Target | Promise<Target>;
 
@@ -35,7 +32,11 @@ export class EnvironmentService {
     /** This installation (the data folder's id and who made it), read once. */
     private readonly installation: () => Promise<Installation>,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.locks = new EnvironmentLocks(store.dataDir);
+  }
+
+  private readonly locks: EnvironmentLocks;
 
   /** This installation as the labels and deeds on an engine name it. */
   async me(): Promise<Owner> {
@@ -61,7 +62,11 @@ export class EnvironmentService {
     const parsed = parseOrThrow(EnvironmentInput, input);
     await this.targetFor(parsed.host);
     const stamp = this.now().toISOString();
-    const env = parseOrThrow(Environment, { ...parsed, createdAt: stamp, updatedAt: stamp });
+    return this.add(parseOrThrow(Environment, { ...parsed, createdAt: stamp, updatedAt: stamp }));
+  }
+
+  /** Saves a new, checked environment: its name must be free, and its port on its host. */
+  async add(env: Env): Promise<Env> {
     return this.store.update((data) => {
       if (data.environments.some((e) => e.name === env.name)) {
         throw new SwitchyardError('ALREADY_EXISTS', `An environment named "${env.name}" already exists`, { field: 'name' });
@@ -230,92 +235,6 @@ export class EnvironmentService {
     return new Inspector(await this.target(env)).status(env, await this.me());
   }
 
-  /**
-   * Environments found on a host (deployed by any Switchyard), with who manages each and whether
-   * this installation knows it: what a host's view lists, and what can be adopted.
-   */
-  async found(hostId: string): Promise<FoundEnvironment[]> {
-    const target = await this.targetFor(hostId);
-    const me = await this.me();
-    const known = new Set((await this.list()).filter((e) => e.host === hostId).map((e) => e.name));
-    let containers: Docker.ContainerInfo[];
-    try {
-      containers = await target.docker.listContainers({ all: true, filters: { label: [`${LABEL_APP}=switchyard`, LABEL_ENV] } });
-    } catch (err) {
-      throw dockerError(err, `listing what Switchyard deployed on ${hostId}`);
-    }
-    const byEnv = new Map<string, Docker.ContainerInfo[]>();
-    for (const c of containers) {
-      const name = c.Labels[LABEL_ENV];
-      if (['haproxy', 'backend'].includes(c.Labels[LABEL_ROLE])) byEnv.set(name, [...(byEnv.get(name) ?? []), c]);
-    }
-    const found: FoundEnvironment[] = [];
-    for (const [name, list] of [...byEnv.entries()].sort(([a], [b]) => a.localeCompare(b))) {
-      const claim = await claimOf(target.docker, name);
-      const lb = list.find((c) => c.Labels[LABEL_ROLE] === 'haproxy');
-      const port = lb?.Ports.find((p) => p.PrivatePort === HAPROXY_HTTP_PORT && p.PublicPort)?.PublicPort;
-      const f: FoundEnvironment = {
-        name,
-        known: known.has(name),
-        managedHere: claim.kind === 'owned' ? claim.owner.installation === me.installation : known.has(name),
-        containers: list.length,
-        running: list.filter((c) => c.State === 'running').length,
-        // Adopting needs settings: this store's, or those the manager left in the deed.
-        adoptable: known.has(name) || (claim.kind === 'owned' && claim.deed?.model !== undefined),
-      };
-      if (claim.kind === 'owned') f.owner = claim.owner;
-      if (port) f.httpPort = port;
-      found.push(f);
-    }
-    return found;
-  }
-
-  /**
-   * Takes an environment over from the Switchyard that manages it on a host (or claims one made
-   * before installations had ids): its settings are this store's when it knows the environment,
-   * else those the other installation left in the deed; then a deploy makes them run, and the
-   * deed names this installation. Nothing is recreated for the change of hands.
-   */
-  async adopt(name: string, hostId: string): Promise<Task> {
-    const target = await this.targetFor(hostId);
-    const me = await this.me();
-    const known = (await this.list()).find((e) => e.name === name);
-    if (known && known.host !== hostId) {
-      throw new SwitchyardError('VALIDATION', `host: "${name}" is placed on "${known.host}" in this Switchyard, not on "${hostId}"`, { field: 'host' });
-    }
-    return this.exclusive(name, 'adopt', async (ctx) => {
-      ctx.step('claim', 2, `Finding who manages ${name} on ${hostId}`);
-      const claim = await claimOf(target.docker, name);
-      if (claim.kind === 'none') {
-        throw new SwitchyardError('NOT_FOUND', `There is no environment named "${name}" on ${hostId} to adopt`, { field: 'name' });
-      }
-      if (known && claim.kind === 'owned' && !isForeign(claim, me)) return `${name} is already managed by this Switchyard`;
-      const env = known ?? (await this.importFromDeed(name, hostId, claim));
-      return new Deployer(target, this.images, me, this.now).deploy(env, ctx, { adopt: true });
-    });
-  }
-
-  private async importFromDeed(name: string, hostId: string, claim: Claim): Promise<Env> {
-    const model = claim.kind === 'owned' ? claim.deed?.model : undefined;
-    if (!model || typeof model !== 'object') {
-      throw new SwitchyardError(
-        'NOT_FOUND',
-        `"${name}" on ${hostId} carries no settings this Switchyard can read (an older version deployed it). Create an environment named "${name}" on this host with the same settings, then adopt it.`,
-        { field: 'name' },
-      );
-    }
-    const stamp = this.now().toISOString();
-    const env = parseOrThrow(Environment, { ...(model as Record<string, unknown>), name, host: hostId, updatedAt: stamp }, 'model');
-    return this.store.update((data) => {
-      if (data.environments.some((e) => e.name === name)) {
-        throw new SwitchyardError('ALREADY_EXISTS', `An environment named "${name}" already exists`, { field: 'name' });
-      }
-      checkPortClaim(data.environments, env);
-      data.environments.push(env);
-      return env;
-    });
-  }
-
   /** Stops or starts one demo backend's container: the tutorial's failover drill. */
   async setServerRunning(envName: string, server: string, running: boolean): Promise<ContainerStatus> {
     const env = await this.get(envName);
@@ -375,8 +294,8 @@ export class EnvironmentService {
   }
 
   /** Deploys inside another task (the caller holds the environment's lock). */
-  async deployWithin(env: Env, ctx: TaskContext): Promise<string> {
-    return new Deployer(await this.target(env), this.images, await this.me(), this.now).deploy(env, ctx);
+  async deployWithin(env: Env, ctx: TaskContext, how?: DeployOptions): Promise<string> {
+    return new Deployer(await this.target(env), this.images, await this.me(), this.now).deploy(env, ctx, how);
   }
 
   /**
@@ -402,14 +321,8 @@ export class EnvironmentService {
   }
 
   /** The environment's lock, shared by the processes on one data folder; BUSY while a task of it runs. */
-  private async lock(name: string): Promise<() => Promise<void>> {
-    const dir = path.join(this.store.dataDir, 'locks');
-    await fs.mkdir(dir, { recursive: true });
-    try {
-      return await lockfile.lock(path.join(dir, name), { realpath: false, stale: 15_000, update: 5_000 });
-    } catch {
-      throw new SwitchyardError('BUSY', `A deploy or destroy of "${name}" is already running; wait for it to finish`, { field: 'name' });
-    }
+  private lock(name: string): Promise<Release> {
+    return this.locks.acquire(name);
   }
 }
 
