@@ -53,6 +53,9 @@ describe('an environment another Switchyard manages', () => {
     expect(alert.text()).toContain('bob@desk');
     expect(alert.text()).toContain('9f2c4e1a');
     expect(w.text()).toContain('À un autre Switchyard');
+    // Nothing here may act on it: no deploy, no destroy, no server controls.
+    expect(w.find('[data-test=deploy]').attributes('disabled')).toBeDefined();
+    expect(w.find('[data-test=server-cards]').exists()).toBe(false);
 
     await alert.find('[data-test=adopt]').trigger('click');
     await settle();
