@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { ErrorInfo } from './errors';
 import type { CertificateStatus } from './https';
+import { RegistryLogin, RegistryRef, type RegistryEntry } from './registries';
 import { HostKey, SshHostInput, type Host, type HostCheckResult, type SshHost } from './hosts';
 import { EnvironmentInput, EnvironmentPatch, type Environment, name } from './model';
 import {
@@ -197,6 +198,11 @@ export const channels = {
   'hosts:check': channel(
     z.object({ id: name(), ports: z.array(z.number().int().min(1, 'must be between 1 and 65535').max(65535, 'must be between 1 and 65535')).max(20).default([]) }).strict(),
   ).returns<HostCheckResult[]>(),
+  /** Private registry logins (never their passwords). */
+  'registries:list': channel(Empty).returns<RegistryEntry[]>(),
+  /** Checks a login with the host's engine, then keeps it (the password sealed); replaces an earlier one. */
+  'registries:login': channel(RegistryLogin).returns<RegistryEntry>(),
+  'registries:logout': channel(RegistryRef).returns<{ removed: true }>(),
   'environments:list': channel(Empty).returns<Environment[]>(),
   'environments:get': channel(EnvRef).returns<Environment>(),
   'environments:create': channel(EnvironmentInput).returns<Environment>(),

@@ -6,6 +6,7 @@ import { SwitchyardError } from '../../shared/errors';
 import { createDispatcher, type Invoke } from './api';
 import { EnvironmentService } from './environments/service';
 import { Adoption } from './environments/adoption';
+import { RegistryService } from './registries/registry-service';
 import { LiveService } from './environments/live';
 import { HttpsService } from './environments/https';
 import { ImageService } from './environments/images';
@@ -51,7 +52,9 @@ export function createCore(opts: CoreOptions): Core {
   const events = new EventBus();
   const tasks = new TaskManager(events, now);
   const store = new Store(opts.dataDir);
-  const images = new ImageService(path.join(opts.appRoot, 'docker', 'demo-backend'));
+  // Logins are looked up when a pull needs one; the service is made below, once targets exist.
+  let registries: RegistryService | undefined;
+  const images = new ImageService(path.join(opts.appRoot, 'docker', 'demo-backend'), (ref, host) => registries!.authFor(ref, host));
   const env = opts.env ?? process.env;
   const secrets = new FileSecretStore(opts.dataDir, opts.secretCipher ?? (() => localKeyCipher(opts.dataDir, env)));
   const hosts = new HostService(
@@ -83,6 +86,11 @@ export function createCore(opts: CoreOptions): Core {
   };
   const environments = new EnvironmentService(store, tasks, images, targetFor, thisInstallation, now);
   const adoption = new Adoption(environments, targetFor, now);
+  registries = new RegistryService(
+    { list: async () => (await store.read()).registries, update: (fn) => store.update((d) => fn(d.registries)) },
+    secrets,
+    async (id) => targetFor(id),
+  );
   const live = new LiveService(environments, tasks, events, opts.dataDir);
   const https = new HttpsService(environments, tasks, events, {
     dataDir: opts.dataDir,
@@ -126,14 +134,24 @@ export function createCore(opts: CoreOptions): Core {
     'hosts:list': async () => [LOCAL_HOST, ...(await hosts.list())],
     'hosts:add': (r) => hosts.add(r),
     'hosts:trust': (r) => hosts.trust(r.id, r.hostKey),
-    'hosts:remove': (r) => hosts.remove(r.id),
+    'hosts:remove': async (r) => {
+      const removed = await hosts.remove(r.id);
+      await registries!.forgetHost(r.id);
+      return removed;
+    },
     'hosts:footprint': async (r) => (await hosts.get(r.id), environments.footprintsOn(r.id)),
-    'hosts:forget': (r) =>
-      hosts.forget(r.id, async (id) => {
+    'hosts:forget': async (r) => {
+      const forgotten = await hosts.forget(r.id, async (id) => {
         const left = await environments.forgetAllOn(id);
         for (const f of left) await https.forget(f.environment);
         return left;
-      }),
+      });
+      await registries!.forgetHost(r.id);
+      return forgotten;
+    },
+    'registries:list': () => registries!.list(),
+    'registries:login': (r) => registries!.login(r),
+    'registries:logout': (r) => registries!.logout(r),
     'hosts:environments': (r) => adoption.found(r.id),
     'hosts:check': (r) => hosts.check(r.id, r.ports),
     'environments:list': () => environments.list(),

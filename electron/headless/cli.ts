@@ -10,6 +10,7 @@ import { addHostCommands, footprintLines } from './cli-hosts';
 import { addHttpsCommands } from './cli-https';
 import { addLiveCommands } from './cli-live';
 import { addOwnershipCommands } from './cli-owners';
+import { addRegistryCommands } from './cli-registries';
 import { EXIT_FAILED, EXIT_USAGE, ask, shellWord, type CliTools } from './cli-tools';
 
 const appRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -227,6 +228,7 @@ export function buildProgram(getCore: (opts?: { renewals?: boolean; watchContain
   addHostCommands(program, tools);
   addHttpsCommands(program, tools);
   addOwnershipCommands(program, tools);
+  addRegistryCommands(program, tools);
 
   return program;
 }

@@ -329,6 +329,8 @@ const en = {
     ALREADY_EXISTS: 'That name is already taken.',
     BUSY: 'Something else is under way on this environment; try again when it ends.',
     PORT_IN_USE: 'That port is already in use on this computer.',
+    IMAGE_PULL_DENIED: 'The registry refused to give the image: log in to it first (Switchyard keeps the login per host).',
+    REGISTRY_AUTH_FAILED: 'The registry refused this login, or could not be reached; nothing was saved.',
     OWNED_ELSEWHERE: 'Another Switchyard manages this environment on that host; nothing was changed.',
     DOCKER_UNAVAILABLE: 'The Docker engine cannot be reached.',
     IMAGE_MISSING: 'An image is missing and could not be pulled.',

@@ -330,6 +330,8 @@ const fr: Messages = {
     ALREADY_EXISTS: 'Ce nom est déjà pris.',
     BUSY: 'Une autre opération est en cours sur cet environnement ; réessayez quand elle sera terminée.',
     PORT_IN_USE: 'Ce port est déjà utilisé sur cet ordinateur.',
+    IMAGE_PULL_DENIED: 'Le registre a refusé de fournir l’image : connectez-vous d’abord à ce registre (Switchyard garde la connexion par hôte).',
+    REGISTRY_AUTH_FAILED: 'Le registre a refusé cette connexion, ou n’a pas pu être joint ; rien n’a été enregistré.',
     OWNED_ELSEWHERE: 'Un autre Switchyard gère cet environnement sur cet hôte ; rien n’a été modifié.',
     DOCKER_UNAVAILABLE: 'Le moteur Docker est injoignable.',
     IMAGE_MISSING: 'Une image manque et n’a pas pu être téléchargée.',

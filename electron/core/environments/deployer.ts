@@ -62,7 +62,7 @@ export class Deployer {
     let unlock: (() => Promise<void>) | undefined;
     try {
       ctx.step('images', 5, 'Checking images');
-      const haproxyImageId = await this.images.ensureImage(this.docker, env.images.haproxy, 'images.haproxy', (l) => ctx.note(l));
+      const haproxyImageId = await this.images.ensureImage(this.docker, env.images.haproxy, 'images.haproxy', (l) => ctx.note(l), this.target.hostId);
       const demo = env.servers.some((s) => s.kind === 'demo')
         ? await this.images.ensureDemoImage(this.docker, env.images.demoBase, (l) => ctx.note(l))
         : undefined;

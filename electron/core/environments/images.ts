@@ -4,6 +4,8 @@ import path from 'node:path';
 import type Docker from 'dockerode';
 import { SwitchyardError } from '../../../shared/errors';
 import { dockerError, followProgress, isNotFound, tarOf } from '../targets/docker-util';
+import { registryOf } from '../../../shared/registries';
+import type { AuthConfig } from '../registries/registry-service';
 import { LABEL_APP } from './naming';
 
 export const DEMO_IMAGE_REPO = 'switchyard/demo-backend';
@@ -31,7 +33,11 @@ async function readContext(dir: string): Promise<ContextFile[]> {
  * base or a changed file gives a new image), and the HAProxy image (pulled if missing).
  */
 export class ImageService {
-  constructor(private readonly demoContextDir: string) {}
+  constructor(
+    private readonly demoContextDir: string,
+    /** A private registry's login for pulling `ref` on a host, when one was kept. */
+    private readonly credentials?: (ref: string, hostId: string) => Promise<AuthConfig | undefined>,
+  ) {}
 
   /** The demo image's tag for a base image, and the build context behind it. */
   async demoImage(base: string): Promise<{ tag: string; files: ContextFile[] }> {
@@ -73,22 +79,92 @@ export class ImageService {
     return { tag, id };
   }
 
-  /** Returns the image's id, pulling it when missing. */
-  async ensureImage(docker: Docker, ref: string, field: string, onLine?: (line: string) => void): Promise<string> {
+  /**
+   * Returns the image's id, pulling it when missing, with the host's login for its registry
+   * when one was kept. Progress is reported per layer, as `docker pull` shows it.
+   */
+  async ensureImage(docker: Docker, ref: string, field: string, onLine?: (line: string) => void, hostId = 'local'): Promise<string> {
     const present = await inspectImage(docker, ref);
     if (present) return present;
-    onLine?.(`pulling ${ref}`);
+    const registry = registryOf(ref);
+    const auth = await this.credentials?.(ref, hostId);
+    onLine?.(`pulling ${ref}${auth ? ` as ${auth.username}` : ''}`);
     try {
-      const stream = await docker.pull(ref);
-      await followProgress(docker, stream);
+      const stream = await docker.pull(ref, auth ? { authconfig: auth } : {});
+      const progress = new PullProgress(ref, (line) => onLine?.(line));
+      await followProgress(docker, stream, (e) => progress.update(e));
+      progress.done();
     } catch (err) {
       if ((err as { code?: string }).code === 'ECONNREFUSED') throw dockerError(err, `pulling ${ref}`);
-      const message = (err as { json?: { message?: string } }).json?.message ?? (err as Error).message;
-      throw new SwitchyardError('IMAGE_MISSING', `The image ${ref} is not on the host and could not be pulled: ${message.trim()}`, { field, cause: err });
+      throw pullError(ref, registry, Boolean(auth), field, err);
     }
     const id = await inspectImage(docker, ref);
     if (!id) throw new SwitchyardError('IMAGE_MISSING', `The image ${ref} was pulled but cannot be found`, { field });
     return id;
+  }
+}
+
+/** Docker's answer to a failed pull, as something a person can act on. */
+export function pullError(ref: string, registry: string, withLogin: boolean, field: string, err: unknown): SwitchyardError {
+  const said = ((err as { json?: { message?: string } }).json?.message ?? (err as Error).message ?? String(err)).trim();
+  const denied = /no basic auth credentials|unauthorized|authentication required|denied|incorrect username or password|401/i.test(said);
+  if (denied) {
+    const what = withLogin
+      ? `${registry} refused the login kept for it. Log in again: switchyard registry login ${registry}`
+      : `${registry} wants a login. Log in first: switchyard registry login ${registry}`;
+    return new SwitchyardError('IMAGE_PULL_DENIED', `Pulling ${ref} was refused: ${what}. Nothing was deployed.`, { field, detail: said, cause: err });
+  }
+  const missing = /not found|manifest unknown|does not exist|no such image/i.test(said);
+  const why = missing ? `${registry} has no image ${ref}: check its name and tag` : `${registry} could not be reached or failed: ${said}`;
+  return new SwitchyardError('IMAGE_MISSING', `The image ${ref} is not on the host and could not be pulled: ${why}.`, { field, detail: said, cause: err });
+}
+
+interface PullEvent {
+  id?: string;
+  status?: string;
+  progressDetail?: { current?: number; total?: number };
+}
+
+/** Sums a pull's per-layer events into one line now and then: layers done, bytes downloaded. */
+class PullProgress {
+  private readonly layers = new Map<string, { current: number; total: number; done: boolean }>();
+  private last = 0;
+
+  constructor(
+    private readonly ref: string,
+    private readonly say: (line: string) => void,
+  ) {}
+
+  update(e: PullEvent): void {
+    if (!e.id || !e.status || e.id === this.ref.split(':').pop()) return;
+    const l = this.layers.get(e.id) ?? { current: 0, total: 0, done: false };
+    if (e.status === 'Downloading' && e.progressDetail?.total) {
+      l.current = e.progressDetail.current ?? l.current;
+      l.total = e.progressDetail.total;
+    }
+    if (/^(Pull complete|Already exists|Download complete)$/.test(e.status)) {
+      l.done = e.status !== 'Download complete' || l.done;
+      if (l.total) l.current = l.total;
+    }
+    this.layers.set(e.id, l);
+    const now = Date.now();
+    if (now - this.last >= 500) {
+      this.last = now;
+      this.say(this.line());
+    }
+  }
+
+  done(): void {
+    if (this.layers.size) this.say(this.line());
+  }
+
+  private line(): string {
+    const all = [...this.layers.values()];
+    const mb = (n: number) => (n / 1e6).toFixed(1);
+    const current = all.reduce((a, l) => a + l.current, 0);
+    const total = all.reduce((a, l) => a + l.total, 0);
+    const bytes = total ? `, ${mb(current)} of ${mb(total)} MB` : '';
+    return `pulling ${this.ref}: ${all.filter((l) => l.done).length} of ${all.length} layers${bytes}`;
   }
 }
 

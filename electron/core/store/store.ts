@@ -5,6 +5,7 @@ import writeFileAtomic from 'write-file-atomic';
 import { z } from 'zod';
 import { SwitchyardError } from '../../../shared/errors';
 import { SshHost } from '../../../shared/hosts';
+import { RegistryCredential } from '../../../shared/registries';
 import { Environment } from '../../../shared/model';
 
 export const STORE_SCHEMA_VERSION = 1;
@@ -16,11 +17,13 @@ const StoreData = z
     environments: z.array(Environment),
     /** Hosts added over SSH (the local engine is built in). */
     hosts: z.array(SshHost).default([]),
+    /** Private registry logins (passwords sealed in the secret store). */
+    registries: z.array(RegistryCredential).default([]),
   })
   .strict();
 export type StoreData = z.infer<typeof StoreData>;
 
-const empty = (): StoreData => ({ schemaVersion: STORE_SCHEMA_VERSION, environments: [], hosts: [] });
+const empty = (): StoreData => ({ schemaVersion: STORE_SCHEMA_VERSION, environments: [], hosts: [], registries: [] });
 
 /**
  * The desired state, as one JSON file in the data folder. Writes are atomic (temp file +
