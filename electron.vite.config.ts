@@ -1,11 +1,15 @@
 import { resolve } from 'node:path';
 import vue from '@vitejs/plugin-vue';
 import { defineConfig } from 'electron-vite';
+import { licensesPlugin, recordBundledPackages } from './resources/packaging/licenses';
 
 const root = import.meta.dirname;
+/** Packages main and preload inline (built first), for the licenses the renderer lists. */
+const inlined = new Set<string>();
 
 export default defineConfig({
   main: {
+    plugins: [recordBundledPackages(inlined)],
     build: {
       outDir: resolve(root, 'out/main'),
       lib: { entry: resolve(root, 'electron/main/index.ts') },
@@ -16,6 +20,7 @@ export default defineConfig({
     },
   },
   preload: {
+    plugins: [recordBundledPackages(inlined)],
     build: {
       outDir: resolve(root, 'out/preload'),
       lib: { entry: resolve(root, 'electron/preload/index.ts') },
@@ -43,6 +48,7 @@ export default defineConfig({
       __VUE_I18N_LEGACY_API__: 'false',
       __INTLIFY_PROD_DEVTOOLS__: 'false',
     },
-    plugins: [vue()],
+    // The About view's list of bundled packages and their licenses, read at build time.
+    plugins: [vue(), licensesPlugin(root, inlined)],
   },
 });

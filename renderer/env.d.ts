@@ -15,7 +15,13 @@ interface SwitchyardBridge {
     channel: import('../shared/contract').ChannelName,
     payload: unknown,
   ): Promise<import('../shared/errors').Envelope<unknown>>;
-  on(event: import('../shared/contract').EventName, listener: (payload: unknown) => void): () => void;
+  subscribe(
+    event: import('../shared/contract').EventName,
+    argument: unknown,
+  ): Promise<import('../shared/errors').Envelope<import('../shared/contract').SubscriptionRef>>;
+  unsubscribe(id: string): void;
+  /** Every event the core sends this window: only what it subscribed to. */
+  onEvent(listener: (event: import('../shared/contract').EventName, payload: unknown) => void): () => void;
 }
 
 interface Window {

@@ -5,8 +5,10 @@
  */
 import { z } from 'zod';
 import type { ErrorInfo } from './errors';
+import type { MessageCode, MessageParams } from './messages';
 import type { CertificateStatus } from './https';
 import { RegistryLogin, RegistryRef, type RegistryEntry } from './registries';
+import type { AppTestReport } from './app-test-report';
 import { HostKey, SshHostInput, type Host, type HostCheckResult, type SshHost } from './hosts';
 import { EnvironmentInput, EnvironmentPatch, type Environment, name } from './model';
 import {
@@ -32,17 +34,34 @@ function channel<Req extends z.ZodType>(request: Req) {
     returns: <Res>(): { request: Req; response?: Res } => ({ request }),
   };
 }
-/** Declares an event's payload type. */
-function event<Payload>(): { payload?: Payload } {
-  return {};
+/**
+ * Declares an event: `event(ArgumentSchema).carries<Payload>(scope)`. A window subscribes with an
+ * argument the schema checks; `scope` names the environment a payload is about, and a
+ * subscription whose argument names an environment hears only that one's (without one, all).
+ */
+function event<Arg extends z.ZodType>(argument: Arg) {
+  return {
+    carries: <Payload>(scope?: (payload: Payload) => string): EventSpec<Arg, Payload> => ({ argument, scope }),
+  };
+}
+interface EventSpec<Arg extends z.ZodType, Payload> {
+  argument: Arg;
+  scope?: (payload: Payload) => string;
+  payload?: Payload;
 }
 
 const Empty = z.object({}).strict();
+/** Events about every item at once: nothing to choose. */
+const Everything = Empty;
+/** Events that cost the core work per environment (polling, following a log): one environment. */
+const OneEnvironment = z.object({ environment: name() }).strict();
+/** One environment's events, or every environment's when `environment` is left out. */
+const AnyEnvironment = z.object({ environment: name().optional() }).strict();
 const EnvRef = z.object({ name: name() }).strict();
 const ServerRef = z.object({ environment: name(), server: name() }).strict();
 const TaskRef = z.object({ id: z.string().min(1).max(64) }).strict();
 
-export const taskKinds = ['deploy', 'destroy', 'traffic', 'certificate', 'adopt'] as const;
+export const taskKinds = ['deploy', 'destroy', 'traffic', 'certificate', 'adopt', 'app-test'] as const;
 export type TaskKind = (typeof taskKinds)[number];
 export const taskStates = ['running', 'succeeded', 'failed', 'cancelled'] as const;
 export type TaskState = (typeof taskStates)[number];
@@ -51,7 +70,11 @@ export interface TaskStep {
   /** Stable identifier (`images`, `network`, `backends`, `config`, `haproxy`, `verify`, …). */
   name: string;
   state: 'running' | 'done' | 'failed' | 'skipped';
+  /** In English, for the CLI and logs; the window words `code` + `params` in its language. */
   message?: string;
+  /** The message's stable code (shared/messages.ts); absent when the message has none. */
+  code?: MessageCode;
+  params?: MessageParams;
   startedAt: string;
   endedAt?: string;
 }
@@ -66,7 +89,11 @@ export interface Task {
   step: string;
   /** 0 to 100. */
   progress: number;
+  /** The latest note, then the result, in English (what the CLI prints). */
   message: string;
+  /** `message` as a stable code and its parameters, for the window to word in its language. */
+  code?: MessageCode;
+  params?: MessageParams;
   steps: TaskStep[];
   error?: ErrorInfo;
   createdAt: string;
@@ -147,12 +174,32 @@ export interface FoundEnvironment {
   adoptable: boolean;
 }
 
+/**
+ * Why the local Docker engine did not answer: no socket or pipe to connect to (not installed, or
+ * not started) / a socket nobody listens on (stopped) / this user may not use it / anything else.
+ */
+export const dockerProblems = ['missing-socket', 'connection-refused', 'permission-denied', 'other'] as const;
+export type DockerProblem = (typeof dockerProblems)[number];
+/** The operating system the core runs on: where Docker must be installed and started. */
+export type SystemOs = 'linux' | 'darwin' | 'win32' | 'other';
+
 export interface SystemInfo {
   version: string;
   dataDir: string;
   /** This installation: what its resources on every engine are labelled with. */
   installation: InstallationRef;
-  docker: { reachable: boolean; version?: string; error?: string };
+  os: SystemOs;
+  docker: {
+    reachable: boolean;
+    version?: string;
+    error?: string;
+    /** Set when it is not reachable. */
+    problem?: DockerProblem;
+    /** Where the engine was looked for, as DOCKER_HOST is written. */
+    endpoint?: string;
+    /** Whether Docker is on this computer, when that can be told (a missing socket then means not installed, or not started). */
+    installed?: boolean;
+  };
 }
 
 export interface RenderedConfig {
@@ -172,6 +219,38 @@ export interface Footprint {
   containers: string[];
   networks: string[];
   volumes: string[];
+}
+
+export const containerActions = ['create', 'recreate', 'start', 'unchanged', 'remove'] as const;
+/** What a deploy does to a backend container (or to a leftover of an earlier run: remove). */
+export type ContainerAction = (typeof containerActions)[number];
+export const loadBalancerActions = ['create', 'recreate', 'restart', 'reload', 'start', 'unchanged'] as const;
+/**
+ * What a deploy does to the load balancer: a reload keeps serving (new config, same container);
+ * recreate replaces the container (new image or ports); restart starts a stopped one with a new
+ * config; start starts a stopped one as it is.
+ */
+export type LoadBalancerAction = (typeof loadBalancerActions)[number];
+
+export interface PlannedContainer {
+  name: string;
+  /** `leftover`: something an interrupted deploy left behind (a config check, a half-made replacement). */
+  role: 'backend' | 'leftover';
+  server?: string;
+  action: ContainerAction;
+}
+
+/** What a deploy would do now: the deploy itself follows the same plan. */
+export interface DeployPlan {
+  environment: string;
+  haproxy: { name: string; action: LoadBalancerAction };
+  containers: PlannedContainer[];
+  /** Images the deploy needs; one not on the host is pulled (HAProxy) or built (the demo backend). */
+  images: { ref: string; role: 'haproxy' | 'demo' | 'app'; present: boolean }[];
+  /** The basis of the config diff: what the load balancer runs now (null: there is none yet), and what the deploy puts there. */
+  config: { running: string | null; next: string };
+  /** Nothing would change. */
+  unchanged: boolean;
 }
 
 export interface Forgotten {
@@ -198,6 +277,14 @@ export const channels = {
   'hosts:check': channel(
     z.object({ id: name(), ports: z.array(z.number().int().min(1, 'must be between 1 and 65535').max(65535, 'must be between 1 and 65535')).max(20).default([]) }).strict(),
   ).returns<HostCheckResult[]>(),
+  /** Tries the environment's app in a throwaway container on its host: a task; its report with `apps:report`. */
+  'apps:test': channel(z.object({ environment: name() }).strict()).returns<TaskStarted>(),
+  'apps:report': channel(TaskRef).returns<AppTestReport>(),
+  /** The last lines a replica wrote to its stdout and stderr. */
+  'apps:logs': channel(z.object({ environment: name(), server: name(), lines: z.number().int().min(1).max(5000).default(100) }).strict()).returns<{
+    server: string;
+    lines: string[];
+  }>(),
   /** Private registry logins (never their passwords). */
   'registries:list': channel(Empty).returns<RegistryEntry[]>(),
   /** Checks a login with the host's engine, then keeps it (the password sealed); replaces an earlier one. */
@@ -218,6 +305,8 @@ export const channels = {
   'environments:render': channel(EnvRef).returns<RenderedConfig>(),
   /** The haproxy.cfg inside the running load balancer (null when there is none): what a deploy would change. */
   'environments:running': channel(EnvRef).returns<{ config: string | null }>(),
+  /** What a deploy would do now, per container and for the load balancer, and the config it would change; nothing is changed. */
+  'environments:plan': channel(EnvRef).returns<DeployPlan>(),
   'environments:deploy': channel(EnvRef).returns<TaskStarted>(),
   'environments:destroy': channel(EnvRef).returns<TaskStarted>(),
   'environments:status': channel(EnvRef).returns<EnvironmentStatus>(),
@@ -234,18 +323,12 @@ export const channels = {
   /** Adds a server to the model and deploys (a reload: no request dropped). */
   'servers:add': channel(ServerAdd).returns<TaskStarted>(),
   'servers:remove': channel(ServerRemove).returns<TaskStarted>(),
-  /** Starts `stats:snapshot` events for an environment (counted: each watch needs an unwatch). */
-  'stats:watch': channel(EnvWatch).returns<{ watching: number }>(),
-  'stats:unwatch': channel(EnvWatch).returns<{ watching: number }>(),
   /** One snapshot now, without watching. */
   'stats:get': channel(EnvWatch).returns<StatsSnapshot>(),
   'stats:settings': channel(StatsSettings).returns<{ intervalMs: number }>(),
   /** Sends requests through the environment's front end; progress as `traffic:progress`. */
   'traffic:run': channel(TrafficRequest).returns<TaskStarted>(),
   'traffic:get': channel(TrafficRef).returns<TrafficReport>(),
-  /** Starts `logs:lines` events with the load balancer's parsed access log. */
-  'logs:watch': channel(EnvWatch).returns<{ watching: number }>(),
-  'logs:unwatch': channel(EnvWatch).returns<{ watching: number }>(),
   /** The latest access log entries (bounded). */
   'logs:tail': channel(LogsTail).returns<AccessLogEntry[]>(),
   /** Obtains (or renews) the environment's certificate and installs it: preflight, order, challenge, install, verify. */
@@ -256,13 +339,43 @@ export const channels = {
   'tasks:cancel': channel(TaskRef).returns<Task>(),
 } as const;
 
+/** What changed in the store (this process's change or another's, the CLI's for one). */
+export interface EnvironmentChange {
+  change: 'created' | 'updated' | 'removed';
+  name: string;
+  /** As saved now; absent once removed. */
+  environment?: Environment;
+}
+
+export interface HostChange {
+  change: 'created' | 'updated' | 'removed';
+  id: string;
+  /** As saved now; absent once removed. */
+  host?: SshHost;
+}
+
+/**
+ * Every event, with what a subscription to it names. Events reach only the windows (sockets)
+ * that subscribed to them, with an argument that matches the payload.
+ */
 export const events = {
-  'tasks:updated': event<Task>(),
-  'stats:snapshot': event<StatsSnapshot>(),
-  'stats:health': event<HealthChange>(),
-  'traffic:progress': event<TrafficReport>(),
-  'logs:lines': event<LogLines>(),
-  'certificates:status': event<CertificateStatus>(),
+  'tasks:updated': event(Everything).carries<Task>(),
+  /** Subscribing starts the polling of that environment's load balancer; the last one to go stops it. */
+  'stats:snapshot': event(OneEnvironment).carries<StatsSnapshot>((p) => p.environment),
+  'stats:health': event(OneEnvironment).carries<HealthChange>((p) => p.environment),
+  'traffic:progress': event(AnyEnvironment).carries<TrafficReport>((p) => p.environment),
+  /** Subscribing starts following that environment's access log. */
+  'logs:lines': event(OneEnvironment).carries<LogLines>((p) => p.environment),
+  'certificates:status': event(AnyEnvironment).carries<CertificateStatus>((p) => p.environment),
+  /** An environment was created, changed or removed, by this process or another on the same data folder. */
+  'environments:changed': event(AnyEnvironment).carries<EnvironmentChange>((p) => p.name),
+  /**
+   * An environment's status changed: containers (Docker's events), backend health (the stats
+   * poller), or after a task or a change to its settings. Only changes are sent; the current
+   * status comes from `environments:status`.
+   */
+  'environments:status': event(AnyEnvironment).carries<EnvironmentStatus>((p) => p.name),
+  'hosts:changed': event(Everything).carries<HostChange>(),
 } as const;
 
 export type Channels = typeof channels;
@@ -270,8 +383,38 @@ export type ChannelName = keyof Channels;
 export type RequestOf<C extends ChannelName> = z.input<Channels[C]['request']>;
 export type ParsedRequestOf<C extends ChannelName> = z.output<Channels[C]['request']>;
 export type ResponseOf<C extends ChannelName> = Exclude<Channels[C]['response'], undefined>;
-export type EventName = keyof typeof events;
-export type EventPayload<E extends EventName> = NonNullable<(typeof events)[E]['payload']>;
+export type Events = typeof events;
+export type EventName = keyof Events;
+export type EventPayload<E extends EventName> = NonNullable<Events[E]['payload']>;
+/** What a subscription to `E` names (as sent). */
+export type EventArgumentOf<E extends EventName> = z.input<Events[E]['argument']>;
+
+/** The core's answer to a subscription: the id that gives it back. */
+export interface SubscriptionRef {
+  subscription: string;
+}
+
+/**
+ * How a window (or the CLI) listens: `subscribe(event, argument, listener)` → dispose. The core
+ * counts subscriptions (once, for every window and socket) and starts the work an event needs
+ * (polling, following a log) for the first one, stopping it after the last; a window that closes
+ * or a socket that drops gives its own back.
+ */
+export type Subscribe = <E extends EventName>(event: E, argument: EventArgumentOf<E>, listener: (payload: EventPayload<E>) => void) => () => void;
+
+/** The environment a subscription names, or `*` for all: subscriptions with one scope share the core's work. */
+export function subscriptionScope(argument: unknown): string {
+  const env = (argument as { environment?: unknown } | null)?.environment;
+  return typeof env === 'string' ? env : '*';
+}
+
+/** Whether a subscription to `event` with `argument` hears `payload`. */
+export function eventMatches<E extends EventName>(event: E, argument: unknown, payload: EventPayload<E>): boolean {
+  const scope = subscriptionScope(argument);
+  if (scope === '*') return true;
+  const of = events[event].scope as ((p: EventPayload<E>) => string) | undefined;
+  return of === undefined || of(payload) === scope;
+}
 
 export const channelNames = Object.keys(channels) as ChannelName[];
 export const eventNames = Object.keys(events) as EventName[];

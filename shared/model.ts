@@ -4,6 +4,7 @@
  * label or a shell goes through one of these patterns first.
  */
 import { z } from 'zod';
+import { App, AppInput } from './apps';
 import { HttpsSettings } from './https';
 import { parseOrThrow } from './parse';
 
@@ -87,8 +88,11 @@ export const ExternalServer = z
   })
   .strict();
 
-export const Server = z.discriminatedUnion('kind', [DemoServer, ExternalServer], {
-  error: 'must be "demo" or "external"',
+/** A replica of the environment's own app (its `app` settings say what runs). */
+export const AppServer = z.object({ ...serverCommon, kind: z.literal('app') }).strict();
+
+export const Server = z.discriminatedUnion('kind', [DemoServer, ExternalServer, AppServer], {
+  error: 'must be "demo", "external" or "app"',
 });
 
 export const HealthCheck = z
@@ -145,6 +149,8 @@ const environmentFields = {
   images: Images.prefault({}),
   /** HTTPS with a certificate from an ACME directory (Let's Encrypt by default); off when absent. */
   https: HttpsSettings.optional(),
+  /** The user's own app, run as the `app` servers; absent for the demo lab. */
+  app: AppInput.optional(),
   servers: z
     .array(Server)
     // Without a server the load balancer can only answer 503: that is no environment.
@@ -156,7 +162,7 @@ const environmentFields = {
     ]),
 };
 
-function uniqueServerNames(env: { servers: { name: string }[] }, ctx: z.RefinementCtx): void {
+function uniqueServerNames(env: { servers: { name: string; kind: string }[]; app?: unknown }, ctx: z.RefinementCtx): void {
   const seen = new Set<string>();
   env.servers.forEach((s, i) => {
     if (seen.has(s.name)) {
@@ -164,6 +170,10 @@ function uniqueServerNames(env: { servers: { name: string }[] }, ctx: z.Refineme
     }
     seen.add(s.name);
   });
+  const replica = env.servers.findIndex((s) => s.kind === 'app');
+  if (replica >= 0 && env.app === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['app'], message: 'is required: the environment has app servers, so it needs an app (an image or a build folder)' });
+  }
 }
 
 /** What a user submits to create an environment: everything but the name has a default (the tutorial lab). */
@@ -174,6 +184,8 @@ export const Environment = z
     ...environmentFields,
     // Stored before a server was required: such a data folder must still load, to be fixed or forgotten.
     servers: z.array(Server).max(MAX_SERVERS, `at most ${MAX_SERVERS} servers per environment`),
+    // Stored with its secrets sealed: only references.
+    app: App.optional(),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -189,8 +201,9 @@ function patchOf(obj: z.ZodObject): z.ZodObject {
   for (const [key, field] of Object.entries(obj.shape)) {
     let f: z.ZodType = field;
     if (f instanceof z.ZodDefault || f instanceof z.ZodPrefault) f = f.unwrap() as z.ZodType;
-    // HTTPS settings are replaced whole: their cross-field checks need every field.
+    // HTTPS settings and the app are replaced whole: their cross-field checks need every field.
     if (key === 'https') f = HttpsSettings;
+    else if (key === 'app') f = AppInput;
     else if (f instanceof z.ZodObject) f = patchOf(f);
     shape[key] = f.optional();
   }
@@ -211,6 +224,8 @@ export interface EnvironmentPatchFields {
   servers?: z.input<typeof Server>[];
   /** Replaces the whole HTTPS settings. */
   https?: z.input<typeof HttpsSettings>;
+  /** Replaces the whole app (secret variables: a new `value`, or the `ref` of one kept). */
+  app?: AppInput;
 }
 
 /** A partial change to an environment (everything but its name). */

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import vue from '@vitejs/plugin-vue';
 import { defineConfig } from 'vitest/config';
+import { licensesPlugin } from '../resources/packaging/licenses.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -28,7 +29,8 @@ export default defineConfig({
       },
       {
         extends: true,
-        plugins: [vue()],
+        // The About view's licenses come from a module the build makes up, as in the app.
+        plugins: [vue(), licensesPlugin(root)],
         define: {
           __VUE_I18N_FULL_INSTALL__: 'false',
           __VUE_I18N_LEGACY_API__: 'false',

@@ -1,16 +1,20 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { SystemInfo } from '../../shared/contract';
+import { eventMatches, type EventArgumentOf, type EventName, type EventPayload, type SystemInfo } from '../../shared/contract';
 import { LOCAL_HOST } from '../../shared/model';
 import { SwitchyardError } from '../../shared/errors';
 import { createDispatcher, type Invoke } from './api';
 import { EnvironmentService } from './environments/service';
 import { Adoption } from './environments/adoption';
 import { RegistryService } from './registries/registry-service';
+import { AppSecrets } from './apps/app-secrets';
+import { AppService } from './apps/app-service';
 import { LiveService } from './environments/live';
 import { HttpsService } from './environments/https';
 import { ImageService } from './environments/images';
 import { ContainerEventsWatcher } from './environments/container-events';
+import { StatusFeed } from './environments/status-feed';
+import { Subscriptions } from './subscriptions';
 import { markServerDown } from './haproxy/server-health';
 import { EventBus } from './events';
 import { Store } from './store/store';
@@ -21,6 +25,7 @@ import { TaskManager } from './tasks/task-manager';
 import { HostService } from './hosts/host-service';
 import { localKeyCipher } from './secrets/ciphers';
 import { FileSecretStore, type SecretCipher } from './secrets/secret-store';
+import { dockerEndpoint, dockerInstalled, dockerProblemOf, systemOs } from './system/docker-reachability';
 
 export interface CoreOptions {
   dataDir: string;
@@ -36,15 +41,31 @@ export interface CoreOptions {
    * load balancer at once (the app and `serve`; a one-shot CLI command ends before any event).
    */
   watchContainers?: boolean;
+  /**
+   * Follow the data file for changes other processes make (the CLI beside the app), and tell
+   * them as events (the app and `serve`; a one-shot CLI command sees the file as it is).
+   */
+  watchStore?: boolean;
   now?: () => Date;
 }
 
 export interface Core {
   invoke: Invoke;
+  /** Everything the core emits, unfiltered: transports deliver only what `subscriptions` lets through. */
   events: EventBus;
+  /** Who listens to what, for every transport (one count in the core). */
+  subscriptions: Subscriptions;
+  /**
+   * Listens in this process (the CLI, tests): subscribes like a window would, refusals included
+   * (OWNED_ELSEWHERE, NOT_FOUND thrown), and resolves with the function that gives it back.
+   */
+  subscribe<E extends EventName>(event: E, argument: EventArgumentOf<E>, listener: (payload: EventPayload<E>) => void): Promise<() => void>;
   tasks: TaskManager;
   close(): Promise<void>;
 }
+
+/** How long `system:info` waits for the local engine's version before calling it unreachable. */
+const DOCKER_PROBE_TIMEOUT_MS = 5000;
 
 /** Wires the services together; the shell, the headless server and the CLI each make one. */
 export function createCore(opts: CoreOptions): Core {
@@ -53,8 +74,7 @@ export function createCore(opts: CoreOptions): Core {
   const tasks = new TaskManager(events, now);
   const store = new Store(opts.dataDir);
   // Logins are looked up when a pull needs one; the service is made below, once targets exist.
-  let registries: RegistryService | undefined;
-  const images = new ImageService(path.join(opts.appRoot, 'docker', 'demo-backend'), (ref, host) => registries!.authFor(ref, host));
+  const images = new ImageService(path.join(opts.appRoot, 'docker', 'demo-backend'), (ref, host) => registries.authFor(ref, host));
   const env = opts.env ?? process.env;
   const secrets = new FileSecretStore(opts.dataDir, opts.secretCipher ?? (() => localKeyCipher(opts.dataDir, env)));
   const hosts = new HostService(
@@ -84,9 +104,11 @@ export function createCore(opts: CoreOptions): Core {
     installation.catch(() => (installation = undefined));
     return installation;
   };
-  const environments = new EnvironmentService(store, tasks, images, targetFor, thisInstallation, now);
+  const appSecrets = new AppSecrets(secrets);
+  const environments = new EnvironmentService(store, tasks, images, targetFor, thisInstallation, now, appSecrets);
+  const apps = new AppService(environments, images, tasks, appSecrets);
   const adoption = new Adoption(environments, targetFor, now);
-  registries = new RegistryService(
+  const registries = new RegistryService(
     { list: async () => (await store.read()).registries, update: (fn) => store.update((d) => fn(d.registries)) },
     secrets,
     async (id) => targetFor(id),
@@ -99,6 +121,12 @@ export function createCore(opts: CoreOptions): Core {
   });
   // Only long-lived processes (the app, `serve`) renew: a one-shot CLI command must not.
   if (opts.renewals) void https.startRenewals();
+  const statusFeed = new StatusFeed({
+    names: async () => (await store.read()).environments.map((e) => e.name),
+    status: (name) => environments.status(name),
+    pollHealth: (name) => live.poller.watch(name),
+    emit: (status) => events.emit('environments:status', status),
+  });
   const containerEvents = opts.watchContainers
     ? new ContainerEventsWatcher({
         environments: async () => (await store.read()).environments,
@@ -107,9 +135,38 @@ export function createCore(opts: CoreOptions): Core {
           const api = await environments.runtimeApi(env);
           if (api) await markServerDown(api, server);
         },
+        changed: (env) => statusFeed.changed(env),
       })
     : undefined;
   containerEvents?.start();
+
+  // Pushed, not polled: saves (this process's, and with watchStore every other process's too),
+  // health changes the poller sees, and tasks that end become events.
+  store.onChange((changes) => {
+    for (const c of changes.environments) events.emit('environments:changed', c);
+    for (const c of changes.hosts) events.emit('hosts:changed', c);
+    if (changes.environments.some((c) => c.change !== 'updated')) {
+      statusFeed.listChanged();
+      void containerEvents?.refresh();
+    }
+    for (const c of changes.environments) if (c.change === 'updated') statusFeed.changed(c.name);
+  });
+  live.poller.onChange((env) => statusFeed.changed(env));
+  events.on('tasks:updated', (t) => {
+    // A deploy may reload HAProxy at any step: the poller's kept connection would stay with the
+    // process being replaced.
+    if (t.kind !== 'traffic') live.poller.refresh(t.target);
+    if (t.state !== 'running') statusFeed.changed(t.target);
+  });
+  if (opts.watchStore) void store.watch().catch((err: Error) => console.error(`Switchyard cannot follow ${store.file}: ${err.message}`));
+
+  const subscriptions = new Subscriptions({
+    'stats:snapshot': (env) => live.watchStats(env),
+    'stats:health': (env) => live.watchStats(env),
+    'logs:lines': (env) => live.watchLogs(env),
+    'environments:status': (scope) => statusFeed.watch(scope),
+  });
+  let nextLocal = 1;
 
   const systemInfo = async (): Promise<SystemInfo> => {
     const pkg = JSON.parse(await fs.readFile(path.join(opts.appRoot, 'package.json'), 'utf8')) as { version: string };
@@ -118,13 +175,21 @@ export function createCore(opts: CoreOptions): Core {
       version: pkg.version,
       dataDir: opts.dataDir,
       installation: { installation: me.id, by: whoOf(me) },
-      docker: { reachable: false },
+      os: systemOs(),
+      docker: { reachable: false, endpoint: dockerEndpoint(env) },
     };
     try {
-      const v = await (await targetFor('local')).docker.version();
-      info.docker = { reachable: true, version: v.Version };
+      // The window asks again every few seconds while Docker is down: an engine that never
+      // answers (a tcp:// DOCKER_HOST gone quiet) must not leave it waiting for minutes.
+      // dockerode passes an abortSignal on to the request; its type definitions leave the argument out.
+      const docker = (await targetFor('local')).docker as unknown as { version(opts: { abortSignal: AbortSignal }): Promise<{ Version: string }> };
+      const v = await docker.version({ abortSignal: AbortSignal.timeout(DOCKER_PROBE_TIMEOUT_MS) });
+      info.docker = { reachable: true, version: v.Version, endpoint: info.docker.endpoint };
     } catch (err) {
-      info.docker.error = (err as Error).message;
+      const timedOut = (err as Error).name === 'AbortError' || (err as Error).name === 'TimeoutError';
+      info.docker.error = timedOut ? `Docker did not answer within ${DOCKER_PROBE_TIMEOUT_MS / 1000} s` : (err as Error).message;
+      info.docker.problem = dockerProblemOf(err);
+      info.docker.installed = dockerInstalled(env);
     }
     return info;
   };
@@ -136,7 +201,7 @@ export function createCore(opts: CoreOptions): Core {
     'hosts:trust': (r) => hosts.trust(r.id, r.hostKey),
     'hosts:remove': async (r) => {
       const removed = await hosts.remove(r.id);
-      await registries!.forgetHost(r.id);
+      await registries.forgetHost(r.id);
       return removed;
     },
     'hosts:footprint': async (r) => (await hosts.get(r.id), environments.footprintsOn(r.id)),
@@ -146,12 +211,15 @@ export function createCore(opts: CoreOptions): Core {
         for (const f of left) await https.forget(f.environment);
         return left;
       });
-      await registries!.forgetHost(r.id);
+      await registries.forgetHost(r.id);
       return forgotten;
     },
-    'registries:list': () => registries!.list(),
-    'registries:login': (r) => registries!.login(r),
-    'registries:logout': (r) => registries!.logout(r),
+    'apps:test': (r) => apps.test(r.environment),
+    'apps:report': (r) => apps.report(r.id),
+    'apps:logs': (r) => apps.logs(r.environment, r.server, r.lines),
+    'registries:list': () => registries.list(),
+    'registries:login': (r) => registries.login(r),
+    'registries:logout': (r) => registries.logout(r),
     'hosts:environments': (r) => adoption.found(r.id),
     'hosts:check': (r) => hosts.check(r.id, r.ports),
     'environments:list': () => environments.list(),
@@ -177,6 +245,7 @@ export function createCore(opts: CoreOptions): Core {
     'environments:render': (r) => environments.render(r.name),
     'environments:preview': (r) => environments.preview(r.name, r.patch),
     'environments:running': (r) => environments.runningConfig(r.name),
+    'environments:plan': (r) => environments.plan(r.name),
     'environments:deploy': async (r) => ({ taskId: (await environments.deploy(r.name)).id }),
     // The certificate lived in the state volume: gone with it, so no renewal either.
     'environments:destroy': async (r) => ({ taskId: (await environments.destroy(r.name, () => https.forget(r.name))).id }),
@@ -187,14 +256,10 @@ export function createCore(opts: CoreOptions): Core {
     'servers:set': (r) => live.setServer(r),
     'servers:add': (r) => live.addServer(r.environment, r.server),
     'servers:remove': (r) => live.removeServer(r.environment, r.server),
-    'stats:watch': (r) => live.watchStats(r.environment),
-    'stats:unwatch': (r) => live.unwatchStats(r.environment),
     'stats:get': (r) => live.stats(r.environment),
     'stats:settings': (r) => (r.intervalMs === undefined ? live.statsSettings() : live.setInterval(r.intervalMs)),
     'traffic:run': (r) => live.runTraffic(r),
     'traffic:get': (r) => live.trafficReport(r.taskId),
-    'logs:watch': (r) => live.watchLogs(r.environment),
-    'logs:unwatch': (r) => live.unwatchLogs(r.environment),
     'logs:tail': (r) => live.tailLogs(r.environment, r.limit),
     'certificates:order': (r) => https.order(r.environment),
     'certificates:status': (r) => https.status(r.environment),
@@ -206,11 +271,28 @@ export function createCore(opts: CoreOptions): Core {
   return {
     invoke,
     events,
+    subscriptions,
+    async subscribe(event, argument, listener) {
+      const client = `local:${nextLocal++}`;
+      const answer = await subscriptions.subscribe(client, event, argument);
+      if (!answer.ok) throw SwitchyardError.fromInfo(answer.error);
+      const off = events.on(event, (payload) => {
+        if (eventMatches(event, argument, payload)) listener(payload);
+      });
+      return () => {
+        off();
+        subscriptions.release(client);
+      };
+    },
     tasks,
     async close() {
       await https.scheduler.stop();
+      await subscriptions.close();
+      await statusFeed.close();
       await live.close();
       await containerEvents?.close();
+      // What was acknowledged before it was written (a toggle) is written before the process goes.
+      await store.close();
       await Promise.all([local?.close(), hosts.close()]);
     },
   };

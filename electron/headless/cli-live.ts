@@ -89,18 +89,17 @@ export function addLiveCommands(program: Command, { getCore, out, call, waitTask
       const core = getCore();
       const count = o.count ?? 1;
       if (count <= 1) return statsTable((await call(core, 'stats:get', { environment })) as StatsSnapshot).forEach((l) => out(l));
-      await new Promise<void>((resolve) => {
-        let seen = 0;
-        const off = core.events.on('stats:snapshot', (s) => {
-          if (s.environment !== environment) return;
-          statsTable(s).forEach((l) => out(l));
-          if (++seen >= count) {
-            off();
-            resolve();
-          }
-        });
-        void call(core, 'stats:watch', { environment });
+      let seen = 0;
+      let done!: () => void;
+      const enough = new Promise<void>((resolve) => (done = resolve));
+      // Polled for as long as this subscription lasts; refused for another Switchyard's environment.
+      const stop = await core.subscribe('stats:snapshot', { environment }, (s) => {
+        if (seen++ >= count) return;
+        statsTable(s).forEach((l) => out(l));
+        if (seen >= count) done();
       });
+      await enough;
+      stop();
     });
 
   program
@@ -139,8 +138,8 @@ export function addLiveCommands(program: Command, { getCore, out, call, waitTask
       const tail = (await call(core, 'logs:tail', { environment, limit: o.lines ?? 20 })) as AccessLogEntry[];
       tail.forEach((e) => out(logLine(e)));
       if (!o.follow) return;
-      core.events.on('logs:lines', (l) => l.environment === environment && l.entries.forEach((e) => out(logLine(e))));
-      await call(core, 'logs:watch', { environment });
+      const stop = await core.subscribe('logs:lines', { environment }, (l) => l.entries.forEach((e) => out(logLine(e))));
       await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+      stop();
     });
 }

@@ -11,6 +11,7 @@ import { addHttpsCommands } from './cli-https';
 import { addLiveCommands } from './cli-live';
 import { addOwnershipCommands } from './cli-owners';
 import { addRegistryCommands } from './cli-registries';
+import { addAppCommands } from './cli-apps';
 import { EXIT_FAILED, EXIT_USAGE, ask, shellWord, type CliTools } from './cli-tools';
 
 const appRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -82,7 +83,7 @@ function serverCount(value: string): number {
   return n;
 }
 
-export function buildProgram(getCore: (opts?: { renewals?: boolean; watchContainers?: boolean }) => Core, out: (s: string) => void): Command {
+export function buildProgram(getCore: (opts?: { renewals?: boolean; watchContainers?: boolean; watchStore?: boolean }) => Core, out: (s: string) => void): Command {
   const program = new Command('switchyard')
     .description('Switchyard: HAProxy load-balanced environments on Docker, from the command line.')
     .option('--data-dir <dir>', 'data folder (default: SWITCHYARD_DATA_DIR or the app-data folder)')
@@ -209,7 +210,7 @@ export function buildProgram(getCore: (opts?: { renewals?: boolean; watchContain
       const { runServe, isLoopbackHost } = await import('./serve');
       if (o.port !== undefined && (o.port < 0 || o.port > 65535)) program.error(`error: --port must be between 0 and 65535`, { exitCode: EXIT_USAGE });
       if (!isLoopbackHost(o.host)) program.error(`error: --host must be a loopback address (127.0.0.1, ::1 or localhost), not "${o.host}"`, { exitCode: EXIT_USAGE });
-      await runServe({ core: getCore({ renewals: true, watchContainers: true }), rendererDir: path.join(appRoot, 'out', 'renderer'), port: o.port, host: o.host, out });
+      await runServe({ core: getCore({ renewals: true, watchContainers: true, watchStore: true }), rendererDir: path.join(appRoot, 'out', 'renderer'), port: o.port, host: o.host, out });
     });
 
   const tools: CliTools = {
@@ -229,6 +230,7 @@ export function buildProgram(getCore: (opts?: { renewals?: boolean; watchContain
   addHttpsCommands(program, tools);
   addOwnershipCommands(program, tools);
   addRegistryCommands(program, tools);
+  addAppCommands(program, tools);
 
   return program;
 }
@@ -244,7 +246,7 @@ async function main(argv: string[]): Promise<number> {
     (opts = {}) => {
       const dataDir = program.opts<{ dataDir?: string }>().dataDir;
       // Renewals run only in long-lived processes (serve), never in a one-shot command.
-      core ??= createCore({ dataDir: dataDir ? path.resolve(dataDir) : resolveDataDir(), appRoot, renewals: opts.renewals, watchContainers: opts.watchContainers });
+      core ??= createCore({ dataDir: dataDir ? path.resolve(dataDir) : resolveDataDir(), appRoot, renewals: opts.renewals, watchContainers: opts.watchContainers, watchStore: opts.watchStore });
       return core;
     },
     (s) => process.stdout.write(`${s}\n`),

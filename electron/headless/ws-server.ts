@@ -1,9 +1,11 @@
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { eventNames, type ChannelName, type EventName } from '../../shared/contract';
+import { eventNames, type EventName, type EventPayload } from '../../shared/contract';
+import type { Envelope } from '../../shared/errors';
 import type { Core } from '../core/core';
-import { CLOSE_GOING_AWAY, CLOSE_POLICY, MAX_FRAME_BYTES, WS_PATH, parseCall, type AnswerMessage, type EventMessage } from './ws-protocol';
+import type { ClientId } from '../core/subscriptions';
+import { CLOSE_GOING_AWAY, CLOSE_POLICY, MAX_FRAME_BYTES, WS_PATH, parseMessage, type AnswerMessage, type EventMessage } from './ws-protocol';
 
 export interface WsGuard {
   /** Whether the request carries the server's token (in the query string). */
@@ -17,12 +19,7 @@ export interface WsGuard {
 /** A client that reads slower than events come is skipped rather than buffered without end. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 
-/** Watch channels whose count the core keeps, with the call that gives a watch back. */
-const WATCHES: Partial<Record<ChannelName, ChannelName>> = {
-  'stats:watch': 'stats:unwatch',
-  'logs:watch': 'logs:unwatch',
-};
-const UNWATCHES = new Set(Object.values(WATCHES));
+let nextClient = 1;
 
 function refuse(socket: Duplex, status: 401 | 403 | 404, text: string): void {
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
@@ -40,17 +37,21 @@ export function attachWebSocket(server: http.Server, core: Core, guard: WsGuard)
     if (url.pathname !== WS_PATH) return refuse(socket, 404, 'Not Found');
     if (!guard.hostAllowed(req.headers.host) || !guard.originAllowed(req.headers.origin)) return refuse(socket, 403, 'Forbidden');
     if (!guard.hasToken(url)) return refuse(socket, 401, 'Unauthorized');
-    wss.handleUpgrade(req, socket, head, (ws) => serveClient(ws, core));
+    wss.handleUpgrade(req, socket, head, (ws) => serveClient(ws, core, sockets));
   });
 
-  const broadcast = (event: EventName, payload: unknown): void => {
-    if (wss.clients.size === 0) return;
-    const frame = JSON.stringify({ event, payload } satisfies EventMessage);
-    for (const ws of wss.clients) {
-      if (ws.readyState === ws.OPEN && ws.bufferedAmount < MAX_BUFFERED_BYTES) ws.send(frame);
+  // Each event goes to the sockets subscribed to it, once each, serialised once for all.
+  const sockets = new Map<ClientId, WebSocket>();
+  const deliver = <E extends EventName>(event: E, payload: EventPayload<E>): void => {
+    if (sockets.size === 0) return;
+    let frame: string | undefined;
+    for (const client of core.subscriptions.recipients(event, payload)) {
+      const ws = sockets.get(client);
+      if (!ws || ws.readyState !== ws.OPEN || ws.bufferedAmount >= MAX_BUFFERED_BYTES) continue;
+      ws.send((frame ??= JSON.stringify({ event, payload } satisfies EventMessage)));
     }
   };
-  const offs = eventNames.map((name) => core.events.on(name, (payload) => broadcast(name, payload)));
+  const offs = eventNames.map((name) => core.events.on(name, (payload) => deliver(name, payload)));
 
   return async () => {
     for (const off of offs) off();
@@ -59,38 +60,38 @@ export function attachWebSocket(server: http.Server, core: Core, guard: WsGuard)
   };
 }
 
-function serveClient(ws: WebSocket, core: Core): void {
-  // What this client still watches: `${channel}\n${environment}` → count.
-  const watching = new Map<string, number>();
-
-  const track = (channel: ChannelName, payload: unknown): void => {
-    const env = (payload as { environment?: unknown } | null)?.environment;
-    if (typeof env !== 'string') return;
-    const unwatch = WATCHES[channel];
-    const key = `${unwatch ?? channel}\n${env}`;
-    const n = (watching.get(key) ?? 0) + (unwatch ? 1 : -1);
-    if (n > 0) watching.set(key, n);
-    else watching.delete(key);
-  };
+function serveClient(ws: WebSocket, core: Core, sockets: Map<ClientId, WebSocket>): void {
+  const client: ClientId = `ws:${nextClient++}`;
+  sockets.set(client, ws);
+  let closed = false;
 
   ws.on('message', (data, isBinary) => {
-    const call = isBinary ? null : parseCall(data.toString());
-    if (!call) {
+    const msg = isBinary ? null : parseMessage(data.toString());
+    if (!msg) {
       ws.close(CLOSE_POLICY, 'not a Switchyard call');
       return;
     }
-    void core.invoke(call.channel, call.payload).then((envelope) => {
-      const channel = call.channel as ChannelName;
-      if (envelope.ok && (WATCHES[channel] || UNWATCHES.has(channel))) track(channel, call.payload);
-      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ id: call.id, envelope } satisfies AnswerMessage));
+    let answer: Promise<Envelope<unknown>>;
+    if ('channel' in msg) answer = core.invoke(msg.channel, msg.payload);
+    else if ('subscribe' in msg) {
+      answer = core.subscriptions.subscribe(client, msg.subscribe, msg.argument).then((envelope) => {
+        // The socket went while the core was starting it: give it back at once.
+        if (closed && envelope.ok) core.subscriptions.dispose(client, envelope.result.subscription);
+        return envelope;
+      });
+    } else {
+      core.subscriptions.dispose(client, msg.unsubscribe);
+      answer = Promise.resolve({ ok: true, result: { unsubscribed: true } });
+    }
+    void answer.then((envelope) => {
+      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ id: msg.id, envelope } satisfies AnswerMessage));
     });
   });
 
   ws.on('close', () => {
-    for (const [key, count] of watching) {
-      const [channel, environment] = key.split('\n');
-      for (let i = 0; i < count; i++) void core.invoke(channel, { environment });
-    }
-    watching.clear();
+    // A closed tab stops the polling and log following it started, whatever it forgot to give back.
+    closed = true;
+    sockets.delete(client);
+    core.subscriptions.release(client);
   });
 }

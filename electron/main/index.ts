@@ -38,6 +38,9 @@ function start(): void {
   );
   const preload = path.join(here, '../preload/index.cjs');
   const stateFile = path.join(app.getPath('userData'), 'window-state.json');
+  // Linux shows the window's own icon in task switchers (the installed .desktop entry names the
+  // app's); resources/ is in the package, beside package.json (see trayIcon below).
+  const windowIcon = process.platform === 'linux' ? path.join(app.getAppPath(), 'resources', 'icons', '256x256.png') : undefined;
   let mainWindow: BrowserWindow | null = null;
   let core: Core | null = null;
   let stopCertificateWatch: (() => void) | null = null;
@@ -45,7 +48,7 @@ function start(): void {
 
   const openWindow = (): void => {
     if (!mainWindow || mainWindow.isDestroyed()) {
-      mainWindow = createMainWindow({ page, preload, stateFile });
+      mainWindow = createMainWindow({ page, preload, stateFile, icon: windowIcon });
       mainWindow.on('closed', () => (mainWindow = null));
       return;
     }
@@ -79,7 +82,7 @@ function start(): void {
     // Secrets go through the OS keychain; on Linux without one Electron would fall back to a
     // fixed password, so the core keeps its own key file instead.
     const keychain = safeStorage.isEncryptionAvailable() && (process.platform !== 'linux' || safeStorage.getSelectedStorageBackend() !== 'basic_text');
-    core = createCore({ dataDir, appRoot: app.getAppPath(), secretCipher: keychain ? safeStorageCipher(safeStorage) : undefined, renewals: true, watchContainers: true });
+    core = createCore({ dataDir, appRoot: app.getAppPath(), secretCipher: keychain ? safeStorageCipher(safeStorage) : undefined, renewals: true, watchContainers: true, watchStore: true });
     serveIpc(core, page);
     stopCertificateWatch = watchCertificates(core, {
       notify: (title, body) => {

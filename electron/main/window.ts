@@ -65,9 +65,11 @@ export interface MainWindowOptions {
   preload: string;
   /** JSON file that keeps the window's bounds between runs. */
   stateFile: string;
+  /** The window's own icon: Linux window managers show it, where macOS and Windows take the app's. */
+  icon?: string;
 }
 
-export function createMainWindow({ page, preload, stateFile }: MainWindowOptions): BrowserWindow {
+export function createMainWindow({ page, preload, stateFile, icon }: MainWindowOptions): BrowserWindow {
   const state = loadWindowState(stateFile);
   const win = new BrowserWindow({
     x: state.x,
@@ -77,6 +79,7 @@ export function createMainWindow({ page, preload, stateFile }: MainWindowOptions
     minWidth: MIN_WIDTH,
     minHeight: MIN_HEIGHT,
     title: 'Switchyard',
+    ...(icon ? { icon } : {}),
     show: false,
     // The theme's own background, so the window does not flash white before the page paints.
     backgroundColor: nativeTheme.shouldUseDarkColors ? '#101014' : '#ffffff',

@@ -1,14 +1,14 @@
 /**
- * The renderer's only way to the core. Stores call `invoke` and `on`; the transport under
- * them is picked once at start: Electron's preload bridge in the desktop app, else a
+ * The renderer's only way to the core. Stores call `invoke` and `subscribe`; the transport
+ * under them is picked once at start: Electron's preload bridge in the desktop app, else a
  * WebSocket to the headless server that served the page.
  */
-import type { ChannelName, EventName, EventPayload, RequestOf, ResponseOf } from '../../shared/contract';
+import { eventMatches, type ChannelName, type EventArgumentOf, type EventName, type EventPayload, type RequestOf, type ResponseOf, type SubscriptionRef } from '../../shared/contract';
 import { errorCodes, SwitchyardError, type Envelope, type ErrorInfo } from '../../shared/errors';
-import { ConnectionLostError, type ConnectionState, type Transport } from './transport';
+import { ConnectionLostError, type ConnectionState, type Transport, type TransportSubscription } from './transport';
 import { WebSocketTransport, headlessSocketUrl } from './ws-transport';
 
-export type { ConnectionState, Transport } from './transport';
+export type { ConnectionState, Transport, TransportSubscription } from './transport';
 export { ConnectionLostError } from './transport';
 
 /** The desktop app: `window.switchyard`, exposed by electron/preload. */
@@ -21,29 +21,85 @@ export class ElectronTransport implements Transport {
     return this.bridge.invoke(channel, payload);
   }
 
-  on(event: EventName, listener: (payload: unknown) => void): () => void {
-    return this.bridge.on(event, listener);
+  subscribe(event: EventName, argument: unknown): TransportSubscription {
+    let id: string | undefined;
+    let disposed = false;
+    const ready = this.bridge.subscribe(event, argument).then((envelope) => {
+      if (envelope.ok) {
+        id = (envelope.result as SubscriptionRef).subscription;
+        // Given back before the answer came: give it back now.
+        if (disposed) this.bridge.unsubscribe(id);
+      }
+      return envelope as Envelope<unknown>;
+    });
+    return {
+      ready,
+      dispose: () => {
+        if (disposed) return;
+        disposed = true;
+        if (id) this.bridge.unsubscribe(id);
+      },
+    };
+  }
+
+  onEvent(listener: (event: EventName, payload: unknown) => void): () => void {
+    return this.bridge.onEvent(listener);
   }
 }
 
-let transport: Transport | null = null;
-const eventListeners = new Map<EventName, Set<(payload: unknown) => void>>();
-let detachers: (() => void)[] = [];
+/** One `subscribe` call, as long as it is not disposed: made again on each new transport. */
+interface Live {
+  event: EventName;
+  argument: unknown;
+  listener: (payload: unknown) => void;
+  held?: TransportSubscription;
+  answered: boolean;
+  accept(): void;
+  refuse(err: unknown): void;
+}
 
-function attach(event: EventName): void {
+let transport: Transport | null = null;
+const live = new Set<Live>();
+let offEvents: (() => void) | undefined;
+
+function attach(entry: Live): void {
   if (!transport) return;
-  detachers.push(
-    transport.on(event, (payload) => {
-      for (const l of eventListeners.get(event) ?? []) {
-        try {
-          l(payload);
-        } catch (err) {
-          // One broken listener must not starve the others of the event.
-          console.error(err);
-        }
-      }
-    }),
+  const held = transport.subscribe(entry.event, entry.argument);
+  entry.held = held;
+  void held.ready.then(
+    (envelope) => {
+      if (entry.answered) return;
+      entry.answered = true;
+      if (envelope?.ok === true) return entry.accept();
+      // Refused: it will not be asked again, and hears nothing meant for others.
+      live.delete(entry);
+      entry.refuse(envelope?.ok === false && isErrorInfo(envelope.error) ? SwitchyardError.fromInfo(envelope.error) : new SwitchyardError('INTERNAL', `The core sent a malformed answer to a subscription to ${entry.event}.`));
+    },
+    (err: unknown) => {
+      if (entry.answered) return;
+      entry.answered = true;
+      entry.refuse(err);
+    },
   );
+}
+
+/**
+ * Each event to the listeners of the subscriptions it matches, each listener once: a store
+ * that subscribes to several environments with one function hears each event once.
+ */
+function dispatch(event: EventName, payload: unknown): void {
+  const listeners = new Set<(payload: unknown) => void>();
+  for (const entry of live) {
+    if (entry.event === event && eventMatches(event, entry.argument, payload as EventPayload<typeof event>)) listeners.add(entry.listener);
+  }
+  for (const l of listeners) {
+    try {
+      l(payload);
+    } catch (err) {
+      // One broken listener must not starve the others of the event.
+      console.error(err);
+    }
+  }
 }
 
 const stateListeners = new Set<(state: ConnectionState) => void>();
@@ -63,10 +119,11 @@ export function startTransport(): Transport | null {
 /** Replaces the transport (tests use a fake one). */
 export function useTransport(next: Transport | null): void {
   offState?.();
-  for (const d of detachers) d();
-  detachers = [];
+  offEvents?.();
+  for (const entry of live) entry.held?.dispose();
   transport = next;
-  for (const event of eventListeners.keys()) attach(event);
+  offEvents = next?.onEvent(dispatch);
+  for (const entry of live) attach(entry);
   offState = next?.onState?.((s) => {
     for (const l of stateListeners) l(s);
   });
@@ -92,15 +149,15 @@ onConnectionState((s) => {
 });
 
 /**
- * Runs `listener` each time the connection comes back after a drop: the server forgot this
- * page's watches and the events missed meanwhile, so stores watch and load again.
+ * Runs `listener` each time the connection comes back after a drop: events sent meanwhile were
+ * missed, so stores load again (the transport subscribes again by itself).
  */
 export function onReconnect(listener: () => void): () => void {
   reconnectListeners.add(listener);
   return () => reconnectListeners.delete(listener);
 }
 
-/** Hears the connection drop and come back (then watches must be made again). */
+/** Hears the connection drop and come back. */
 export function onConnectionState(listener: (state: ConnectionState) => void): () => void {
   stateListeners.add(listener);
   return () => stateListeners.delete(listener);
@@ -142,16 +199,34 @@ export async function invoke<C extends ChannelName>(channel: C, payload: Request
   throw new SwitchyardError('INTERNAL', `The core sent a malformed answer on ${channel}.`);
 }
 
+/** What `subscribe` returns: call it to give the subscription back. */
+export interface Subscription {
+  (): void;
+  /** Resolves once the core took it; rejects with its refusal (OWNED_ELSEWHERE, NOT_FOUND, …). */
+  readonly ready: Promise<void>;
+}
+
 /**
- * Listens to a core event; returns the function that stops listening. Listeners stay when the
- * transport is replaced, so stores can subscribe before one is picked.
+ * Subscribes to a core event for what `argument` names (an environment, or everything); the
+ * core sends this page only what it subscribed to. Returns the function that gives it back.
+ * A subscription outlives a replaced transport and a dropped connection (it is made again), so
+ * stores can subscribe before a transport is picked.
  */
-export function on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): () => void {
-  let set = eventListeners.get(event);
-  if (!set) {
-    eventListeners.set(event, (set = new Set()));
-    attach(event);
-  }
-  set.add(listener as (payload: unknown) => void);
-  return () => set.delete(listener as (payload: unknown) => void);
+export function subscribe<E extends EventName>(event: E, argument: EventArgumentOf<E>, listener: (payload: EventPayload<E>) => void): Subscription {
+  let accept!: () => void;
+  let refuse!: (err: unknown) => void;
+  const ready = new Promise<void>((resolve, reject) => {
+    accept = resolve;
+    refuse = reject;
+  });
+  // Whoever does not wait for the answer has nothing to hear of a refusal.
+  ready.catch(() => undefined);
+  const entry: Live = { event, argument, listener: listener as (payload: unknown) => void, answered: false, accept, refuse };
+  live.add(entry);
+  attach(entry);
+  const dispose = () => {
+    if (!live.delete(entry)) return;
+    entry.held?.dispose();
+  };
+  return Object.assign(dispose, { ready });
 }

@@ -3,11 +3,25 @@ import type { Envelope } from '../../shared/errors';
 
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting';
 
-/** A way to reach the core's dispatcher and hear its events. */
+/** One subscription as a transport holds it. */
+export interface TransportSubscription {
+  /** The core's first answer: the subscription's id, or its refusal (OWNED_ELSEWHERE, NOT_FOUND, …). */
+  readonly ready: Promise<Envelope<unknown>>;
+  /** Gives it back (also before the answer came). */
+  dispose(): void;
+}
+
+/** A way to reach the core's dispatcher and hear the events the page subscribed to. */
 export interface Transport {
   readonly kind: string;
   invoke(channel: ChannelName, payload: unknown): Promise<Envelope<unknown>>;
-  on(event: EventName, listener: (payload: unknown) => void): () => void;
+  /**
+   * Asks the core for `event` matching `argument`. A transport that reconnects subscribes again
+   * by itself (the server gave everything back when the connection dropped).
+   */
+  subscribe(event: EventName, argument: unknown): TransportSubscription;
+  /** Every event the core sends this page, once each, whichever subscriptions it matches. */
+  onEvent(listener: (event: EventName, payload: unknown) => void): () => void;
   /** Transports that can drop (the WebSocket) report it; IPC is always there. */
   readonly state?: ConnectionState;
   onState?(listener: (state: ConnectionState) => void): () => void;

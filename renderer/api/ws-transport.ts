@@ -1,13 +1,24 @@
 /**
  * The headless mode's transport: one WebSocket to `switchyard serve` (protocol in
  * electron/headless/ws-protocol.ts). Reconnects with backoff; a call that was sent or queued
- * when the socket drops is rejected at once, never left hanging.
+ * when the socket drops is rejected at once, never left hanging. Subscriptions outlive a drop:
+ * the server gave them back with the connection, so they are made again once it reopens.
  */
-import type { ChannelName, EventName } from '../../shared/contract';
+import type { ChannelName, EventName, SubscriptionRef } from '../../shared/contract';
 import type { Envelope } from '../../shared/errors';
-import { ConnectionLostError, type ConnectionState, type Transport } from './transport';
+import { ConnectionLostError, type ConnectionState, type Transport, type TransportSubscription } from './transport';
 
-type Listener = (payload: unknown) => void;
+type EventListener = (event: EventName, payload: unknown) => void;
+
+interface Sub {
+  event: EventName;
+  argument: unknown;
+  /** The server's id for it on the current connection. */
+  serverId?: string;
+  disposed: boolean;
+  answered: boolean;
+  settle(envelope: Envelope<unknown>): void;
+}
 
 interface Pending {
   resolve(envelope: Envelope<unknown>): void;
@@ -49,7 +60,10 @@ export class WebSocketTransport implements Transport {
   private readonly pending = new Map<number, Pending>();
   /** Calls made before the socket opened; sent as soon as it does. */
   private queue: { id: number; frame: string }[] = [];
-  private readonly listeners = new Map<EventName, Set<Listener>>();
+  private readonly listeners = new Set<EventListener>();
+  private readonly subs = new Set<Sub>();
+  /** Subscriptions sent and not answered yet, by the id of their frame. */
+  private readonly subAnswers = new Map<number, Sub>();
   private readonly stateListeners = new Set<(s: ConnectionState) => void>();
   private failures = 0;
   private stopped = false;
@@ -81,11 +95,21 @@ export class WebSocketTransport implements Transport {
     });
   }
 
-  on(event: EventName, listener: Listener): () => void {
-    let set = this.listeners.get(event);
-    if (!set) this.listeners.set(event, (set = new Set()));
-    set.add(listener);
-    return () => set.delete(listener);
+  subscribe(event: EventName, argument: unknown): TransportSubscription {
+    let settle!: (envelope: Envelope<unknown>) => void;
+    const ready = new Promise<Envelope<unknown>>((resolve) => (settle = resolve));
+    const sub: Sub = { event, argument, disposed: false, answered: false, settle };
+    if (this.stopped) settle({ ok: false, error: { code: 'INTERNAL', message: new ConnectionLostError('closed').message } });
+    else {
+      this.subs.add(sub);
+      if (this.socket?.readyState === OPEN) this.sendSubscribe(sub);
+    }
+    return { ready, dispose: () => this.dispose(sub) };
+  }
+
+  onEvent(listener: EventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   onState(listener: (s: ConnectionState) => void): () => void {
@@ -120,6 +144,7 @@ export class WebSocketTransport implements Transport {
       const queued = this.queue;
       this.queue = [];
       for (const q of queued) if (this.pending.has(q.id)) socket.send(q.frame);
+      for (const sub of this.subs) this.sendSubscribe(sub);
       this.setState('open');
     };
     socket.onmessage = (ev) => this.receive(ev.data);
@@ -128,6 +153,9 @@ export class WebSocketTransport implements Transport {
     socket.onclose = () => {
       if (this.socket !== socket) return;
       this.socket = null;
+      // The server gave this connection's subscriptions back; they are made again on the next.
+      this.subAnswers.clear();
+      for (const sub of this.subs) sub.serverId = undefined;
       this.failAll(this.current === 'open' ? 'lost' : 'unreachable');
       if (!this.stopped) this.scheduleReconnect();
     };
@@ -159,18 +187,57 @@ export class WebSocketTransport implements Transport {
       return;
     }
     if (typeof msg.id === 'number' && msg.envelope) {
+      const sub = this.subAnswers.get(msg.id);
+      if (sub) {
+        this.subAnswers.delete(msg.id);
+        return this.answered(sub, msg.envelope);
+      }
       const p = this.pending.get(msg.id);
       this.pending.delete(msg.id);
       p?.resolve(msg.envelope);
     } else if (typeof msg.event === 'string') {
-      for (const l of this.listeners.get(msg.event) ?? []) {
+      for (const l of this.listeners) {
         try {
-          l(msg.payload);
+          l(msg.event, msg.payload);
         } catch (err) {
           // One broken listener must not starve the others of the event.
           console.error(err);
         }
       }
     }
+  }
+
+  private sendSubscribe(sub: Sub): void {
+    const id = this.nextId++;
+    this.subAnswers.set(id, sub);
+    this.socket?.send(JSON.stringify({ id, subscribe: sub.event, argument: sub.argument }));
+  }
+
+  private answered(sub: Sub, envelope: Envelope<unknown>): void {
+    if (envelope.ok) {
+      const id = (envelope.result as SubscriptionRef).subscription;
+      // Given back while the server was answering: give it back there too.
+      if (sub.disposed) this.sendUnsubscribe(id);
+      else sub.serverId = id;
+    } else {
+      // Refused (another Switchyard's environment, a name that does not exist): not asked again.
+      this.subs.delete(sub);
+    }
+    if (!sub.answered) {
+      sub.answered = true;
+      sub.settle(envelope);
+    }
+  }
+
+  private dispose(sub: Sub): void {
+    if (sub.disposed) return;
+    sub.disposed = true;
+    this.subs.delete(sub);
+    if (sub.serverId) this.sendUnsubscribe(sub.serverId);
+    sub.serverId = undefined;
+  }
+
+  private sendUnsubscribe(serverId: string): void {
+    if (this.socket?.readyState === OPEN) this.socket.send(JSON.stringify({ id: this.nextId++, unsubscribe: serverId }));
   }
 }

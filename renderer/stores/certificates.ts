@@ -2,7 +2,7 @@ import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import type { Task } from '../../shared/contract';
 import type { CertificateStatus, HttpsSettingsInput } from '../../shared/https';
-import { invoke, on, onReconnect } from '../api/client';
+import { invoke, onReconnect, subscribe } from '../api/client';
 import { toUiError, type UiError } from '../lib/errors';
 import { useEnvironmentsStore } from './environments';
 import { useTasksStore } from './tasks';
@@ -60,7 +60,7 @@ export const useCertificatesStore = defineStore('certificates', () => {
     await save(environment, { ...https, enabled: false });
   }
 
-  on('certificates:status', (s) => (statuses.value[s.environment] = s));
+  subscribe('certificates:status', {}, (s) => (statuses.value[s.environment] = s));
   // A certificate task that ends has changed the status (or its last error): read it back.
   tasks.onFinished((t: Task) => {
     if (t.kind === 'certificate' || (t.kind === 'destroy' && t.state === 'succeeded')) void load(t.target);

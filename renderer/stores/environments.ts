@@ -1,8 +1,8 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import type { EnvironmentState, EnvironmentStatus, Footprint, FoundEnvironment } from '../../shared/contract';
+import type { DeployPlan, EnvironmentState, EnvironmentStatus, Footprint, FoundEnvironment } from '../../shared/contract';
 import type { Environment, EnvironmentInput, EnvironmentPatch } from '../../shared/model';
-import { invoke, onReconnect } from '../api/client';
+import { invoke, onReconnect, subscribe } from '../api/client';
 import { toUiError, type UiError } from '../lib/errors';
 import { sharedLoad } from '../lib/shared-load';
 import { useTasksStore } from './tasks';
@@ -38,19 +38,35 @@ export const useEnvironmentsStore = defineStore('environments', () => {
   async function loadStatus(name: string): Promise<EnvironmentStatus | undefined> {
     try {
       const s = await invoke('environments:status', { name });
-      const drifted = statuses.value[name]?.haproxy.configInSync !== false || deployedConfigs.value[name] === undefined;
-      statuses.value[name] = s;
-      delete statusErrors.value[name];
-      if (s.state === 'not-deployed') delete deployedConfigs.value[name];
-      else if (s.haproxy.configInSync && configs.value[name] !== undefined) deployedConfigs.value[name] = configs.value[name];
-      // Out of sync: what runs is not what renders, so read it from the load balancer, once
-      // when that starts, not on every status poll (only a deploy changes it back).
-      else if (!s.haproxy.configInSync && drifted) await loadRunning(name);
+      await applyStatus(name, s);
       return s;
     } catch (err) {
       statusErrors.value[name] = toUiError(err);
       return undefined;
     }
+  }
+
+  /** A status read or pushed by the core. */
+  async function applyStatus(name: string, s: EnvironmentStatus): Promise<void> {
+    const drifted = statuses.value[name]?.haproxy.configInSync !== false || deployedConfigs.value[name] === undefined;
+    statuses.value[name] = s;
+    delete statusErrors.value[name];
+    if (s.state === 'not-deployed') delete deployedConfigs.value[name];
+    else if (s.haproxy.configInSync && configs.value[name] !== undefined) deployedConfigs.value[name] = configs.value[name];
+    // Out of sync: what runs is not what renders, so read it from the load balancer, once
+    // when that starts, not on every status change (only a deploy changes it back).
+    else if (!s.haproxy.configInSync && drifted) await loadRunning(name);
+  }
+
+  /**
+   * Keeps `statuses` current for one environment (its view) or, without a name, for all (the
+   * list), from the core's `environments:status` events, until the returned function is called.
+   * Subscribe before loading: a change between the two is then not missed.
+   */
+  function watchStatus(name?: string): () => void {
+    return subscribe('environments:status', name ? { environment: name } : {}, (s) => {
+      if (byName(s.name)) void applyStatus(s.name, s);
+    });
   }
 
   async function loadAll(): Promise<void> {
@@ -128,6 +144,11 @@ export const useEnvironmentsStore = defineStore('environments', () => {
     return (await invoke('environments:preview', { name, patch })).config;
   }
 
+  /** What a deploy would do now, as the core's deploy itself plans it; nothing changes. */
+  async function plan(name: string): Promise<DeployPlan> {
+    return invoke('environments:plan', { name });
+  }
+
   async function deploy(name: string): Promise<string> {
     const { taskId } = await invoke('environments:deploy', { name });
     return taskId;
@@ -165,6 +186,11 @@ export const useEnvironmentsStore = defineStore('environments', () => {
       await loadStatus(t.target);
     })();
   });
+  // Saved by this window, another one, or the CLI on the same data folder: the list follows.
+  subscribe('environments:changed', {}, (c) => {
+    if (c.change === 'removed') drop([c.name]);
+    else if (c.environment) put(c.environment);
+  });
   onReconnect(() => void loadAll());
 
   return {
@@ -180,6 +206,7 @@ export const useEnvironmentsStore = defineStore('environments', () => {
     load,
     loadAll,
     loadStatus,
+    watchStatus,
     byName,
     create,
     update,
@@ -189,6 +216,7 @@ export const useEnvironmentsStore = defineStore('environments', () => {
     drop,
     render,
     preview,
+    plan,
     deploy,
     destroy,
     adopt,

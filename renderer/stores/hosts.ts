@@ -2,7 +2,7 @@ import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import type { Footprint } from '../../shared/contract';
 import { parseHostKeyDetail, type Host, type HostCheckResult, type HostKey, type SshHost, type SshHostInput } from '../../shared/hosts';
-import { invoke } from '../api/client';
+import { invoke, subscribe } from '../api/client';
 import { toUiError, type UiError } from '../lib/errors';
 import { sharedLoad } from '../lib/shared-load';
 import { useEnvironmentsStore } from './environments';
@@ -101,6 +101,14 @@ export const useHostsStore = defineStore('hosts', () => {
     useEnvironmentsStore().drop(left.map((f) => f.environment));
     return left;
   }
+
+  // Added, trusted or removed by this window, another one, or the CLI on the same data folder.
+  subscribe('hosts:changed', {}, (c) => {
+    if (c.host) return put(c.host);
+    hosts.value = hosts.value.filter((h) => h.id !== c.id);
+    delete checks.value[c.id];
+    delete checkErrors.value[c.id];
+  });
 
   return { hosts, sshHosts, loaded, loading, error, checks, checking, checkErrors, load, add, check, trust, remove, footprint, forget };
 });

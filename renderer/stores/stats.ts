@@ -3,7 +3,7 @@ import { ref, shallowReactive } from 'vue';
 import type { ContainerStatus } from '../../shared/contract';
 import type { HealthChange, ServerApplied, StatsSnapshot } from '../../shared/live';
 import type { ServerState } from '../../shared/model';
-import { invoke, on, onReconnect } from '../api/client';
+import { invoke, subscribe } from '../api/client';
 import { toUiError, type UiError } from '../lib/errors';
 
 /** Points kept per sparkline: a minute at the default 1 s interval. */
@@ -32,7 +32,6 @@ export const useStatsStore = defineStore('stats', () => {
   const healthEvents = ref<HealthChange[]>([]);
   const error = ref<UiError | null>(null);
   const series = new Map<string, Series>();
-  const watching = new Map<string, number>();
 
   function record(s: StatsSnapshot): void {
     snapshots[s.environment] = s;
@@ -60,28 +59,23 @@ export const useStatsStore = defineStore('stats', () => {
     return series.get(environment);
   }
 
-  /** Starts live figures for `environment` (counted: pair each watch with an unwatch). */
-  async function watch(environment: string): Promise<void> {
-    const n = (watching.get(environment) ?? 0) + 1;
-    watching.set(environment, n);
-    if (n > 1) return;
-    try {
-      await invoke('stats:watch', { environment });
-      error.value = null;
-    } catch (err) {
-      error.value = toUiError(err);
-    }
+  function heardHealth(h: HealthChange): void {
+    healthEvents.value = [h, ...healthEvents.value].slice(0, HEALTH_EVENTS_KEPT);
+    const snap = snapshots[h.environment];
+    if (snap) snapshots[h.environment] = { ...snap, servers: snap.servers.map((s) => (s.name === h.server ? { ...s, health: h.to } : s)) };
   }
 
-  async function unwatch(environment: string): Promise<void> {
-    const n = (watching.get(environment) ?? 0) - 1;
-    if (n > 0) return void watching.set(environment, n);
-    watching.delete(environment);
-    await invoke('stats:unwatch', { environment }).catch(() => undefined);
-  }
-
-  function isWatching(environment: string): boolean {
-    return watching.has(environment);
+  /**
+   * Live figures for `environment` until the returned function is called: the core polls its
+   * load balancer while anyone subscribes (and refuses another Switchyard's environment).
+   */
+  function watch(environment: string): { (): void; ready: Promise<void> } {
+    const subs = [subscribe('stats:snapshot', { environment }, record), subscribe('stats:health', { environment }, heardHealth)];
+    const ready = Promise.all(subs.map((s) => s.ready)).then(
+      () => void (error.value = null),
+      (err: unknown) => void (error.value = toUiError(err)),
+    );
+    return Object.assign(() => subs.forEach((s) => s()), { ready });
   }
 
   async function setServer(environment: string, server: string, change: { state?: ServerState; weight?: number }): Promise<ServerApplied> {
@@ -101,17 +95,6 @@ export const useStatsStore = defineStore('stats', () => {
     return invoke(running ? 'servers:start' : 'servers:stop', { environment, server });
   }
 
-  on('stats:snapshot', record);
-  on('stats:health', (h) => {
-    healthEvents.value = [h, ...healthEvents.value].slice(0, HEALTH_EVENTS_KEPT);
-    const snap = snapshots[h.environment];
-    if (snap) snapshots[h.environment] = { ...snap, servers: snap.servers.map((s) => (s.name === h.server ? { ...s, health: h.to } : s)) };
-  });
-  // The server dropped this page's watches with the connection.
-  onReconnect(() => {
-    for (const environment of watching.keys()) void invoke('stats:watch', { environment }).catch(() => undefined);
-  });
-
   return {
     snapshots,
     seriesVersion,
@@ -120,8 +103,6 @@ export const useStatsStore = defineStore('stats', () => {
     record,
     seriesOf,
     watch,
-    unwatch,
-    isWatching,
     setServer,
     setServerRunning,
   };

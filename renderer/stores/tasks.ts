@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import type { Task, TaskKind } from '../../shared/contract';
-import { invoke, on, onReconnect } from '../api/client';
+import { invoke, onReconnect, subscribe } from '../api/client';
 import { toUiError, type UiError } from '../lib/errors';
 
 /** Every task the core knows (deploys, destroys, traffic runs), kept current by `tasks:updated`. */
@@ -62,7 +62,7 @@ export const useTasksStore = defineStore('tasks', () => {
     });
   }
 
-  on('tasks:updated', upsert);
+  subscribe('tasks:updated', {}, upsert);
   // Updates sent while the connection was down are lost: ask for the whole list again.
   onReconnect(() => void load());
 

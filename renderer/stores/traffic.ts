@@ -2,7 +2,7 @@ import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import type { TrafficReport } from '../../shared/live';
 import type { RequestOf } from '../../shared/contract';
-import { invoke, on } from '../api/client';
+import { invoke, subscribe } from '../api/client';
 
 /** The traffic generator: the latest run per environment, updated by `traffic:progress`. */
 export const useTrafficStore = defineStore('traffic', () => {
@@ -30,7 +30,8 @@ export const useTrafficStore = defineStore('traffic', () => {
     return current.value[environment] !== undefined && (!r || !r.done);
   }
 
-  on('traffic:progress', (r) => {
+  // Every environment's: progress only comes while a run is under way, and costs the core nothing more.
+  subscribe('traffic:progress', {}, (r) => {
     const mine = current.value[r.environment];
     if (mine === undefined || mine === r.taskId) {
       current.value[r.environment] = r.taskId;

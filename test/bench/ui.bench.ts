@@ -18,10 +18,12 @@ import type { StatsSnapshot } from '../../shared/live';
 import { EnvironmentInput, type Environment } from '../../shared/model';
 import type { Core } from '../../electron/core/core';
 import { EventBus } from '../../electron/core/events';
+import { Subscriptions } from '../../electron/core/subscriptions';
 import { TaskManager } from '../../electron/core/tasks/task-manager';
 import { startServer, type HeadlessServer } from '../../electron/headless/serve';
 import { ensureRendererBuilt, launchChromium } from '../support/e2e';
 import { appRoot } from '../support/lab';
+import { licensesPlugin } from '../../resources/packaging/licenses';
 
 const BUILT = path.join(appRoot, 'out', 'renderer');
 
@@ -29,6 +31,8 @@ const BUILT = path.join(appRoot, 'out', 'renderer');
 class FakeUiCore implements Core {
   readonly events = new EventBus();
   readonly tasks = new TaskManager(this.events, () => new Date());
+  /** Nothing to start per subscription: the snapshots below are made up for every environment. */
+  readonly subscriptions = new Subscriptions();
   private readonly envs: Environment[];
   private readonly hits = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
@@ -58,15 +62,11 @@ class FakeUiCore implements Core {
         return { ok: true, result: { config: `# ${env?.name}\nglobal\n  maxconn 100\n` } };
       case 'tasks:list':
         return { ok: true, result: [] };
-      case 'stats:watch':
-      case 'stats:unwatch':
-      case 'logs:watch':
-      case 'logs:unwatch':
-        return { ok: true, result: { watching: 1 } };
       case 'logs:tail':
         return { ok: true, result: [] };
       case 'system:info':
-        return { ok: true, result: { version: 'bench', dataDir: '/nowhere', docker: { reachable: false } } };
+        // Docker answers: an unreachable one would put the first-run screen in place of the list measured here.
+        return { ok: true, result: { version: 'bench', dataDir: '/nowhere', os: 'linux', docker: { reachable: true, version: 'bench' } } };
       default:
         return { ok: false, error: { code: 'UNKNOWN_CHANNEL', message: `the bench core has no ${channel}` } };
     }
@@ -120,6 +120,10 @@ class FakeUiCore implements Core {
     this.timer = setInterval(tick, everyMs);
   }
 
+  async subscribe(): Promise<() => void> {
+    throw new Error('the bench core serves windows only');
+  }
+
   async close(): Promise<void> {
     clearInterval(this.timer);
   }
@@ -153,7 +157,7 @@ async function buildMinified(): Promise<string> {
     logLevel: 'silent',
     root: path.join(appRoot, 'renderer'),
     base: './',
-    plugins: [vue()],
+    plugins: [vue(), licensesPlugin(appRoot)],
     define: { __VUE_I18N_FULL_INSTALL__: 'false', __VUE_I18N_LEGACY_API__: 'false', __INTLIFY_PROD_DEVTOOLS__: 'false' },
     build: { outDir, emptyOutDir: true, minify: true, target: 'chrome120', modulePreload: { polyfill: false }, reportCompressedSize: false },
   });

@@ -54,10 +54,22 @@ class Client {
   }
 
   call(channel: string, payload: unknown): Promise<{ ok: boolean; result?: unknown; error?: { code: string; field?: string } }> {
+    return this.send({ channel, payload });
+  }
+
+  subscribe(event: string, argument: unknown): Promise<{ ok: boolean; result?: { subscription: string }; error?: { code: string; field?: string } }> {
+    return this.send({ subscribe: event, argument });
+  }
+
+  unsubscribe(subscription: string): Promise<{ ok: boolean }> {
+    return this.send({ unsubscribe: subscription });
+  }
+
+  private send<T>(frame: Record<string, unknown>): Promise<T> {
     const id = this.next++;
     return new Promise((resolve) => {
       this.waiting.set(id, resolve as (e: unknown) => void);
-      this.ws.send(JSON.stringify({ id, channel, payload }));
+      this.ws.send(JSON.stringify({ id, ...frame }));
     });
   }
 
@@ -136,23 +148,42 @@ describe('switchyard serve over WebSocket', () => {
     await c.close();
   });
 
-  it('forwards core events, and gives back the watches of a client that went away', async () => {
+  it('sends a socket only the events it subscribed to, once each, until it gives them back or goes away', async () => {
     const a = new Client();
-    await a.opened;
+    const bystander = new Client();
+    await Promise.all([a.opened, bystander.opened]);
     expect(await a.call('stats:settings', { intervalMs: 200 })).toMatchObject({ ok: true });
-    expect(await a.call('stats:watch', { environment: env })).toMatchObject({ ok: true, result: { watching: 1 } });
-    expect(await a.call('stats:watch', { environment: env })).toMatchObject({ ok: true, result: { watching: 2 } });
+    const first = await a.subscribe('stats:snapshot', { environment: env });
+    const second = await a.subscribe('stats:snapshot', { environment: env });
+    expect(first).toMatchObject({ ok: true, result: { subscription: expect.any(String) } });
+    expect(second.result?.subscription).not.toBe(first.result?.subscription);
+    // The argument is checked by the contract; stats need an environment.
+    expect(await a.subscribe('stats:snapshot', {})).toMatchObject({ ok: false, error: { code: 'VALIDATION', field: 'environment' } });
+    expect(await a.subscribe('stats:explode', {})).toMatchObject({ ok: false, error: { code: 'UNKNOWN_CHANNEL' } });
     await new Promise((r) => setTimeout(r, 700));
-    expect(a.events.some((e) => e.event === 'stats:snapshot' && (e.payload as { environment: string }).environment === env)).toBe(true);
+    const snaps = a.events.filter((e) => e.event === 'stats:snapshot').map((e) => e.payload as { environment: string; at: string });
+    expect(snaps.length).toBeGreaterThan(0);
+    expect(snaps.every((s) => s.environment === env)).toBe(true);
+    // Two subscriptions of one socket: each snapshot still comes once.
+    expect(new Set(snaps.map((s) => s.at)).size).toBe(snaps.length);
+    expect(bystander.events.filter((e) => e.event === 'stats:snapshot')).toEqual([]);
+
+    expect(await a.unsubscribe(first.result!.subscription)).toMatchObject({ ok: true });
+    expect(await a.unsubscribe(second.result!.subscription)).toMatchObject({ ok: true });
+    await new Promise((r) => setTimeout(r, 300));
+    const heard = a.events.length;
+    await new Promise((r) => setTimeout(r, 500));
+    expect(a.events.length).toBe(heard);
+
+    // A socket that goes away without giving its subscriptions back loses them (the core's count; see
+    // test/unit/headless/ws-server.test.ts); the others carry on.
+    await a.subscribe('stats:snapshot', { environment: env });
     await a.close();
-    // The server unwatches for the closed client; a new watch is the only one.
-    await new Promise((r) => setTimeout(r, 100));
-    const b = new Client();
-    await b.opened;
-    expect(await b.call('stats:watch', { environment: env })).toMatchObject({ ok: true, result: { watching: 1 } });
-    await b.call('stats:unwatch', { environment: env });
-    await b.call('environments:remove', { name: env });
-    await b.close();
+    expect(await bystander.subscribe('environments:changed', {})).toMatchObject({ ok: true });
+    await bystander.call('environments:remove', { name: env });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(bystander.events.filter((e) => e.event === 'environments:changed').map((e) => e.payload)).toEqual([{ change: 'removed', name: env }]);
+    await bystander.close();
   });
 
   it('closes the socket on a frame that is not a call', async () => {

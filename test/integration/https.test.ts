@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ACCOUNTS_FILE } from '../../electron/core/acme/account';
 import { names } from '../../electron/core/environments/naming';
 import type { AcmeDirectory, CertificateStatus } from '../../shared/https';
-import { docker, freePort, get, removeEnvironments, testCore, uniqueName, deployLab, type TestCore } from '../support/lab';
+import { docker, freePort, get, removeEnvironments, testCore, uniqueName, deployLab, until, type TestCore } from '../support/lab';
 import { TestPebble, serialKey, verifiedHttpsGet } from '../support/pebble';
 
 const DOMAIN = 'lab.switchyard.test';
@@ -172,7 +172,9 @@ describe('one-click HTTPS against a real ACME server (Pebble)', () => {
     const workers = [worker(), worker(), worker(), worker()];
     const { taskId } = await t.call('certificates:order', { environment: name });
     const task = await t.core.tasks.whenDone(taskId);
-    await new Promise((r) => setTimeout(r, 300));
+    // Some requests after the swap too, on the new certificate.
+    const answeredAtSwap = ok + failed;
+    await until('answers after the renewal', async () => task.state !== 'succeeded' || ok + failed >= answeredAtSwap + 20);
     running = false;
     await Promise.all(workers);
     expect(task.state, JSON.stringify(task.error)).toBe('succeeded');

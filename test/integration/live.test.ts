@@ -1,15 +1,16 @@
 import net from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { HealthChange, LogLines, StatsSnapshot } from '../../shared/live';
 import { RuntimeApi } from '../../electron/core/haproxy/runtime-api';
 import { names } from '../../electron/core/environments/naming';
-import { deployLab, docker, freePort, get, removeEnvironments, sleep, testCore, type TestCore, uniqueName, until } from '../support/lab';
+import { deployLab, docker, freePort, get, removeEnvironments, testCore, type TestCore, uniqueName, until } from '../support/lab';
 import { startLoad } from '../support/load';
 
 describe('live operations', () => {
   const name = uniqueName('live');
   let t: TestCore;
   let port: number;
+  let statsInterval: number;
   const hitsOf = (s: StatsSnapshot) => Object.fromEntries(s.servers.map((x) => [x.name, x.hits]));
   const stats = () => t.call('stats:get', { environment: name });
   const server = async (n: string) => (await stats()).servers.find((s) => s.name === n)!;
@@ -17,6 +18,29 @@ describe('live operations', () => {
   beforeAll(async () => {
     t = testCore();
     port = await deployLab(t, name, { healthCheck: { interval: 500, rise: 2, fall: 3 } });
+    statsInterval = (await t.call('stats:settings', {})).intervalMs;
+  });
+
+  /**
+   * Every test starts from the lab as first deployed, whatever the tests before it did (or left
+   * behind when they failed): round robin on the first port, back1 and back2 ready at weight 100,
+   * every container running, the stats interval as it was. So each passes alone (`-t`) and in
+   * any order.
+   */
+  beforeEach(async () => {
+    for (const c of [names.haproxy(name), names.backend(name, 'back1'), names.backend(name, 'back2')]) {
+      const running = await docker
+        .getContainer(c)
+        .inspect()
+        .then((i) => i.State.Running, () => true);
+      if (!running) await docker.getContainer(c).start();
+    }
+    const servers = [{ name: 'back1', kind: 'demo' as const }, { name: 'back2', kind: 'demo' as const }];
+    await t.call('environments:update', { name, patch: { balance: 'roundrobin', httpPort: port, servers } });
+    const task = await t.runTask('environments:deploy', name);
+    expect(task.state, JSON.stringify(task.error)).toBe('succeeded');
+    for (const s of ['back1', 'back2']) await t.call('servers:set', { environment: name, server: s, state: 'ready', weight: 100 });
+    await t.call('stats:settings', { intervalMs: statsInterval });
   });
 
   afterAll(async () => {
@@ -27,7 +51,7 @@ describe('live operations', () => {
   it('counts hits per server exactly', async () => {
     const before = hitsOf(await stats());
     const load = startLoad(port, 6);
-    await sleep(1500);
+    await until('a few hundred answers', async () => load.progress.ok + load.progress.failed >= 300);
     const sent = await load.stop();
     expect(sent.failed).toBe(0);
     const after = hitsOf(await stats());
@@ -71,6 +95,7 @@ describe('live operations', () => {
   });
 
   it('a drained server is still drained after a reload, a redeploy and a new load balancer', async () => {
+    await t.call('servers:set', { environment: name, server: 'back1', state: 'drain' });
     await t.call('environments:update', { name, patch: { balance: 'leastconn' } });
     const reload = await t.runTask('environments:deploy', name);
     expect(reload.message).toContain('reloaded');
@@ -80,12 +105,11 @@ describe('live operations', () => {
     expect(again.message).toContain('nothing to change');
     expect((await server('back1')).status).toMatch(/^DRAIN/);
 
-    port = await freePort();
-    await t.call('environments:update', { name, patch: { httpPort: port, balance: 'roundrobin' } });
+    // A new port needs a new load balancer (the next test's setup moves it back).
+    await t.call('environments:update', { name, patch: { httpPort: await freePort(), balance: 'roundrobin' } });
     const recreate = await t.runTask('environments:deploy', name);
     expect(recreate.message).toContain('recreated');
     expect((await server('back1')).status).toMatch(/^DRAIN/);
-    await t.call('servers:set', { environment: name, server: 'back1', state: 'ready' });
   });
 
   it('hit totals never go backwards across reloads', async () => {
@@ -111,7 +135,8 @@ describe('live operations', () => {
     await t.call('stats:settings', { intervalMs: 250 });
     // Without a value the channel only tells the interval in force.
     expect(await t.call('stats:settings', {})).toEqual({ intervalMs: 250 });
-    await t.call('stats:watch', { environment: name });
+    // Polled while subscribed; the listeners above hear everything the core emits.
+    const stopStats = await t.core.subscribe('stats:snapshot', { environment: name }, () => undefined);
     try {
       await until('a first snapshot', async () => snapshots.length > 0);
       const stoppedAt = Date.now();
@@ -124,7 +149,7 @@ describe('live operations', () => {
       await until('back2 UP', async () => snapshots.at(-1)?.servers.find((s) => s.name === 'back2')?.health === 'UP', 20_000, 50);
       expect(healthEvents.some((e) => e.server === 'back2' && e.from === 'DOWN' && e.to === 'UP')).toBe(true);
     } finally {
-      await t.call('stats:unwatch', { environment: name });
+      stopStats();
       offH();
       offS();
     }
@@ -132,10 +157,10 @@ describe('live operations', () => {
 
   it('adding a third backend under load drops nothing and it takes traffic', async () => {
     const load = startLoad(port, 8);
-    await sleep(500);
+    await until('the load under way', async () => load.progress.ok + load.progress.failed >= 50);
     const { taskId } = await t.call('servers:add', { environment: name, server: { name: 'back3', kind: 'demo' } });
     const task = await t.core.tasks.whenDone(taskId);
-    await sleep(1000);
+    await until('back3 answering', async () => task.state !== 'succeeded' || (load.progress.byBackend.back3 ?? 0) >= 10);
     const result = await load.stop();
     expect(task.state, JSON.stringify(task.error)).toBe('succeeded');
     expect(result.failed, result.errors.join('; ')).toBe(0);
@@ -162,7 +187,7 @@ describe('live operations', () => {
     expect(report.failed, why).toBe(0);
     expect(report.statuses, why).toEqual({ '200': 100 });
     expect(report.byServer.back1 + report.byServer.back2, why).toBe(100);
-    // About even (an earlier test left the algorithm on random).
+    // About even: round robin, and no cookies kept.
     expect(Math.min(report.byServer.back1, report.byServer.back2), why).toBeGreaterThanOrEqual(30);
     expect(report.latencyMs.p50).toBeGreaterThan(0);
     expect(report.latencyMs.p99).toBeGreaterThanOrEqual(report.latencyMs.p50);
@@ -176,9 +201,13 @@ describe('live operations', () => {
   it('streams the parsed access log and keeps a tail', async () => {
     const batches: LogLines[] = [];
     const off = t.core.events.on('logs:lines', (l) => l.environment === name && batches.push(l));
-    await t.call('logs:watch', { environment: name });
+    const stopLogs = await t.core.subscribe('logs:lines', { environment: name }, () => undefined);
     try {
-      await sleep(300);
+      // The log is followed once a request made now shows up in it.
+      await until('the log followed', async () => {
+        await get(port, { path: '/warm-up' });
+        return batches.some((b) => b.entries.some((e) => e.request.includes('/warm-up')));
+      });
       const seen = batches.flatMap((b) => b.entries).length;
       for (let i = 0; i < 4; i++) await get(port, { path: `/probe-${i}` });
       await until('4 log entries', async () => batches.flatMap((b) => b.entries).length >= seen + 4, 5000, 50);
@@ -193,7 +222,7 @@ describe('live operations', () => {
       const tail = await t.call('logs:tail', { environment: name, limit: 4 });
       expect(tail.map((e) => e.request)).toEqual(entries.map((e) => e.request));
     } finally {
-      await t.call('logs:unwatch', { environment: name });
+      stopLogs();
       off();
     }
   });
@@ -214,7 +243,8 @@ describe('live operations', () => {
     const snapshots: StatsSnapshot[] = [];
     const off = t.core.events.on('stats:snapshot', (e) => e.environment === name && snapshots.push(e));
     await t.call('stats:settings', { intervalMs: 250 });
-    await t.call('stats:watch', { environment: name });
+    // Polled while subscribed; the listeners above hear everything the core emits.
+    const stopStats = await t.core.subscribe('stats:snapshot', { environment: name }, () => undefined);
     try {
       await until('reachable', async () => snapshots.at(-1)?.reachable);
       await docker.getContainer(names.haproxy(name)).stop({ t: 1 });
@@ -225,7 +255,7 @@ describe('live operations', () => {
       await until('reachable again', async () => snapshots.at(-1)?.reachable === true, 20_000, 50);
       expect((await get(port)).status).toBe(200);
     } finally {
-      await t.call('stats:unwatch', { environment: name });
+      stopStats();
       off();
     }
   });

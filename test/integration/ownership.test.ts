@@ -106,15 +106,19 @@ describe('environments belong to one Switchyard', () => {
       ['servers:set', { environment: name, server: 'back1', state: 'maint' }],
       ['servers:stop', { environment: name, server: 'back1' }],
       ['stats:get', { environment: name }],
-      ['stats:watch', { environment: name }],
       ['logs:tail', { environment: name, limit: 10 }],
-      ['logs:watch', { environment: name }],
       ['traffic:run', { environment: name, requests: 10, concurrency: 1 }],
       ['environments:running', { name }],
     ];
     for (const [channel, payload] of calls) {
       const err = await refusal(b, channel, payload as never);
       expect(err?.code, channel).toBe('OWNED_ELSEWHERE');
+    }
+    // Subscribing to its stats or its log is refused the same way, and starts no polling.
+    for (const event of ['stats:snapshot', 'stats:health', 'logs:lines'] as const) {
+      const answer = await b.core.subscriptions.subscribe('ownership-test', event, { environment: name });
+      expect(answer.ok ? undefined : answer.error.code, event).toBe('OWNED_ELSEWHERE');
+      expect(b.core.subscriptions.count(event, name), event).toBe(0);
     }
     const destroy = await b.runTask('environments:destroy', name);
     expect(destroy.error?.code).toBe('OWNED_ELSEWHERE');

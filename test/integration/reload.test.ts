@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { names } from '../../electron/core/environments/naming';
 import { readFile } from '../../electron/core/targets/docker-util';
-import { deployLab, docker, removeEnvironments, sleep, testCore, type TestCore, uniqueName } from '../support/lab';
+import { deployLab, docker, removeEnvironments, testCore, type TestCore, uniqueName, until } from '../support/lab';
 import { startLoad } from '../support/load';
 
 describe('config changes under load', () => {
@@ -22,15 +22,21 @@ describe('config changes under load', () => {
   it('switching to leastconn reloads HAProxy in place with zero failed requests', async () => {
     const lbBefore = await docker.getContainer(names.haproxy(name)).inspect();
     const load = startLoad(port, 10);
-    await sleep(1000);
+    // Answers counted rather than time waited: each reload happens with requests in flight.
+    const answered = () => load.progress.ok + load.progress.failed;
+    const more = (n: number) => {
+      const from = answered();
+      return until(`${n} more answers`, async () => answered() >= from + n);
+    };
+    await more(100);
     await t.call('environments:update', { name, patch: { balance: 'leastconn' } });
     const task = await t.runTask('environments:deploy', name);
-    await sleep(1000);
+    await more(100);
     // A few more reloads while the load goes on: each must be just as clean.
     for (const balance of ['roundrobin', 'leastconn', 'random', 'leastconn'] as const) {
       await t.call('environments:update', { name, patch: { balance } });
       expect((await t.runTask('environments:deploy', name)).state).toBe('succeeded');
-      await sleep(300);
+      await more(30);
     }
     const result = await load.stop();
 
@@ -79,7 +85,7 @@ describe('config changes under load', () => {
     expect(after).toHaveLength(before.length + 1);
 
     const load = startLoad(port, 4);
-    await sleep(1500);
+    await until('back3 answering', async () => (load.progress.byBackend.back3 ?? 0) >= 10);
     const r = await load.stop();
     expect(r.failed).toBe(0);
     expect(r.byBackend.back3).toBeGreaterThan(0);

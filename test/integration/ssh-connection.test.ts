@@ -11,6 +11,7 @@ import { SshConnection, type SshCredentials } from '../../electron/core/targets/
 import { SshDockerTarget } from '../../electron/core/targets/ssh-target';
 import { TestSshd, freeLoopbackPort, type TestUser } from '../support/sshd';
 import { failure } from '../support/failure';
+import { until } from '../support/lab';
 
 const run = promisify(execFile);
 
@@ -164,7 +165,7 @@ describe('SSH connections to a real OpenSSH server', () => {
     open.push(c);
     await c.connect();
     const running = c.exec('sleep 30', { timeoutMs: 60_000 }).catch((e: unknown) => e);
-    await new Promise((r) => setTimeout(r, 200));
+    await until('the command running on the server', async () => sshd.commands().some((cmd) => /(^|\s)sleep 30$/.test(cmd)), 10_000, 20);
     const started = Date.now();
     expect(sshd.pauseSessions()).toBeGreaterThan(0);
     const err = (await running) as SwitchyardError;

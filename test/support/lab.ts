@@ -35,10 +35,14 @@ export interface TestCore {
   close(): Promise<void>;
 }
 
-/** `watchContainers`: follow Docker's container events, as the app and `serve` do. */
-export function testCore(env: NodeJS.ProcessEnv = process.env, opts: { watchContainers?: boolean } = {}): TestCore {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sy-data-'));
-  const core = createCore({ dataDir, appRoot, env, watchContainers: opts.watchContainers });
+/**
+ * `watchContainers`: follow Docker's container events, as the app and `serve` do; `watchStore`:
+ * follow the data file for other processes' changes, as they do too; `dataDir`: a folder to share
+ * (with the CLI), removed by close() all the same.
+ */
+export function testCore(env: NodeJS.ProcessEnv = process.env, opts: { watchContainers?: boolean; watchStore?: boolean; dataDir?: string } = {}): TestCore {
+  const dataDir = opts.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'sy-data-'));
+  const core = createCore({ dataDir, appRoot, env, watchContainers: opts.watchContainers, watchStore: opts.watchStore });
   const call = async <C extends ChannelName>(channel: C, payload: RequestOf<C>): Promise<ResponseOf<C>> => {
     const res = await core.invoke(channel, payload);
     if (!res.ok) throw SwitchyardError.fromInfo(res.error);

@@ -32,7 +32,7 @@ function tally(res: http.IncomingMessage, result: LoadResult, fail: (why: string
  * its next request as soon as the previous one ends. Bounded: it stops when asked or after
  * `maxMs`. Only loopback.
  */
-export function startLoad(port: number, concurrency = 8, maxMs = 60_000): { stop(): Promise<LoadResult> } {
+export function startLoad(port: number, concurrency = 8, maxMs = 60_000): { stop(): Promise<LoadResult>; readonly progress: Readonly<LoadResult> } {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const result: LoadResult = { ok: 0, failed: 0, errors: [], byBackend: {} };
   let running = true;
@@ -54,6 +54,8 @@ export function startLoad(port: number, concurrency = 8, maxMs = 60_000): { stop
   };
   const workers = Array.from({ length: concurrency }, worker);
   return {
+    /** The counts so far, while it runs: what a test waits on instead of a fixed time. */
+    progress: result,
     async stop() {
       running = false;
       await Promise.all(workers);

@@ -115,6 +115,18 @@ export class TestSshd {
     return victims.length;
   }
 
+  /** The command lines the sessions run now: what a test waits for before it acts on them. */
+  commands(): string[] {
+    if (!this.proc?.pid) return [];
+    return descendants(this.proc.pid).map((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+      } catch {
+        return '';
+      }
+    });
+  }
+
   /** What sshd printed (-e), for failing tests. */
   get output(): string {
     return this.log;

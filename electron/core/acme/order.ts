@@ -1,5 +1,6 @@
 import * as acme from 'acme-client';
 import { SwitchyardError } from '../../../shared/errors';
+import { msg, type Message } from '../../../shared/messages';
 import { challengePortOf, type HttpsSettings } from '../../../shared/https';
 import type { AcmeAccounts, ClientOptions } from './account';
 import { combinedPem, parseChain, type CertificateSummary } from './certificate';
@@ -12,7 +13,7 @@ export type OrderPhase = 'preflight' | 'order' | 'challenge' | 'finalize';
 
 export interface OrderProgress {
   phase: OrderPhase;
-  message: string;
+  message: Message;
   /** The directory being talked to, e.g. "Let's Encrypt (staging)". */
   directory: string;
 }
@@ -57,7 +58,7 @@ export async function orderCertificate(req: OrderRequest): Promise<IssuedCertifi
   let checked: PreflightResult[] = [];
   if (req.preflight) {
     const port = challengePortOf(settings.directory);
-    req.onProgress?.({ phase: 'preflight', message: `Checking that ${settings.domains.join(', ')} reach this load balancer on port ${port}, as ${main.label} will`, directory: main.label });
+    req.onProgress?.({ phase: 'preflight', message: msg('https.preflight', { domains: settings.domains.join(', '), port, ca: main.label }), directory: main.label });
     checked = await preflight({ domains: settings.domains, responder: req.responder, port, ca: main.label, ...req.preflight });
   }
   cancelled(req);
@@ -70,9 +71,9 @@ export async function orderCertificate(req: OrderRequest): Promise<IssuedCertifi
 
 async function issueFrom(dir: ResolvedDirectory, req: OrderRequest): Promise<Omit<IssuedCertificate, 'directoryUrl' | 'preflight'>> {
   const { domains, email, termsAccepted } = req.settings;
-  const progress = (phase: OrderPhase, message: string) => req.onProgress?.({ phase, message, directory: dir.label });
+  const progress = (phase: OrderPhase, message: Message) => req.onProgress?.({ phase, message, directory: dir.label });
 
-  progress('order', `Ordering a certificate from ${dir.label}`);
+  progress('order', msg('https.order', { ca: dir.label }));
   await reachDirectory(dir);
   const client = await req.accounts.client({ directory: dir, email, termsAccepted }, req.client);
   const keyPem = (await acme.crypto.createPrivateEcdsaKey('P-256')).toString();
@@ -89,13 +90,13 @@ async function issueFrom(dir: ResolvedDirectory, req: OrderRequest): Promise<Omi
   }
   cancelled(req);
 
-  progress('challenge', `Proving control of ${domains.join(', ')} to ${dir.label}`);
+  progress('challenge', msg('https.challenge', { domains: domains.join(', '), ca: dir.label }));
   const outcomes = await Promise.allSettled(authorizations.map((authz) => authorize(client, authz, req.responder)));
   const failures = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [{ domain: authorizations[i].identifier.value, err: o.reason as unknown }] : []));
   if (failures.length > 0) throw challengeFailure(dir, domains, failures);
   cancelled(req);
 
-  progress('finalize', `Collecting the certificate from ${dir.label}`);
+  progress('finalize', msg('https.finalize', { ca: dir.label }));
   let chainPem: string;
   try {
     const finalized = await client.finalizeOrder(order, csr);

@@ -85,11 +85,9 @@ type Outcome = PreflightResult | Problem;
  * that matters. Blames the environment's HTTP port (field `httpPort`), not a domain.
  */
 function portMismatch(failed: Problem[], port: number, listenPort: number, ca = 'The certificate authority'): SwitchyardError {
+  // What the probe found is in English and names addresses: the detail. The ports are the point.
   const findings = failed.map((f) => `${f.domain}: ${f.problem}.${f.probed ? '' : ` ${f.fix}`}`).join(' ');
-  const message =
-    `${findings} ${ca} validates on port ${port}, but this environment's HTTP port is ${listenPort}: ` +
-    `set the environment's HTTP port to ${port}, or forward port ${port} to ${listenPort} (router, firewall).`;
-  return new SwitchyardError('PREFLIGHT_FAILED', message, { field: 'httpPort', detail: `challenge port ${port}, environment HTTP port ${listenPort}` });
+  return SwitchyardError.because('PREFLIGHT_FAILED', 'port', { ca, port, listenPort }, { field: 'httpPort', detail: findings });
 }
 
 async function checkDomain(domain: string, token: string, answer: string, resolve: Resolve, opts: PreflightOptions): Promise<Outcome> {

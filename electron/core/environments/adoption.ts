@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import type { FoundEnvironment, Task } from '../../../shared/contract';
 import { SwitchyardError } from '../../../shared/errors';
+import { msg } from '../../../shared/messages';
 import { Environment, parseOrThrow, type Environment as Env } from '../../../shared/model';
 import { dockerError } from '../targets/docker-util';
 import { HAPROXY_HTTP_PORT, LABEL_APP, LABEL_ENV, LABEL_ROLE } from './naming';
@@ -72,12 +73,12 @@ export class Adoption {
       throw new SwitchyardError('VALIDATION', `host: "${name}" is placed on "${known.host}" in this Switchyard, not on "${hostId}"`, { field: 'host' });
     }
     return this.envs.exclusive(name, 'adopt', async (ctx) => {
-      ctx.step('claim', 2, `Finding who manages ${name} on ${hostId}`);
+      ctx.step('claim', 2, msg('adopt.claim', { env: name, host: hostId }));
       const claim = await claimOf(target.docker, name);
       if (claim.kind === 'none') {
         throw new SwitchyardError('NOT_FOUND', `There is no environment named "${name}" on ${hostId} to adopt`, { field: 'name' });
       }
-      if (known && claim.kind === 'owned' && !isForeign(claim, me)) return `${name} is already managed by this Switchyard`;
+      if (known && claim.kind === 'owned' && !isForeign(claim, me)) return msg('adopt.alreadyHere', { env: name });
       const env = known ?? (await this.importFromDeed(name, hostId, claim));
       return this.envs.deployWithin(env, ctx, { adopt: true });
     });

@@ -18,6 +18,16 @@ export const BACKEND_EVENT_FILTERS = {
 };
 
 /**
+ * What the engine is asked for when container states are also reported (`changed`): every
+ * container Switchyard created, load balancers included, and every action that changes a state.
+ */
+export const CONTAINER_EVENT_FILTERS = {
+  type: ['container' as const],
+  event: ['create', 'start', 'restart', 'die', 'stop', 'kill', 'pause', 'unpause', 'destroy'],
+  label: [`${LABEL_APP}=switchyard`],
+};
+
+/**
  * `docker stop` and `docker kill` announce the signal before the process ends: acting then takes
  * the server out while it still finishes its requests. Other signals (a reload's HUP) are no stop.
  */
@@ -40,6 +50,11 @@ export interface ContainerEventsDeps {
   docker(hostId: string): Promise<Docker>;
   /** Reports a server DOWN in its environment's load balancer, now. */
   markDown(environment: string, server: string): Promise<void>;
+  /**
+   * Hears that a container of an environment changed state (created, started, stopped, gone):
+   * its status is to be read again. With it, the engine is asked for every such event.
+   */
+  changed?(environment: string, host: string): void;
   /** What could not be done; the watcher carries on. */
   onError?(err: unknown, doing: string): void;
 }
@@ -140,7 +155,7 @@ export class ContainerEventsWatcher {
     let stream: Readable;
     try {
       docker = await this.deps.docker(host);
-      stream = (await docker.getEvents({ filters: BACKEND_EVENT_FILTERS })) as unknown as Readable;
+      stream = (await docker.getEvents({ filters: this.deps.changed ? CONTAINER_EVENT_FILTERS : BACKEND_EVENT_FILTERS })) as unknown as Readable;
     } catch (err) {
       this.deps.onError?.(err, `following Docker events on ${host}`);
       this.retry(host, f);
@@ -167,6 +182,14 @@ export class ContainerEventsWatcher {
         }
         const gone = serverGone(event);
         if (gone) this.track(this.takeOut(host, gone.environment, gone.server));
+        const environment = event.Actor?.Attributes?.[LABEL_ENV];
+        if (environment && this.deps.changed) {
+          try {
+            this.deps.changed(environment, host);
+          } catch (err) {
+            this.deps.onError?.(err, `reporting a change of ${environment}`);
+          }
+        }
       }
     });
     let dropped = false;

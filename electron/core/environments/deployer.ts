@@ -1,8 +1,12 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type Docker from 'dockerode';
+import type { DeployPlan, PlannedContainer } from '../../../shared/contract';
+import { expandFor, type App } from '../../../shared/apps';
 import type { Environment } from '../../../shared/model';
+import { appImageTag, ensureAppImage } from '../apps/app-image';
 import { SwitchyardError } from '../../../shared/errors';
+import { msg, type Message } from '../../../shared/messages';
 import { renderConfig } from '../haproxy/render';
 import type { TaskContext } from '../tasks/task-manager';
 import { dockerError, isNotFound, putFile } from '../targets/docker-util';
@@ -25,7 +29,8 @@ import {
 import type { ImageService } from './images';
 import { acquireHostLock } from './host-lock';
 import { DEMO_BACKEND_PORT, EDGE_NETWORK, HAPROXY_CONFIG_DIR, LABEL_APP, LABEL_ROLE, LABEL_SERVER, LABEL_SPEC, envFilter, labelsFor, names, type Owner } from './naming';
-import { hasCertificate, networkFacts, type NetworkFacts } from './network-facts';
+import { PREVIEW_FACTS, currentFacts, hasCertificate, networkFacts, type NetworkFacts } from './network-facts';
+import { planDeploy, type ContainerFact } from './deploy-plan';
 import { claimOf, isForeign, ownedElsewhere, writeDeed } from './ownership';
 
 export interface DeployOptions {
@@ -36,6 +41,61 @@ export interface DeployOptions {
 type Undo = () => Promise<unknown>;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const hash = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);
+
+/** How long a deploy waits for what takes time on a real engine; tests against a fake one shorten them. */
+export interface DeployTimings {
+  /** For a load balancer's runtime API to answer. */
+  readyMs: number;
+  /** For the front end to answer HTTP. */
+  httpMs: number;
+  /** For an old HAProxy process to finish requests on a server just taken out of its config. */
+  drainMs: number;
+}
+
+export const DEPLOY_TIMINGS: DeployTimings = { readyMs: 20_000, httpMs: 20_000, drainMs: 1000 };
+
+/** What the load balancer is created from; its hash decides whether it must be recreated. */
+function haproxySpec(env: Environment, imageId: string): HaproxySpec {
+  const spec: HaproxySpec = { env: env.name, image: env.images.haproxy, imageId, httpPort: env.httpPort };
+  if (env.https?.enabled) spec.httpsPort = env.https.httpsPort;
+  return spec;
+}
+
+/**
+ * The backends a deploy runs (demo servers and the app's replicas), each with the hash of what
+ * its container is created from. An app's secret variables count by their sealed references:
+ * a new value is a new reference, so its replicas are recreated, and no value is ever hashed.
+ */
+function backendSpecs(env: Environment, demoImageId: string | undefined, appImageId: string | undefined): { server: string; specHash: string }[] {
+  const network = names.backendNetwork(env.name);
+  return env.servers
+    .filter((s) => s.kind !== 'external')
+    .map((s) => {
+      if (s.kind === 'demo') return { server: s.name, specHash: hash({ image: demoImageId, server: s.name, network, port: DEMO_BACKEND_PORT }) };
+      const app = env.app!;
+      const spec = { image: appImageId, server: s.name, network, port: app.port, env: appEnv(env, s.name), secrets: app.secrets, command: app.command, memoryMb: app.memoryMb, cpus: app.cpus };
+      return { server: s.name, specHash: hash(spec) };
+    });
+}
+
+/** A replica's variables, `{{server}}` and `{{index}}` expanded (index: 1-based among the app's servers). */
+function appEnv(env: Environment, server: string): string[] {
+  const index = env.servers.filter((s) => s.kind === 'app').findIndex((s) => s.name === server) + 1;
+  return (env.app?.env ?? []).map((v) => `${v.name}=${expandFor(v.value, server, index)}`);
+}
+
+const factOf = (c: Docker.ContainerInfo): ContainerFact => ({
+  name: c.Names[0]?.slice(1) ?? c.Id,
+  role: c.Labels[LABEL_ROLE],
+  server: c.Labels[LABEL_SERVER],
+  spec: c.Labels[LABEL_SPEC],
+  state: c.State,
+});
+
+const loadBalancerOf = (existing: Docker.ContainerInfo[], env: string) =>
+  existing.find((c) => c.Labels[LABEL_ROLE] === 'haproxy' && c.Names.includes(`/${names.haproxy(env)}`));
+
+const CHANGE_OF = { create: 'change.created', recreate: 'change.recreated', start: 'change.started' } as const;
 
 /**
  * Deploy is a reconcile: it compares what the model wants with what Docker has (found by
@@ -50,22 +110,32 @@ export class Deployer {
     /** The installation deploying: named by every resource it creates and by the deed. */
     private readonly me: Owner,
     private readonly now: () => Date = () => new Date(),
+    private readonly timings: DeployTimings = DEPLOY_TIMINGS,
+    /** An app's secret values, opened only to create its containers. */
+    private readonly secretsOf: (app: App) => Promise<Record<string, string>> = async (app) => {
+      if (app.secrets.length) throw new SwitchyardError('INTERNAL', 'No secret store to open the app’s secret variables from');
+      return {};
+    },
   ) {}
 
   private get docker(): Docker {
     return this.target.docker;
   }
 
-  async deploy(env: Environment, ctx: TaskContext, how: DeployOptions = {}): Promise<string> {
+  async deploy(env: Environment, ctx: TaskContext, how: DeployOptions = {}): Promise<Message> {
     const undo: Undo[] = [];
-    const changes: string[] = [];
+    const changes: Message[] = [];
     let unlock: (() => Promise<void>) | undefined;
     try {
-      ctx.step('images', 5, 'Checking images');
+      ctx.step('images', 5, msg('deploy.images'));
       const haproxyImageId = await this.images.ensureImage(this.docker, env.images.haproxy, 'images.haproxy', (l) => ctx.note(l), this.target.hostId);
       const demo = env.servers.some((s) => s.kind === 'demo')
         ? await this.images.ensureDemoImage(this.docker, env.images.demoBase, (l) => ctx.note(l))
         : undefined;
+      const appImage =
+        env.app && env.servers.some((s) => s.kind === 'app')
+          ? await ensureAppImage(this.docker, this.images, env.name, env.app, this.target.hostId, (l) => ctx.note(l))
+          : undefined;
       ctx.checkCancelled();
 
       // Held on the engine from here to the end: another installation's deploy of the same
@@ -74,109 +144,160 @@ export class Deployer {
       const claim = await claimOf(this.docker, env.name);
       if (isForeign(claim, this.me) && !how.adopt) throw ownedElsewhere(env.name, claim.owner);
 
-      ctx.step('ports', 20, `Checking that port ${env.httpPort} is free`);
+      ctx.step('ports', 20, msg('deploy.ports', { port: env.httpPort }));
       const existing = await this.containers(env.name);
-      const lb = existing.find((c) => c.Labels[LABEL_ROLE] === 'haproxy' && c.Names.includes(`/${names.haproxy(env.name)}`));
+      const lb = loadBalancerOf(existing, env.name);
       await this.checkPort(env, lb);
 
-      ctx.step('network', 25, 'Preparing networks and volume');
+      ctx.step('network', 25, msg('deploy.network'));
       const facts = await this.ensureNetworks(env.name, undo, changes);
       ctx.checkCancelled();
 
-      ctx.step('config', 35, 'Rendering and checking the HAProxy configuration');
+      ctx.step('config', 35, msg('deploy.config'));
       if (lb) facts.certificate = await hasCertificate(this.docker, lb.Id);
       const config = renderConfig(env, facts);
-      const spec: HaproxySpec = { env: env.name, image: env.images.haproxy, imageId: haproxyImageId, httpPort: env.httpPort };
-      if (env.https?.enabled) spec.httpsPort = env.https.httpsPort;
+      const spec = haproxySpec(env, haproxyImageId);
       const specHash = hash(spec);
-      const plan = await this.planHaproxy(lb, specHash, config);
+      const backends = backendSpecs(env, demo?.id, appImage?.id);
+      const secretValues = appImage && env.app ? await this.secretsOf(env.app) : {};
+      const plan = planDeploy({
+        environment: env.name,
+        haproxy: { specHash, config },
+        backends,
+        existing: existing.map(factOf),
+        runningConfig: lb ? await currentConfig(this.docker.getContainer(lb.Id)) : undefined,
+      });
+      const action = plan.haproxy.action;
       // Checked before any container changes, so a refused config changes nothing at all.
-      if (plan === 'reload') await validateInPlace(this.docker, this.docker.getContainer(lb!.Id), config);
-      if (plan === 'recreate' || plan === 'restart') await validateInThrowaway(this.docker, env.images.haproxy, env.name, config, this.me);
+      if (action === 'reload') await validateInPlace(this.docker, this.docker.getContainer(lb!.Id), config);
+      if (action === 'recreate' || action === 'restart') await validateInThrowaway(this.docker, env.images.haproxy, env.name, config, this.me);
       ctx.checkCancelled();
 
-      ctx.step('backends', 50, 'Starting backend containers');
+      ctx.step('backends', 50, msg('deploy.backends'));
       const name = names.haproxy(env.name);
       const opts = haproxyCreateOptions(spec, name, specHash, this.me);
       // A new load balancer is prepared while the backends start; it starts once they run,
       // so their names resolve from its first second.
       const prepared =
-        plan === 'create'
+        action === 'create'
           ? createHaproxy(this.docker, env.name, opts, config).then((c) => {
               undo.push(() => c.remove({ force: true }));
               return c;
             })
           : undefined;
-      const demoServers = env.servers.filter((s) => s.kind === 'demo');
-      const [results] = await Promise.all([
-        Promise.all(demoServers.map((s) => this.ensureBackend(env, s.name, demo!, existing, undo))),
+      const running = plan.containers.filter((c) => c.role === 'backend' && c.action !== 'remove');
+      // Settled, not raced: a rollback must wait for every container still being created, or
+      // one finishing after it would be left behind.
+      const settled = await Promise.allSettled([
+        ...running.map((c) => this.applyBackend(env, c, backends.find((b) => b.server === c.server)!.specHash, { demo, app: appImage, secretValues }, existing, undo)),
         prepared,
       ]);
-      results.forEach((r, i) => r !== 'unchanged' && changes.push(`${r} ${names.backend(env.name, demoServers[i].name)}`));
+      const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      for (const c of running) if (c.action !== 'unchanged' && c.action !== 'remove') changes.push(msg(CHANGE_OF[c.action], { name: c.name }));
       ctx.checkCancelled();
 
-      ctx.step('haproxy', 75, plan === 'unchanged' ? 'Load balancer is up to date' : `Load balancer: ${plan}`);
-      if (plan === 'create') {
+      ctx.step('haproxy', 75, action === 'unchanged' ? msg('deploy.haproxyUnchanged') : msg('deploy.haproxy', { action: msg(`action.${action}`) }));
+      if (action === 'create') {
         const c = (await prepared)!;
         await this.startMapped(c, env);
-        await waitReady(this.target, c, env.name);
-        changes.push(`created ${name}`);
-      } else if (plan === 'recreate') {
+        await waitReady(this.target, c, env.name, this.timings.readyMs);
+        changes.push(msg('change.created', { name }));
+      } else if (action === 'recreate') {
         await this.replaceHaproxy(env, lb!, opts, config);
-        changes.push(`recreated ${name}`);
-      } else if (plan === 'restart') {
+        changes.push(msg('change.recreated', { name }));
+      } else if (action === 'restart') {
         const c = this.docker.getContainer(lb!.Id);
         await putFile(c, HAPROXY_CONFIG_DIR, 'haproxy.cfg', config);
         await this.startMapped(c, env);
-        await waitReady(this.target, c, env.name);
-        changes.push(`started ${name}`);
-      } else if (plan === 'reload') {
+        await waitReady(this.target, c, env.name, this.timings.readyMs);
+        changes.push(msg('change.started', { name }));
+      } else if (action === 'reload') {
         await reload(this.target, this.docker.getContainer(lb!.Id), env.name, config);
-        changes.push(`reloaded ${name}`);
+        changes.push(msg('change.reloaded', { name }));
       } else {
         const c = this.docker.getContainer(lb!.Id);
-        if (lb!.State !== 'running') {
+        if (action === 'start') {
           await this.startMapped(c, env);
-          changes.push(`started ${name}`);
+          changes.push(msg('change.started', { name }));
         }
-        await waitReady(this.target, c, env.name);
+        await waitReady(this.target, c, env.name, this.timings.readyMs);
       }
       // From here on the new setup serves: nothing to roll back.
       undo.length = 0;
       // Rewritten on every deploy: it claims the environment once this installation's load
       // balancer serves, and keeps the settings an adopter would start from up to date.
       await writeDeed(this.docker.getContainer(name), this.me, env, this.now());
-      if (claim.kind === 'unclaimed') changes.push('claimed for this Switchyard');
-      if (isForeign(claim, this.me)) changes.push(`taken over from ${claim.owner.by}`);
-      await applyServerStates(await waitReady(this.target, this.docker.getContainer(name), env.name), env);
+      if (claim.kind === 'unclaimed') changes.push(msg('change.claimed'));
+      if (isForeign(claim, this.me)) changes.push(msg('change.takenOver', { by: claim.owner.by }));
+      await applyServerStates(await waitReady(this.target, this.docker.getContainer(name), env.name, this.timings.readyMs), env);
 
-      ctx.step('cleanup', 90, 'Removing what the environment no longer has');
-      const wanted = new Set(demoServers.map((s) => s.name));
-      const stale = existing.filter((c) => {
-        const role = c.Labels[LABEL_ROLE];
-        return (role === 'backend' && !wanted.has(c.Labels[LABEL_SERVER])) || role === 'config-check' || c.Names.includes(`/${name}-next`);
-      });
+      ctx.step('cleanup', 90, msg('deploy.cleanup'));
+      const stale = plan.containers.filter((c) => c.action === 'remove').map((c) => ({ planned: c, info: existing.find((e) => factOf(e).name === c.name)! }));
       // The old HAProxy process may still be finishing requests on a server just taken out of
       // the config: give them a moment before its container goes.
-      if (stale.some((c) => c.Labels[LABEL_ROLE] === 'backend' && c.State === 'running') && plan !== 'create') await sleep(1000);
-      for (const c of stale) {
-        {
-          await this.docker.getContainer(c.Id).remove({ force: true }).catch((err) => (isNotFound(err) ? undefined : Promise.reject(err)));
-          changes.push(`removed ${c.Names[0]?.slice(1)}`);
-        }
+      if (stale.some((c) => c.planned.role === 'backend' && c.info.State === 'running') && action !== 'create') await sleep(this.timings.drainMs);
+      for (const { planned, info } of stale) {
+        await this.docker.getContainer(info.Id).remove({ force: true }).catch((err) => (isNotFound(err) ? undefined : Promise.reject(err)));
+        changes.push(msg('change.removed', { name: planned.name }));
       }
 
-      ctx.step('verify', 95, `Waiting for http://${this.target.publicHost}:${env.httpPort}/ to answer`);
-      const status = await this.waitHttp(env.httpPort);
       const url = `http://${this.target.publicHost}:${env.httpPort}/`;
-      const what = changes.length ? changes.join(', ') : 'nothing to change';
-      return `${env.name} is up at ${url} (HTTP ${status}; ${what})`;
+      ctx.step('verify', 95, msg('deploy.verify', { url }));
+      const status = await this.waitHttp(env.httpPort, this.timings.httpMs);
+      return changes.length ? msg('deploy.up', { env: env.name, url, status, changes }) : msg('deploy.upUnchanged', { env: env.name, url, status });
     } catch (err) {
       for (const step of undo.reverse()) await step().catch(() => undefined);
       if (err instanceof SwitchyardError) throw err;
       throw dockerError(err, `deploying ${env.name}`);
     } finally {
       await unlock?.();
+    }
+  }
+
+  /**
+   * What a deploy would do now, by the same plan the deploy follows; nothing is pulled, built,
+   * created or changed. Refused, like a deploy, when another installation manages the environment.
+   */
+  async plan(env: Environment): Promise<DeployPlan> {
+    try {
+      const claim = await claimOf(this.docker, env.name);
+      if (isForeign(claim, this.me)) throw ownedElsewhere(env.name, claim.owner);
+      const needsDemo = env.servers.some((s) => s.kind === 'demo');
+      const demoTag = needsDemo ? (await this.images.demoImage(env.images.demoBase)).tag : undefined;
+      // A build's image is known once built: the plan compares with the last one built here.
+      const appRef = env.app && env.servers.some((s) => s.kind === 'app') ? (env.app.source.kind === 'image' ? env.app.source.image : appImageTag(env.name)) : undefined;
+      const [existing, haproxyImageId, demoImageId, appImageId, facts] = await Promise.all([
+        this.containers(env.name),
+        this.imageId(env.images.haproxy),
+        demoTag ? this.imageId(demoTag) : undefined,
+        appRef ? this.imageId(appRef) : undefined,
+        currentFacts(this.docker, env.name),
+      ]);
+      const lb = loadBalancerOf(existing, env.name);
+      const images: DeployPlan['images'] = [{ ref: env.images.haproxy, role: 'haproxy', present: haproxyImageId !== undefined }];
+      if (demoTag) images.push({ ref: demoTag, role: 'demo', present: demoImageId !== undefined });
+      if (appRef) images.push({ ref: appRef, role: 'app', present: appImageId !== undefined });
+      return planDeploy({
+        environment: env.name,
+        // An image still to be pulled has no id yet: the plan then says the container is recreated.
+        haproxy: { specHash: hash(haproxySpec(env, haproxyImageId ?? '')), config: renderConfig(env, facts ?? PREVIEW_FACTS) },
+        backends: backendSpecs(env, demoImageId ?? '', appImageId ?? ''),
+        existing: existing.map(factOf),
+        runningConfig: lb ? await currentConfig(this.docker.getContainer(lb.Id)) : undefined,
+        images,
+      });
+    } catch (err) {
+      throw dockerError(err, `planning a deploy of ${env.name}`);
+    }
+  }
+
+  private async imageId(ref: string): Promise<string | undefined> {
+    try {
+      return (await this.docker.getImage(ref).inspect()).Id;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
     }
   }
 
@@ -198,7 +319,7 @@ export class Deployer {
   }
 
   /** The environment's backend network and volume, and the shared edge network. */
-  private async ensureNetworks(env: string, undo: Undo[], changes: string[]): Promise<NetworkFacts> {
+  private async ensureNetworks(env: string, undo: Undo[], changes: Message[]): Promise<NetworkFacts> {
     const volume = names.stateVolume(env);
     const ensureVolume = async () => {
       try {
@@ -207,7 +328,7 @@ export class Deployer {
         if (!isNotFound(err)) throw err;
         await this.docker.createVolume({ Name: volume, Labels: labelsFor(this.me, env, 'state') });
         undo.push(() => this.docker.getVolume(volume).remove());
-        changes.push(`created volume ${volume}`);
+        changes.push(msg('change.createdVolume', { name: volume }));
       }
     };
     const [backend, edge] = await Promise.all([
@@ -223,7 +344,7 @@ export class Deployer {
     name: string,
     opts: { internal: boolean; labels: Record<string, string> },
     undo: Undo[],
-    changes: string[],
+    changes: Message[],
   ): Promise<Docker.NetworkInspectInfo> {
     const net = this.docker.getNetwork(name);
     try {
@@ -239,51 +360,60 @@ export class Deployer {
       return net.inspect();
     }
     undo.push(() => net.remove());
-    changes.push(`created network ${name}`);
+    changes.push(msg('change.createdNetwork', { name }));
     return net.inspect();
   }
 
-  private async ensureBackend(
+  /** Does to one backend what the plan says (`unchanged`: nothing; `remove` is the clean-up's). */
+  private async applyBackend(
     env: Environment,
-    server: string,
-    demo: { tag: string; id: string },
+    planned: PlannedContainer,
+    specHash: string,
+    images: { demo?: { tag: string; id: string }; app?: { ref: string; id: string }; secretValues: Record<string, string> },
     existing: Docker.ContainerInfo[],
     undo: Undo[],
-  ): Promise<'created' | 'recreated' | 'started' | 'unchanged'> {
-    const name = names.backend(env.name, server);
+  ): Promise<void> {
+    const server = planned.server!;
     const network = names.backendNetwork(env.name);
-    const spec = { image: demo.id, server, network, port: DEMO_BACKEND_PORT };
-    const specHash = hash(spec);
-    const found = existing.find((c) => c.Names.includes(`/${name}`));
-    if (found && found.Labels[LABEL_SPEC] === specHash) {
-      if (found.State === 'running') return 'unchanged';
-      await this.docker.getContainer(found.Id).start();
-      return 'started';
+    const found = existing.find((c) => c.Names.includes(`/${planned.name}`));
+    if (planned.action === 'unchanged') return;
+    if (planned.action === 'start') {
+      await this.docker.getContainer(found!.Id).start();
+      return;
     }
     if (found) await this.docker.getContainer(found.Id).remove({ force: true });
-    const c = await this.docker.createContainer({
-      name,
-      Image: demo.tag,
-      Env: [`BACKEND_NAME=${server}`, `PORT=${DEMO_BACKEND_PORT}`],
+    const isApp = env.servers.find((s) => s.name === server)?.kind === 'app';
+    const app = env.app;
+    const common = {
+      name: planned.name,
       Labels: labelsFor(this.me, env.name, 'backend', { [LABEL_SERVER]: server, [LABEL_SPEC]: specHash }),
-      HostConfig: { NetworkMode: network, RestartPolicy: { Name: 'unless-stopped' } },
       NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [server] } } },
-    });
+    };
+    const c = await this.docker.createContainer(
+      isApp && app && images.app
+        ? {
+            ...common,
+            // By id: every replica of one deploy runs exactly the image that deploy pulled or built.
+            Image: images.app.id,
+            Env: [...appEnv(env, server), ...Object.entries(images.secretValues).map(([k, v]) => `${k}=${v}`)],
+            ...(app.command ? { Cmd: app.command } : {}),
+            ExposedPorts: { [`${app.port}/tcp`]: {} },
+            HostConfig: {
+              NetworkMode: network,
+              RestartPolicy: { Name: 'unless-stopped' },
+              ...(app.memoryMb ? { Memory: app.memoryMb * 1024 * 1024 } : {}),
+              ...(app.cpus ? { NanoCpus: Math.round(app.cpus * 1e9) } : {}),
+            },
+          }
+        : {
+            ...common,
+            Image: images.demo!.tag,
+            Env: [`BACKEND_NAME=${server}`, `PORT=${DEMO_BACKEND_PORT}`],
+            HostConfig: { NetworkMode: network, RestartPolicy: { Name: 'unless-stopped' } },
+          },
+    );
     if (!found) undo.push(() => c.remove({ force: true }));
     await c.start();
-    return found ? 'recreated' : 'created';
-  }
-
-  private async planHaproxy(
-    lb: Docker.ContainerInfo | undefined,
-    specHash: string,
-    config: string,
-  ): Promise<'create' | 'recreate' | 'restart' | 'reload' | 'unchanged'> {
-    if (!lb) return 'create';
-    if (lb.Labels[LABEL_SPEC] !== specHash) return 'recreate';
-    const running = (await currentConfig(this.docker.getContainer(lb.Id))) ?? '';
-    if (running === config) return 'unchanged';
-    return lb.State === 'running' ? 'reload' : 'restart';
   }
 
   private async startMapped(c: Docker.Container, env: Environment): Promise<void> {
@@ -291,7 +421,7 @@ export class Deployer {
       await c.start();
     } catch (err) {
       if (isPortConflict(err)) throw portInUse(env.httpPort);
-      throw new SwitchyardError('CONTAINER_FAILED', `The load balancer container did not start: ${errorText(err)}`, { cause: err });
+      throw SwitchyardError.because('CONTAINER_FAILED', 'start', {}, { detail: errorText(err), cause: err });
     }
   }
 
@@ -321,7 +451,7 @@ export class Deployer {
         stoppedOld = true;
         await next.start();
       }
-      await waitReady(this.target, next, env.name);
+      await waitReady(this.target, next, env.name, this.timings.readyMs);
     } catch (err) {
       await next.remove({ force: true }).catch(() => undefined);
       if (stoppedOld) await oldC.start().catch(() => undefined);
@@ -344,7 +474,7 @@ export class Deployer {
         await new Promise((r) => setTimeout(r, 50));
       }
     }
-    throw new SwitchyardError('TIMEOUT', `The load balancer does not answer on port ${port}: ${(last as Error)?.message}`);
+    throw SwitchyardError.because('TIMEOUT', 'http', { port }, { detail: String((last as Error)?.message) });
   }
 }
 

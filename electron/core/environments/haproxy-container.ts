@@ -42,10 +42,9 @@ export function errorText(err: unknown): string {
 }
 
 export function portInUse(port: number, holder?: string): SwitchyardError {
-  const who = holder ? `the container ${holder}` : 'another program';
-  return new SwitchyardError('PORT_IN_USE', `Port ${port} is already in use by ${who}. Choose another HTTP port for this environment.`, {
-    field: 'httpPort',
-  });
+  return holder
+    ? SwitchyardError.because('PORT_IN_USE', 'container', { port, holder }, { field: 'httpPort' })
+    : SwitchyardError.because('PORT_IN_USE', 'program', { port }, { field: 'httpPort' });
 }
 
 /** The create options of the load balancer container; its hash decides whether to recreate. */
@@ -125,7 +124,7 @@ export async function waitReady(target: Target, container: Docker.Container, env
     const info = await container.inspect();
     if (!info.State.Running) {
       const log = await logsOf(container);
-      throw new SwitchyardError('CONTAINER_FAILED', `HAProxy stopped right after starting (exit code ${info.State.ExitCode}). Its log: ${lastLines(log)}`, { detail: log });
+      throw SwitchyardError.because('CONTAINER_FAILED', 'exited', { exitCode: info.State.ExitCode, log: lastLines(log) }, { detail: log });
     }
     const port = await adminPortOf(container);
     if (port) {
@@ -222,8 +221,8 @@ export async function currentConfig(container: Docker.Container): Promise<string
   }
 }
 
-export async function logsOf(container: Docker.Container): Promise<string> {
-  const buf = (await container.logs({ stdout: true, stderr: true, tail: 200 })) as unknown as Buffer;
+export async function logsOf(container: Docker.Container, tail = 200): Promise<string> {
+  const buf = (await container.logs({ stdout: true, stderr: true, tail })) as unknown as Buffer;
   // Without a TTY, Docker prefixes each frame with an 8-byte header; strip them.
   const out: Buffer[] = [];
   let i = 0;
@@ -245,5 +244,5 @@ function invalidConfig(output: string): SwitchyardError {
     .filter((l) => /\[ALERT\]/.test(l))
     .map((l) => l.replace(/^\[ALERT\]\s*\(\d+\)\s*:\s*/, ''));
   const summary = alerts.length ? alerts.slice(0, 3).join(' | ') : lastLines(output);
-  return new SwitchyardError('INVALID_CONFIG', `HAProxy refused the new configuration, so the running one was kept: ${summary}`, { detail: output });
+  return SwitchyardError.because('INVALID_CONFIG', 'haproxy', { alerts: summary }, { detail: output });
 }

@@ -2,6 +2,7 @@ import tls from 'node:tls';
 import path from 'node:path';
 import type { TaskStarted } from '../../../shared/contract';
 import { SwitchyardError } from '../../../shared/errors';
+import { msg, type Message } from '../../../shared/messages';
 import { parseOrderableSettings, type CertificateStatus, type HttpsSettings } from '../../../shared/https';
 import type { Environment } from '../../../shared/model';
 import { ACCOUNTS_FILE, AcmeAccounts, type SecretBox } from '../acme/account';
@@ -112,8 +113,8 @@ export class HttpsService {
     return this.issued.get(environment)!;
   }
 
-  private async issue(env: Environment, settings: HttpsSettings, ctx: TaskContext): Promise<string> {
-    ctx.step('prepare', 5, 'Making sure the load balancer answers ACME challenges');
+  private async issue(env: Environment, settings: HttpsSettings, ctx: TaskContext): Promise<Message> {
+    ctx.step('prepare', 5, msg('https.prepare'));
     // The load balancer must carry the challenge rule and publish the HTTPS port: a deploy
     // does exactly that (and nothing when it already does).
     await this.envs.deployWithin(env, quiet(ctx));
@@ -131,17 +132,17 @@ export class HttpsService {
       signal: ctx.signal,
     });
 
-    ctx.step('install', 80, 'Installing the certificate');
+    ctx.step('install', 80, msg('https.install'));
     await this.install(env, target, api, cert.combinedPem, ctx);
 
-    ctx.step('verify', 92, `Checking the certificate served on port ${settings.httpsPort}`);
+    ctx.step('verify', 92, msg('https.verify', { port: settings.httpsPort }));
     const served = await servedSerial(target, settings.httpsPort, settings.domains[0]);
     if (served !== withoutLeadingZeros(cert.summary.serial)) {
       throw new SwitchyardError('INTERNAL', `The load balancer serves certificate ${served}, not the new one (${cert.summary.serial})`);
     }
     await this.scheduler.track(env.name, settings.domains, cert.summary);
     this.issued.set(env.name, cert.summary);
-    return `HTTPS on for ${settings.domains.join(', ')} with certificate ${cert.summary.serial}, valid until ${cert.summary.notAfter}`;
+    return msg('https.done', { domains: settings.domains.join(', '), serial: cert.summary.serial, until: { date: cert.summary.notAfter } });
   }
 
   /**
@@ -169,7 +170,11 @@ export class HttpsService {
 
 /** A task context for a deploy run inside another task: its steps become notes. */
 function quiet(ctx: TaskContext): TaskContext {
-  return { ...ctx, step: (name, _p, message) => ctx.note(`${name}: ${message}`), progress: (_p, message) => ctx.note(message) };
+  return {
+    ...ctx,
+    step: (name, _p, text) => ctx.note(msg('task.nested', { step: { step: name }, text })),
+    progress: (_p, text) => ctx.note(text),
+  };
 }
 
 /**

@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import { SwitchyardError } from '../../../shared/errors';
+import { msg, type Message } from '../../../shared/messages';
 import { dockerError, followProgress, isNotFound, tarOf } from '../targets/docker-util';
 import { registryOf } from '../../../shared/registries';
 import type { AuthConfig } from '../registries/registry-service';
@@ -48,11 +49,11 @@ export class ImageService {
   }
 
   /** Returns the image's id, building it when missing. */
-  async ensureDemoImage(docker: Docker, base: string, onLine?: (line: string) => void): Promise<{ tag: string; id: string }> {
+  async ensureDemoImage(docker: Docker, base: string, onLine?: (line: Message) => void): Promise<{ tag: string; id: string }> {
     const { tag, files } = await this.demoImage(base);
     const present = await inspectImage(docker, tag);
     if (present) return { tag, id: present };
-    onLine?.(`building ${tag} from ${base}`);
+    onLine?.(msg('image.building', { tag, base }));
     try {
       const context = await tarOf(files);
       const stream = await docker.buildImage(context as unknown as NodeJS.ReadableStream, {
@@ -64,15 +65,11 @@ export class ImageService {
       });
       await followProgress(docker, stream, (e) => {
         const line = e.stream?.trim();
-        if (line) onLine?.(line);
+        if (line) onLine?.(msg('image.output', { line }));
       });
     } catch (err) {
       if ((err as { code?: string }).code === 'ECONNREFUSED') throw dockerError(err, 'building the demo backend image');
-      throw new SwitchyardError(
-        'IMAGE_BUILD_FAILED',
-        `Could not build the demo backend image from ${base}: ${(err as Error).message.trim()}. Make sure ${base} is on the host or can be pulled, or choose another base image (images.demoBase).`,
-        { field: 'images.demoBase', cause: err },
-      );
+      throw SwitchyardError.because('IMAGE_BUILD_FAILED', 'build', { base }, { field: 'images.demoBase', detail: (err as Error).message.trim(), cause: err });
     }
     const id = await inspectImage(docker, tag);
     if (!id) throw new SwitchyardError('IMAGE_BUILD_FAILED', `The demo backend image ${tag} was built but cannot be found`);
@@ -83,12 +80,12 @@ export class ImageService {
    * Returns the image's id, pulling it when missing, with the host's login for its registry
    * when one was kept. Progress is reported per layer, as `docker pull` shows it.
    */
-  async ensureImage(docker: Docker, ref: string, field: string, onLine?: (line: string) => void, hostId = 'local'): Promise<string> {
+  async ensureImage(docker: Docker, ref: string, field: string, onLine?: (line: Message) => void, hostId = 'local'): Promise<string> {
     const present = await inspectImage(docker, ref);
     if (present) return present;
     const registry = registryOf(ref);
     const auth = await this.credentials?.(ref, hostId);
-    onLine?.(`pulling ${ref}${auth ? ` as ${auth.username}` : ''}`);
+    onLine?.(auth ? msg('image.pullingAs', { image: ref, user: auth.username }) : msg('image.pulling', { image: ref }));
     try {
       const stream = await docker.pull(ref, auth ? { authconfig: auth } : {});
       const progress = new PullProgress(ref, (line) => onLine?.(line));
@@ -99,7 +96,7 @@ export class ImageService {
       throw pullError(ref, registry, Boolean(auth), field, err);
     }
     const id = await inspectImage(docker, ref);
-    if (!id) throw new SwitchyardError('IMAGE_MISSING', `The image ${ref} was pulled but cannot be found`, { field });
+    if (!id) throw SwitchyardError.because('IMAGE_MISSING', 'vanished', { image: ref }, { field });
     return id;
   }
 }
@@ -108,15 +105,10 @@ export class ImageService {
 export function pullError(ref: string, registry: string, withLogin: boolean, field: string, err: unknown): SwitchyardError {
   const said = ((err as { json?: { message?: string } }).json?.message ?? (err as Error).message ?? String(err)).trim();
   const denied = /no basic auth credentials|unauthorized|authentication required|denied|incorrect username or password|401/i.test(said);
-  if (denied) {
-    const what = withLogin
-      ? `${registry} refused the login kept for it. Log in again: switchyard registry login ${registry}`
-      : `${registry} wants a login. Log in first: switchyard registry login ${registry}`;
-    return new SwitchyardError('IMAGE_PULL_DENIED', `Pulling ${ref} was refused: ${what}. Nothing was deployed.`, { field, detail: said, cause: err });
-  }
+  const opts = { field, detail: said, cause: err };
+  if (denied) return SwitchyardError.because('IMAGE_PULL_DENIED', withLogin ? 'loginRefused' : 'loginNeeded', { image: ref, registry }, opts);
   const missing = /not found|manifest unknown|does not exist|no such image/i.test(said);
-  const why = missing ? `${registry} has no image ${ref}: check its name and tag` : `${registry} could not be reached or failed: ${said}`;
-  return new SwitchyardError('IMAGE_MISSING', `The image ${ref} is not on the host and could not be pulled: ${why}.`, { field, detail: said, cause: err });
+  return SwitchyardError.because('IMAGE_MISSING', missing ? 'absent' : 'unreachable', { image: ref, registry }, opts);
 }
 
 interface PullEvent {
@@ -132,7 +124,7 @@ class PullProgress {
 
   constructor(
     private readonly ref: string,
-    private readonly say: (line: string) => void,
+    private readonly say: (line: Message) => void,
   ) {}
 
   update(e: PullEvent): void {
@@ -158,13 +150,12 @@ class PullProgress {
     if (this.layers.size) this.say(this.line());
   }
 
-  private line(): string {
+  private line(): Message {
     const all = [...this.layers.values()];
-    const mb = (n: number) => (n / 1e6).toFixed(1);
     const current = all.reduce((a, l) => a + l.current, 0);
     const total = all.reduce((a, l) => a + l.total, 0);
-    const bytes = total ? `, ${mb(current)} of ${mb(total)} MB` : '';
-    return `pulling ${this.ref}: ${all.filter((l) => l.done).length} of ${all.length} layers${bytes}`;
+    const layers = { image: this.ref, done: { count: all.filter((l) => l.done).length }, layers: { count: all.length } };
+    return total ? msg('image.pullBytes', { ...layers, current: { bytes: current }, total: { bytes: total } }) : msg('image.pullLayers', layers);
   }
 }
 

@@ -58,13 +58,15 @@ export class LiveService {
       if (req.weight !== undefined) await runtimeCommand(api, `set server ${target} weight ${req.weight}`);
       if (req.state !== undefined) await runtimeCommand(api, `set server ${target} state ${req.state}`);
     };
-    let api = this.apis.get(env.name) ?? (await this.envs.runtimeApi(env));
+    // Known already (an earlier toggle, or the poller of an open window): no Docker call.
+    const known = this.apis.get(env.name) ?? this.poller.apiOf(env.name);
+    let api = known ?? (await this.envs.runtimeApi(env));
     if (api) {
       try {
         await apply(api);
       } catch (err) {
         // The load balancer may have been replaced since: look it up again, once.
-        if ((err as SwitchyardError).code !== 'RUNTIME_API' || !this.apis.has(env.name)) throw err;
+        if ((err as SwitchyardError).code !== 'RUNTIME_API' || !known) throw err;
         this.apis.delete(env.name);
         api = await this.envs.runtimeApi(env);
         if (api) await apply(api);
@@ -72,10 +74,11 @@ export class LiveService {
     }
     if (api) this.apis.set(env.name, api);
     else this.apis.delete(env.name);
-    const saved = await this.envs.saveServer(env.name, server.name, { state: req.state, weight: req.weight });
-    const s = saved.servers.find((x) => x.name === server.name)!;
+    // HAProxy has it: the answer need not wait for the disk too. Reads here see the change at
+    // once, the save starts now, and the core's close waits for it.
+    void this.envs.saveServerSoon(env.name, server.name, { state: req.state, weight: req.weight });
     if (api) this.scheduleConfigSync(env.name);
-    return { environment: env.name, server: s.name, state: s.state, weight: s.weight, applied: Boolean(api) };
+    return { environment: env.name, server: server.name, state: req.state ?? server.state, weight: req.weight ?? server.weight, applied: Boolean(api) };
   }
 
   /** Adds a server and deploys; refused (nothing saved) while a task of the environment runs. */
@@ -110,13 +113,10 @@ export class LiveService {
     return { taskId: task.id };
   }
 
-  async watchStats(environment: string): Promise<{ watching: number }> {
+  /** Polls an environment's stats until the returned function is called; refused for another installation's. */
+  async watchStats(environment: string): Promise<() => void> {
     await this.envs.assertOwned(await this.envs.get(environment));
-    return { watching: this.poller.watch(environment) };
-  }
-
-  unwatchStats(environment: string): { watching: number } {
-    return { watching: this.poller.unwatch(environment) };
+    return this.poller.watch(environment);
   }
 
   async stats(environment: string): Promise<StatsSnapshot> {
@@ -149,13 +149,16 @@ export class LiveService {
     return r;
   }
 
-  async watchLogs(environment: string): Promise<{ watching: number }> {
+  /** Follows an environment's access log until the returned function is called; refused for another installation's. */
+  async watchLogs(environment: string): Promise<() => void> {
     await this.envs.assertOwned(await this.envs.get(environment));
-    return { watching: await this.logs.watch(environment) };
-  }
-
-  unwatchLogs(environment: string): { watching: number } {
-    return { watching: this.logs.unwatch(environment) };
+    await this.logs.watch(environment);
+    let given = false;
+    return () => {
+      if (given) return;
+      given = true;
+      this.logs.unwatch(environment);
+    };
   }
 
   async tailLogs(environment: string, limit: number): Promise<AccessLogEntry[]> {

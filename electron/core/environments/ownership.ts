@@ -80,11 +80,7 @@ export const isForeign = (claim: Claim, me: Owner): claim is Extract<Claim, { ki
   claim.kind === 'owned' && claim.owner.installation !== me.installation;
 
 export function ownedElsewhere(env: string, owner: Owner): SwitchyardError {
-  return new SwitchyardError(
-    'OWNED_ELSEWHERE',
-    `"${env}" on this host is managed by another Switchyard (installation ${shortId(owner.installation)}, ${owner.by}). Nothing was changed. Adopt it to take it over.`,
-    { field: 'name', detail: JSON.stringify(owner) },
-  );
+  return SwitchyardError.because('OWNED_ELSEWHERE', 'owned', { env, installation: shortId(owner.installation), by: owner.by }, { field: 'name' });
 }
 
 /** Refuses, changing nothing, when another installation manages `env` on this engine. */

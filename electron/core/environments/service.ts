@@ -1,5 +1,8 @@
-import type { ContainerStatus, EnvironmentStatus, Footprint, Task, TaskKind } from '../../../shared/contract';
+import type { ContainerStatus, DeployPlan, EnvironmentStatus, Footprint, Task, TaskKind } from '../../../shared/contract';
 import { SwitchyardError } from '../../../shared/errors';
+import type { Message } from '../../../shared/messages';
+import { AppInput } from '../../../shared/apps';
+import type { AppSecrets } from '../apps/app-secrets';
 import { Environment, EnvironmentInput, EnvironmentPatch, parseOrThrow, type Environment as Env, type ServerInput } from '../../../shared/model';
 import { renderConfig } from '../haproxy/render';
 import type { RuntimeApi } from '../haproxy/runtime-api';
@@ -22,6 +25,9 @@ import { EnvironmentLocks, type Release } from './environment-locks';
 
 export type TargetResolver = (hostId: string) => Target | Promise<Target>;
 
+/** A server's live settings, as a toggle changes them. */
+export type ServerChange = { state?: Env['servers'][number]['state']; weight?: number };
+
 /** Environments: the desired state in the store, and the tasks that make Docker match it. */
 export class EnvironmentService {
   constructor(
@@ -32,11 +38,19 @@ export class EnvironmentService {
     /** This installation (the data folder's id and who made it), read once. */
     private readonly installation: () => Promise<Installation>,
     private readonly now: () => Date = () => new Date(),
+    /** Seals an app's secret variables; without it an app with secrets is refused. */
+    private readonly appSecrets?: AppSecrets,
   ) {
     this.locks = new EnvironmentLocks(store.dataDir);
   }
 
   private readonly locks: EnvironmentLocks;
+  /** An app's secret values, for the deployer to hand to its containers and to nothing else. */
+  private readonly openSecrets = async (app: NonNullable<Env['app']>): Promise<Record<string, string>> => {
+    if (!app.secrets.length) return {};
+    if (!this.appSecrets) throw new SwitchyardError('INTERNAL', 'No secret store to open the app’s secret variables from');
+    return this.appSecrets.open(app);
+  };
 
   /** This installation as the labels and deeds on an engine name it. */
   async me(): Promise<Owner> {
@@ -62,7 +76,22 @@ export class EnvironmentService {
     const parsed = parseOrThrow(EnvironmentInput, input);
     await this.targetFor(parsed.host);
     const stamp = this.now().toISOString();
-    return this.add(parseOrThrow(Environment, { ...parsed, createdAt: stamp, updatedAt: stamp }));
+    const app = parsed.app ? await this.sealApp(parsed.app) : undefined;
+    try {
+      return await this.add(parseOrThrow(Environment, { ...parsed, app, createdAt: stamp, updatedAt: stamp }));
+    } catch (err) {
+      await this.appSecrets?.dropUnused(app, undefined);
+      throw err;
+    }
+  }
+
+  private async sealApp(app: NonNullable<EnvironmentPatch['app']>, previous?: Env['app'], field = 'app'): Promise<NonNullable<Env['app']>> {
+    const parsed = parseOrThrow(AppInput, app, field);
+    if (!this.appSecrets) {
+      if (parsed.secrets.length) throw new SwitchyardError('INTERNAL', 'No secret store to seal the app’s secret variables in');
+      return { ...parsed, secrets: [] };
+    }
+    return this.appSecrets.seal(parsed, previous, field);
   }
 
   /** Saves a new, checked environment: its name must be free, and its port on its host. */
@@ -80,19 +109,31 @@ export class EnvironmentService {
   async update(name: string, patch: EnvironmentPatch): Promise<Env> {
     const p = parseOrThrow(EnvironmentPatch, patch, 'patch');
     if (p.host) await this.targetFor(p.host);
-    return this.store.update((data) => {
-      const i = data.environments.findIndex((e) => e.name === name);
-      if (i < 0) throw new SwitchyardError('NOT_FOUND', `There is no environment named "${name}"`, { field: 'name' });
-      const env = applyPatch(data.environments[i], p, this.now());
-      checkPortClaim(data.environments.filter((_, j) => j !== i), env);
-      data.environments[i] = env;
-      return env;
-    });
+    // Secret values are sealed before the store's lock, and given back to the secret store if the save fails.
+    const before = p.app ? (await this.get(name)).app : undefined;
+    const app = p.app ? await this.sealApp(p.app, before, 'patch.app') : undefined;
+    try {
+      const saved = await this.store.update((data) => {
+        const i = data.environments.findIndex((e) => e.name === name);
+        if (i < 0) throw new SwitchyardError('NOT_FOUND', `There is no environment named "${name}"`, { field: 'name' });
+        const env = applyPatch(data.environments[i], app ? { ...p, app } : p, this.now());
+        checkPortClaim(data.environments.filter((_, j) => j !== i), env);
+        data.environments[i] = env;
+        return env;
+      });
+      if (app) await this.appSecrets?.dropUnused(before, app);
+      return saved;
+    } catch (err) {
+      if (app) await this.appSecrets?.dropUnused({ secrets: app.secrets.filter((s) => !before?.secrets.some((b) => b.ref === s.ref)) }, undefined);
+      throw err;
+    }
   }
 
   /** The config a patch would render, without saving anything: for a diff before saving. */
   async preview(name: string, patch: EnvironmentPatch): Promise<{ config: string }> {
-    const p = parseOrThrow(EnvironmentPatch, patch, 'patch');
+    const parsed = parseOrThrow(EnvironmentPatch, patch, 'patch');
+    // Secret variables play no part in haproxy.cfg: nothing is sealed for a preview.
+    const p = parsed.app ? { ...parsed, app: { ...parseOrThrow(AppInput, parsed.app, 'patch.app'), secrets: [] } } : parsed;
     return this.renderFor(applyPatch(await this.get(name), p, this.now()));
   }
 
@@ -215,7 +256,13 @@ export class EnvironmentService {
     const env = await this.get(name);
     const target = await this.target(env);
     const me = await this.me();
-    return this.exclusive(name, 'deploy', (ctx) => new Deployer(target, this.images, me, this.now).deploy(env, ctx));
+    return this.exclusive(name, 'deploy', (ctx) => new Deployer(target, this.images, me, this.now, undefined, this.openSecrets).deploy(env, ctx));
+  }
+
+  /** What a deploy would do now (the deploy's own plan); nothing changes. Refused like a deploy for another installation's environment. */
+  async plan(name: string): Promise<DeployPlan> {
+    const env = await this.get(name);
+    return new Deployer(await this.target(env), this.images, await this.me(), this.now, undefined, this.openSecrets).plan(env);
   }
 
   /** `destroyed` runs inside the task once everything is gone, never after a failure or a cancel. */
@@ -240,7 +287,7 @@ export class EnvironmentService {
     const env = await this.get(envName);
     const s = env.servers.find((x) => x.name === server);
     if (!s) throw new SwitchyardError('NOT_FOUND', `"${envName}" has no server named "${server}"`, { field: 'server' });
-    if (s.kind !== 'demo') {
+    if (s.kind === 'external') {
       throw new SwitchyardError('VALIDATION', `"${server}" is an external server: Switchyard does not run its container`, { field: 'server' });
     }
     await this.assertOwned(env);
@@ -266,17 +313,28 @@ export class EnvironmentService {
   }
 
   /** Saves a server's state and/or weight in the model. */
-  async saveServer(envName: string, server: string, change: { state?: Env['servers'][number]['state']; weight?: number }): Promise<Env> {
-    return this.store.update((data) => {
-      const env = data.environments.find((e) => e.name === envName);
-      if (!env) throw new SwitchyardError('NOT_FOUND', `There is no environment named "${envName}"`, { field: 'environment' });
-      const s = env.servers.find((x) => x.name === server);
-      if (!s) throw new SwitchyardError('NOT_FOUND', `"${envName}" has no server named "${server}"`, { field: 'server' });
-      if (change.state !== undefined) s.state = change.state;
-      if (change.weight !== undefined) s.weight = change.weight;
-      env.updatedAt = this.now().toISOString();
-      return env;
-    });
+  async saveServer(envName: string, server: string, change: ServerChange): Promise<Env> {
+    return this.store.update((data) => this.applyServerChange(data.environments, envName, server, change, this.now()));
+  }
+
+  /**
+   * As saveServer, without waiting for the disk: for a toggle HAProxy already applied. This
+   * process reads the change at once; the save follows straight away (see Store.updateSoon).
+   */
+  saveServerSoon(envName: string, server: string, change: ServerChange): Promise<void> {
+    const at = this.now();
+    return this.store.updateSoon((data) => void this.applyServerChange(data.environments, envName, server, change, at));
+  }
+
+  private applyServerChange(environments: Env[], envName: string, server: string, change: ServerChange, at: Date): Env {
+    const env = environments.find((e) => e.name === envName);
+    if (!env) throw new SwitchyardError('NOT_FOUND', `There is no environment named "${envName}"`, { field: 'environment' });
+    const s = env.servers.find((x) => x.name === server);
+    if (!s) throw new SwitchyardError('NOT_FOUND', `"${envName}" has no server named "${server}"`, { field: 'server' });
+    if (change.state !== undefined) s.state = change.state;
+    if (change.weight !== undefined) s.weight = change.weight;
+    env.updatedAt = at.toISOString();
+    return env;
   }
 
   /** The runtime API of an environment's running load balancer, or undefined. */
@@ -294,8 +352,8 @@ export class EnvironmentService {
   }
 
   /** Deploys inside another task (the caller holds the environment's lock). */
-  async deployWithin(env: Env, ctx: TaskContext, how?: DeployOptions): Promise<string> {
-    return new Deployer(await this.target(env), this.images, await this.me(), this.now).deploy(env, ctx, how);
+  async deployWithin(env: Env, ctx: TaskContext, how?: DeployOptions): Promise<Message> {
+    return new Deployer(await this.target(env), this.images, await this.me(), this.now, undefined, this.openSecrets).deploy(env, ctx, how);
   }
 
   /**
@@ -329,7 +387,7 @@ export class EnvironmentService {
 function checkPortClaim(others: Env[], env: Env): void {
   const clash = others.find((e) => e.host === env.host && e.httpPort === env.httpPort);
   if (clash) {
-    throw new SwitchyardError('PORT_IN_USE', `Port ${env.httpPort} is already used by the environment "${clash.name}" on the same host`, { field: 'httpPort' });
+    throw SwitchyardError.because('PORT_IN_USE', 'environment', { port: env.httpPort, holder: clash.name }, { field: 'httpPort' });
   }
 }
 

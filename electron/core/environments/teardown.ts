@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import type { TaskContext } from '../tasks/task-manager';
 import { SwitchyardError } from '../../../shared/errors';
+import { msg, type Message } from '../../../shared/messages';
 import { dockerError, isNotFound } from '../targets/docker-util';
 import { acquireHostLock } from './host-lock';
 import { envFilter, type Owner } from './naming';
@@ -10,11 +11,11 @@ import { claimOf, isForeign, ownedElsewhere } from './ownership';
  * Removes every container, network and volume labelled for one environment, and nothing else;
  * refuses, removing nothing, when another installation manages it.
  */
-export async function destroyEnvironment(docker: Docker, env: string, ctx: TaskContext, me: Owner): Promise<string> {
+export async function destroyEnvironment(docker: Docker, env: string, ctx: TaskContext, me: Owner): Promise<Message> {
   const ignoreGone = (err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err));
   let unlock: (() => Promise<void>) | undefined;
   try {
-    ctx.step('containers', 10, 'Removing containers');
+    ctx.step('containers', 10, msg('destroy.containers'));
     const found = await docker.listContainers({ all: true, filters: envFilter(env) });
     // The engine-side lock needs an image to create its container: any of the environment's
     // will do. With no container left there is nothing a concurrent deploy could collide with.
@@ -25,16 +26,20 @@ export async function destroyEnvironment(docker: Docker, env: string, ctx: TaskC
     await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(ignoreGone)));
     ctx.checkCancelled();
 
-    ctx.step('networks', 60, 'Removing networks');
+    ctx.step('networks', 60, msg('destroy.networks'));
     const networks = await docker.listNetworks({ filters: envFilter(env) });
     for (const n of networks) await docker.getNetwork(n.Id).remove().catch(ignoreGone);
 
-    ctx.step('volumes', 85, 'Removing volumes');
+    ctx.step('volumes', 85, msg('destroy.volumes'));
     const volumes = (await docker.listVolumes({ filters: envFilter(env) })).Volumes ?? [];
     for (const v of volumes) await docker.getVolume(v.Name).remove().catch(ignoreGone);
 
-    const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
-    return `${env} destroyed: ${count(containers.length, 'container')}, ${count(networks.length, 'network')}, ${count(volumes.length, 'volume')} removed`;
+    return msg('destroy.done', {
+      env,
+      containers: msg('count.containers', { n: { count: containers.length } }),
+      networks: msg('count.networks', { n: { count: networks.length } }),
+      volumes: msg('count.volumes', { n: { count: volumes.length } }),
+    });
   } catch (err) {
     if (err instanceof SwitchyardError) throw err;
     throw dockerError(err, `destroying ${env}`);

@@ -30,7 +30,11 @@ export interface RenderContext {
 const indent = (lines: string[]) => lines.map((l) => `    ${l}`);
 
 function serverLine(env: Environment, server: Server): string {
-  const address = server.kind === 'demo' ? `${names.backend(env.name, server.name)}:${DEMO_BACKEND_PORT}` : `${server.address}:${server.port}`;
+  const address =
+    server.kind === 'external'
+      ? `${server.address}:${server.port}`
+      : // A container of this environment, by its name on the backend network.
+        `${names.backend(env.name, server.name)}:${server.kind === 'app' ? (env.app?.port ?? DEMO_BACKEND_PORT) : DEMO_BACKEND_PORT}`;
   const parts = [`server ${server.name} ${address}`];
   if (env.sticky.enabled) parts.push(`cookie ${server.name}`);
   parts.push(`weight ${server.weight}`);

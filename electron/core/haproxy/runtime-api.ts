@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { SwitchyardError } from '../../../shared/errors';
 import { parseStatCsv, type StatRow } from './stat-csv';
+import { RuntimeSession, type RuntimeSessionOptions } from './runtime-session';
 
 /** Opens a fresh byte stream to the runtime API (host loopback now, an SSH channel later). */
 export type RuntimeConnector = () => Promise<Socket>;
@@ -57,6 +58,11 @@ export class RuntimeApi {
 
   async showStat(): Promise<StatRow[]> {
     return parseStatCsv(await this.execute('show stat'));
+  }
+
+  /** A kept connection to the same runtime API, for frequent reads (see RuntimeSession). */
+  session(opts?: RuntimeSessionOptions): RuntimeSession {
+    return new RuntimeSession(this.connect, this.label, { timeoutMs: this.timeoutMs, ...opts });
   }
 
   private unreachable(err: unknown): SwitchyardError {

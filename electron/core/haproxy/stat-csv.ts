@@ -20,6 +20,35 @@ export function parseStatCsv(text: string): StatRow[] {
     });
 }
 
+/**
+ * Only the rows `keep` accepts (by proxy and server name, HAProxy's first two columns), and in
+ * them only `columns` ('' where HAProxy has no such column): for reads made every second, where
+ * an object of every column of every row would cost more than the read itself.
+ */
+export function pickStatRows<C extends string>(text: string, columns: readonly C[], keep: (pxname: string, svname: string) => boolean): Record<C, string>[] {
+  const start = text.indexOf('# ');
+  if (start < 0) return [];
+  const headerEnd = text.indexOf('\n', start);
+  const header = text.slice(start + 2, headerEnd < 0 ? text.length : headerEnd).split(',');
+  const at = columns.map((c) => header.indexOf(c));
+  const rows: Record<C, string>[] = [];
+  let pos = headerEnd < 0 ? text.length : headerEnd + 1;
+  while (pos < text.length) {
+    let end = text.indexOf('\n', pos);
+    if (end < 0) end = text.length;
+    const first = text.indexOf(',', pos);
+    const second = first < 0 ? -1 : text.indexOf(',', first + 1);
+    if (text[pos] !== '#' && second > 0 && second < end && keep(text.slice(pos, first), text.slice(first + 1, second))) {
+      const cells = text.slice(pos, end).split(',');
+      const row = {} as Record<C, string>;
+      columns.forEach((c, i) => (row[c] = at[i] >= 0 ? (cells[at[i]] ?? '') : ''));
+      rows.push(row);
+    }
+    pos = end + 1;
+  }
+  return rows;
+}
+
 /** HAProxy's status text (`UP`, `UP 1/3`, `DOWN 1/2`, `MAINT (resolution)`, `no check`, …) reduced to a word. */
 export function healthOf(status: string): ServerHealth {
   const s = status.trim().toUpperCase();

@@ -2,7 +2,8 @@ import type { ServerHealth } from '../../../shared/contract';
 import type { ServerStats, StatsSnapshot } from '../../../shared/live';
 import type { EventBus } from '../events';
 import type { RuntimeApi } from '../haproxy/runtime-api';
-import { healthOf, parseStatCsv, type StatRow } from '../haproxy/stat-csv';
+import type { RuntimeSession } from '../haproxy/runtime-session';
+import { healthOf, pickStatRows } from '../haproxy/stat-csv';
 import { BACKEND_NAME, FRONTEND_NAME } from '../environments/naming';
 import type { MonotonicCounters } from './counters';
 
@@ -18,22 +19,52 @@ function adminState(status: string): ServerStats['state'] {
   return 'ready';
 }
 
-/** Splits the answer to `show info;show stat` in two. */
-function splitInfoStat(text: string): { pid: string; stat: StatRow[] } {
+const COLUMNS = [
+  'pxname',
+  'svname',
+  'req_rate',
+  'req_tot',
+  'scur',
+  'status',
+  'check_status',
+  'check_duration',
+  'lastchg',
+  'weight',
+  'hrsp_2xx',
+  'hrsp_3xx',
+  'hrsp_4xx',
+  'hrsp_5xx',
+] as const;
+/** Front ends and servers only (types 1 + 4): the backends' summary rows are not read. */
+const STAT = 'show stat -1 5 -1';
+/** The front end's own row, and the rows of the backend's servers: nothing else is kept. */
+const wanted = (px: string, sv: string) => (px === FRONTEND_NAME && sv === 'FRONTEND') || (px === BACKEND_NAME && sv !== 'FRONTEND' && sv !== 'BACKEND');
+
+/**
+ * Splits the answer to `show info;show stat` in two. Without `show info` in it (a kept
+ * connection answers to one HAProxy process, whose id was read when it opened), `knownPid`.
+ */
+function splitInfoStat(text: string, knownPid?: string): { pid: string; stat: Record<(typeof COLUMNS)[number], string>[] } {
   const at = text.indexOf('# pxname');
   const info = at >= 0 ? text.slice(0, at) : text;
-  const pid = /^Pid:\s*(\d+)/m.exec(info)?.[1];
+  const pid = /^Pid:\s*(\d+)/m.exec(info)?.[1] ?? knownPid;
   if (!pid || at < 0) throw new Error('unexpected answer to show info;show stat');
-  return { pid, stat: parseStatCsv(text.slice(at)) };
+  return { pid, stat: pickStatRows(text.slice(at), COLUMNS, wanted) };
 }
 
 interface Watched {
   watchers: number;
   api?: RuntimeApi;
+  /** The kept connection polls go through, while the environment is watched. */
+  session?: RuntimeSession;
+  /** The HAProxy process the kept connection talks to. */
+  pid?: string;
   last?: { at: number; hits: Record<string, number>; requests: number };
   health: Record<string, ServerHealth>;
   /** Polls skipped while the environment is not deployed (it is polled less often). */
   idle: number;
+  /** What an environment's status shows of the last poll (reachable, servers' health and weight). */
+  shape?: string;
 }
 
 /**
@@ -46,6 +77,7 @@ export class StatsPoller {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private lastSave = 0;
+  private readonly changeListeners = new Set<(env: string) => void>();
 
   constructor(
     private readonly locate: RuntimeLocator,
@@ -67,22 +99,53 @@ export class StatsPoller {
     }
   }
 
-  watch(env: string): number {
+  /**
+   * Polls `env` until the returned function is called (each watch gives back its own, once).
+   * Watched by stats subscribers and by the status feed alike: one poll serves both.
+   */
+  watch(env: string): () => void {
     const w = this.watched.get(env) ?? { watchers: 0, health: {}, idle: 0 };
     w.watchers++;
     this.watched.set(env, w);
     if (!this.timer) this.startTimer();
     void this.tick();
-    return w.watchers;
+    let given = false;
+    return () => {
+      if (given) return;
+      given = true;
+      if (--w.watchers <= 0 && this.watched.get(env) === w) {
+        this.watched.delete(env);
+        w.session?.close();
+      }
+      if (!this.watched.size) this.stopTimer();
+    };
   }
 
-  unwatch(env: string): number {
-    const w = this.watched.get(env);
-    if (!w) return 0;
-    w.watchers--;
-    if (w.watchers <= 0) this.watched.delete(env);
-    if (!this.watched.size) this.stopTimer();
-    return Math.max(0, w.watchers);
+  /**
+   * Reads `env` through a new connection from the next poll on: after a reload (a deploy), the
+   * kept one still talks to the HAProxy process being replaced.
+   */
+  refresh(env: string): void {
+    this.watched.get(env)?.session?.renew();
+  }
+
+  /** The runtime API the poller found for a watched environment, if it did: saves a toggle looking it up. */
+  apiOf(env: string): RuntimeApi | undefined {
+    return this.watched.get(env)?.api;
+  }
+
+  /** Environments polled now. */
+  get polled(): string[] {
+    return [...this.watched.keys()];
+  }
+
+  /**
+   * Hears when a poll finds what an environment's status shows has changed since the poll
+   * before: reachable or not, a server's health or weight, servers added or gone.
+   */
+  onChange(listener: (env: string) => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
   }
 
   /** One snapshot of one environment, watched or not. */
@@ -94,6 +157,7 @@ export class StatsPoller {
 
   async close(): Promise<void> {
     this.stopTimer();
+    for (const w of this.watched.values()) w.session?.close();
     this.watched.clear();
     await this.counters.save();
   }
@@ -118,7 +182,9 @@ export class StatsPoller {
           // Not deployed: look again every fifth tick only.
           if (!w.api && w.idle > 0 && w.idle++ % 5 !== 0) return;
           const snap = await this.poll(env, w);
-          if (this.watched.get(env) === w) this.events.emit('stats:snapshot', snap);
+          if (this.watched.get(env) !== w) return;
+          this.events.emit('stats:snapshot', snap);
+          this.compare(env, w, snap);
         }),
       );
       if (this.now() - this.lastSave > 5000) {
@@ -147,10 +213,15 @@ export class StatsPoller {
         return snap;
       }
       w.idle = 0;
-      const { pid, stat } = splitInfoStat(await w.api.execute('show info;show stat'));
+      // Watched: through the kept connection. A one-off snapshot: a connection of its own.
+      const watched = this.watched.get(env) === w;
+      if (watched && !w.session) w.pid = undefined;
+      const text = watched ? await (w.session ??= w.api.session()).execute(STAT, 'show info') : await w.api.execute(`show info;${STAT}`);
+      const { pid, stat } = splitInfoStat(text, w.pid);
+      if (watched) w.pid = pid;
       this.counters.process(env, pid);
       snap.reachable = true;
-      const fe = stat.find((r) => r.pxname === FRONTEND_NAME && r.svname === 'FRONTEND');
+      const fe = stat.find((r) => r.svname === 'FRONTEND');
       if (fe) {
         snap.frontend = {
           requestRate: num(fe.req_rate),
@@ -160,7 +231,7 @@ export class StatsPoller {
       }
       const dt = w.last ? (at - w.last.at) / 1000 : 0;
       const hits: Record<string, number> = {};
-      for (const r of stat.filter((x) => x.pxname === BACKEND_NAME && x.svname !== 'FRONTEND' && x.svname !== 'BACKEND')) {
+      for (const r of stat.filter((x) => x.pxname === BACKEND_NAME)) {
         const name = r.svname;
         const total = this.counters.total(env, `${name}:req_tot`, num(r.req_tot));
         hits[name] = total;
@@ -194,10 +265,22 @@ export class StatsPoller {
       w.last = { at, hits, requests: snap.frontend.requests };
     } catch (err) {
       // The load balancer moved or stopped: find it again next time.
+      w.session?.close();
+      w.session = undefined;
       w.api = undefined;
       snap.error = (err as Error).message;
+      // Another Switchyard's: asking again every tick only asks Docker the same question.
+      if ((err as { code?: string }).code === 'OWNED_ELSEWHERE') w.idle = Math.max(w.idle, 1);
     }
     return snap;
+  }
+
+  private compare(env: string, w: Watched, snap: StatsSnapshot): void {
+    const shape = `${snap.reachable}|${snap.servers.map((s) => `${s.name}:${s.health}:${s.weight}`).join(',')}`;
+    const before = w.shape;
+    w.shape = shape;
+    if (before === undefined || before === shape) return;
+    for (const l of this.changeListeners) l(env);
   }
 }
 

@@ -12,11 +12,11 @@ export function dockerError(err: unknown, doing: string): Error {
   if (err instanceof SwitchyardError) return err;
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'EACCES' || code === 'ECONNRESET') {
-    const hint = code === 'EACCES' ? 'your user may not be allowed to use Docker' : 'is Docker running?';
-    return new SwitchyardError('DOCKER_UNAVAILABLE', `Cannot reach the Docker engine while ${doing} (${code}): ${hint}`, { cause: err });
+    return SwitchyardError.because('DOCKER_UNAVAILABLE', code === 'EACCES' ? 'denied' : 'engine', { doing, errno: code }, { cause: err });
   }
+  // Docker's own words are the detail: the window shows them apart, under its own sentence.
   const message = (err as { json?: { message?: string } }).json?.message ?? (err as Error).message;
-  return new SwitchyardError('INTERNAL', `Docker failed while ${doing}: ${message}`, { cause: err });
+  return SwitchyardError.because('INTERNAL', 'docker', { doing }, { detail: String(message), cause: err });
 }
 
 /** A tar archive holding one file, for `putArchive`. */

@@ -1,21 +1,42 @@
 import { randomUUID } from 'node:crypto';
 import type { Task, TaskKind, TaskStep } from '../../../shared/contract';
 import { SwitchyardError, toErrorInfo } from '../../../shared/errors';
+import { english, type Message } from '../../../shared/messages';
 import type { EventBus } from '../events';
+
+/**
+ * What a task says: a coded message (the window words it in its language, the CLI prints its
+ * English), or plain text, which every language then shows as it is.
+ */
+export type TaskText = Message | string;
 
 export interface TaskContext {
   readonly signal: AbortSignal;
   /** Starts a named step (ending the previous one) at a progress percentage. */
-  step(name: string, progress: number, message: string): void;
+  step(name: string, progress: number, text: TaskText): void;
   /** Updates the current step's message without moving on. */
-  note(message: string): void;
+  note(text: TaskText): void;
   /** Moves the progress within the current step. */
-  progress(percent: number, message: string): void;
+  progress(percent: number, text: TaskText): void;
   /** Throws CANCELLED if the task was cancelled; call between steps. */
   checkCancelled(): void;
 }
 
 const KEEP_FINISHED = 200;
+
+/** Sets `message` (English) and, for a coded text, `code` and `params` beside it, on a task or a step. */
+function say(into: { message?: string; code?: Message['code']; params?: Message['params'] }, text: TaskText): void {
+  if (typeof text === 'string') {
+    into.message = text;
+    delete into.code;
+    delete into.params;
+    return;
+  }
+  into.message = english(text);
+  into.code = text.code;
+  if (text.params) into.params = text.params;
+  else delete into.params;
+}
 
 /**
  * Long work (deploy, destroy, …) runs as tasks: the call returns an id at once, progress goes
@@ -66,7 +87,7 @@ export class TaskManager {
     });
   }
 
-  start(kind: TaskKind, target: string, run: (ctx: TaskContext) => Promise<string>): Task {
+  start(kind: TaskKind, target: string, run: (ctx: TaskContext) => Promise<TaskText>): Task {
     const id = randomUUID();
     const stamp = () => this.now().toISOString();
     const task: Task = { id, kind, target, state: 'running', step: 'start', progress: 0, message: '', steps: [], createdAt: stamp() };
@@ -78,27 +99,29 @@ export class TaskManager {
 
     const ctx: TaskContext = {
       signal: controller.signal,
-      step: (name, progress, message) => {
+      step: (name, progress, text) => {
         const prev = current();
         if (prev && prev.state === 'running') {
           prev.state = 'done';
           prev.endedAt = stamp();
         }
-        task.steps.push({ name, state: 'running', message, startedAt: stamp() });
+        const step: TaskStep = { name, state: 'running', startedAt: stamp() };
+        say(step, text);
+        task.steps.push(step);
         task.step = name;
         task.progress = Math.max(task.progress, Math.min(100, Math.round(progress)));
-        task.message = message;
+        say(task, text);
         publish();
       },
-      note: (message) => {
+      note: (text) => {
         const s = current();
-        if (s) s.message = message;
-        task.message = message;
+        if (s) say(s, text);
+        say(task, text);
         publish();
       },
-      progress: (percent, message) => {
+      progress: (percent, text) => {
         task.progress = Math.max(task.progress, Math.min(100, Math.round(percent)));
-        ctx.note(message);
+        ctx.note(text);
       },
       checkCancelled: () => {
         if (controller.signal.aborted) throw new SwitchyardError('CANCELLED', `The ${kind} of ${target} was cancelled`);
@@ -109,7 +132,7 @@ export class TaskManager {
     // Runs after the caller has the id, so it can subscribe before the first step.
     setImmediate(() => {
       run(ctx).then(
-        (message) => {
+        (result) => {
           const s = current();
           if (s && s.state === 'running') {
             s.state = 'done';
@@ -117,7 +140,7 @@ export class TaskManager {
           }
           task.state = 'succeeded';
           task.progress = 100;
-          task.message = message;
+          say(task, result);
           task.endedAt = stamp();
           this.finish(id);
           publish();
@@ -131,7 +154,8 @@ export class TaskManager {
           }
           task.state = info.code === 'CANCELLED' ? 'cancelled' : 'failed';
           task.error = info;
-          task.message = info.message;
+          // The error carries its own words (code, reason, params); the message is its English.
+          say(task, info.message);
           task.endedAt = stamp();
           this.finish(id);
           publish();

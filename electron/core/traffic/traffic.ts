@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TrafficReport, TrafficRequest } from '../../../shared/live';
+import { msg, type Message } from '../../../shared/messages';
 import type { EventBus } from '../events';
 import type { TaskContext } from '../tasks/task-manager';
 
@@ -50,7 +51,7 @@ export class TrafficRunner {
     return r && structuredClone(r);
   }
 
-  async run(taskId: string, req: TrafficRequest, host: string, connect: FrontConnector, ctx: TaskContext): Promise<string> {
+  async run(taskId: string, req: TrafficRequest, host: string, connect: FrontConnector, ctx: TaskContext): Promise<Message> {
     const report: TrafficReport = {
       taskId,
       environment: req.environment,
@@ -84,7 +85,7 @@ export class TrafficRunner {
       const sorted = Float64Array.from(latencies).sort();
       report.latencyMs = { p50: percentile(sorted, 50), p90: percentile(sorted, 90), p99: percentile(sorted, 99), max: percentile(sorted, 100) };
       const share = req.requests !== undefined ? report.sent / req.requests : report.elapsedMs / (req.durationMs ?? 1);
-      ctx.progress(Math.min(99, share * 100), `${report.ok + report.failed} answered, ${report.failed} failed`);
+      ctx.progress(Math.min(99, share * 100), msg('traffic.progress', { answered: { count: report.ok + report.failed }, failed: { count: report.failed } }));
       this.events.emit('traffic:progress', structuredClone(report));
     };
 
@@ -128,7 +129,7 @@ export class TrafficRunner {
       }
     };
 
-    ctx.step('sending', 0, 'Sending requests');
+    ctx.step('sending', 0, msg('traffic.sending'));
     const ticker = setInterval(refresh, PROGRESS_MS);
     try {
       await Promise.all(Array.from({ length: req.concurrency }, client));
@@ -141,8 +142,14 @@ export class TrafficRunner {
     ctx.checkCancelled();
     const split = Object.entries(report.byServer)
       .sort(([a], [b]) => a.localeCompare(b))
-      .map(([s, n]) => `${s} ${n}`)
-      .join(', ');
-    return `${report.ok + report.failed} requests in ${report.elapsedMs} ms: ${report.failed} failed; ${split || 'no server answered'}; p50 ${report.latencyMs.p50} ms, p99 ${report.latencyMs.p99} ms`;
+      .map(([server, n]) => msg('traffic.served', { server, n: { count: n } }));
+    return msg('traffic.done', {
+      requests: { count: report.ok + report.failed },
+      elapsed: { ms: report.elapsedMs },
+      failed: { count: report.failed },
+      split: split.length ? split : [msg('traffic.noneAnswered')],
+      p50: { ms: report.latencyMs.p50 },
+      p99: { ms: report.latencyMs.p99 },
+    });
   }
 }

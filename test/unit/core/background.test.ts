@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Envelope } from '../../../shared/errors';
 import type { CertificateStatus } from '../../../shared/https';
 import { EventBus } from '../../../electron/core/events';
@@ -379,5 +379,89 @@ describe('the tray icon', () => {
     expect(path.basename(icon)).toBe('trayTemplate.png');
     expect(pngSize(icon)).toEqual([16, 16]);
     expect(pngSize(icon.replace(/\.png$/, '@2x.png'))).toEqual([32, 32]);
+  });
+});
+
+describe('the tray when things go wrong', () => {
+  it('once stopped (the app is quitting), the tray is gone and later certificate news changes nothing', async () => {
+    const r = rig({ https: { lab: true } });
+    await r.background.start();
+    await r.background.windowsClosed();
+    expect(r.tray()).toBeDefined();
+
+    r.background.stop();
+    expect(r.tray()).toBeUndefined();
+    r.core.https.set('lab', false);
+    r.core.statusEvent('lab');
+    await settle();
+    expect(r.app.quits).toBe(0);
+    expect(r.trays.filter((t) => !t.destroyed)).toEqual([]);
+  });
+
+  it('a tray that cannot be made does not stop the renewals: the app stays, and a launch brings the window back', async () => {
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const r = rig({ https: { lab: true } });
+    let failures = 0;
+    const background = createBackground({
+      core: r.core,
+      app: r.app,
+      createTray: () => {
+        failures++;
+        throw new Error('no system tray on this desktop');
+      },
+      buildMenu: (items) => new FakeMenuForTests(items),
+      openWindow: () => void r.windowsOpened++,
+      platform: 'linux',
+      argv: ['/opt/Switchyard/switchyard'],
+    });
+    rigs.push({ ...r, background });
+    await background.start();
+    await background.windowsClosed();
+    expect(failures).toBe(1);
+    expect(r.app.quits).toBe(0);
+    expect(errors).toHaveBeenCalledWith(expect.stringContaining('no system tray on this desktop'));
+
+    // What the shell does when Switchyard is launched again (second-instance).
+    background.showWindow();
+    expect(r.windowsOpened).toBe(2);
+    errors.mockRestore();
+  });
+
+  it('a refused change of "Start at login" is reported, and the checkbox shows what the system says', async () => {
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const r = rig({ https: { lab: true } });
+    r.app.setLoginItemSettings = () => {
+      throw new Error('denied by policy');
+    };
+    await r.background.start();
+    await r.background.windowsClosed();
+    const loginLabel = 'Start at login (renews certificates in the background)';
+    r.tray()!.menu!.click(loginLabel);
+    expect(errors).toHaveBeenCalledWith(expect.stringContaining('denied by policy'));
+    expect(r.tray()?.menu?.items.find((i) => i.label === loginLabel)?.checked).toBe(false);
+    errors.mockRestore();
+  });
+
+  it('starting twice opens one window', async () => {
+    const r = rig({ https: {} });
+    await Promise.all([r.background.start(), r.background.start()]);
+    expect(r.windowsOpened).toBe(1);
+  });
+
+  it('nothing opens a window once the app is quitting', async () => {
+    const r = rig({ https: { lab: true } });
+    await r.background.start();
+    await r.background.windowsClosed();
+    r.tray()!.menu!.click('Quit Switchyard');
+    r.background.showWindow();
+    expect(r.windowsOpened).toBe(1);
+    expect(r.trays.filter((t) => !t.destroyed)).toEqual([]);
+  });
+
+  it('an installed Linux app with no autostart folder to write to offers no "Start at login"', async () => {
+    const r = rig({ https: { lab: true }, platform: 'linux' });
+    await r.background.start();
+    await r.background.windowsClosed();
+    expect(r.tray()?.menu?.labels()).toEqual(['Open Switchyard', 'Quit Switchyard']);
   });
 });

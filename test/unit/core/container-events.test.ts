@@ -120,10 +120,13 @@ describe('the container-events watcher, against a fake Docker engine', () => {
     watcher = make();
     watcher.start();
     await until('subscribed', async () => engines.local.subscribers === 1, 2000, 5);
-    engines.local.containers = [{ Id: 'x', State: 'exited', Labels: backend('lab', 'back2') }];
+    // A backend that stopped while no stream was open (running ones must not be taken out).
+    engines.local.seedContainer({ name: 'sy-lab-back2', state: 'exited', labels: backend('lab', 'back2') });
+    engines.local.seedContainer({ name: 'sy-lab-back1', state: 'running', labels: backend('lab', 'back1') });
     engines.local.dropStreams();
     await until('subscribed again', async () => engines.local.subscribers === 1, 2000, 5);
     await until('caught up', async () => marked.includes('lab/back2'), 2000, 5);
+    expect(marked).not.toContain('lab/back1');
     const list = engines.local.requests.filter((r) => r.path.endsWith('/containers/json')).at(-1)!;
     expect(JSON.parse(list.query.get('filters')!)).toMatchObject({ status: ['exited', 'dead', 'paused'] });
     engines.local.emit(containerEvent('die', backend('lab', 'back1')));

@@ -1,15 +1,16 @@
 /**
  * A fake transport for component and store tests: answers calls from handlers the test gives,
- * records every call, and emits events on demand. It stands in for the core; it is not one.
+ * records every call and subscription, and emits events on demand, to the page only when it
+ * holds a matching subscription (as the core does). It stands in for the core; it is not one.
  */
 import { defineComponent, h, type Component } from 'vue';
 import { mount, type VueWrapper } from '@vue/test-utils';
 import { createPinia, setActivePinia, type Pinia } from 'pinia';
 import { NDialogProvider, NMessageProvider } from 'naive-ui';
-import type { ChannelName, EventName, EventPayload, RequestOf, ResponseOf } from '../../../shared/contract';
+import { eventMatches, type ChannelName, type EventArgumentOf, type EventName, type EventPayload, type RequestOf, type ResponseOf } from '../../../shared/contract';
 import { Environment, EnvironmentInput } from '../../../shared/model';
 import type { Envelope, ErrorInfo } from '../../../shared/errors';
-import type { ConnectionState, Transport } from '../../../renderer/api/transport';
+import type { ConnectionState, Transport, TransportSubscription } from '../../../renderer/api/transport';
 import { useTransport } from '../../../renderer/api/client';
 import { i18n } from '../../../renderer/i18n';
 
@@ -20,8 +21,14 @@ export class FakeTransport implements Transport {
   readonly calls: { channel: ChannelName; payload: unknown }[] = [];
   state: ConnectionState = 'open';
   private readonly handlers = new Map<ChannelName, Handler<ChannelName>>();
-  private readonly listeners = new Map<EventName, Set<(p: unknown) => void>>();
+  private readonly listeners = new Set<(event: EventName, payload: unknown) => void>();
   private readonly stateListeners = new Set<(s: ConnectionState) => void>();
+  /** Every subscription asked for, given back or not. */
+  readonly subscribeCalls: { event: EventName; argument: unknown }[] = [];
+  /** The subscriptions the page holds now, as the core would count them. */
+  private readonly held = new Map<string, { event: EventName; argument: unknown }>();
+  private readonly refusals = new Map<EventName, ErrorInfo>();
+  private nextSubscription = 1;
 
   handle<C extends ChannelName>(channel: C, handler: Handler<C>): this {
     this.handlers.set(channel, handler as unknown as Handler<ChannelName>);
@@ -39,11 +46,29 @@ export class FakeTransport implements Transport {
     return { ok: true, result: out };
   }
 
-  on(event: EventName, listener: (payload: unknown) => void): () => void {
-    let set = this.listeners.get(event);
-    if (!set) this.listeners.set(event, (set = new Set()));
-    set.add(listener);
-    return () => set.delete(listener);
+  subscribe(event: EventName, argument: unknown): TransportSubscription {
+    this.subscribeCalls.push({ event, argument });
+    const refusal = this.refusals.get(event);
+    if (refusal) return { ready: Promise.resolve({ ok: false, error: refusal }), dispose: () => undefined };
+    const id = `s${this.nextSubscription++}`;
+    this.held.set(id, { event, argument });
+    return { ready: Promise.resolve({ ok: true, result: { subscription: id } }), dispose: () => void this.held.delete(id) };
+  }
+
+  onEvent(listener: (event: EventName, payload: unknown) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Refuses every subscription to `event` from now on, as the core refuses another Switchyard's environment. */
+  refuse(event: EventName, error: ErrorInfo): this {
+    this.refusals.set(event, error);
+    return this;
+  }
+
+  /** The arguments of the subscriptions to `event` the page holds now. */
+  subscribed<E extends EventName>(event: E): EventArgumentOf<E>[] {
+    return [...this.held.values()].filter((h) => h.event === event).map((h) => h.argument as EventArgumentOf<E>);
   }
 
   onState(listener: (s: ConnectionState) => void): () => void {
@@ -51,8 +76,10 @@ export class FakeTransport implements Transport {
     return () => this.stateListeners.delete(listener);
   }
 
+  /** What the core would send: the event reaches the page only if one of its subscriptions matches it. */
   emit<E extends EventName>(event: E, payload: EventPayload<E>): void {
-    for (const l of this.listeners.get(event) ?? []) l(payload);
+    if (![...this.held.values()].some((h) => h.event === event && eventMatches(event, h.argument, payload))) return;
+    for (const l of this.listeners) l(event, payload);
   }
 
   setState(s: ConnectionState): void {

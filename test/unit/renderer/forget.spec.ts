@@ -34,8 +34,6 @@ describe('forgetting an environment whose server is gone', () => {
       .handle('environments:list', () => [labEnvironment({ host: 'vps' })])
       .handle('environments:render', () => ({ config: 'global\n' }))
       .handle('environments:status', () => unreachable)
-      .handle('stats:watch', () => ({ watching: 1 }))
-      .handle('stats:unwatch', () => ({ watching: 0 }))
       .handle('environments:footprint', ({ name }) => footprint(name))
       .handle('environments:forget', ({ name }) => ({ forgotten: true, left: [footprint(name)] }));
   });

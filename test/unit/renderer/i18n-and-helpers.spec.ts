@@ -1,9 +1,10 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { errorCodes } from '../../../shared/errors';
+import { errorCodes, errorReasonKeys } from '../../../shared/errors';
+import { messageCodes, messageTemplates } from '../../../shared/messages';
 import { balanceAlgorithms, serverStates } from '../../../shared/model';
-import { taskKinds, taskStates, type ServerHealth } from '../../../shared/contract';
+import { containerActions, loadBalancerActions, taskKinds, taskStates, type ServerHealth } from '../../../shared/contract';
 import type { DisplayState } from '../../../renderer/stores/environments';
 import en from '../../../renderer/i18n/en';
 import fr from '../../../renderer/i18n/fr';
@@ -67,6 +68,24 @@ describe('translations', () => {
     const healths: ServerHealth[] = ['UP', 'DOWN', 'MAINT', 'DRAIN', 'NOLB', 'NO_CHECK', 'UNKNOWN'];
     for (const h of healths) expect(enKeys.has(`health.${h}`), h).toBe(true);
     for (const step of ['images', 'ports', 'network', 'config', 'backends', 'haproxy', 'cleanup', 'verify']) expect(enKeys.has(`tasks.steps.${step}`), step).toBe(true);
+  });
+
+  it('every message code and error case the core can send has words, with the parameters the core gives', () => {
+    const names = (s: string) => [...new Set([...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]))].sort();
+    for (const code of messageCodes) {
+      expect(enKeys.has(`messages.${code}`), code).toBe(true);
+      // Same placeholders as the core's English: a parameter is never missing, nor left unused.
+      expect(names(enKeys.get(`messages.${code}`)!), code).toEqual(names(messageTemplates[code]));
+      expect(enKeys.get(`messages.${code}`)!.split(' | ').length, code).toBe(messageTemplates[code].split(' | ').length);
+    }
+    for (const r of errorReasonKeys) {
+      const key = `errors.reasons.${r.code}.${r.reason}`;
+      expect(enKeys.has(key), key).toBe(true);
+      for (const p of names(enKeys.get(key)!)) expect(r.params, `${key}: {${p}}`).toContain(p);
+    }
+    for (const a of loadBalancerActions) expect(enKeys.has(`env.plan.haproxy.${a}`), a).toBe(true);
+    for (const a of containerActions) expect(enKeys.has(`env.plan.actions.${a}`), a).toBe(true);
+    for (const step of ['prepare', 'install', 'containers', 'networks', 'volumes', 'sending', 'claim']) expect(enKeys.has(`tasks.steps.${step}`), step).toBe(true);
   });
 
   it('picks the first preferred language it has', () => {

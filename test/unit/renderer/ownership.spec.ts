@@ -40,8 +40,8 @@ describe('an environment another Switchyard manages', () => {
       .handle('environments:list', () => [labEnvironment()])
       .handle('environments:render', () => ({ config: 'global\n' }))
       .handle('environments:status', () => ownedElsewhere)
-      .handle('stats:watch', () => ({ error: { code: 'OWNED_ELSEWHERE', message: '"lab" on this host is managed by another Switchyard', field: 'name' } }))
-      .handle('stats:unwatch', () => ({ watching: 0 }))
+      .refuse('stats:snapshot', { code: 'OWNED_ELSEWHERE', message: '"lab" on this host is managed by another Switchyard', field: 'name' })
+      .refuse('stats:health', { code: 'OWNED_ELSEWHERE', message: '"lab" on this host is managed by another Switchyard', field: 'name' })
       .handle('environments:adopt', () => ({ taskId: 't-adopt' }));
   });
 

@@ -1,8 +1,8 @@
-import { beforeEach, describe, expect, it } from 'vitest';
-import type { EnvironmentStatus, Task } from '../../../shared/contract';
+import { beforeEach, describe, expect, expectTypeOf, it } from 'vitest';
+import type { EnvironmentStatus, EventArgumentOf, EventName, EventPayload, Task } from '../../../shared/contract';
 import type { StatsSnapshot } from '../../../shared/live';
 import type { Environment } from '../../../shared/model';
-import { invoke, useTransport } from '../../../renderer/api/client';
+import { invoke, subscribe, useTransport, type Subscription } from '../../../renderer/api/client';
 import { SwitchyardError } from '../../../shared/errors';
 import { useEnvironmentsStore } from '../../../renderer/stores/environments';
 import { LOG_LINES_KEPT, useLogsStore } from '../../../renderer/stores/logs';
@@ -68,7 +68,14 @@ describe('the api client', () => {
     expect(err).toMatchObject({ code: 'VALIDATION', field: 'httpPort', message: 'httpPort: must be between 1 and 65535' });
   });
 
-  it('keeps event listeners across a change of transport', () => {
+  it('subscribe(event, argument, listener) → dispose, typed by the contract', () => {
+    type Listen<Result> = <E extends EventName>(event: E, argument: EventArgumentOf<E>, listener: (payload: EventPayload<E>) => void) => Result;
+    expectTypeOf<typeof subscribe>().toEqualTypeOf<Listen<Subscription>>();
+    expectTypeOf<Subscription>().toExtend<() => void>();
+    expectTypeOf<Subscription['ready']>().toEqualTypeOf<Promise<void>>();
+  });
+
+  it('keeps subscriptions across a change of transport', () => {
     const tasks = useTasksStore();
     const next = new FakeTransport();
     useTransport(next);
@@ -168,6 +175,7 @@ describe('settings store', () => {
 describe('stats store', () => {
   it('keeps the latest snapshot and a bounded, aligned history per server', () => {
     const stats = useStatsStore();
+    const stop = stats.watch('lab');
     for (let i = 0; i < HISTORY_POINTS + 5; i++) fake.emit('stats:snapshot', snapshot(new Date(Date.parse(stamp) + i * 1000).toISOString(), [i, i], [i, 2 * i]));
     expect(stats.snapshots.lab.servers[0].hits).toBe(HISTORY_POINTS + 4);
     const series = stats.seriesOf('lab')!;
@@ -175,35 +183,49 @@ describe('stats store', () => {
     expect(series.perServer.get('back2')).toHaveLength(HISTORY_POINTS);
     expect(series.perServer.get('back2')!.at(-1)).toBe(2 * (HISTORY_POINTS + 4));
     expect(stats.seriesVersion.lab).toBe(HISTORY_POINTS + 5);
+    stop();
   });
 
   it('a server that shows up late starts with gaps (null, which uPlot draws as a gap), never NaN', () => {
     const stats = useStatsStore();
+    const stop = stats.watch('lab');
     // While HAProxy starts, snapshots come without servers.
     fake.emit('stats:snapshot', { ...snapshot(stamp, [0, 0]), reachable: false, servers: [] });
     fake.emit('stats:snapshot', snapshot('2026-01-01T00:00:01.000Z', [1, 1], [3, 4]));
     expect(stats.seriesOf('lab')!.perServer.get('back1')).toEqual([null, 3]);
+    stop();
   });
 
-  it('counts watches: one stats:watch for the first, one stats:unwatch for the last, and watches again after a reconnect', async () => {
-    fake.handle('stats:watch', () => ({ watching: 1 })).handle('stats:unwatch', () => ({ watching: 0 }));
+  it('counts nothing itself: each watch is its own subscription, given back by its own stop, and each snapshot is recorded once', async () => {
     const stats = useStatsStore();
-    await stats.watch('lab');
-    await stats.watch('lab');
-    expect(fake.callsTo('stats:watch')).toHaveLength(1);
-    await stats.unwatch('lab');
-    expect(fake.callsTo('stats:unwatch')).toHaveLength(0);
-    fake.setState('reconnecting');
-    fake.setState('open');
-    await flush();
-    expect(fake.callsTo('stats:watch')).toHaveLength(2);
-    await stats.unwatch('lab');
-    expect(fake.callsTo('stats:unwatch')).toEqual([{ environment: 'lab' }]);
+    const one = stats.watch('lab');
+    const two = stats.watch('lab');
+    await Promise.all([one.ready, two.ready]);
+    expect(fake.subscribed('stats:snapshot')).toEqual([{ environment: 'lab' }, { environment: 'lab' }]);
+    expect(fake.subscribed('stats:health')).toEqual([{ environment: 'lab' }, { environment: 'lab' }]);
+    fake.emit('stats:health', { environment: 'lab', server: 'back1', from: 'UP', to: 'DOWN', at: stamp });
+    expect(stats.healthEvents).toHaveLength(1);
+    one();
+    expect(fake.subscribed('stats:snapshot')).toEqual([{ environment: 'lab' }]);
+    two();
+    expect(fake.subscribed('stats:snapshot')).toEqual([]);
+    expect(fake.subscribed('stats:health')).toEqual([]);
+    // Nothing subscribed: the core sends nothing more.
+    fake.emit('stats:snapshot', snapshot(stamp, [1, 1]));
+    expect(stats.snapshots.lab).toBeUndefined();
+  });
+
+  it('a refused subscription (another Switchyard manages it) shows as the store error', async () => {
+    fake.refuse('stats:snapshot', { code: 'OWNED_ELSEWHERE', message: 'managed by another Switchyard' });
+    const stats = useStatsStore();
+    await stats.watch('lab').ready;
+    expect(stats.error?.code).toBe('OWNED_ELSEWHERE');
   });
 
   it('a health change shows at once; servers:set shows the new mode before the next snapshot', async () => {
     fake.handle('servers:set', (r) => ({ environment: r.environment, server: r.server, state: r.state ?? 'ready', weight: r.weight ?? 100, applied: true }));
     const stats = useStatsStore();
+    const stop = stats.watch('lab');
     fake.emit('stats:snapshot', snapshot(stamp, [1, 1]));
     fake.emit('stats:health', { environment: 'lab', server: 'back2', from: 'UP', to: 'DOWN', at: stamp });
     expect(stats.snapshots.lab.servers[1].health).toBe('DOWN');
@@ -211,19 +233,23 @@ describe('stats store', () => {
     await stats.setServer('lab', 'back1', { state: 'maint' });
     expect(stats.snapshots.lab.servers[0].state).toBe('maint');
     expect(fake.callsTo('servers:set')).toEqual([{ environment: 'lab', server: 'back1', state: 'maint' }]);
+    stop();
   });
 });
 
 describe('logs and traffic stores', () => {
   it('logs: the tail first, then lines as they come, bounded', async () => {
     const entry = (n: number) => ({ at: stamp, client: '1.2.3.4', frontend: 'f', backend: 'b', server: 'back1', status: 200, bytes: n, timers: { tr: 0, tw: 0, tc: 0, tr2: 0, ta: 1 }, terminationState: '--', request: 'GET / HTTP/1.1', raw: '' });
-    fake.handle('logs:watch', () => ({ watching: 1 })).handle('logs:tail', () => [entry(0)]).handle('logs:unwatch', () => ({ watching: 0 }));
+    fake.handle('logs:tail', () => [entry(0)]);
     const logs = useLogsStore();
-    await logs.watch('lab');
+    const stop = logs.watch('lab');
+    await stop.ready;
+    expect(fake.subscribed('logs:lines')).toEqual([{ environment: 'lab' }]);
+    expect(logs.entries.lab).toHaveLength(1);
     fake.emit('logs:lines', { environment: 'lab', entries: Array.from({ length: LOG_LINES_KEPT + 10 }, (_, i) => entry(i + 1)) });
     expect(logs.entries.lab).toHaveLength(LOG_LINES_KEPT);
     expect(logs.entries.lab.at(-1)!.bytes).toBe(LOG_LINES_KEPT + 10);
-    await logs.unwatch('lab');
+    stop();
     fake.emit('logs:lines', { environment: 'lab', entries: [entry(9999)] });
     expect(logs.entries.lab.at(-1)!.bytes).toBe(LOG_LINES_KEPT + 10);
   });

@@ -5,7 +5,7 @@ import { ConnectionLostError, type ConnectionState } from '../../../renderer/api
 /** A fake socket the test opens, answers and drops by hand. */
 class FakeSocket implements SocketLike {
   readyState = 0;
-  sent: { id: number; channel: string; payload: unknown }[] = [];
+  sent: { id: number; channel?: string; payload?: unknown; subscribe?: string; argument?: unknown; unsubscribe?: string }[] = [];
   onopen: ((ev: unknown) => void) | null = null;
   onclose: ((ev: { code: number; reason: string }) => void) | null = null;
   onmessage: ((ev: { data: unknown }) => void) | null = null;
@@ -69,16 +69,46 @@ describe('WebSocketTransport', () => {
     await expect(a).resolves.toEqual({ ok: false, error: { code: 'NOT_FOUND', message: 'gone' } });
   });
 
-  it('hands events to their listeners', () => {
+  it('subscribes, hands each event to its listeners once, and gives the subscription back', async () => {
+    const { transport, last } = setup();
+    const got: unknown[] = [];
+    const off = transport.onEvent((event, p) => got.push([event, p]));
+    const sub = transport.subscribe('stats:snapshot', { environment: 'lab' });
+    last().open();
+    expect(last().sent).toEqual([{ id: 1, subscribe: 'stats:snapshot', argument: { environment: 'lab' } }]);
+    last().receive({ id: 1, envelope: { ok: true, result: { subscription: 's7' } } });
+    await expect(sub.ready).resolves.toEqual({ ok: true, result: { subscription: 's7' } });
+    last().receive({ event: 'stats:snapshot', payload: { environment: 'lab' } });
+    sub.dispose();
+    expect(last().sent.at(-1)).toMatchObject({ unsubscribe: 's7' });
+    off();
+    last().receive({ event: 'stats:snapshot', payload: { environment: 'lab' } });
+    expect(got).toEqual([['stats:snapshot', { environment: 'lab' }]]);
+  });
+
+  it('subscribes again on a new connection (the server gave everything back), but not what it refused', async () => {
+    const { transport, timers, last } = setup();
+    last().open();
+    const kept = transport.subscribe('environments:status', {});
+    const refused = transport.subscribe('logs:lines', { environment: 'theirs' });
+    last().receive({ id: 1, envelope: { ok: true, result: { subscription: 's1' } } });
+    last().receive({ id: 2, envelope: { ok: false, error: { code: 'OWNED_ELSEWHERE', message: 'not ours' } } });
+    await expect(refused.ready).resolves.toMatchObject({ ok: false, error: { code: 'OWNED_ELSEWHERE' } });
+    last().drop();
+    timers.shift()!.fn();
+    last().open();
+    expect(last().sent).toEqual([{ id: 3, subscribe: 'environments:status', argument: {} }]);
+    last().receive({ id: 3, envelope: { ok: true, result: { subscription: 's9' } } });
+    kept.dispose();
+    expect(last().sent.at(-1)).toMatchObject({ unsubscribe: 's9' });
+  });
+
+  it('a subscription given back before its answer is given back once the answer comes', () => {
     const { transport, last } = setup();
     last().open();
-    const got: unknown[] = [];
-    const off = transport.on('tasks:updated', (p) => got.push(p));
-    last().receive({ event: 'tasks:updated', payload: { id: '1' } });
-    last().receive({ event: 'stats:snapshot', payload: { environment: 'x' } });
-    off();
-    last().receive({ event: 'tasks:updated', payload: { id: '2' } });
-    expect(got).toEqual([{ id: '1' }]);
+    transport.subscribe('tasks:updated', {}).dispose();
+    last().receive({ id: 1, envelope: { ok: true, result: { subscription: 's4' } } });
+    expect(last().sent.at(-1)).toMatchObject({ unsubscribe: 's4' });
   });
 
   it('rejects calls in flight with a clear error when the connection drops, then reconnects with growing delays', async () => {

@@ -1,7 +1,20 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { channelNames, channels, type RequestOf, type ResponseOf, type EventPayload, type Task, type EnvironmentStatus, type TaskStarted, type Footprint, type Forgotten } from '../../../shared/contract';
+import { channelNames, type RequestOf, type ResponseOf, type EventPayload, type Task, type EnvironmentStatus, type TaskStarted, type Footprint, type Forgotten } from '../../../shared/contract';
 import type { Environment } from '../../../shared/model';
 import { createDispatcher, type Handlers } from '../../../electron/core/api';
+import {
+  eventMatches,
+  eventNames,
+  type ChannelName,
+  type EnvironmentChange,
+  type EventArgumentOf,
+  type EventName,
+  type HostChange,
+  type Subscribe,
+  type SubscriptionRef,
+} from '../../../shared/contract';
+import type { LogLines, StatsSnapshot } from '../../../shared/live';
+import type { Core } from '../../../electron/core/core';
 
 describe('contract', () => {
   it('locks the request and response types of the main channels', () => {
@@ -36,6 +49,55 @@ describe('contract', () => {
     expect(await invoke('environments:get', { name: 'lab', extra: 1 })).toMatchObject({ ok: false, error: { code: 'VALIDATION', field: 'extra' } });
     expect(await invoke('nope:nope', {})).toMatchObject({ ok: false, error: { code: 'UNKNOWN_CHANNEL' } });
     expect(called).toBe(1);
-    expect(Object.keys(channels)).toEqual(channelNames);
+  });
+});
+
+describe('events and subscriptions', () => {
+  it('has no watch/unwatch channels any more: stats and logs are subscriptions', () => {
+    expectTypeOf<Extract<ChannelName, 'stats:watch' | 'stats:unwatch' | 'logs:watch' | 'logs:unwatch'>>().toBeNever();
+    expect(channelNames).not.toContain('stats:watch');
+    expect(channelNames).not.toContain('logs:watch');
+  });
+
+  it('locks what a subscription names: one environment for what costs polling, any for the rest', () => {
+    expectTypeOf<EventArgumentOf<'stats:snapshot'>>().toEqualTypeOf<{ environment: string }>();
+    expectTypeOf<EventArgumentOf<'stats:health'>>().toEqualTypeOf<{ environment: string }>();
+    expectTypeOf<EventArgumentOf<'logs:lines'>>().toEqualTypeOf<{ environment: string }>();
+    expectTypeOf<EventArgumentOf<'environments:status'>>().toEqualTypeOf<{ environment?: string | undefined }>();
+    expectTypeOf<EventArgumentOf<'environments:changed'>>().toEqualTypeOf<{ environment?: string | undefined }>();
+    expectTypeOf<EventArgumentOf<'certificates:status'>>().toEqualTypeOf<{ environment?: string | undefined }>();
+    // Nothing to name: an empty object, and nothing else.
+    expectTypeOf<EventArgumentOf<'tasks:updated'>>().toEqualTypeOf<Record<string, never>>();
+    expectTypeOf<EventArgumentOf<'hosts:changed'>>().toEqualTypeOf<Record<string, never>>();
+  });
+
+  it('locks the payloads of the pushed events', () => {
+    expectTypeOf<EventPayload<'stats:snapshot'>>().toEqualTypeOf<StatsSnapshot>();
+    expectTypeOf<EventPayload<'logs:lines'>>().toEqualTypeOf<LogLines>();
+    expectTypeOf<EventPayload<'environments:status'>>().toEqualTypeOf<EnvironmentStatus>();
+    expectTypeOf<EventPayload<'environments:changed'>>().toEqualTypeOf<EnvironmentChange>();
+    expectTypeOf<EventPayload<'hosts:changed'>>().toEqualTypeOf<HostChange>();
+    expectTypeOf<EnvironmentChange['change']>().toEqualTypeOf<'created' | 'updated' | 'removed'>();
+    expectTypeOf<EnvironmentChange['environment']>().toEqualTypeOf<Environment | undefined>();
+    expect(eventNames).toEqual(
+      expect.arrayContaining(['tasks:updated', 'stats:snapshot', 'stats:health', 'logs:lines', 'environments:changed', 'environments:status', 'hosts:changed']),
+    );
+  });
+
+  it('locks subscribe(event, argument, listener) → dispose, on both sides of every transport', () => {
+    // The contract's shape and the core's in-process one agree on it (the renderer's client is locked in
+    // test/unit/renderer/stores.spec.ts, under the web tsconfig).
+    type Listen<Result> = <E extends EventName>(event: E, argument: EventArgumentOf<E>, listener: (payload: EventPayload<E>) => void) => Result;
+    expectTypeOf<Subscribe>().toEqualTypeOf<Listen<() => void>>();
+    expectTypeOf<Core['subscribe']>().toEqualTypeOf<Listen<Promise<() => void>>>();
+    expectTypeOf<SubscriptionRef>().toEqualTypeOf<{ subscription: string }>();
+  });
+
+  it('a subscription naming an environment hears that one only; one without hears all', () => {
+    const s = (environment: string) => ({ name: environment, state: 'running' as const, containers: [], servers: [], haproxy: { reachable: true, configInSync: true } });
+    expect(eventMatches('environments:status', { environment: 'lab' }, s('lab'))).toBe(true);
+    expect(eventMatches('environments:status', { environment: 'lab' }, s('shop'))).toBe(false);
+    expect(eventMatches('environments:status', {}, s('shop'))).toBe(true);
+    expect(eventMatches('logs:lines', { environment: 'lab' }, { environment: 'shop', entries: [] })).toBe(false);
   });
 });

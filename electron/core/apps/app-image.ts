@@ -1,0 +1,77 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type Docker from 'dockerode';
+import type { App } from '../../../shared/apps';
+import { SwitchyardError } from '../../../shared/errors';
+import { msg, type Message } from '../../../shared/messages';
+import type { ImageService } from '../environments/images';
+import { LABEL_APP, LABEL_ENV, PREFIX } from '../environments/naming';
+import { dockerError, followProgress, isNotFound } from '../targets/docker-util';
+
+/** The tag an environment's built app gets on its host: rebuilt on each deploy, from Docker's cache when nothing changed. */
+export const appImageTag = (env: string) => `${PREFIX}-app/${env}:latest`;
+
+/**
+ * The image an environment's app runs: pulled (with the host's registry login) for an image
+ * source, or built on the host's engine from the folder for a build source — the folder goes
+ * to the engine as the build context through the Docker API, so a remote host builds it the
+ * same way. Resolves with the image id, which decides whether replicas are recreated.
+ */
+export async function ensureAppImage(
+  docker: Docker,
+  images: ImageService,
+  envName: string,
+  app: App,
+  hostId: string,
+  onLine: (line: Message) => void,
+): Promise<{ ref: string; id: string }> {
+  if (app.source.kind === 'image') {
+    const id = await images.ensureImage(docker, app.source.image, 'app.source.image', onLine, hostId);
+    return { ref: app.source.image, id };
+  }
+  const { context, dockerfile } = app.source;
+  const entries = await fs.readdir(context).catch((err: NodeJS.ErrnoException) => {
+    const why = err.code === 'ENOENT' ? 'there is no such folder on this computer' : err.code === 'ENOTDIR' ? 'it is a file, not a folder' : err.message;
+    throw new SwitchyardError('VALIDATION', `app.source.context: ${context}: ${why}`, { field: 'app.source.context' });
+  });
+  const found = await fs.stat(path.join(context, dockerfile)).then((s) => s.isFile(), () => false);
+  if (!found) {
+    throw new SwitchyardError('VALIDATION', `app.source.dockerfile: ${context} has no ${dockerfile}`, { field: 'app.source.dockerfile' });
+  }
+  const tag = appImageTag(envName);
+  onLine(msg('image.building', { tag, base: context }));
+  // The last "Step n/m : …" line: the failing instruction, named in the error.
+  let step = '';
+  try {
+    const stream = await docker.buildImage({ context, src: entries }, {
+      t: tag,
+      dockerfile,
+      labels: { [LABEL_APP]: 'switchyard', [LABEL_ENV]: envName },
+      rm: true,
+      forcerm: true,
+    });
+    await followProgress(docker, stream, (e) => {
+      for (const line of (e.stream ?? '').split('\n').map((l) => l.trimEnd())) {
+        if (!line) continue;
+        if (/^Step \d+\/\d+ : /.test(line)) step = line;
+        onLine(msg('image.output', { line }));
+      }
+    });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ECONNREFUSED' || code === 'ECONNRESET') throw dockerError(err, `building ${tag}`);
+    const said = ((err as { json?: { message?: string } }).json?.message ?? (err as Error).message).trim();
+    const where = step ? ` at ${step.replace(/^Step (\d+\/\d+) : /, 'step $1: ')}` : '';
+    throw new SwitchyardError('IMAGE_BUILD_FAILED', `Building the app from ${context} failed${where}: ${said}`, {
+      field: 'app.source',
+      detail: said,
+      cause: err,
+    });
+  }
+  try {
+    return { ref: tag, id: (await docker.getImage(tag).inspect()).Id };
+  } catch (err) {
+    if (isNotFound(err)) throw new SwitchyardError('IMAGE_BUILD_FAILED', `The app image ${tag} was built but cannot be found`, { field: 'app.source' });
+    throw dockerError(err, `looking for ${tag}`);
+  }
+}

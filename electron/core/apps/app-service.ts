@@ -1,0 +1,80 @@
+import type { TaskStarted } from '../../../shared/contract';
+import { SwitchyardError } from '../../../shared/errors';
+import { msg } from '../../../shared/messages';
+import { logsOf } from '../environments/haproxy-container';
+import { names } from '../environments/naming';
+import type { EnvironmentService } from '../environments/service';
+import { dockerError, isNotFound } from '../targets/docker-util';
+import type { ImageService } from '../environments/images';
+import type { TaskManager } from '../tasks/task-manager';
+import { ensureAppImage } from './app-image';
+import type { AppSecrets } from './app-secrets';
+import { testApp, type AppTestOptions, type AppTestReport } from './app-test';
+
+const CHECK_WORDS: Record<NonNullable<AppTestReport['failed']>, string> = {
+  start: 'did not start',
+  crash: 'stopped right after starting',
+  port: 'did not answer HTTP on its container port',
+  health: 'did not answer its health path as expected',
+};
+
+/** The user's app before and around deploys: "Test the app" (a throwaway container, a report). */
+export class AppService {
+  private readonly reports = new Map<string, AppTestReport>();
+
+  constructor(
+    private readonly envs: EnvironmentService,
+    private readonly images: ImageService,
+    private readonly tasks: TaskManager,
+    private readonly secrets: AppSecrets,
+    private readonly testOptions: AppTestOptions = {},
+  ) {}
+
+  /** A task: the image is pulled or built (its log in the task), then tried in a throwaway container. */
+  async test(environment: string): Promise<TaskStarted> {
+    const env = await this.envs.get(environment);
+    const app = env.app;
+    if (!app) throw new SwitchyardError('VALIDATION', `app: "${env.name}" runs no app of its own; set one (an image or a build folder) first`, { field: 'app' });
+    const target = await this.envs.target(env);
+    const me = await this.envs.me();
+    const task = this.tasks.start('app-test', env.name, async (ctx) => {
+      ctx.step('images', 10, msg('deploy.images'));
+      const image = await ensureAppImage(target.docker, this.images, env.name, app, target.hostId, (l) => ctx.note(l));
+      ctx.step('app-test', 60, msg('app.testing', { port: app.port }));
+      const report = await testApp(target, env, app, image.id, await this.secrets.open(app), me, this.testOptions);
+      this.reports.set(task.id, report);
+      if (!report.ok) {
+        const detail = report.failed === 'crash' ? ` (exit code ${report.exitCode})` : report.failed === 'health' ? ` (${report.health?.path} answered ${report.health?.status ?? 'nothing'}, expected ${report.health?.expected})` : '';
+        throw new SwitchyardError('APP_TEST_FAILED', `The app ${CHECK_WORDS[report.failed!]}${detail}. Its last lines: ${report.logs.split('\n').slice(-3).join(' | ')}`, {
+          field: report.failed === 'port' ? 'app.port' : report.failed === 'health' ? 'healthCheck.path' : 'app',
+          detail: report.logs,
+        });
+      }
+      return msg('app.tested', { port: app.port });
+    });
+    return { taskId: task.id };
+  }
+
+  /** The last lines a replica (or demo backend) wrote to its stdout and stderr. */
+  async logs(environment: string, server: string, lines: number): Promise<{ server: string; lines: string[] }> {
+    const env = await this.envs.get(environment);
+    const s = env.servers.find((x) => x.name === server);
+    if (!s) throw new SwitchyardError('NOT_FOUND', `"${env.name}" has no server named "${server}"`, { field: 'server' });
+    if (s.kind === 'external') throw new SwitchyardError('VALIDATION', `"${server}" is an external server: Switchyard does not run its container`, { field: 'server' });
+    await this.envs.assertOwned(env);
+    const container = (await this.envs.target(env)).docker.getContainer(names.backend(env.name, server));
+    try {
+      const text = await logsOf(container, lines);
+      return { server, lines: text.split('\n').filter((l, i, all) => l !== '' || i < all.length - 1) };
+    } catch (err) {
+      if (isNotFound(err)) throw new SwitchyardError('NOT_FOUND', `"${server}" has no container yet: deploy "${env.name}" first`, { field: 'server' });
+      throw dockerError(err, `reading the output of ${server}`);
+    }
+  }
+
+  report(taskId: string): AppTestReport {
+    const r = this.reports.get(taskId);
+    if (!r) throw new SwitchyardError('NOT_FOUND', `No app test with task id ${taskId} (it may still be running)`, { field: 'taskId' });
+    return r;
+  }
+}

@@ -1,0 +1,217 @@
+/**
+ * A fake of one HAProxy master process, as the core sees it through the runtime API and the
+ * published HTTP port: the servers of the `servers` backend read from its config, their admin
+ * states and weights, and answers worded as HAProxy 2.6 words them. There are no health checks:
+ * a server is UP while the container its address names runs (the fake engine says so).
+ * Behaviour that needs real HAProxy (reload under load, cookies, checks) is for the
+ * integration tests.
+ */
+
+export type FakeAdminState = 'ready' | 'drain' | 'maint';
+
+export interface FakeHaproxyServer {
+  name: string;
+  /** `host:port` as the config names it. */
+  address: string;
+  weight: number;
+  /** The weight the config gave: a static algorithm accepts no other. */
+  initialWeight: number;
+  admin: FakeAdminState;
+  /** `set server … health down`, until `health up` or the container starts again. */
+  forcedDown: boolean;
+  hits: number;
+}
+
+/** What the process asks of the engine it runs on. */
+export interface FakeHaproxyHost {
+  /** Whether the container (or the external host) a server's address names answers. */
+  serverUp(address: string): boolean;
+  /** An answer forced for a command (a refusal as HAProxy words one), if the test set one. */
+  forcedAnswer(command: string): string | undefined;
+}
+
+/** HAProxy's admin-state bits in a server-state file (SRV_ADMF_FMAINT, SRV_ADMF_FDRAIN). */
+const ADMF_FMAINT = 0x01;
+const ADMF_FDRAIN = 0x08;
+
+/** Algorithms HAProxy treats as static: a weight other than the configured one is refused. */
+const STATIC_ALGORITHMS = new Set(['static-rr', 'source']);
+
+const STAT_COLUMNS = ['pxname', 'svname', 'qcur', 'qmax', 'scur', 'smax', 'slim', 'stot', 'bin', 'bout', 'dreq', 'dresp', 'ereq', 'econ', 'eresp', 'wretr', 'wredis', 'status', 'weight', 'act', 'bck', 'chkfail', 'chkdown', 'lastchg', 'downtime', 'qlimit', 'pid', 'iid', 'sid', 'throttle', 'lbtot', 'tracked', 'type', 'rate', 'rate_lim', 'rate_max', 'check_status', 'check_code', 'check_duration', 'hrsp_1xx', 'hrsp_2xx', 'hrsp_3xx', 'hrsp_4xx', 'hrsp_5xx', 'hrsp_other', 'hanafail', 'req_rate', 'req_rate_max', 'req_tot'];
+
+const STATE_HEADER =
+  '# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port';
+
+let nextPid = 100;
+
+export class FakeHaproxy {
+  pid = nextPid++;
+  /** Every runtime API command this process received, in order. */
+  readonly received: string[] = [];
+  servers: FakeHaproxyServer[] = [];
+  balance = 'roundrobin';
+  private turn = 0;
+
+  constructor(
+    public config: string,
+    serverState: string | undefined,
+    private readonly host: FakeHaproxyHost,
+  ) {
+    this.load(config, serverState);
+  }
+
+  /** USR2: a new worker with the config now in the file, loading the states the core saved. */
+  reload(config: string, serverState: string | undefined): void {
+    this.pid = nextPid++;
+    this.load(config, serverState);
+  }
+
+  /** Answers one runtime API command as HAProxy does (nothing at all when it agrees). */
+  answer(command: string): string {
+    this.received.push(command);
+    const forced = this.host.forcedAnswer(command);
+    if (forced !== undefined) return forced;
+    if (command === 'show info') return this.info();
+    if (command === 'show stat' || command.startsWith('show stat ')) return this.stat();
+    if (command === 'show servers state' || command.startsWith('show servers state ')) return this.serverState();
+    const set = /^set server (\S+)\/(\S+) (state|weight|health) (\S+)$/.exec(command);
+    if (set) return this.setServer(set[1], set[2], set[3], set[4]);
+    return `Unknown command: '${command.split(' ')[0]}'\n`;
+  }
+
+  /** One HTTP request to the front end: round robin over the servers that take traffic. */
+  http(): { status: number; server?: string; body: string } {
+    const ready = this.servers.filter((s) => s.admin === 'ready' && this.isUp(s) && s.weight > 0);
+    if (!ready.length) return { status: 503, body: '<html><body><h1>503 Service Unavailable</h1>\nNo server is available to handle this request.\n</body></html>\n' };
+    const s = ready[this.turn++ % ready.length];
+    s.hits++;
+    return { status: 200, server: s.name, body: `<html><body>Hello from Backend: ${s.name}</body></html>\n` };
+  }
+
+  server(name: string): FakeHaproxyServer | undefined {
+    return this.servers.find((s) => s.name === name);
+  }
+
+  private isUp(s: FakeHaproxyServer): boolean {
+    return !s.forcedDown && this.host.serverUp(s.address);
+  }
+
+  private load(config: string, serverState: string | undefined): void {
+    this.config = config;
+    const before = new Map(this.servers.map((s) => [s.name, s]));
+    const section = backendSection(config);
+    this.balance = section.find((l) => l.startsWith('balance '))?.split(/\s+/)[1] ?? 'roundrobin';
+    this.servers = section
+      .filter((l) => l.startsWith('server '))
+      .map((line) => {
+        const words = line.split(/\s+/);
+        const w = words.indexOf('weight');
+        const weight = w > 0 ? Number(words[w + 1]) : 1;
+        const admin: FakeAdminState = words.includes('disabled') ? 'maint' : 'ready';
+        return { name: words[1], address: words[2], weight, initialWeight: weight, admin, forcedDown: false, hits: before.get(words[1])?.hits ?? 0 };
+      });
+    for (const row of parseServerState(serverState)) {
+      const s = this.server(row.name);
+      if (!s) continue;
+      s.weight = row.weight;
+      // The config's `disabled` still wins: it is how a deploy puts a server in maintenance.
+      if (s.admin !== 'maint') s.admin = row.admin & ADMF_FMAINT ? 'maint' : row.admin & ADMF_FDRAIN ? 'drain' : 'ready';
+    }
+  }
+
+  private setServer(backend: string, name: string, what: string, value: string): string {
+    if (backend !== 'servers') return 'No such backend.\n';
+    const s = this.server(name);
+    if (!s) return 'No such server.\n';
+    if (what === 'state') {
+      if (value !== 'ready' && value !== 'drain' && value !== 'maint') return "'set server <srv> state' expects 'ready', 'drain' and 'maint'.\n";
+      s.admin = value;
+      return '';
+    }
+    if (what === 'health') {
+      if (value !== 'up' && value !== 'down' && value !== 'stopping') return "'set server <srv> health' expects 'up', 'stopping', or 'down'.\n";
+      s.forcedDown = value !== 'up';
+      return '';
+    }
+    const weight = Number(value);
+    if (!/^\d+$/.test(value) || weight > 256) return 'Absolute weight can only be between 0 and 256 inclusive.\n';
+    if (STATIC_ALGORITHMS.has(this.balance) && weight !== s.initialWeight && weight !== 0) {
+      return "Backend is using a static LB algorithm and only accepts weights '0%' and '100%'.\n";
+    }
+    s.weight = weight;
+    return '';
+  }
+
+  private info(): string {
+    return ['Name: HAProxy', 'Version: 2.6.12-fake', 'Release_date: 2023/03/28', 'Nbthread: 1', `Pid: ${this.pid}`, 'Uptime_sec: 1', ''].join('\n') + '\n';
+  }
+
+  private statusOf(s: FakeHaproxyServer): string {
+    if (s.admin === 'maint') return 'MAINT';
+    if (!this.isUp(s)) return 'DOWN';
+    return s.admin === 'drain' ? 'DRAIN' : 'UP';
+  }
+
+  private stat(): string {
+    const row = (cells: Record<string, string | number>) => STAT_COLUMNS.map((c) => String(cells[c] ?? '')).join(',') + ',';
+    const hits = this.servers.reduce((n, s) => n + s.hits, 0);
+    const up = this.servers.some((s) => s.admin !== 'maint' && this.isUp(s));
+    const lines = [
+      `# ${STAT_COLUMNS.join(',')},`,
+      row({ pxname: 'web', svname: 'FRONTEND', scur: 0, stot: hits, status: 'OPEN', pid: 1, type: 0, req_tot: hits, hrsp_2xx: hits }),
+      ...this.servers.map((s, i) => {
+        const status = this.statusOf(s);
+        const check = status === 'DOWN' ? 'L4CON' : 'L4OK';
+        return row({ pxname: 'servers', svname: s.name, scur: 0, stot: s.hits, status, weight: s.weight, act: 1, bck: 0, pid: 1, sid: i + 1, type: 2, check_status: check, check_duration: 0, lastchg: 1, hrsp_2xx: s.hits, req_tot: s.hits });
+      }),
+      row({ pxname: 'servers', svname: 'BACKEND', stot: hits, status: up ? 'UP' : 'DOWN', weight: this.servers.reduce((n, s) => n + s.weight, 0), pid: 1, type: 1, req_tot: hits, hrsp_2xx: hits }),
+    ];
+    return lines.join('\n') + '\n\n';
+  }
+
+  private serverState(): string {
+    const rows = this.servers.map((s, i) => {
+      const admin = s.admin === 'maint' ? ADMF_FMAINT : s.admin === 'drain' ? ADMF_FDRAIN : 0;
+      const [host, port] = s.address.split(':');
+      return `3 servers ${i + 1} ${s.name} 172.31.0.${i + 2} ${this.isUp(s) ? 2 : 0} ${admin} ${s.weight} ${s.initialWeight} 1 6 3 4 6 0 0 0 ${host} ${port ?? 0} - 0 0 - - 0`;
+    });
+    return ['1', STATE_HEADER, ...rows, ''].join('\n');
+  }
+}
+
+/** The indented lines of `backend servers`, trimmed. */
+function backendSection(config: string): string[] {
+  const lines = config.split('\n');
+  const start = lines.findIndex((l) => l.trim() === 'backend servers');
+  if (start < 0) return [];
+  const out: string[] = [];
+  for (const l of lines.slice(start + 1)) {
+    if (l.trim() && !/^\s/.test(l)) break;
+    if (l.trim()) out.push(l.trim());
+  }
+  return out;
+}
+
+function parseServerState(text: string | undefined): { name: string; admin: number; weight: number }[] {
+  if (!text) return [];
+  return text
+    .split('\n')
+    .slice(1)
+    .filter((l) => l.trim() && !l.startsWith('#'))
+    .map((l) => l.split(' '))
+    .map((f) => ({ name: f[3], admin: Number(f[6]) || 0, weight: Number(f[7]) }));
+}
+
+/** What `haproxy -c` says of a config; undefined when it is valid. Tests may replace it on the engine. */
+export function fakeHaproxyCheck(config: string | undefined, file: string): string | undefined {
+  if (config === undefined) return `[ALERT]    (1) : Cannot open configuration file/directory ${file} : No such file or directory\n`;
+  const alerts: string[] = [];
+  const known = new Set(['roundrobin', 'static-rr', 'leastconn', 'first', 'source', 'random', 'uri', 'url_param']);
+  config.split('\n').forEach((line, i) => {
+    const m = /^\s*balance\s+(\S+)/.exec(line);
+    if (m && !known.has(m[1])) alerts.push(`[ALERT]    (1) : config : parsing [${file}:${i + 1}] : unknown balance algorithm '${m[1]}'.`);
+  });
+  if (!/^global$/m.test(config)) alerts.push(`[ALERT]    (1) : config : parsing [${file}] : no 'global' section.`);
+  if (!alerts.length) return undefined;
+  return [...alerts, '[ALERT]    (1) : config : Fatal errors found in configuration.', ''].join('\n');
+}
