@@ -30,7 +30,9 @@ export function pickStatRows<C extends string>(text: string, columns: readonly C
   if (start < 0) return [];
   const headerEnd = text.indexOf('\n', start);
   const header = text.slice(start + 2, headerEnd < 0 ? text.length : headerEnd).split(',');
-  const at = columns.map((c) => header.indexOf(c));
+  // The wanted cells in the order they come in a line, so each line is walked once, and only
+  // as far as the last wanted cell (HAProxy's lines have about a hundred).
+  const wanted = columns.map((c) => ({ c, index: header.indexOf(c) })).sort((a, b) => a.index - b.index);
   const rows: Record<C, string>[] = [];
   let pos = headerEnd < 0 ? text.length : headerEnd + 1;
   while (pos < text.length) {
@@ -39,9 +41,26 @@ export function pickStatRows<C extends string>(text: string, columns: readonly C
     const first = text.indexOf(',', pos);
     const second = first < 0 ? -1 : text.indexOf(',', first + 1);
     if (text[pos] !== '#' && second > 0 && second < end && keep(text.slice(pos, first), text.slice(first + 1, second))) {
-      const cells = text.slice(pos, end).split(',');
       const row = {} as Record<C, string>;
-      columns.forEach((c, i) => (row[c] = at[i] >= 0 ? (cells[at[i]] ?? '') : ''));
+      let cell = 0;
+      let from = pos;
+      for (const w of wanted) {
+        if (w.index < 0) {
+          row[w.c] = '';
+          continue;
+        }
+        while (cell < w.index && from <= end) {
+          const comma = text.indexOf(',', from);
+          from = comma < 0 || comma > end ? end + 1 : comma + 1;
+          cell++;
+        }
+        if (from > end) {
+          row[w.c] = '';
+          continue;
+        }
+        const comma = text.indexOf(',', from);
+        row[w.c] = text.slice(from, comma < 0 || comma > end ? end : comma);
+      }
       rows.push(row);
     }
     pos = end + 1;

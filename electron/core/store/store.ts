@@ -65,6 +65,8 @@ export class Store {
    * parsing it again. Another process's save changes the identity, so it is always seen.
    */
   private parsed: { identity: string; data: StoreData } | undefined;
+  /** Counts this process's writes: a read that saw one land while it read reads again. */
+  private writes = 0;
 
   constructor(readonly dataDir: string) {
     this.file = path.join(dataDir, STORE_FILE);
@@ -77,19 +79,16 @@ export class Store {
    * corrupt file is moved aside and reported (STORE_CORRUPT).
    */
   async read(): Promise<StoreData> {
-    // Taken first: a save that ends while the file is read is then in the file, or still here
-    // (applied twice, which setting a value allows), never in neither.
-    const soon = this.queue.filter((p) => p.soon);
+    let soon: Pending[];
     let data: StoreData;
-    const parsed = await this.tryRead();
-    if (parsed.ok) data = parsed.data;
-    else {
-      // Re-check under the lock: another process may be mid-way through fixing it.
-      data = await this.withLock(async () => {
-        const again = await this.tryRead();
-        if (again.ok) return again.data;
-        throw await this.setAside(again.reason);
-      });
+    // The changes acknowledged but not written are those pending before the file was read, if
+    // none of this process's writes landed meanwhile (then it is not known which the file has,
+    // and it is read again).
+    for (let attempt = 0; ; attempt++) {
+      const writes = this.writes;
+      soon = this.queue.filter((p) => p.soon);
+      data = await this.readFile();
+      if (this.writes === writes || attempt >= 3) break;
     }
     for (const p of soon) {
       try {
@@ -99,6 +98,17 @@ export class Store {
       }
     }
     return data;
+  }
+
+  private async readFile(): Promise<StoreData> {
+    const parsed = await this.tryRead();
+    if (parsed.ok) return parsed.data;
+    // Re-check under the lock: another process may be mid-way through fixing it.
+    return this.withLock(async () => {
+      const again = await this.tryRead();
+      if (again.ok) return again.data;
+      throw await this.setAside(again.reason);
+    });
   }
 
   /** Runs `fn` on a copy of the data under the lock and saves what it leaves, if it returns normally. */
@@ -200,6 +210,7 @@ export class Store {
         }
         if (data !== current.data) {
           await writeFileAtomic(this.file, JSON.stringify(data, null, 2) + '\n', { mode: 0o600 });
+          this.writes++;
           // Still under the lock: nobody else wrote since, so this identity is this data's.
           this.parsed = { identity: await this.identity(), data: structuredClone(data) };
         }
