@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import http from 'node:http';
 import type Docker from 'dockerode';
 import { expandFor, type App } from '../../../shared/apps';
 import type { Environment } from '../../../shared/model';
+import { httpStatus } from '../environments/deployer';
 import { logsOf } from '../environments/haproxy-container';
 import { PREFIX, labelsFor, type Owner } from '../environments/naming';
 import { dockerError } from '../targets/docker-util';
@@ -79,7 +79,7 @@ export async function testApp(
     // answer proves the app listens on that port.
     const listenUntil = Date.now() + (opts.listenMs ?? 10_000);
     while (Date.now() < listenUntil && !report.listening) {
-      if (await getStatus(target, hostPort, '/').catch(() => undefined)) report.listening = true;
+      if (await httpStatus(target, hostPort, '/').catch(() => undefined)) report.listening = true;
       else await sleep(250);
     }
     if (!report.listening) {
@@ -87,7 +87,7 @@ export async function testApp(
       return report;
     }
     if (env.healthCheck.type === 'http') {
-      const status = await getStatus(target, hostPort, env.healthCheck.path).catch(() => undefined);
+      const status = await httpStatus(target, hostPort, env.healthCheck.path).catch(() => undefined);
       const ok = status === env.healthCheck.expectStatus;
       report.health = { path: env.healthCheck.path, expected: env.healthCheck.expectStatus, status, ok };
       if (!ok) {
@@ -109,27 +109,4 @@ export async function testApp(
 
 function lastLines(text: string, n: number): string {
   return text.trimEnd().split('\n').slice(-n).join('\n');
-}
-
-/** One GET through the target's loopback; the status code, or a rejection when nothing answers HTTP. */
-function getStatus(target: Target, port: number, path: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(
-      {
-        path,
-        headers: { host: `localhost:${port}`, connection: 'close' },
-        createConnection: (_o, cb) => {
-          target.connectLoopback(port).then((s) => cb(null, s), (e: Error) => cb(e, undefined as never));
-          return undefined;
-        },
-        timeout: 2000,
-      },
-      (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', reject);
-  });
 }

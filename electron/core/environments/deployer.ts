@@ -478,12 +478,12 @@ export class Deployer {
   }
 }
 
-/** One GET / through the target's loopback; resolves with the status code. */
-export function httpStatus(target: Target, port: number): Promise<number> {
+/** One GET through the target's loopback; resolves with the status code, rejects when nothing answers HTTP. */
+export function httpStatus(target: Target, port: number, path = '/'): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = http.get(
       {
-        path: '/',
+        path,
         headers: { host: `localhost:${port}` },
         createConnection: (_opts, cb) => {
           target.connectLoopback(port).then((s) => cb(null, s), (e: Error) => cb(e, undefined as never));
