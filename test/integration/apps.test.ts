@@ -1,20 +1,14 @@
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
-import path from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { names } from '../../electron/core/environments/naming';
 import { TEST_IMAGES, docker, freePort, get, removeEnvironments, testCore, type TestCore, uniqueName } from '../support/lab';
 import { cli } from '../support/cli';
 import { startLoad } from '../support/load';
 import { tutorialAppFolder } from '../support/tutorial-app';
+import { folderText } from '../support/outcomes';
 
 const TOKEN = `tok-${Math.random().toString(36).slice(2)}-secret`;
 
-function dataFolderText(dir: string): string {
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => readFileSync(path.join(e.parentPath, e.name), 'latin1'))
-    .join('\n');
-}
 
 describe("the user's own app, built from a folder like the tutorial's", () => {
   const name = uniqueName('app');
@@ -82,7 +76,7 @@ describe("the user's own app, built from a folder like the tutorial's", () => {
     expect(JSON.stringify(env)).not.toContain(TOKEN);
     expect(env.app?.secrets.map((s) => s.name)).toEqual(['API_TOKEN']);
     expect(JSON.stringify(await t.call('tasks:list', {}))).not.toContain(TOKEN);
-    expect(dataFolderText(t.dataDir)).not.toContain(TOKEN);
+    expect(folderText(t.dataDir)).not.toContain(TOKEN);
   });
 
   it('scales 3 → 5 → 2 under load with zero failed requests', async () => {
@@ -178,7 +172,7 @@ describe('the command line', () => {
     const set = await cli(t.dataDir, ['app', 'set', name, '--build', folder, '--env', 'BACKEND_NAME={{server}}', '--secret', 'API_TOKEN', '--replicas', '2'], {}, `${TOKEN}\n`);
     expect(set.code, set.stderr).toBe(0);
     expect(set.stdout).toContain(`runs the folder ${folder} on port 80 as app1, app2`);
-    expect(dataFolderText(t.dataDir)).not.toContain(TOKEN);
+    expect(folderText(t.dataDir)).not.toContain(TOKEN);
 
     const tested = await cli(t.dataDir, ['app', 'test', name]);
     expect(tested.code, tested.stderr).toBe(0);

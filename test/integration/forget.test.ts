@@ -3,14 +3,13 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SwitchyardError } from '../../shared/errors';
 import { SECRETS_FILE } from '../../electron/core/secrets/secret-store';
 import { LABEL_ENV } from '../../electron/core/environments/naming';
 import { cli } from '../support/cli';
 import { TEST_IMAGES, docker, freePort, labelledResources, removeEnvironments, testCore, uniqueName, type TestCore } from '../support/lab';
 import { TestSshd } from '../support/sshd';
+import { refusal } from '../support/outcomes';
 
-const refusal = (p: Promise<unknown>) => p.then(() => undefined, (e: SwitchyardError) => e);
 
 /** Counts the TCP connections made to a port: standing where the SSH server was, it sees any attempt to reach the host. */
 function connectionCounter(port: number): Promise<{ count: () => number; close: () => Promise<void> }> {

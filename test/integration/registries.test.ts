@@ -1,17 +1,9 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../support/cli';
 import { TEST_IMAGES, docker, freePort, get, labelledResources, removeEnvironments, testCore, type TestCore, uniqueName } from '../support/lab';
 import { startRegistry, type TestRegistry } from '../support/registry';
+import { folderText } from '../support/outcomes';
 
-/** Every file of the data folder, as text: a secret must appear in none of them. */
-function dataFolderText(dir: string): string {
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => readFileSync(path.join(e.parentPath, e.name), 'latin1'))
-    .join('\n');
-}
 
 describe('private registries', () => {
   const name = uniqueName('private');
@@ -61,7 +53,7 @@ describe('private registries', () => {
     expect(lines.join('\n')).toMatch(/pulling .* as deployer/);
     const port = (await t.call('environments:get', { name })).httpPort;
     expect((await get(port)).status).toBe(200);
-    expect(dataFolderText(t.dataDir)).not.toContain(registry.password);
+    expect(folderText(t.dataDir)).not.toContain(registry.password);
   });
 
   it('a tag the registry does not have is IMAGE_MISSING, saying so', async () => {

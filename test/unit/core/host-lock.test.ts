@@ -1,19 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { acquireHostLock } from '../../../electron/core/environments/host-lock';
 import { LABEL_INSTALLATION, LABEL_LOCK, LABEL_OWNER, names } from '../../../electron/core/environments/naming';
-import { SwitchyardError } from '../../../shared/errors';
 import { FAKE_IMAGES, ME, OTHER, fakeEnvironment, startFakeLab, type FakeLab } from '../../support/fake-lab';
+import { refusal } from '../../support/outcomes';
 
 /** The lock held on the engine itself, so two installations never interleave on one environment. */
 describe('the engine-side lock, against a fake engine', () => {
   let lab: FakeLab;
   const lockName = names.lock('lab');
   const clock = () => new Date('2026-02-03T04:05:06Z');
-  const refusal = (p: Promise<unknown>) =>
-    p.then(
-      () => undefined,
-      (e: SwitchyardError) => e,
-    );
 
   beforeEach(async () => {
     lab = await startFakeLab();

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { claimOf, readDeed } from '../../../electron/core/environments/ownership';
 import { HAPROXY_DEED, LABEL_APP, LABEL_ENV, LABEL_INSTALLATION, LABEL_ROLE, names } from '../../../electron/core/environments/naming';
-import type { SwitchyardError } from '../../../shared/errors';
 import { ME, OTHER, fakeEnvironment, startFakeLab, type FakeLab } from '../../support/fake-lab';
+import { refusal } from '../../support/outcomes';
 
 /**
  * Who manages an environment on a shared engine, and what this installation may do to one it
@@ -12,11 +12,6 @@ describe('ownership on a shared engine, against a fake engine', () => {
   let lab: FakeLab;
   const lbName = names.haproxy('lab');
   const env = fakeEnvironment('lab');
-  const refusal = (p: Promise<unknown>) =>
-    p.then(
-      () => undefined,
-      (e: SwitchyardError) => e,
-    );
   /** Changes since `mark`, leaving out the lock every deploy takes and lets go. */
   const changesSince = (mark: number) => lab.engine.state.history.slice(mark).filter((h) => !h.includes(names.lock('lab')));
 

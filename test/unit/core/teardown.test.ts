@@ -2,18 +2,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { acquireHostLock } from '../../../electron/core/environments/host-lock';
 import { LABEL_ENV, names } from '../../../electron/core/environments/naming';
 import { destroyEnvironment } from '../../../electron/core/environments/teardown';
-import type { SwitchyardError } from '../../../shared/errors';
 import { FAKE_IMAGES, ME, OTHER, fakeEnvironment, recordingContext, startFakeLab, type FakeLab } from '../../support/fake-lab';
+import { refusal } from '../../support/outcomes';
 
 /** Destroy removes what is labelled for one environment, and nothing else on a shared engine. */
 describe('destroying an environment, against a fake engine', () => {
   let lab: FakeLab;
   const destroy = (env: string, me = ME) => destroyEnvironment(lab.target.docker, env, recordingContext(), me);
-  const refusal = (p: Promise<unknown>) =>
-    p.then(
-      () => undefined,
-      (e: SwitchyardError) => e,
-    );
 
   beforeEach(async () => {
     lab = await startFakeLab();
