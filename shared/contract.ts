@@ -9,6 +9,9 @@ import type { MessageCode, MessageParams } from './messages';
 import type { CertificateStatus } from './https';
 import { RegistryLogin, RegistryRef, type RegistryEntry } from './registries';
 import type { AppTestReport } from './app-test-report';
+import { ReleaseRequest, RollbackRequest, type ReleaseRecord } from './releases';
+import type { AppOutput } from './app-output';
+import { ConfigDiffRequest, ConfigRef, ConfigsRef, type ConfigDiff, type ConfigVersion, type ConfigVersionSummary, type ConfigsChange } from './config-history';
 import { HostKey, SshHostInput, type Host, type HostCheckResult, type SshHost } from './hosts';
 import { EnvironmentInput, EnvironmentPatch, type Environment, name } from './model';
 import {
@@ -24,6 +27,7 @@ import {
   type HealthChange,
   type LogLines,
   type ServerApplied,
+  type StatsHistory,
   type StatsSnapshot,
   type TrafficReport,
 } from './live';
@@ -57,11 +61,13 @@ const Everything = Empty;
 const OneEnvironment = z.object({ environment: name() }).strict();
 /** One environment's events, or every environment's when `environment` is left out. */
 const AnyEnvironment = z.object({ environment: name().optional() }).strict();
+/** Events that follow one server's container (its output): one server of one environment. */
+const OneServer = z.object({ environment: name(), server: name() }).strict();
 const EnvRef = z.object({ name: name() }).strict();
 const ServerRef = z.object({ environment: name(), server: name() }).strict();
 const TaskRef = z.object({ id: z.string().min(1).max(64) }).strict();
 
-export const taskKinds = ['deploy', 'destroy', 'traffic', 'certificate', 'adopt', 'app-test'] as const;
+export const taskKinds = ['deploy', 'destroy', 'traffic', 'certificate', 'adopt', 'app-test', 'release'] as const;
 export type TaskKind = (typeof taskKinds)[number];
 export const taskStates = ['running', 'succeeded', 'failed', 'cancelled'] as const;
 export type TaskState = (typeof taskStates)[number];
@@ -113,8 +119,13 @@ export interface ContainerStatus {
   server?: string;
   /** Docker's state: running, exited, created, … */
   state: string;
+  /** The image by name (a tag, or a digest when it has no tag); the id when it has neither. */
   image: string;
   id: string;
+  /** When it last started (ISO 8601); absent when it never did. */
+  startedAt?: string;
+  /** How many times Docker restarted it by its restart policy (after a crash). */
+  restartCount?: number;
 }
 
 export type ServerHealth = 'UP' | 'DOWN' | 'MAINT' | 'DRAIN' | 'NOLB' | 'NO_CHECK' | 'UNKNOWN';
@@ -155,6 +166,11 @@ export interface EnvironmentStatus {
     reachable: boolean;
     /** Whether the config running is the one the model renders today. */
     configInSync: boolean;
+    /**
+     * Whether the running load balancer publishes the host ports the model says (HTTP, and HTTPS
+     * once on); false after a port change not deployed yet. Absent while it does not run.
+     */
+    portsInSync?: boolean;
   };
 }
 
@@ -240,10 +256,18 @@ export interface PlannedContainer {
   action: ContainerAction;
 }
 
+/** A host port the load balancer publishes that a deploy changes (null: not published before, or no longer). */
+export interface PortChange {
+  kind: 'http' | 'https';
+  from: number | null;
+  to: number | null;
+}
+
 /** What a deploy would do now: the deploy itself follows the same plan. */
 export interface DeployPlan {
   environment: string;
-  haproxy: { name: string; action: LoadBalancerAction };
+  /** `ports`: the published ports that change, why the load balancer is recreated even when its config stays the same. */
+  haproxy: { name: string; action: LoadBalancerAction; ports?: PortChange[] };
   containers: PlannedContainer[];
   /** Images the deploy needs; one not on the host is pulled (HAProxy) or built (the demo backend). */
   images: { ref: string; role: 'haproxy' | 'demo' | 'app'; present: boolean }[];
@@ -284,8 +308,16 @@ export const channels = {
   'apps:logs': channel(z.object({ environment: name(), server: name(), lines: z.number().int().min(1).max(5000).default(100) }).strict()).returns<{
     server: string;
     lines: string[];
+    /** When Docker got the last of them: `apps:output` lines after it are the ones these do not have. */
+    until?: string;
   }>(),
   /** Private registry logins (never their passwords). */
+  /** A rolling update to a new app (or the same app again: a moved tag, a rebuilt folder); the task fails when it rolled back. */
+  'releases:start': channel(ReleaseRequest).returns<TaskStarted>(),
+  /** Newest first. */
+  'releases:list': channel(z.object({ environment: name() }).strict()).returns<ReleaseRecord[]>(),
+  /** A rolling update back to an earlier release (by default the last one that succeeded before the one serving). */
+  'releases:rollback': channel(RollbackRequest).returns<TaskStarted>(),
   'registries:list': channel(Empty).returns<RegistryEntry[]>(),
   /** Checks a login with the host's engine, then keeps it (the password sealed); replaces an earlier one. */
   'registries:login': channel(RegistryLogin).returns<RegistryEntry>(),
@@ -325,6 +357,11 @@ export const channels = {
   'servers:remove': channel(ServerRemove).returns<TaskStarted>(),
   /** One snapshot now, without watching. */
   'stats:get': channel(EnvWatch).returns<StatsSnapshot>(),
+  /**
+   * What the polls of the last hour saw (bounded, older parts downsampled): a view that opens
+   * draws it, then adds the `sample` of each `stats:snapshot`. Dropped when the environment goes.
+   */
+  'stats:history': channel(EnvWatch).returns<StatsHistory>(),
   'stats:settings': channel(StatsSettings).returns<{ intervalMs: number }>(),
   /** Sends requests through the environment's front end; progress as `traffic:progress`. */
   'traffic:run': channel(TrafficRequest).returns<TaskStarted>(),
@@ -337,6 +374,14 @@ export const channels = {
   'tasks:list': channel(Empty).returns<Task[]>(),
   'tasks:get': channel(TaskRef).returns<Task>(),
   'tasks:cancel': channel(TaskRef).returns<Task>(),
+  /** An environment's config history, newest first: each version without its text, with what it changed. */
+  'configs:list': channel(ConfigsRef).returns<ConfigVersionSummary[]>(),
+  /** One version with its haproxy.cfg and the settings it was rendered from (secret variables as references). */
+  'configs:get': channel(ConfigRef).returns<ConfigVersion>(),
+  /** A unified diff of two versions' configs. */
+  'configs:diff': channel(ConfigDiffRequest).returns<ConfigDiff>(),
+  /** Sets the environment's settings back to a version's (not its name or host) and deploys them: a task. */
+  'configs:restore': channel(ConfigRef).returns<TaskStarted>(),
 } as const;
 
 /** What changed in the store (this process's change or another's, the CLI's for one). */
@@ -366,6 +411,8 @@ export const events = {
   'traffic:progress': event(AnyEnvironment).carries<TrafficReport>((p) => p.environment),
   /** Subscribing starts following that environment's access log. */
   'logs:lines': event(OneEnvironment).carries<LogLines>((p) => p.environment),
+  /** Subscribing follows that replica's output (its container's stdout and stderr) from now on; `apps:logs` has what came before. */
+  'apps:output': event(OneServer).carries<AppOutput>((p) => `${p.environment}/${p.server}`),
   'certificates:status': event(AnyEnvironment).carries<CertificateStatus>((p) => p.environment),
   /** An environment was created, changed or removed, by this process or another on the same data folder. */
   'environments:changed': event(AnyEnvironment).carries<EnvironmentChange>((p) => p.name),
@@ -376,6 +423,10 @@ export const events = {
    */
   'environments:status': event(AnyEnvironment).carries<EnvironmentStatus>((p) => p.name),
   'hosts:changed': event(Everything).carries<HostChange>(),
+  /** A release started, moved a server on (old → new), or ended: in this process or another on the same data folder. */
+  'releases:changed': event(AnyEnvironment).carries<ReleaseRecord>((p) => p.environment),
+  /** An environment's config history gained a version (or lost them all): in this process or another on the same data folder. */
+  'configs:changed': event(AnyEnvironment).carries<ConfigsChange>((p) => p.environment),
 } as const;
 
 export type Channels = typeof channels;
@@ -402,10 +453,15 @@ export interface SubscriptionRef {
  */
 export type Subscribe = <E extends EventName>(event: E, argument: EventArgumentOf<E>, listener: (payload: EventPayload<E>) => void) => () => void;
 
-/** The environment a subscription names, or `*` for all: subscriptions with one scope share the core's work. */
+/**
+ * The environment a subscription names (`env/server` when it names one of its servers too), or `*`
+ * for all: subscriptions with one scope share the core's work. Names never hold a `/`.
+ */
 export function subscriptionScope(argument: unknown): string {
-  const env = (argument as { environment?: unknown } | null)?.environment;
-  return typeof env === 'string' ? env : '*';
+  const a = argument as { environment?: unknown; server?: unknown } | null;
+  const env = a?.environment;
+  if (typeof env !== 'string') return '*';
+  return typeof a?.server === 'string' ? `${env}/${a.server}` : env;
 }
 
 /** Whether a subscription to `event` with `argument` hears `payload`. */

@@ -17,6 +17,8 @@ export const errorCodes = [
   'REGISTRY_AUTH_FAILED',
   'IMAGE_BUILD_FAILED',
   'APP_TEST_FAILED',
+  'RELEASE_ROLLED_BACK',
+  'NOT_DEPLOYED',
   'INVALID_CONFIG',
   'CONTAINER_FAILED',
   'RUNTIME_API',
@@ -116,6 +118,26 @@ export class SwitchyardError extends Error {
  * for instance): the window shows that apart, under "Details", never in its own sentence.
  */
 export const errorReasons = {
+  VALIDATION: {
+    portEnvironment: { params: ['port', 'holder'], english: 'Port {port} is already used by the environment "{holder}" on the same host: choose another port' },
+    portContainer: { params: ['port', 'holder'], english: 'Port {port} is already in use on the host by the container {holder}: choose another port' },
+    portProgram: { params: ['port'], english: 'Port {port} is already in use on the host by another program: choose another port' },
+    portTwice: { params: ['port'], english: 'Port {port} is already this environment\'s HTTP port: choose another port for HTTPS' },
+    sshNoAgent: {
+      params: ['host'],
+      english: 'No SSH agent is running for this app (SSH_AUTH_SOCK is not set): start one and add your key, or use a key file for {host}',
+    },
+    sshKeyUnreadable: { params: ['keyPath', 'errno'], english: 'Cannot read the private key {keyPath}: {errno}' },
+    sshKeyPassphrase: { params: ['keyPath'], english: 'The private key {keyPath} is protected by a passphrase: enter it' },
+    sshKeyWrongPassphrase: { params: ['keyPath'], english: 'The passphrase for {keyPath} is wrong' },
+    sshKeyUnusable: { params: ['keyPath', 'said'], english: '{keyPath} is not a private key ssh can use: {said}' },
+    lastServer: {
+      params: ['env', 'server'],
+      english: 'server: "{server}" is the last server of "{env}", and an environment needs at least one: add another first, or destroy the environment',
+    },
+    tooManyServers: { params: ['env', 'count'], english: 'server: "{env}" already has {count} servers, the most an environment can have' },
+    externalServer: { params: ['server'], english: '"{server}" is an external server: Switchyard does not run its container' },
+  },
   PORT_IN_USE: {
     container: {
       params: ['port', 'holder'],
@@ -123,11 +145,29 @@ export const errorReasons = {
     },
     program: { params: ['port'], english: 'Port {port} is already in use by another program. Choose another HTTP port for this environment.' },
     environment: { params: ['port', 'holder'], english: 'Port {port} is already used by the environment "{holder}" on the same host' },
+    host: { params: ['port', 'host'], english: 'Port {port} is in use on {host}: choose another port, or stop what listens there (sudo ss -tlnp "sport = :{port}")' },
   },
   IMAGE_MISSING: {
     absent: { params: ['image', 'registry'], english: 'The image {image} is not on the host and could not be pulled: {registry} has no image {image}: check its name and tag.' },
-    unreachable: { params: ['image', 'registry'], english: 'The image {image} is not on the host and could not be pulled: {registry} could not be reached or failed: {detail}.' },
+    /** Docker Hub answers so both for a name that does not exist and for a private one. */
+    absentOrPrivate: {
+      params: ['image', 'registry'],
+      english:
+        'The image {image} is not on the host and {registry} would not give it: check its name and tag; if it is private, log in to {registry} first (switchyard registry login {registry}).',
+    },
+    unreachable: {
+      params: ['image', 'registry'],
+      english:
+        'The image {image} is not on the host and could not be pulled: {registry} could not be reached or failed: {detail}. Pull or load {image} on the host (docker pull {image}), check its name, or log in to {registry} if it is private.',
+    },
     vanished: { params: ['image'], english: 'The image {image} was pulled but cannot be found' },
+  },
+  REGISTRY_AUTH_FAILED: {
+    refused: {
+      params: ['registry', 'user'],
+      english: '{registry} refused the user name or password (token) of {user}: check them and log in again. Nothing was saved.',
+    },
+    unreachable: { params: ['registry'], english: '{registry} could not be reached to check the login: {detail}. Nothing was saved.' },
   },
   IMAGE_PULL_DENIED: {
     loginNeeded: {
@@ -153,14 +193,140 @@ export const errorReasons = {
   },
   PREFLIGHT_FAILED: {
     port: {
-      params: ['ca', 'port', 'listenPort'],
+      params: ['findings', 'ca', 'port', 'listenPort'],
       english:
-        "{detail} {ca} validates on port {port}, but this environment's HTTP port is {listenPort}: set the environment's HTTP port to {port}, or forward port {port} to {listenPort} (router, firewall).",
+        "{findings} {ca} validates on port {port}, but this environment's HTTP port is {listenPort}: set the environment's HTTP port to {port}, or forward port {port} to {listenPort} (router, firewall).",
     },
+    /** What each domain that failed its check showed, and what to do (`preflight.domain` messages). */
+    domains: { params: ['problems'], english: '{problems}' },
+  },
+  RUNTIME_API: {
+    acmeMapMissing: {
+      params: ['verb', 'map'],
+      english: 'HAProxy refused to {verb} an ACME challenge answer. HAProxy has no map {map}: its config must reference it (redeploy the environment).',
+    },
+  },
+  CHALLENGE_FAILED: {
+    /** The detail is what the CA said about each domain; `hint` is a `challenge.*` message. */
+    validate: { params: ['ca', 'domains', 'hint'], english: '{ca} could not validate {domains}. {detail}. {hint}' },
+  },
+  /** `what` is a `ca.*` message, `cause` a `cause.*` one (the CA's own words in `cause.said`). */
+  CA_ERROR: {
+    ca: { params: ['ca', 'what', 'cause'], english: '{ca} {what}: {cause}' },
+  },
+  BUSY: {
+    running: { params: ['env'], english: 'A deploy or destroy of "{env}" is already running; wait for it to finish' },
+    hostLock: {
+      params: ['installation', 'by', 'env', 'container'],
+      english:
+        'Another Switchyard (installation {installation}, {by}) is deploying or destroying "{env}" on this host. Try again when it is done; if nothing runs there any more, remove the container {container}.',
+    },
+    hostLockSince: {
+      params: ['installation', 'by', 'env', 'since', 'container'],
+      english:
+        'Another Switchyard (installation {installation}, {by}) is deploying or destroying "{env}" on this host since {since}. Try again when it is done; if nothing runs there any more, remove the container {container}.',
+    },
+    hostLockContended: { params: ['env'], english: 'Could not lock "{env}" on the host: another process keeps taking the lock' },
+    containersLeft: { params: ['env', 'count'], english: '"{env}" still has {count} containers; destroy it first' },
+    hostInUse: {
+      params: ['host'],
+      english: 'Environments still run on "{host}": move or remove them first (if that server is gone for good, forget the host: its environments are forgotten with it)',
+    },
+  },
+  NOT_FOUND: {
+    environment: { params: ['env'], english: 'There is no environment named "{env}"' },
+    server: { params: ['env', 'server'], english: '"{env}" has no server named "{server}"' },
+    host: { params: ['host'], english: 'There is no host "{host}"' },
+    noContainer: { params: ['server', 'env'], english: '"{server}" has no container yet: deploy "{env}" first' },
+  },
+  ALREADY_EXISTS: {
+    environment: { params: ['env'], english: 'An environment named "{env}" already exists' },
+    host: { params: ['host'], english: 'A host named "{host}" already exists' },
+    server: { params: ['env', 'server'], english: 'server.name: "{env}" already has a server named "{server}"' },
+  },
+  HOST_KEY_UNKNOWN: {
+    unknown: {
+      params: ['host', 'address', 'port', 'algorithm', 'fingerprint'],
+      english:
+        'The host key of {host} ({address}:{port}) is not trusted yet: it presents {algorithm} {fingerprint}. Compare it with "ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub" on the server, then trust it.',
+    },
+  },
+  HOST_KEY_CHANGED: {
+    changed: {
+      params: ['host', 'expected', 'presented'],
+      english:
+        'The host key changed for {host} (expected {expected}, got {presented}). Nothing was sent. If the server was reinstalled, check the new key on the server and trust it again; otherwise someone may be intercepting the connection.',
+    },
+  },
+  CONNECTION_LOST: {
+    lost: { params: ['host', 'address'], english: 'The SSH connection to {host} ({address}) was lost; the next request reconnects' },
+  },
+  HOST_UNREACHABLE: {
+    refused: {
+      params: ['host', 'where', 'port'],
+      english: 'Cannot connect to {host} at {where}: connection refused. Nothing listens on port {port}: is the SSH server running, and is {port} its port?',
+    },
+    noRoute: { params: ['host', 'where'], english: 'Cannot connect to {host} at {where}: no route to the host. Is the address right, and is the host up?' },
+    reset: {
+      params: ['host', 'where'],
+      english: 'Cannot connect to {host} at {where}: the connection was reset. A firewall or the SSH server (MaxStartups, AllowUsers, fail2ban) may be refusing this client.',
+    },
+    closed: {
+      params: ['host', 'where'],
+      english: 'Cannot connect to {host} at {where}: the server closed the connection before the SSH handshake. Is this port an SSH server, and does it accept this client?',
+    },
+    unresolved: { params: ['host', 'address'], english: 'The host name {address} of {host} cannot be resolved: check the address' },
+  },
+  SSH_AUTH_FAILED: {
+    password: {
+      params: ['user', 'host'],
+      english:
+        'The server refused the password for user "{user}" on {host}: the password is wrong, the user does not exist there, or password logins are disabled (PasswordAuthentication no)',
+    },
+    key: {
+      params: ['keyPath', 'user', 'host'],
+      english: 'The server refused the key {keyPath} for user "{user}" on {host}: the user does not exist there, or the matching public key is not in its ~/.ssh/authorized_keys',
+    },
+    agent: {
+      params: ['user', 'host'],
+      english: "The server accepted none of the SSH agent's keys for user \"{user}\" on {host}: the user does not exist there, or none of the agent's keys is in its ~/.ssh/authorized_keys",
+    },
+  },
+  DOCKER_ACCESS_DENIED: {
+    socket: {
+      params: ['user', 'host', 'socket'],
+      english: 'The user "{user}" may not use Docker on {host}: it is not in the docker group ({socket} refused it). Run "sudo usermod -aG docker {user}" on {host}, then reconnect.',
+    },
+    notInGroup: {
+      params: ['user', 'host'],
+      english: 'The user "{user}" may not use Docker on {host}: it is not in the docker group. Run "sudo usermod -aG docker {user}" on {host}, then run the checks again (Switchyard reconnects)',
+    },
+    reconnected: { params: ['user'], english: '{user} was added to the docker group after this connection was made: run the checks again (Switchyard has reconnected)' },
+  },
+  HOST_NOT_READY: {
+    architecture: { params: ['arch'], english: '{arch}: the official HAProxy image is not published for this architecture; set a compatible image per environment' },
+    diskUnknown: { params: ['host', 'said'], english: 'Cannot tell the free space on {host}: {said}' },
+    /** `space` is a `check.diskFree*` message. */
+    diskLow: { params: ['space'], english: 'Only {space}: free at least 2 GB for images and logs (docker system prune)' },
   },
   DOCKER_UNAVAILABLE: {
     engine: { params: ['doing', 'errno'], english: 'Cannot reach the Docker engine while {doing} ({errno}): is Docker running?' },
     denied: { params: ['doing', 'errno'], english: 'Cannot reach the Docker engine while {doing} ({errno}): your user may not be allowed to use Docker' },
+    forwarding: {
+      params: ['host', 'what', 'user'],
+      english: 'The SSH server of {host} does not allow forwarding to {what}: set AllowTcpForwarding and AllowStreamLocalForwarding to yes (or local) for "{user}" in sshd_config',
+    },
+    channel: { params: ['host', 'what', 'said'], english: '{host} could not open {what}: {said}' },
+    socketRefused: { params: ['host', 'socket'], english: 'Docker on {host} does not accept connections on {socket}: is it running? ("sudo systemctl start docker")' },
+    socketMissing: {
+      params: ['host', 'socket'],
+      english:
+        'Docker is not installed or not running on {host}: {socket} does not exist. Install Docker Engine (Debian/Ubuntu: "sudo apt-get install docker.io") and start it ("sudo systemctl enable --now docker").',
+    },
+    stopped: { params: ['host', 'cli'], english: 'Docker is installed ({cli}) but not running on {host}: start it with "sudo systemctl enable --now docker"' },
+    absent: { params: ['host'], english: 'Docker is not installed on {host}: install Docker Engine (Debian/Ubuntu: "sudo apt-get install docker.io") and start it' },
+    tooOld: { params: ['version', 'minimum'], english: 'Docker {version} is too old: Switchyard needs Docker {minimum} or newer' },
+    noAnswer: { params: ['host', 'said'], english: 'Docker does not answer on {host}: {said}' },
   },
   CONTAINER_FAILED: {
     start: { params: [], english: 'The load balancer container did not start: {detail}' },
@@ -169,11 +335,30 @@ export const errorReasons = {
   INVALID_CONFIG: {
     haproxy: { params: ['alerts'], english: 'HAProxy refused the new configuration, so the running one was kept: {alerts}' },
   },
+  CANCELLED: {
+    trafficStopped: { params: ['requests', 'elapsed'], english: 'Stopped after {requests} requests in {elapsed} ms' },
+  },
   TIMEOUT: {
     http: { params: ['port'], english: 'The load balancer does not answer on port {port}: {detail}' },
+    ca: { params: ['ca', 'what', 'cause'], english: '{ca} {what}: {cause}' },
+    sshHandshake: {
+      params: ['host', 'where', 'seconds'],
+      english: '{host} ({where}) did not complete an SSH handshake within {seconds} s: the host may be down, a firewall may drop the connection, or this port is not SSH',
+    },
+    sshConnect: { params: ['host', 'where'], english: 'Connecting to {host} at {where} timed out: the host may be down or a firewall drops the connection' },
+    sshCommand: { params: ['command', 'host', 'seconds'], english: '"{command}" on {host} did not finish within {seconds} s' },
   },
   INTERNAL: {
     docker: { params: ['doing'], english: 'Docker failed while {doing}: {detail}' },
+    ssh: { params: ['host', 'where', 'said'], english: 'SSH connection to {host} at {where} failed: {said}' },
+  },
+  RELEASE_ROLLED_BACK: {
+    exited: { params: ['number', 'server', 'exitCode'], english: 'Release {number} was rolled back: the new container of {server} stopped (exit code {exitCode}) before it passed its health check. The previous release is serving.' },
+    unhealthy: { params: ['number', 'server', 'ms', 'check'], english: 'Release {number} was rolled back: the new container of {server} did not pass its health check within {ms} ms ({check}). The previous release is serving.' },
+    down: { params: ['number', 'server', 'check'], english: 'Release {number} was rolled back: {server} went DOWN on the new release ({check}). The previous release is serving.' },
+    errors: { params: ['number', 'server', 'errors', 'answers', 'percent'], english: 'Release {number} was rolled back: {server} answered {errors} errors in {answers} requests on the new release (more than {percent} %). The previous release is serving.' },
+    cancelled: { params: ['number'], english: 'Release {number} was cancelled and rolled back. The previous release is serving.' },
+    failed: { params: ['number'], english: 'Release {number} was rolled back: {detail}. The previous release is serving.' },
   },
 } as const satisfies Partial<Record<ErrorCode, Record<string, { params: readonly string[]; english: string }>>>;
 
@@ -192,6 +377,14 @@ export function englishError(code: ReasonCode, reason: string, params: MessagePa
   const entry = (errorReasons[code] as Record<string, { english: string }>)[reason];
   if (!entry) throw new Error(`No English for ${code}/${reason}`);
   return englishWith(entry.english, detail === undefined ? params : { ...params, detail });
+}
+
+/**
+ * A detail that is a machine-readable word for the window to act on (`ssh-auth-failed`,
+ * `host-key-unknown SHA256:… ssh-ed25519`), not words for a person: never shown as Details.
+ */
+export function isMachineDetail(detail: string): boolean {
+  return /^[a-z]+(?:-[a-z0-9]+)+(?: |$)/.test(detail);
 }
 
 /** Any thrown value as an ErrorInfo; unknown failures become INTERNAL with their message kept. */

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import type { ErrorCode } from './errors';
+import type { Message, MessageParams } from './messages';
 import { LocalHost, NAME_PATTERN, parseOrThrow } from './model';
 
 const HOSTNAME_PATTERN = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
@@ -136,6 +137,11 @@ export interface HostCheckResult {
   detail?: string;
   /** On a failed (not skipped) check: the error code a call would fail with for the same cause. */
   code?: ErrorCode;
+  /** On a failed check: the error's case and parameters (see errorReasons), for the window to word it. */
+  reason?: string;
+  params?: MessageParams;
+  /** On a passed or skipped check: `message` as a code and parameters, for the window to word it. */
+  text?: Message;
 }
 
 export type Host = z.infer<typeof Host>;

@@ -146,4 +146,10 @@ export interface CertificateStatus {
   lastAttemptAt?: string;
   /** Failed attempts in a row; 0 after a success. */
   failures: number;
+  /**
+   * The last failure is one only the user can fix (the certificate authority or a registry
+   * refused the account, login or token): no retry until the settings are saved again or a
+   * renewal is asked for by hand.
+   */
+  stopped?: boolean;
 }

@@ -34,6 +34,8 @@ export const TrafficRequest = z
     /** …or keep sending for this long. */
     durationMs: z.number().int('must be a whole number').min(100, 'must be at least 100 ms').max(600_000, 'must be at most 600000 ms').optional(),
     concurrency: z.number().int('must be a whole number').min(1, 'must be between 1 and 256').max(256, 'must be between 1 and 256').default(4),
+    /** At most this many requests per second, all clients together; as fast as they answer when absent. */
+    ratePerSecond: z.number().min(0.1, 'must be at least 0.1').max(100_000, 'must be at most 100000').optional(),
     /** Each simulated client keeps the cookies it is given (sticky sessions), like a browser. */
     keepCookies: z.boolean().default(false),
     path: z.string().regex(/^\/[A-Za-z0-9._~!&*+,;=:@%/?-]{0,199}$/, 'must start with / and contain no spaces or quotes').default('/'),
@@ -80,7 +82,39 @@ export interface StatsSnapshot {
   reachable: boolean;
   error?: string;
   frontend: { requestRate: number; requests: number; sessions: number };
+  /**
+   * The backend's own response totals (never going backwards). They count what HAProxy answered
+   * itself too, such as a 503 when no server is up, which no server's counters hold.
+   */
+  backend?: { responses: ResponseCounts };
   servers: ServerStats[];
+  /** What this poll added to the environment's history (`stats:history`); absent after a gap or on a first poll. */
+  sample?: StatsSample;
+}
+
+/** The response classes the charts show, from HAProxy's hrsp_2xx, hrsp_4xx and hrsp_5xx. */
+export const responseClasses = ['2xx', '4xx', '5xx'] as const;
+export type ResponseClass = (typeof responseClasses)[number];
+export type ResponseCounts = Record<ResponseClass, number>;
+
+/**
+ * The requests between two polls in a row (`from` and `to`, ms since the epoch), or several such
+ * spans merged into one. Two samples whose spans do not touch have a gap between them: nothing
+ * was polled then (the load balancer did not answer, or nobody watched).
+ */
+export interface StatsSample {
+  from: number;
+  to: number;
+  /** Requests each server answered in the span; a server missing here was not listed at both ends. */
+  servers: Record<string, number>;
+  /** The backend's responses in the span, by class. */
+  responses: ResponseCounts;
+}
+
+/** An environment's recent samples, oldest first: the last hour at most (see shared/stats-history.ts). */
+export interface StatsHistory {
+  environment: string;
+  samples: StatsSample[];
 }
 
 export interface HealthChange {
@@ -104,6 +138,8 @@ export interface TrafficReport {
   taskId: string;
   environment: string;
   done: boolean;
+  /** Stopped by the user before its count or duration was reached (`done` too). */
+  stopped?: boolean;
   sent: number;
   ok: number;
   failed: number;

@@ -25,12 +25,20 @@ export interface BytesParam {
 export interface StepParam {
   step: string;
 }
+/** A number with a fraction (free gigabytes): the window writes it in its language (1,5), the English to one decimal. */
+export interface DecimalParam {
+  decimal: number;
+}
+/** Whole sentences, one after the other (a list of messages is joined by commas, these by a space). */
+export interface SentencesParam {
+  sentences: Message[];
+}
 
 /**
  * Plain strings and numbers (names, ports, statuses) are shown as they are; a nested message,
  * or a list of them (joined with commas), is worded in the same language as the whole.
  */
-export type MessageParam = string | number | CountParam | DurationParam | DateParam | BytesParam | StepParam | Message | Message[];
+export type MessageParam = string | number | CountParam | DurationParam | DateParam | BytesParam | StepParam | DecimalParam | SentencesParam | Message | Message[];
 export type MessageParams = Record<string, MessageParam>;
 
 export interface Message {
@@ -83,6 +91,15 @@ export const messageTemplates = {
   // Testing the app in a throwaway container.
   'app.testing': 'Trying the app in a throwaway container (port {port})',
   'app.tested': 'The app started, stayed up and answered on port {port}',
+  // Releases.
+  'release.baseline': 'Recording what runs now as release {number}',
+  'release.batch': 'Replacing {servers}',
+  'release.rollingBack': 'Rolling back: {cause}',
+  'release.cleanup': 'Removing the previous release’s containers',
+  'release.rollbackTrouble': 'Could not put {server} back: {detail}',
+  'release.done': 'Release {number} of {env} is out: {servers} replaced in {elapsed} ms, {failed} failed requests',
+  'release.unchanged': '{env} already runs this app: nothing to replace',
+  'release.rollback': 'Going back to release {to}',
   // Destroy.
   'destroy.containers': 'Removing containers',
   'destroy.networks': 'Removing networks',
@@ -111,6 +128,93 @@ export const messageTemplates = {
   'traffic.noneAnswered': 'no server answered',
   // A task run inside another (the deploy a certificate order makes): its steps become notes.
   'task.nested': '{step}: {text}',
+  // What a certificate authority failed at ("Let's Encrypt" goes before), and why.
+  'ca.unreachable': 'could not be reached',
+  'ca.notDirectory': 'is not an ACME directory at this URL',
+  'ca.account': 'could not create an account for {email}',
+  'ca.order': 'refused an order for {domains}',
+  'ca.issue': 'did not issue the certificate for {domains}',
+  'ca.uncovered': 'issued a certificate that does not cover every name',
+  'cause.refused': 'connection refused',
+  'cause.hostNotFound': 'host not found',
+  'cause.timedOut': 'timed out',
+  'cause.reset': 'connection reset',
+  'cause.dns': 'DNS lookup failed',
+  'cause.selfSigned': 'its TLS certificate is self-signed (add its CA bundle)',
+  'cause.untrusted': 'its TLS certificate is not trusted (add its CA bundle)',
+  'cause.expired': 'its TLS certificate has expired',
+  'cause.network': 'the connection failed (network error)',
+  'cause.http': 'HTTP {status}',
+  'cause.missing': 'missing {names}',
+  'cause.none': 'no reason given',
+  // The certificate authority's own words, quoted.
+  'cause.said': '{text}',
+  // Why a certificate authority could not validate a domain: what to do.
+  'challenge.noHttp01': 'This certificate authority cannot validate over HTTP; choose another directory.',
+  'challenge.dns': 'Add a DNS A (or AAAA) record for {domain} pointing at this load balancer.',
+  'challenge.unreachable': 'Make sure {domain} points at this load balancer and its HTTP port is reachable from the internet.',
+  'challenge.otherServer': 'Another web server answered for {domain}: point the domain at this load balancer.',
+  'challenge.check': 'Check that {domain} points at this load balancer and its HTTP port is reachable.',
+  // The check of each domain before an order: what was found, and what to do.
+  'preflight.domain': '{domain}: {problem}. {fix}',
+  'preflight.found': '{domain}: {problem}.',
+  'preflight.noAddress': 'the name does not resolve to any address',
+  'preflight.dnsFailed': 'the DNS lookup failed ({code})',
+  'preflight.probe': '{url} (at {at}) {problem}',
+  'preflight.timeout': 'did not answer within {seconds} s',
+  'preflight.refused': 'refused the connection: nothing listens on port {port} there',
+  'preflight.unreachable': 'could not be reached ({code})',
+  'preflight.redirect': 'answered with a redirect ({status}) instead of the challenge',
+  'preflight.redirectTo': 'answered with a redirect ({status} to {location}) instead of the challenge',
+  'preflight.wrongAnswer': 'answered status {status} without the challenge answer',
+  'preflight.fixDns': "Add a DNS A (or AAAA) record for {domain} pointing at this load balancer's public address.",
+  'preflight.fixResolver': 'Check the DNS servers this computer uses, then try again.',
+  'preflight.fixFirewall': 'Check that port {port} is open to the internet (firewall, router port forwarding) and reaches the load balancer.',
+  'preflight.fixPublish': "Publish the load balancer's HTTP port as {port} on that address, or point the domain at the machine that runs it.",
+  'preflight.fixReach': 'Check that port {port} is open to the internet and reaches the load balancer.',
+  'preflight.fixRedirect': 'The load balancer must answer /.well-known/acme-challenge/ before redirecting HTTP to HTTPS: redeploy the environment with HTTPS enabled.',
+  'preflight.fixOtherServer':
+    'Another web server answers for this name, or the load balancer does not serve ACME challenges yet: point the domain at this load balancer and redeploy the environment.',
+  // A host's checks that passed (a failed one is an error, worded as one).
+  'check.sshAnswers': 'The SSH server of {host} answers',
+  'check.keyMatches': 'The host key matches the trusted one',
+  'check.keyMatchesFingerprint': 'The host key matches the trusted one ({fingerprint})',
+  'check.loggedIn': 'Logged in as {user}',
+  'check.architecture': '{arch} ({platform}): HAProxy and BusyBox images exist for it',
+  'check.dockerInstalled': 'Docker is installed',
+  'check.dockerInstalledAt': 'Docker is installed ({cli})',
+  'check.docker': 'Docker {version} (API {api})',
+  'check.dockerAccess': '{user} may use Docker',
+  'check.diskFree': '{free} GB free on {mount}',
+  'check.diskFreeDocker': "{free} GB free on {mount} (Docker's data is in {dockerDir})",
+  'check.portFree': 'Port {port} is free',
+  'check.skipped': 'Not checked: an earlier check failed',
+  'check.portSkipped': 'Port {port}: not checked',
+  // Config history: what a version changed from the one before it (one line), and a deploy's note.
+  'history.changes': '{changes}',
+  'history.first': 'first version',
+  'history.oldest': 'oldest version kept',
+  'history.balance': 'balance {from} → {to}',
+  'history.port': 'HTTP port {from} → {to}',
+  'history.serversAdded': 'servers added: {names}',
+  'history.serversRemoved': 'servers removed: {names}',
+  'history.serversChanged': 'servers changed: {names}',
+  'history.stickyOn': 'sticky sessions on',
+  'history.stickyOff': 'sticky sessions off',
+  'history.sticky': 'sticky cookie changed',
+  'history.redispatch': 'redispatch {to}',
+  'history.retries': 'retries {from} → {to}',
+  'history.healthCheck': 'health check changed',
+  'history.timeouts': 'timeouts changed',
+  'history.images': 'images changed',
+  'history.httpsOn': 'HTTPS on',
+  'history.httpsOff': 'HTTPS off',
+  'history.https': 'HTTPS settings changed',
+  'history.app': 'app changed',
+  'history.configOnly': 'configuration only (no setting changed)',
+  'history.on': 'on',
+  'history.off': 'off',
+  'history.notRecorded': 'The configuration deployed could not be added to the history: {reason}',
 } as const;
 
 export type MessageCode = keyof typeof messageTemplates;
@@ -161,6 +265,8 @@ function englishParam(p: MessageParam): string {
   if ('ms' in p) return String(p.ms);
   if ('date' in p) return p.date;
   if ('bytes' in p) return (p.bytes / 1e6).toFixed(1);
+  if ('decimal' in p) return p.decimal.toFixed(1);
+  if ('sentences' in p) return p.sentences.map(english).join(' ');
   return p.step;
 }
 

@@ -6,9 +6,12 @@ import { SwitchyardError } from '../../shared/errors';
 import { createDispatcher, type Invoke } from './api';
 import { EnvironmentService } from './environments/service';
 import { Adoption } from './environments/adoption';
+import { ConfigRestore } from './history/config-restore';
 import { RegistryService } from './registries/registry-service';
 import { AppSecrets } from './apps/app-secrets';
+import { ReleaseService } from './releases/release-service';
 import { AppService } from './apps/app-service';
+import { ReplicaOutput } from './apps/replica-output';
 import { LiveService } from './environments/live';
 import { HttpsService } from './environments/https';
 import { ImageService } from './environments/images';
@@ -104,10 +107,13 @@ export function createCore(opts: CoreOptions): Core {
     installation.catch(() => (installation = undefined));
     return installation;
   };
-  const appSecrets = new AppSecrets(secrets);
+  // Values a kept release may run again stay sealed until that release leaves the history.
+  const appSecrets: AppSecrets = new AppSecrets(secrets, (): Promise<Set<string>> => releases.pinnedSecrets());
   const environments = new EnvironmentService(store, tasks, images, targetFor, thisInstallation, now, appSecrets);
-  const apps = new AppService(environments, images, tasks, appSecrets);
+  const apps = new AppService(environments, images, tasks, appSecrets, new ReplicaOutput((o) => events.emit('apps:output', o)));
+  const releases = new ReleaseService(environments, store, images, appSecrets, now);
   const adoption = new Adoption(environments, targetFor, now);
+  const restorer = new ConfigRestore(environments, store, appSecrets, now);
   const registries = new RegistryService(
     { list: async () => (await store.read()).registries, update: (fn) => store.update((d) => fn(d.registries)) },
     secrets,
@@ -145,6 +151,8 @@ export function createCore(opts: CoreOptions): Core {
   store.onChange((changes) => {
     for (const c of changes.environments) events.emit('environments:changed', c);
     for (const c of changes.hosts) events.emit('hosts:changed', c);
+    for (const r of changes.releases) events.emit('releases:changed', r);
+    for (const c of changes.configs) events.emit('configs:changed', c);
     if (changes.environments.some((c) => c.change !== 'updated')) {
       statusFeed.listChanged();
       void containerEvents?.refresh();
@@ -164,6 +172,7 @@ export function createCore(opts: CoreOptions): Core {
     'stats:snapshot': (env) => live.watchStats(env),
     'stats:health': (env) => live.watchStats(env),
     'logs:lines': (env) => live.watchLogs(env),
+    'apps:output': (scope) => apps.watchOutput(scope),
     'environments:status': (scope) => statusFeed.watch(scope),
   });
   let nextLocal = 1;
@@ -215,6 +224,9 @@ export function createCore(opts: CoreOptions): Core {
       return forgotten;
     },
     'apps:test': (r) => apps.test(r.environment),
+    'releases:start': (r) => releases.start(r),
+    'releases:list': (r) => releases.list(r.environment),
+    'releases:rollback': (r) => releases.rollback(r),
     'apps:report': (r) => apps.report(r.id),
     'apps:logs': (r) => apps.logs(r.environment, r.server, r.lines),
     'registries:list': () => registries.list(),
@@ -233,6 +245,7 @@ export function createCore(opts: CoreOptions): Core {
     'environments:remove': async (r) => {
       const removed = await environments.remove(r.name);
       await https.forget(r.name);
+      await releases.forget(r.name);
       return removed;
     },
     'environments:footprint': (r) => environments.footprint(r.name),
@@ -240,6 +253,7 @@ export function createCore(opts: CoreOptions): Core {
     'environments:forget': async (r) => {
       const left = await environments.forget(r.name);
       await https.forget(r.name);
+      await releases.forget(r.name);
       return { forgotten: true as const, left: [left] };
     },
     'environments:render': (r) => environments.render(r.name),
@@ -257,6 +271,7 @@ export function createCore(opts: CoreOptions): Core {
     'servers:add': (r) => live.addServer(r.environment, r.server),
     'servers:remove': (r) => live.removeServer(r.environment, r.server),
     'stats:get': (r) => live.stats(r.environment),
+    'stats:history': (r) => live.history(r.environment),
     'stats:settings': (r) => (r.intervalMs === undefined ? live.statsSettings() : live.setInterval(r.intervalMs)),
     'traffic:run': (r) => live.runTraffic(r),
     'traffic:get': (r) => live.trafficReport(r.taskId),
@@ -266,6 +281,15 @@ export function createCore(opts: CoreOptions): Core {
     'tasks:list': () => tasks.list(),
     'tasks:get': (r) => tasks.get(r.id),
     'tasks:cancel': (r) => tasks.cancel(r.id),
+    'configs:list': (r) => environments.history.list(r.environment),
+    'configs:get': (r) => environments.history.get(r.environment, r.version),
+    'configs:diff': (r) => environments.history.diff(r.environment, r.from, r.to),
+    'configs:restore': async (r) => {
+      const task = await restorer.restore(r.environment, r.version);
+      // The version's HTTPS settings are the environment's now: renewals follow them.
+      await https.settingsChanged(await environments.get(r.environment));
+      return { taskId: task.id };
+    },
   });
 
   return {

@@ -1,7 +1,9 @@
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { Command, InvalidArgumentError } from 'commander';
+import { newSince, type OutputLine } from '../../shared/app-output';
 import type { AppInput } from '../../shared/apps';
+import { SwitchyardError } from '../../shared/errors';
 import type { ServerInput } from '../../shared/model';
 import { EXIT_USAGE, ask, type CliTools } from './cli-tools';
 
@@ -93,8 +95,31 @@ export function addAppCommands(program: Command, { getCore, out, follow, intOpti
     .argument('<env>')
     .argument('<server>')
     .option('-n, --lines <n>', 'how many lines (default 100)', intOption)
-    .action(async (name: string, server: string, o: { lines?: number }) => {
-      const { lines } = await ask(getCore(), 'apps:logs', { environment: name, server, lines: o.lines ?? 100 });
-      for (const l of lines) out(l);
+    .option('-f, --follow', 'then keep printing its new lines until Ctrl-C (across restarts and deploys)')
+    .action(async (name: string, server: string, o: { lines?: number; follow?: boolean }) => {
+      const core = getCore();
+      const request = { environment: name, server, lines: o.lines ?? 100 };
+      if (!o.follow) return (await ask(core, 'apps:logs', request)).lines.forEach((l) => out(l));
+      // Subscribed first, then the tail: a line written between the two is not lost, and printed once.
+      let until: string | undefined;
+      let heard: OutputLine[] | undefined = [];
+      const print = (lines: OutputLine[]) => newSince(until, lines).forEach((l) => out(l.text));
+      const stop = await core.subscribe('apps:output', { environment: name, server }, (p) => (heard ? heard.push(...p.lines) : print(p.lines)));
+      let tail: string[] = [];
+      try {
+        ({ lines: tail, until } = await ask(core, 'apps:logs', request));
+      } catch (err) {
+        // Refused calls were refused by the subscription already: here the container is not there yet.
+        if (!(err instanceof SwitchyardError && err.code === 'NOT_FOUND')) {
+          stop();
+          throw err;
+        }
+        process.stderr.write(`${server} has no container yet: its output follows once it runs (Ctrl-C to stop)\n`);
+      }
+      tail.forEach((l) => out(l));
+      print(heard);
+      heard = undefined;
+      await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+      stop();
     });
 }

@@ -109,13 +109,15 @@ export function addLiveCommands(program: Command, { getCore, out, call, waitTask
     .option('-n, --requests <n>', 'number of requests (default 20)', intOption)
     .option('-d, --duration <ms>', 'send for this long instead', intOption)
     .option('-c, --concurrency <n>', 'simultaneous clients (default 4)', intOption)
+    .option('-r, --rate <n>', 'at most this many requests per second (default: as fast as answered)', intOption)
     .option('--cookies', 'each client keeps its cookies (sticky sessions)')
-    .action(async (environment: string, o: { requests?: number; duration?: number; concurrency?: number; cookies?: boolean }) => {
+    .action(async (environment: string, o: { requests?: number; duration?: number; concurrency?: number; rate?: number; cookies?: boolean }) => {
       const core = getCore();
       const req = {
         environment,
         ...(o.duration !== undefined ? { durationMs: o.duration } : { requests: o.requests ?? 20 }),
         concurrency: o.concurrency ?? 4,
+        ...(o.rate !== undefined ? { ratePerSecond: o.rate } : {}),
         keepCookies: Boolean(o.cookies),
       };
       const { taskId } = (await call(core, 'traffic:run', req)) as { taskId: string };

@@ -12,6 +12,8 @@ import { addLiveCommands } from './cli-live';
 import { addOwnershipCommands } from './cli-owners';
 import { addRegistryCommands } from './cli-registries';
 import { addAppCommands } from './cli-apps';
+import { addReleaseCommands } from './cli-releases';
+import { addConfigCommands } from './cli-configs';
 import { EXIT_FAILED, EXIT_USAGE, ask, shellWord, type CliTools } from './cli-tools';
 
 const appRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -231,6 +233,8 @@ export function buildProgram(getCore: (opts?: { renewals?: boolean; watchContain
   addOwnershipCommands(program, tools);
   addRegistryCommands(program, tools);
   addAppCommands(program, tools);
+  addReleaseCommands(program, tools);
+  addConfigCommands(program, tools);
 
   return program;
 }

@@ -65,7 +65,8 @@ export interface Background {
 
 export function trayIconPath(appRoot: string, platform: NodeJS.Platform = process.platform): string {
   // macOS draws menu bar icons from a black-and-alpha "template" image, tinted for light and
-  // dark menu bars (Electron recognises the name); elsewhere, the green switch.
+  // dark menu bars (Electron recognises the name); elsewhere, the app's tile. Both are made
+  // from resources/icon.svg (npm run icons).
   return path.join(appRoot, 'resources', platform === 'darwin' ? 'trayTemplate.png' : 'tray.png');
 }
 

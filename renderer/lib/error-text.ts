@@ -1,4 +1,5 @@
 import { useI18n } from 'vue-i18n';
+import { isMachineDetail } from '../../shared/errors';
 import { messageWithoutField, type UiError } from './errors';
 import { useMessageText } from './message-text';
 
@@ -19,7 +20,7 @@ export function useErrorText() {
    * (shown for a case this window does not know) already quotes them.
    */
   const detail = (e: UiError): string | undefined => {
-    if (!e.detail) return undefined;
+    if (!e.detail || isMachineDetail(e.detail)) return undefined;
     return translated(e) !== undefined || !e.message.includes(e.detail) ? e.detail : undefined;
   };
   /** One line for a toast: the translated code, then what happened. */

@@ -27,6 +27,8 @@ export function useMessageText() {
     if ('ms' in p) return fmt.duration(p.ms);
     if ('date' in p) return fmt.dateTime(p.date);
     if ('bytes' in p) return fmt.megabytes(p.bytes);
+    if ('decimal' in p) return fmt.dec(p.decimal);
+    if ('sentences' in p) return p.sentences.map((m) => text(m)).join(' ');
     return te(`tasks.steps.${p.step}`) ? t(`tasks.steps.${p.step}`) : p.step;
   }
 

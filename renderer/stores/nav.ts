@@ -27,13 +27,20 @@ export function hashOf(r: Route): string {
 }
 
 /**
+ * Asked before the window goes somewhere else (another view, another tab): resolves false to
+ * stay, as a form with unsaved edits does once the user chooses to keep editing.
+ */
+export type LeaveGuard = (next: Route) => boolean | Promise<boolean>;
+
+/**
  * Where the window is. Kept in the URL's hash, so reloads and the back button work, and the
  * query string (which holds the headless server's token) is never touched.
  */
 export const useNavStore = defineStore('nav', () => {
   const route = ref<Route>(typeof location === 'undefined' ? { name: 'environments' } : parseHash(location.hash));
+  const guards = new Set<LeaveGuard>();
 
-  function go(next: Route, replace = false): void {
+  function apply(next: Route, replace: boolean): void {
     route.value = next;
     if (typeof location === 'undefined') return;
     const hash = hashOf(next);
@@ -42,7 +49,36 @@ export const useNavStore = defineStore('nav', () => {
     else location.hash = hash;
   }
 
-  if (typeof window !== 'undefined') window.addEventListener('hashchange', () => (route.value = parseHash(location.hash)));
+  /** Whether every guard lets the window go to `next`. */
+  async function mayLeave(next: Route): Promise<boolean> {
+    for (const guard of [...guards]) if (!(await guard(next))) return false;
+    return true;
+  }
 
-  return { route, go };
+  /** Goes to `next`, once the guards (if any) let it: without one, at once. */
+  function go(next: Route, replace = false): void {
+    if (hashOf(next) === hashOf(route.value)) return apply(next, replace);
+    if (guards.size === 0) return apply(next, replace);
+    void mayLeave(next).then((ok) => ok && apply(next, replace));
+  }
+
+  /** Adds a guard until the returned function is called. */
+  function guard(g: LeaveGuard): () => void {
+    guards.add(g);
+    return () => void guards.delete(g);
+  }
+
+  if (typeof window !== 'undefined') {
+    window.addEventListener('hashchange', () => {
+      const next = parseHash(location.hash);
+      if (hashOf(next) === hashOf(route.value)) return;
+      if (guards.size === 0) return void (route.value = next);
+      // The back button or a typed address: the hash has moved already; put it back while the guards decide.
+      const here = hashOf(route.value);
+      history.replaceState(history.state, '', here);
+      void mayLeave(next).then((ok) => ok && apply(next, true));
+    });
+  }
+
+  return { route, go, guard };
 });

@@ -1,62 +1,101 @@
 import { defineStore } from 'pinia';
 import { ref, shallowReactive } from 'vue';
 import type { ContainerStatus } from '../../shared/contract';
-import type { HealthChange, ServerApplied, StatsSnapshot } from '../../shared/live';
+import type { HealthChange, ServerApplied, StatsSample, StatsSnapshot } from '../../shared/live';
 import type { ServerState } from '../../shared/model';
+import { appendSample, copySample } from '../../shared/stats-history';
 import { invoke, subscribe } from '../api/client';
+import { WINDOW_MS, windowSeries, type ChartWindow, type WindowSeries } from '../lib/chart-series';
 import { toUiError, type UiError } from '../lib/errors';
+import { useTasksStore } from './tasks';
 
-/** Points kept per sparkline: a minute at the default 1 s interval. */
-export const HISTORY_POINTS = 60;
 const HEALTH_EVENTS_KEPT = 100;
 
-/**
- * Per environment: sample times (s) and hits/s per server, aligned (uPlot's data layout).
- * A gap is null, as uPlot wants: a NaN would poison its scale and blank the whole chart.
- */
-export interface Series {
-  times: number[];
-  perServer: Map<string, (number | null)[]>;
-}
+/** A window of an environment's figures, and a number that changes whenever its arrays do. */
+export type WindowedSeries = WindowSeries & { version: number };
 
 /**
- * Live figures of the environments being watched: the latest `stats:snapshot` of each, a
- * short history for the sparklines, and the health changes heard.
+ * Live figures of the environments being watched: the latest `stats:snapshot` of each, the last
+ * hour of samples for the charts (loaded from the core when a view opens, then fed by the
+ * snapshots), and the health changes heard.
  */
 export const useStatsStore = defineStore('stats', () => {
+  const tasks = useTasksStore();
   // Shallow: a snapshot is replaced whole, never edited in place, and 20 environments × 10
   // servers at 1 Hz must not pay for deep reactivity.
   const snapshots = shallowReactive<Record<string, StatsSnapshot>>({});
-  /** Bumped when an environment's series gets a point; the arrays themselves are not reactive. */
+  /** Bumped when an environment's figures change; the sample lists themselves are not reactive. */
   const seriesVersion = shallowReactive<Record<string, number>>({});
   const healthEvents = ref<HealthChange[]>([]);
   const error = ref<UiError | null>(null);
-  const series = new Map<string, Series>();
+  /** The span the charts show, the same for every chart of a view. */
+  const chartWindow = ref<ChartWindow>('5m');
+  /** Per environment, oldest first, bounded as the core bounds its own (shared/stats-history.ts). */
+  const samples = new Map<string, StatsSample[]>();
+  const windows = new Map<string, { key: string; value: WindowedSeries }>();
+  let builds = 0;
+
+  function bump(environment: string): void {
+    seriesVersion[environment] = (seriesVersion[environment] ?? 0) + 1;
+  }
 
   function record(s: StatsSnapshot): void {
     snapshots[s.environment] = s;
-    let ser = series.get(s.environment);
-    if (!ser) series.set(s.environment, (ser = { times: [], perServer: new Map() }));
-    const t = Date.parse(s.at) / 1000;
-    if (ser.times.length && t <= ser.times[ser.times.length - 1]) return;
-    ser.times.push(t);
-    const n = ser.times.length;
-    for (const srv of s.servers) {
-      let arr = ser.perServer.get(srv.name);
-      // A server that appears late starts with gaps, so every array stays as long as `times`.
-      if (!arr) ser.perServer.set(srv.name, (arr = new Array<number | null>(n - 1).fill(null)));
-      arr.push(srv.hitsPerSecond);
+    if (s.sample) {
+      let list = samples.get(s.environment);
+      if (!list) samples.set(s.environment, (list = []));
+      appendSample(list, s.sample);
     }
-    for (const arr of ser.perServer.values()) if (arr.length < n) arr.push(null);
-    if (n > HISTORY_POINTS) {
-      ser.times.splice(0, n - HISTORY_POINTS);
-      for (const arr of ser.perServer.values()) arr.splice(0, arr.length - HISTORY_POINTS);
-    }
-    seriesVersion[s.environment] = (seriesVersion[s.environment] ?? 0) + 1;
+    // Even without a sample: time went on, and a gap since the last one shows.
+    bump(s.environment);
   }
 
-  function seriesOf(environment: string): Series | undefined {
-    return series.get(environment);
+  /**
+   * Puts the core's history of `environment` under what the snapshots brought meanwhile. What
+   * fails leaves the charts to start from the live figures: the subscription says what is wrong.
+   */
+  async function loadHistory(environment: string): Promise<void> {
+    let loaded: StatsSample[];
+    try {
+      loaded = (await invoke('stats:history', { environment })).samples.map(copySample);
+    } catch {
+      return;
+    }
+    const end = loaded.at(-1)?.to ?? -Infinity;
+    for (const s of samples.get(environment) ?? []) if (s.from >= end) appendSample(loaded, s);
+    samples.set(environment, loaded);
+    bump(environment);
+  }
+
+  /** Sample lists of `environment`, as they are (not reactive: read `seriesVersion` to follow them). */
+  function samplesOf(environment: string): readonly StatsSample[] {
+    return samples.get(environment) ?? [];
+  }
+
+  /**
+   * The chosen window of `environment`'s figures for `servers`, ending at the latest snapshot.
+   * Built once per change, however many charts read it.
+   */
+  function windowOf(environment: string, servers: readonly string[]): WindowedSeries {
+    const version = seriesVersion[environment] ?? 0;
+    const key = `${version}|${chartWindow.value}|${servers.join(',')}`;
+    const cached = windows.get(environment);
+    if (cached?.key === key) return cached.value;
+    const list = samples.get(environment) ?? [];
+    const snap = snapshots[environment];
+    const latest = Math.max(snap ? Date.parse(snap.at) : -Infinity, list.at(-1)?.to ?? -Infinity);
+    const now = Number.isFinite(latest) ? latest : Date.now();
+    const value = { ...windowSeries(list, now, WINDOW_MS[chartWindow.value], servers), version: ++builds };
+    windows.set(environment, { key, value });
+    return value;
+  }
+
+  /** Forgets every figure of `environment`: it was destroyed or removed, and nothing of it may show again. */
+  function clear(environment: string): void {
+    samples.delete(environment);
+    windows.delete(environment);
+    delete snapshots[environment];
+    bump(environment);
   }
 
   function heardHealth(h: HealthChange): void {
@@ -71,8 +110,13 @@ export const useStatsStore = defineStore('stats', () => {
    */
   function watch(environment: string): { (): void; ready: Promise<void> } {
     const subs = [subscribe('stats:snapshot', { environment }, record), subscribe('stats:health', { environment }, heardHealth)];
+    // Subscribed first, then the history: a sample in between is in one or the other, or both
+    // (and then taken once).
     const ready = Promise.all(subs.map((s) => s.ready)).then(
-      () => void (error.value = null),
+      () => {
+        error.value = null;
+        return loadHistory(environment);
+      },
       (err: unknown) => void (error.value = toUiError(err)),
     );
     return Object.assign(() => subs.forEach((s) => s()), { ready });
@@ -95,13 +139,24 @@ export const useStatsStore = defineStore('stats', () => {
     return invoke(running ? 'servers:start' : 'servers:stop', { environment, server });
   }
 
+  // Gone from its host, or from Switchyard: its figures go too.
+  tasks.onFinished((t) => {
+    if (t.kind === 'destroy' && t.state === 'succeeded') clear(t.target);
+  });
+  subscribe('environments:changed', {}, (c) => {
+    if (c.change === 'removed') clear(c.name);
+  });
+
   return {
     snapshots,
     seriesVersion,
     healthEvents,
     error,
+    chartWindow,
     record,
-    seriesOf,
+    samplesOf,
+    windowOf,
+    clear,
     watch,
     setServer,
     setServerRunning,

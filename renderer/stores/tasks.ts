@@ -10,6 +10,8 @@ export const useTasksStore = defineStore('tasks', () => {
   const loaded = ref(false);
   const error = ref<UiError | null>(null);
   const finishedListeners = new Set<(t: Task) => void>();
+  /** Ended tasks whose outcome the user put away; the next task of the same target shows again. */
+  const dismissed = ref<Record<string, true>>({});
 
   /** Newest first. */
   const tasks = computed(() => Object.values(byId.value).sort((a, b) => b.createdAt.localeCompare(a.createdAt)));
@@ -43,6 +45,20 @@ export const useTasksStore = defineStore('tasks', () => {
     return running.value.find((t) => t.target === target && kinds.includes(t.kind));
   }
 
+  /**
+   * The newest task of `kinds` on `target`, under way or ended, unless the user put it away: what
+   * an environment's page keeps showing until the next task or a dismiss.
+   */
+  function latestFor(target: string, kinds: readonly TaskKind[]): Task | undefined {
+    const t = tasks.value.find((x) => x.target === target && kinds.includes(x.kind));
+    return t && !dismissed.value[t.id] ? t : undefined;
+  }
+
+  /** Puts an ended task's outcome away. */
+  function dismiss(id: string): void {
+    dismissed.value[id] = true;
+  }
+
   /** Calls `listener` each time a task ends (succeeded, failed or cancelled). */
   function onFinished(listener: (t: Task) => void): () => void {
     finishedListeners.add(listener);
@@ -66,5 +82,5 @@ export const useTasksStore = defineStore('tasks', () => {
   // Updates sent while the connection was down are lost: ask for the whole list again.
   onReconnect(() => void load());
 
-  return { byId, tasks, running, loaded, error, load, cancel, runningFor, onFinished, whenDone, upsert };
+  return { byId, tasks, running, loaded, error, dismissed, load, cancel, runningFor, latestFor, dismiss, onFinished, whenDone, upsert };
 });

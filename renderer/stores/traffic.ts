@@ -1,12 +1,31 @@
 import { defineStore } from 'pinia';
-import { ref } from 'vue';
+import { reactive, ref } from 'vue';
 import type { TrafficReport } from '../../shared/live';
 import type { RequestOf } from '../../shared/contract';
 import { invoke, subscribe } from '../api/client';
 
+/** What the traffic form holds; durations in seconds, as the user types them. */
+export interface TrafficForm {
+  mode: 'requests' | 'duration';
+  requests: number | null;
+  seconds: number | null;
+  concurrency: number | null;
+  /** Requests per second at most; empty: as fast as the load balancer answers. */
+  rate: number | null;
+  keepCookies: boolean;
+  path: string;
+}
+
 /** The traffic generator: the latest run per environment, updated by `traffic:progress`. */
 export const useTrafficStore = defineStore('traffic', () => {
   const reports = ref<Record<string, TrafficReport>>({});
+  /** Each environment's form, kept while the window is open: leaving the tab and coming back finds it as it was. */
+  const forms = reactive<Record<string, TrafficForm>>({});
+
+  function formFor(environment: string): TrafficForm {
+    forms[environment] ??= { mode: 'requests', requests: 200, seconds: 10, concurrency: 4, rate: null, keepCookies: false, path: '/' };
+    return forms[environment];
+  }
   /** The task of the run shown per environment (progress of older runs is ignored). */
   const current = ref<Record<string, string>>({});
 
@@ -25,6 +44,12 @@ export const useTrafficStore = defineStore('traffic', () => {
     if (taskId) reports.value[environment] = await invoke('traffic:get', { taskId });
   }
 
+  /** Stops the run under way (what it sent so far stays in its report). */
+  async function stop(environment: string): Promise<void> {
+    const taskId = current.value[environment];
+    if (taskId) await invoke('tasks:cancel', { id: taskId });
+  }
+
   function running(environment: string): boolean {
     const r = reports.value[environment];
     return current.value[environment] !== undefined && (!r || !r.done);
@@ -39,5 +64,5 @@ export const useTrafficStore = defineStore('traffic', () => {
     }
   });
 
-  return { reports, current, run, refresh, running };
+  return { reports, current, forms, formFor, run, stop, refresh, running };
 });

@@ -1,6 +1,7 @@
 /**
  * Makes every app icon from the one drawing, resources/icon.svg: the PNG sizes Linux desktops
- * pick from (resources/icons/NxN.png), Windows' icon.ico and macOS's icon.icns.
+ * pick from (resources/icons/NxN.png), Windows' icon.ico and macOS's icon.icns, and the tray's
+ * (resources/tray*.png).
  *
  * The results are committed. electron-builder uses .ico, .icns and a folder of NxN.png as
  * they are, and would otherwise download a conversion tool of its own at packaging time; and
@@ -33,6 +34,20 @@ export const ICNS_TYPES: readonly (readonly [string, number])[] = [
   ['ic14', 512],
 ];
 
+/**
+ * The tray's images, in resources/ where the shell loads them (Electron picks @2x on HiDPI
+ * screens): the tile elsewhere, and on macOS a template, the mark alone in black, which the
+ * menu bar tints itself.
+ */
+export const TRAY_ICONS: readonly (readonly [file: string, size: number, template: boolean])[] = [
+  ['tray.png', 32, false],
+  ['tray@2x.png', 64, false],
+  ['trayTemplate.png', 16, true],
+  ['trayTemplate@2x.png', 32, true],
+];
+/** The square around the mark's lines and dots, so the template fills the menu bar's height. */
+const TEMPLATE_VIEWBOX = '133 162 700 700';
+
 export const ICON_SOURCE = 'icon.svg';
 export const ICONS_DIR = 'icons';
 export const HASH_FILE = 'source.sha256';
@@ -41,7 +56,21 @@ export const HASH_FILE = 'source.sha256';
 export function sourceHash(svg: string): string {
   // Line endings normalised, so a Windows checkout of the same drawing matches.
   const drawing = svg.replace(/\r\n/g, '\n');
-  return createHash('sha256').update(JSON.stringify({ drawing, PNG_SIZES, ICO_SIZES, ICNS_TYPES })).digest('hex');
+  return createHash('sha256').update(JSON.stringify({ drawing, PNG_SIZES, ICO_SIZES, ICNS_TYPES, TRAY_ICONS, TEMPLATE_VIEWBOX })).digest('hex');
+}
+
+/** The mark without its tile, black on transparent, framed tight: what a macOS template image is. */
+export function templateSvg(svg: string): string {
+  return svg
+    .replace(/<defs>[\s\S]*?<\/defs>/, '')
+    .replace(/<rect\b[^>]*\/>/, '')
+    .replace(/#ffffff/gi, '#000000')
+    .replace(/viewBox="[^"]*"/, `viewBox="${TEMPLATE_VIEWBOX}"`);
+}
+
+/** A tray image as the shell loads it, from the drawing. */
+export function trayPng(svg: string, size: number, template: boolean): Buffer {
+  return renderPng(template ? templateSvg(svg) : svg, size);
 }
 
 export function renderPng(svg: string, size: number): Buffer {
@@ -108,6 +137,11 @@ export function makeIcons(resourcesDir: string): string[] {
   for (const size of PNG_SIZES) write(`${size}x${size}.png`, pngOf(size));
   write('icon.ico', icoOf(ICO_SIZES.map((size) => ({ size, png: pngOf(size) }))));
   write('icon.icns', icnsOf(ICNS_TYPES.map(([type, size]) => ({ type, png: pngOf(size) }))));
+  for (const [file, size, template] of TRAY_ICONS) {
+    const target = path.join(resourcesDir, file);
+    fs.writeFileSync(target, template ? trayPng(svg, size, true) : pngOf(size));
+    written.push(target);
+  }
   write(HASH_FILE, `${sourceHash(svg)}\n`);
   return written;
 }

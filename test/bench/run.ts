@@ -4,6 +4,7 @@
  *   npm run bench -- --smoke   small sizes, as CI runs them
  */
 import { benchAcme } from './acme.bench';
+import { GOAL_REPLICAS, benchApps } from './apps.bench';
 import { benchDeploy } from './deploy.bench';
 import { benchFailover } from './failover.bench';
 import { benchLive } from './live.bench';
@@ -23,3 +24,5 @@ console.log();
 await benchAcme(smoke);
 console.log();
 await benchUi(smoke);
+console.log();
+await benchApps(smoke ? 2 : GOAL_REPLICAS, smoke ? 1 : 3);

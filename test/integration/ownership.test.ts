@@ -106,6 +106,7 @@ describe('environments belong to one Switchyard', () => {
       ['servers:set', { environment: name, server: 'back1', state: 'maint' }],
       ['servers:stop', { environment: name, server: 'back1' }],
       ['stats:get', { environment: name }],
+      ['stats:history', { environment: name }],
       ['logs:tail', { environment: name, limit: 10 }],
       ['traffic:run', { environment: name, requests: 10, concurrency: 1 }],
       ['environments:running', { name }],

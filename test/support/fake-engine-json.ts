@@ -132,7 +132,7 @@ export function containerInspect(state: FakeEngineState, c: FakeContainer): obje
     },
     Image: c.imageId,
     Name: `/${c.name}`,
-    RestartCount: 0,
+    RestartCount: c.restartCount,
     Config: { Image: c.image, Labels: c.labels, Env: c.body.Env ?? [], Cmd: c.body.Cmd ?? null, Entrypoint: c.body.Entrypoint ?? null, ExposedPorts: c.body.ExposedPorts ?? {} },
     HostConfig: c.body.HostConfig ?? {},
     Mounts: mounts(c),

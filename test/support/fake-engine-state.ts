@@ -51,6 +51,8 @@ export interface FakeContainer {
   created: number;
   startedAt: string;
   finishedAt: string;
+  /** Restarts by the restart policy (after a crash), as Docker counts them. */
+  restartCount: number;
   /** Files outside mounted volumes, by absolute path. */
   files: Map<string, string>;
   mounts: { volume: string; target: string }[];
@@ -217,6 +219,7 @@ export class FakeEngineState {
       created: Math.floor(Date.now() / 1000),
       startedAt: '0001-01-01T00:00:00Z',
       finishedAt: '0001-01-01T00:00:00Z',
+      restartCount: 0,
       files: new Map(),
       mounts: [],
       networks: new Map(),

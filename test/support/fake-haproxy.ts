@@ -50,6 +50,8 @@ export class FakeHaproxy {
   readonly received: string[] = [];
   servers: FakeHaproxyServer[] = [];
   balance = 'roundrobin';
+  /** 503s answered because no server took traffic: counted on the backend and front end only, as HAProxy does. */
+  unavailable = 0;
   private turn = 0;
 
   constructor(
@@ -82,7 +84,10 @@ export class FakeHaproxy {
   /** One HTTP request to the front end: round robin over the servers that take traffic. */
   http(): { status: number; server?: string; body: string } {
     const ready = this.servers.filter((s) => s.admin === 'ready' && this.isUp(s) && s.weight > 0);
-    if (!ready.length) return { status: 503, body: '<html><body><h1>503 Service Unavailable</h1>\nNo server is available to handle this request.\n</body></html>\n' };
+    if (!ready.length) {
+      this.unavailable++;
+      return { status: 503, body: '<html><body><h1>503 Service Unavailable</h1>\nNo server is available to handle this request.\n</body></html>\n' };
+    }
     const s = ready[this.turn++ % ready.length];
     s.hits++;
     return { status: 200, server: s.name, body: `<html><body>Hello from Backend: ${s.name}</body></html>\n` };
@@ -158,13 +163,13 @@ export class FakeHaproxy {
     const up = this.servers.some((s) => s.admin !== 'maint' && this.isUp(s));
     const lines = [
       `# ${STAT_COLUMNS.join(',')},`,
-      row({ pxname: 'web', svname: 'FRONTEND', scur: 0, stot: hits, status: 'OPEN', pid: 1, type: 0, req_tot: hits, hrsp_2xx: hits }),
+      row({ pxname: 'web', svname: 'FRONTEND', scur: 0, stot: hits + this.unavailable, status: 'OPEN', pid: 1, type: 0, req_tot: hits + this.unavailable, hrsp_2xx: hits, hrsp_5xx: this.unavailable }),
       ...this.servers.map((s, i) => {
         const status = this.statusOf(s);
         const check = status === 'DOWN' ? 'L4CON' : 'L4OK';
         return row({ pxname: 'servers', svname: s.name, scur: 0, stot: s.hits, status, weight: s.weight, act: 1, bck: 0, pid: 1, sid: i + 1, type: 2, check_status: check, check_duration: 0, lastchg: 1, hrsp_2xx: s.hits, req_tot: s.hits });
       }),
-      row({ pxname: 'servers', svname: 'BACKEND', stot: hits, status: up ? 'UP' : 'DOWN', weight: this.servers.reduce((n, s) => n + s.weight, 0), pid: 1, type: 1, req_tot: hits, hrsp_2xx: hits }),
+      row({ pxname: 'servers', svname: 'BACKEND', stot: hits + this.unavailable, status: up ? 'UP' : 'DOWN', weight: this.servers.reduce((n, s) => n + s.weight, 0), pid: 1, type: 1, req_tot: hits + this.unavailable, hrsp_2xx: hits, hrsp_5xx: this.unavailable }),
     ];
     return lines.join('\n') + '\n\n';
   }

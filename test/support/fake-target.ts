@@ -11,7 +11,8 @@ type Listener = { container: FakeContainer; privatePort: number };
 /**
  * A fake Target: the fake engine's client, and a host loopback where the ports the fake engine
  * "published" answer. A load balancer's admin port answers like HAProxy's runtime API (one
- * command per connection, then it closes) and its HTTP port like its front end; a port nothing
+ * command per connection, then it closes; or, after `prompt`, every line followed by the prompt,
+ * as the stats poller's kept connection wants) and its HTTP port like its front end; a port nothing
  * publishes refuses the connection. Connections are real loopback sockets to one server of this
  * fake, so the core's clients run unchanged.
  */
@@ -72,13 +73,27 @@ export class FakeTarget implements Target {
     sock.on('close', () => this.sockets.delete(sock));
     sock.on('error', () => undefined);
     let received = '';
+    let interactive: Listener | undefined;
     sock.on('data', (chunk: Buffer) => {
       received += chunk.toString('utf8');
-      const listener = this.pending.get(sock.remotePort!);
+      const listener = interactive ?? this.pending.get(sock.remotePort!);
       if (!listener) return void sock.destroy();
       const { container, privatePort } = listener;
       if (privatePort === HAPROXY_ADMIN_PORT) {
         if (this.runtimeApi === 'silent') return;
+        if (interactive || received.startsWith('prompt\n')) {
+          interactive = listener;
+          this.pending.delete(sock.remotePort!);
+          for (let nl = received.indexOf('\n'); nl >= 0; nl = received.indexOf('\n')) {
+            const line = received.slice(0, nl).trim();
+            received = received.slice(nl + 1);
+            const haproxy = container.haproxy;
+            if (!haproxy) return void sock.destroy();
+            const out = line === 'prompt' ? '' : line.split(';').map((c) => haproxy.answer(c.trim())).join('');
+            sock.write(`${out}\n> `);
+          }
+          return;
+        }
         // `cmd <<` carries a payload that ends with an empty line; anything else ends at the first newline.
         const complete = received.includes(' <<\n') ? received.endsWith('\n\n') : received.includes('\n');
         if (!complete) return;

@@ -4,6 +4,7 @@ import * as acme from 'acme-client';
 import writeFileAtomic from 'write-file-atomic';
 import { z } from 'zod';
 import { SwitchyardError } from '../../../shared/errors';
+import { msg } from '../../../shared/messages';
 import type { ResolvedDirectory } from './directory';
 import { caError } from './errors';
 
@@ -104,7 +105,7 @@ export class AcmeAccounts {
       termsOfService = (await client.getTermsOfServiceUrl()) ?? null;
       await client.createAccount({ termsOfServiceAgreed: true, contact: [`mailto:${req.email}`] });
     } catch (err) {
-      throw caError(req.directory, `could not create an account for ${req.email}`, err);
+      throw caError(req.directory, msg('ca.account', { email: req.email }), err);
     }
     const record: AccountRecord = {
       directoryUrl: req.directory.url,

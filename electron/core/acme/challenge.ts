@@ -53,6 +53,7 @@ function check(what: string, value: string): void {
 }
 
 function refused(verb: string, mapPath: string, out: string): SwitchyardError {
-  const hint = /Unknown map identifier/i.test(out) ? ` HAProxy has no map ${mapPath}: its config must reference it (redeploy the environment).` : '';
-  return new SwitchyardError('RUNTIME_API', `HAProxy refused to ${verb} an ACME challenge answer.${hint}`, { detail: out.slice(0, 300) });
+  const detail = out.slice(0, 300);
+  if (/Unknown map identifier/i.test(out)) return SwitchyardError.because('RUNTIME_API', 'acmeMapMissing', { verb, map: mapPath }, { detail });
+  return new SwitchyardError('RUNTIME_API', `HAProxy refused to ${verb} an ACME challenge answer.`, { detail });
 }

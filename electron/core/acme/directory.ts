@@ -1,6 +1,7 @@
 import https from 'node:https';
 import * as acme from 'acme-client';
 import { directoryUrl, type AcmeDirectory } from '../../../shared/https';
+import { msg } from '../../../shared/messages';
 import { caError } from './errors';
 
 /** A directory setting turned into what a client needs: the URL and, for a private CA, whom to trust. */
@@ -81,10 +82,10 @@ export function reachDirectory(dir: ResolvedDirectory, timeoutMs = 10_000): Prom
       });
       res.on('end', () => {
         if (res.statusCode === 200 && /"newNonce"/.test(body)) return resolve();
-        reject(caError(dir, 'is not an ACME directory at this URL', new Error(`HTTP ${res.statusCode}`)));
+        reject(caError(dir, msg('ca.notDirectory'), new Error(`HTTP ${res.statusCode}`), msg('cause.http', { status: res.statusCode ?? 0 })));
       });
     });
     req.on('timeout', () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
-    req.on('error', (err) => reject(caError(dir, 'could not be reached', err)));
+    req.on('error', (err) => reject(caError(dir, msg('ca.unreachable'), err)));
   });
 }

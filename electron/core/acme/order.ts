@@ -6,7 +6,7 @@ import type { AcmeAccounts, ClientOptions } from './account';
 import { combinedPem, parseChain, type CertificateSummary } from './certificate';
 import type { Http01Responder } from './challenge';
 import { reachDirectory, resolveDirectory, type ResolvedDirectory } from './directory';
-import { caError, causeOf, domainError } from './errors';
+import { caError, causeOf, domainField } from './errors';
 import { preflight, type PreflightResult, type Resolve } from './preflight';
 
 export type OrderPhase = 'preflight' | 'order' | 'challenge' | 'finalize';
@@ -86,7 +86,7 @@ async function issueFrom(dir: ResolvedDirectory, req: OrderRequest): Promise<Omi
     order = await client.createOrder({ identifiers: domains.map((value) => ({ type: 'dns', value })) });
     authorizations = await client.getAuthorizations(order);
   } catch (err) {
-    throw caError(dir, `refused an order for ${domains.join(', ')}`, err);
+    throw caError(dir, msg('ca.order', { domains: domains.join(', ') }), err);
   }
   cancelled(req);
 
@@ -102,11 +102,13 @@ async function issueFrom(dir: ResolvedDirectory, req: OrderRequest): Promise<Omi
     const finalized = await client.finalizeOrder(order, csr);
     chainPem = await client.getCertificate(finalized);
   } catch (err) {
-    throw caError(dir, `did not issue the certificate for ${domains.join(', ')}`, err);
+    throw caError(dir, msg('ca.issue', { domains: domains.join(', ') }), err);
   }
   const { summary } = parseChain(chainPem);
   const missing = domains.filter((d) => !summary.domains.includes(d));
-  if (missing.length > 0) throw caError(dir, 'issued a certificate that does not cover every name', new Error(`missing ${missing.join(', ')}`));
+  if (missing.length > 0) {
+    throw caError(dir, msg('ca.uncovered'), new Error(`missing ${missing.join(', ')}`), msg('cause.missing', { names: missing.join(', ') }));
+  }
   return { keyPem, chainPem, combinedPem: combinedPem(keyPem, chainPem), summary };
 }
 
@@ -154,19 +156,18 @@ function challengeFailure(dir: ResolvedDirectory, domains: string[], failures: {
     // The responder (HAProxy's runtime API) is at fault, not the domain: keep its own error.
     if (inner instanceof SwitchyardError) return inner;
   }
-  const parts = failures.map((f) => `${f.domain}: ${causeOf(f.err instanceof ChallengeFailed ? f.err.inner : f.err)}`);
-  const message = `${dir.label} could not validate ${failures.map((f) => f.domain).join(', ')}. ${parts.join('; ')}. ${hintFor(first.domain, causeOf(inner))}`;
-  return domainError('CHALLENGE_FAILED', domains, first.domain, message, `directory ${dir.url}`, inner);
+  // What the CA said about each domain is its own words: the detail, shown apart.
+  const said = failures.map((f) => `${f.domain}: ${causeOf(f.err instanceof ChallengeFailed ? f.err.inner : f.err)}`).join('; ');
+  const params = { ca: dir.label, domains: failures.map((f) => f.domain).join(', '), hint: hintFor(first.domain, causeOf(inner)) };
+  return SwitchyardError.because('CHALLENGE_FAILED', 'validate', params, { field: domainField(domains, first.domain), detail: said, cause: inner });
 }
 
-function hintFor(domain: string, cause: string): string {
-  if (/no HTTP-01/i.test(cause)) return 'This certificate authority cannot validate over HTTP; choose another directory.';
-  if (/NXDOMAIN|no valid A|DNS problem|no such host|SERVFAIL/i.test(cause)) return `Add a DNS A (or AAAA) record for ${domain} pointing at this load balancer.`;
-  if (/refused|timeout|timed out|no route|unreachable|connect/i.test(cause)) {
-    return `Make sure ${domain} points at this load balancer and its HTTP port is reachable from the internet.`;
-  }
-  if (/unauthorized|invalid response|404|key authorization|does not match/i.test(cause)) return `Another web server answered for ${domain}: point the domain at this load balancer.`;
-  return `Check that ${domain} points at this load balancer and its HTTP port is reachable.`;
+function hintFor(domain: string, cause: string): Message {
+  if (/no HTTP-01/i.test(cause)) return msg('challenge.noHttp01');
+  if (/NXDOMAIN|no valid A|DNS problem|no such host|SERVFAIL/i.test(cause)) return msg('challenge.dns', { domain });
+  if (/refused|timeout|timed out|no route|unreachable|connect/i.test(cause)) return msg('challenge.unreachable', { domain });
+  if (/unauthorized|invalid response|404|key authorization|does not match/i.test(cause)) return msg('challenge.otherServer', { domain });
+  return msg('challenge.check', { domain });
 }
 
 function cancelled(req: OrderRequest): void {

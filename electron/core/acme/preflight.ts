@@ -3,8 +3,9 @@ import { promises as dns } from 'node:dns';
 import http from 'node:http';
 import net from 'node:net';
 import { SwitchyardError } from '../../../shared/errors';
+import { english, msg, type Message } from '../../../shared/messages';
 import { ACME_CHALLENGE_PREFIX, type Http01Responder } from './challenge';
-import { domainError } from './errors';
+import { domainField } from './errors';
 
 /** A domain's addresses; rejects with the resolver's error (ENOTFOUND, ENODATA, …) when it has none. */
 export type Resolve = (hostname: string) => Promise<string[]>;
@@ -63,8 +64,8 @@ export async function preflight(opts: PreflightOptions): Promise<PreflightResult
     const mismatch = opts.listenPort !== undefined && opts.listenPort !== opts.port;
     if (failed.length > 0) {
       if (mismatch && failed.some((f) => f.probed)) throw portMismatch(failed, opts.port, opts.listenPort!, opts.ca);
-      const message = failed.map((f) => `${f.domain}: ${f.problem}. ${f.fix}`).join(' ');
-      throw domainError('PREFLIGHT_FAILED', opts.domains, failed[0].domain, message);
+      const problems = failed.map((f) => msg('preflight.domain', { domain: f.domain, problem: f.problem, fix: f.fix }));
+      throw SwitchyardError.because('PREFLIGHT_FAILED', 'domains', { problems: { sentences: problems } }, { field: domainField(opts.domains, failed[0].domain) });
     }
     const ok = results as PreflightResult[];
     if (mismatch) {
@@ -77,7 +78,7 @@ export async function preflight(opts: PreflightOptions): Promise<PreflightResult
 }
 
 /** `probed`: the name resolved and its HTTP port was tried (a DNS problem is not a port problem). */
-type Problem = { domain: string; problem: string; fix: string; probed: boolean };
+type Problem = { domain: string; problem: Message; fix: Message; probed: boolean };
 type Outcome = PreflightResult | Problem;
 
 /**
@@ -85,9 +86,11 @@ type Outcome = PreflightResult | Problem;
  * that matters. Blames the environment's HTTP port (field `httpPort`), not a domain.
  */
 function portMismatch(failed: Problem[], port: number, listenPort: number, ca = 'The certificate authority'): SwitchyardError {
-  // What the probe found is in English and names addresses: the detail. The ports are the point.
-  const findings = failed.map((f) => `${f.domain}: ${f.problem}.${f.probed ? '' : ` ${f.fix}`}`).join(' ');
-  return SwitchyardError.because('PREFLIGHT_FAILED', 'port', { ca, port, listenPort }, { field: 'httpPort', detail: findings });
+  // What the probe found comes first; the ports are the point.
+  const findings = failed.map((f) =>
+    f.probed ? msg('preflight.found', { domain: f.domain, problem: f.problem }) : msg('preflight.domain', { domain: f.domain, problem: f.problem, fix: f.fix }),
+  );
+  return SwitchyardError.because('PREFLIGHT_FAILED', 'port', { findings: { sentences: findings }, ca, port, listenPort }, { field: 'httpPort' });
 }
 
 async function checkDomain(domain: string, token: string, answer: string, resolve: Resolve, opts: PreflightOptions): Promise<Outcome> {
@@ -98,14 +101,9 @@ async function checkDomain(domain: string, token: string, answer: string, resolv
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? '';
     if (['ENOTFOUND', 'ENODATA', 'NXDOMAIN'].includes(code) || code === '') {
-      return {
-        domain,
-        problem: 'the name does not resolve to any address',
-        fix: `Add a DNS A (or AAAA) record for ${domain} pointing at this load balancer's public address.`,
-        probed: false,
-      };
+      return { domain, problem: msg('preflight.noAddress'), fix: msg('preflight.fixDns', { domain }), probed: false };
     }
-    return { domain, problem: `the DNS lookup failed (${code})`, fix: 'Check the DNS servers this computer uses, then try again.', probed: false };
+    return { domain, problem: msg('preflight.dnsFailed', { code }), fix: msg('preflight.fixResolver'), probed: false };
   }
 
   const url = `http://${domain}${opts.port === 80 ? '' : `:${opts.port}`}${ACME_CHALLENGE_PREFIX}${token}`;
@@ -114,16 +112,16 @@ async function checkDomain(domain: string, token: string, answer: string, resolv
   const warnings: string[] = [];
   for (const a of addresses) if (isPrivate(a)) warnings.push(`${domain} points at ${a}, a private address a public CA cannot reach`);
   probes.forEach((p, i) => {
-    if (!p.ok && answered.length > 0) warnings.push(`${addresses[i]} ${p.problem}`);
+    if (!p.ok && answered.length > 0) warnings.push(`${addresses[i]} ${english(p.problem)}`);
   });
   if (answered.length > 0) return { domain, addresses, answered, warnings };
 
   const p = probes[0] as Failed;
   const at = addresses.length === 1 ? addresses[0] : addresses.join(', ');
-  return { domain, problem: `${url} (at ${at}) ${p.problem}`, fix: p.fix, probed: true };
+  return { domain, problem: msg('preflight.probe', { url, at, problem: p.problem }), fix: p.fix, probed: true };
 }
 
-type Failed = { ok: false; problem: string; fix: string };
+type Failed = { ok: false; problem: Message; fix: Message };
 type Probe = { ok: true } | Failed;
 
 function probe(address: string, domain: string, port: number, token: string, answer: string, timeoutMs: number): Promise<Probe> {
@@ -150,13 +148,13 @@ function probe(address: string, domain: string, port: number, token: string, ans
     );
     req.on('timeout', () => {
       req.destroy();
-      done({ ok: false, problem: `did not answer within ${Math.round(timeoutMs / 1000)} s`, fix: `Check that port ${port} is open to the internet (firewall, router port forwarding) and reaches the load balancer.` });
+      done({ ok: false, problem: msg('preflight.timeout', { seconds: Math.round(timeoutMs / 1000) }), fix: msg('preflight.fixFirewall', { port }) });
     });
     req.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'ECONNREFUSED') {
-        done({ ok: false, problem: `refused the connection: nothing listens on port ${port} there`, fix: `Publish the load balancer's HTTP port as ${port} on that address, or point the domain at the machine that runs it.` });
+        done({ ok: false, problem: msg('preflight.refused', { port }), fix: msg('preflight.fixPublish', { port }) });
       } else {
-        done({ ok: false, problem: `could not be reached (${err.code ?? err.message})`, fix: `Check that port ${port} is open to the internet and reaches the load balancer.` });
+        done({ ok: false, problem: msg('preflight.unreachable', { code: err.code ?? err.message }), fix: msg('preflight.fixReach', { port }) });
       }
     });
     req.end();
@@ -167,16 +165,12 @@ function judge(status: number, location: string | undefined, body: string, answe
   if (status >= 300 && status < 400) {
     return {
       ok: false,
-      problem: `answered with a redirect (${status}${location ? ` to ${location}` : ''}) instead of the challenge`,
-      fix: 'The load balancer must answer /.well-known/acme-challenge/ before redirecting HTTP to HTTPS: redeploy the environment with HTTPS enabled.',
+      problem: location ? msg('preflight.redirectTo', { status, location }) : msg('preflight.redirect', { status }),
+      fix: msg('preflight.fixRedirect'),
     };
   }
   if (status === 200 && body.trim() === answer) return { ok: true };
-  return {
-    ok: false,
-    problem: `answered status ${status} without the challenge answer`,
-    fix: 'Another web server answers for this name, or the load balancer does not serve ACME challenges yet: point the domain at this load balancer and redeploy the environment.',
-  };
+  return { ok: false, problem: msg('preflight.wrongAnswer', { status }), fix: msg('preflight.fixOtherServer') };
 }
 
 function isPrivate(address: string): boolean {

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { toErrorInfo, type ErrorInfo } from '../../../shared/errors';
 import type { CertificateStatus } from '../../../shared/https';
 import type { CertificateSummary } from './certificate';
+import { needsTheUser } from './needs-the-user';
 
 export interface SchedulerClock {
   now(): number;
@@ -46,12 +47,24 @@ const Entry = z.object({
   domains: z.array(z.string()),
   certificate: Summary.nullable(),
   failures: z.number().int().min(0),
-  lastError: z.object({ code: z.string(), message: z.string(), field: z.string().optional(), detail: z.string().optional() }).optional(),
+  // The case and its parameters too, so the window words the last failure in its own language.
+  lastError: z
+    .object({
+      code: z.string(),
+      message: z.string(),
+      field: z.string().optional(),
+      detail: z.string().optional(),
+      reason: z.string().optional(),
+      params: z.record(z.string(), z.unknown()).optional(),
+    })
+    .optional(),
   lastAttemptAt: z.string().optional(),
   /** Set after a failure: no attempt before then. */
   retryAt: z.string().optional(),
   /** HTTPS is switched off: the certificate is remembered but not renewed. */
   paused: z.boolean().optional(),
+  /** The last failure needs the user (a refused account or login): no retry until the settings change or a renewal by hand. */
+  stopped: z.boolean().optional(),
 });
 type Entry = z.infer<typeof Entry>;
 const State = z.object({ version: z.literal(1), checkMinute: z.number().int().min(0).max(719), entries: z.record(z.string(), Entry) });
@@ -118,6 +131,7 @@ export class RenewalScheduler {
       entry.failures = 0;
       delete entry.lastError;
       delete entry.retryAt;
+      delete entry.stopped;
     }
     this.state.entries[id] = entry;
     await this.save();
@@ -145,17 +159,20 @@ export class RenewalScheduler {
     e.failures = 0;
     delete e.lastError;
     delete e.retryAt;
+    delete e.stopped;
     await this.save();
     this.emit(id);
     if (this.started) this.reschedule();
   }
 
-  /** Renews `id` again when due, after `pause`. */
+  /** Renews `id` again when due, after `pause`, or after retries stopped for a failure only the user could fix (the settings were saved since). */
   async resume(id: string): Promise<void> {
     await this.ensureLoaded();
     const e = this.state.entries[id];
-    if (!e?.paused) return;
+    if (!e?.paused && !e?.stopped) return;
     delete e.paused;
+    delete e.stopped;
+    delete e.retryAt;
     await this.save();
     this.emit(id);
     if (this.started) this.reschedule();
@@ -205,7 +222,7 @@ export class RenewalScheduler {
     const now = this.clock.now();
     let next = this.nextCheckAt(now);
     for (const e of Object.values(this.state.entries)) {
-      if (!e.paused && e.retryAt && this.needsRenewal(e, now)) next = Math.min(next, Date.parse(e.retryAt));
+      if (!e.paused && !e.stopped && e.retryAt && this.needsRenewal(e, now)) next = Math.min(next, Date.parse(e.retryAt));
     }
     const delay = Math.max(0, Math.min(next - now, MAX_SLEEP));
     this.timer = this.clock.setTimer(() => {
@@ -222,7 +239,7 @@ export class RenewalScheduler {
       if (!this.started) return;
       const e = this.state.entries[id];
       const now = this.clock.now();
-      if (!e || e.paused || !this.needsRenewal(e, now)) continue;
+      if (!e || e.paused || e.stopped || !this.needsRenewal(e, now)) continue;
       if (e.retryAt && now < Date.parse(e.retryAt)) continue;
       await this.attempt(id, e);
     }
@@ -243,8 +260,13 @@ export class RenewalScheduler {
       // Paused meanwhile (HTTPS switched off): no renewal is wanted any more, so nothing failed.
       if (!e.paused) {
         e.failures += 1;
-        e.lastError = toErrorInfo(err);
-        e.retryAt = new Date(this.clock.now() + retryDelay(e.failures)).toISOString();
+        const error = toErrorInfo(err);
+        e.lastError = error;
+        // Asking again with the same refused account or login only piles up refusals (and rate limits).
+        if (needsTheUser(error)) {
+          e.stopped = true;
+          delete e.retryAt;
+        } else e.retryAt = new Date(this.clock.now() + retryDelay(e.failures)).toISOString();
       }
     }
     if (this.state.entries[id] !== e) return; // untracked meanwhile
@@ -261,7 +283,7 @@ export class RenewalScheduler {
   private toStatus(id: string, e: Entry): CertificateStatus {
     const now = this.clock.now();
     let next: number | null;
-    if (e.paused) next = null;
+    if (e.paused || e.stopped) next = null;
     else if (e.retryAt && this.needsRenewal(e, now)) next = Date.parse(e.retryAt);
     else if (this.needsRenewal(e, now)) next = this.nextCheckAt(now);
     else next = this.nextCheckAt(renewalDueAt(e.certificate!) - 1);
@@ -275,6 +297,7 @@ export class RenewalScheduler {
     }
     if (e.lastError) s.lastError = e.lastError as ErrorInfo;
     if (e.lastAttemptAt) s.lastAttemptAt = e.lastAttemptAt;
+    if (e.stopped) s.stopped = true;
     return s;
   }
 

@@ -12,7 +12,11 @@ type ParsedAppInput = ReturnType<typeof AppInputSchema.parse>;
  * password, another app's token) and have it handed to a container.
  */
 export class AppSecrets {
-  constructor(private readonly box: Pick<SecretStore, 'put' | 'get' | 'delete'>) {}
+  constructor(
+    private readonly box: Pick<SecretStore, 'put' | 'get' | 'delete'>,
+    /** References something else still needs (a kept release may run them again): never deleted. */
+    private readonly pinned: () => Promise<Set<string>> = async () => new Set(),
+  ) {}
 
   /** The app with every secret as a reference; values sealed now; `previous` is what the environment had. */
   async seal(app: ParsedAppInput, previous?: App, field = 'app'): Promise<App> {
@@ -43,7 +47,9 @@ export class AppSecrets {
 
   /** Deletes the sealed values `before` had and `after` no longer uses. */
   async dropUnused(before: Pick<App, 'secrets'> | undefined, after: Pick<App, 'secrets'> | undefined): Promise<void> {
-    const kept = new Set((after?.secrets ?? []).map((s) => s.ref));
-    for (const s of before?.secrets ?? []) if (!kept.has(s.ref)) await this.box.delete(s.ref).catch(() => undefined);
+    const gone = (before?.secrets ?? []).filter((s) => !(after?.secrets ?? []).some((a) => a.ref === s.ref));
+    if (!gone.length) return;
+    const pinned = await this.pinned();
+    for (const s of gone) if (!pinned.has(s.ref)) await this.box.delete(s.ref).catch(() => undefined);
   }
 }

@@ -1,7 +1,6 @@
 import type { TaskStarted } from '../../../shared/contract';
 import { SwitchyardError } from '../../../shared/errors';
 import { msg } from '../../../shared/messages';
-import { logsOf } from '../environments/haproxy-container';
 import { names } from '../environments/naming';
 import type { EnvironmentService } from '../environments/service';
 import { dockerError, isNotFound } from '../targets/docker-util';
@@ -10,6 +9,7 @@ import type { TaskManager } from '../tasks/task-manager';
 import { ensureAppImage } from './app-image';
 import type { AppSecrets } from './app-secrets';
 import { testApp, type AppTestOptions, type AppTestReport } from './app-test';
+import { stampedLines, type ReplicaOutput } from './replica-output';
 
 const CHECK_WORDS: Record<NonNullable<AppTestReport['failed']>, string> = {
   start: 'did not start',
@@ -27,6 +27,7 @@ export class AppService {
     private readonly images: ImageService,
     private readonly tasks: TaskManager,
     private readonly secrets: AppSecrets,
+    private readonly output: ReplicaOutput,
     private readonly testOptions: AppTestOptions = {},
   ) {}
 
@@ -56,20 +57,38 @@ export class AppService {
   }
 
   /** The last lines a replica (or demo backend) wrote to its stdout and stderr. */
-  async logs(environment: string, server: string, lines: number): Promise<{ server: string; lines: string[] }> {
-    const env = await this.envs.get(environment);
-    const s = env.servers.find((x) => x.name === server);
-    if (!s) throw new SwitchyardError('NOT_FOUND', `"${env.name}" has no server named "${server}"`, { field: 'server' });
-    if (s.kind === 'external') throw new SwitchyardError('VALIDATION', `"${server}" is an external server: Switchyard does not run its container`, { field: 'server' });
-    await this.envs.assertOwned(env);
-    const container = (await this.envs.target(env)).docker.getContainer(names.backend(env.name, server));
+  async logs(environment: string, server: string, lines: number): Promise<{ server: string; lines: string[]; until?: string }> {
+    const { env, docker } = await this.replica(environment, server);
+    const container = docker.getContainer(names.backend(env.name, server));
     try {
-      const text = await logsOf(container, lines);
-      return { server, lines: text.split('\n').filter((l, i, all) => l !== '' || i < all.length - 1) };
+      // With Docker's timestamps: the last one says where a follow (`apps:output`) takes over.
+      const read = stampedLines((await container.logs({ stdout: true, stderr: true, timestamps: true, tail: lines })) as unknown as Buffer);
+      return { server, lines: read.map((l) => l.text), ...(read.length ? { until: read[read.length - 1].at } : {}) };
     } catch (err) {
-      if (isNotFound(err)) throw new SwitchyardError('NOT_FOUND', `"${server}" has no container yet: deploy "${env.name}" first`, { field: 'server' });
+      if (isNotFound(err)) throw SwitchyardError.because('NOT_FOUND', 'noContainer', { server, env: env.name }, { field: 'server' });
       throw dockerError(err, `reading the output of ${server}`);
     }
+  }
+
+  /**
+   * Follows a replica's (or demo backend's) output as `apps:output` until the returned function
+   * is called; `scope` is the subscription's `environment/server`. It outlives the container: a
+   * replica restarted or replaced by a deploy goes on being followed.
+   */
+  async watchOutput(scope: string): Promise<() => void> {
+    const [environment, server] = scope.split('/');
+    const { env, docker } = await this.replica(environment, server ?? '');
+    return this.output.follow(docker, env.name, server, names.backend(env.name, server));
+  }
+
+  /** A server Switchyard runs a container for, in an environment this installation manages. */
+  private async replica(environment: string, server: string) {
+    const env = await this.envs.get(environment);
+    const s = env.servers.find((x) => x.name === server);
+    if (!s) throw SwitchyardError.because('NOT_FOUND', 'server', { env: env.name, server }, { field: 'server' });
+    if (s.kind === 'external') throw SwitchyardError.because('VALIDATION', 'externalServer', { server }, { field: 'server' });
+    await this.envs.assertOwned(env);
+    return { env, docker: (await this.envs.target(env)).docker };
   }
 
   report(taskId: string): AppTestReport {

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import type { Environment } from '../../../shared/model';
-import { LABEL_APP, LABEL_ENV, LABEL_ROLE, LABEL_SERVER } from './naming';
+import { LABEL_APP, LABEL_ENV, LABEL_ROLE, LABEL_SERVER, names } from './naming';
 
 /** The part of a Docker engine event the watcher reads. */
 export interface DockerEvent {
@@ -40,6 +40,8 @@ export function serverGone(event: DockerEvent): { environment: string; server: s
   const environment = attrs[LABEL_ENV];
   const server = attrs[LABEL_SERVER];
   if (!environment || !server) return undefined;
+  // A release's new container being tried, or the old one it keeps meanwhile, is not the server.
+  if (attrs.name !== undefined && attrs.name !== names.backend(environment, server)) return undefined;
   const gone = event.Action === 'die' || event.Action === 'stop' || event.Action === 'pause' || (event.Action === 'kill' && STOP_SIGNALS.has(attrs.signal ?? ''));
   return gone ? { environment, server } : undefined;
 }

@@ -1,5 +1,5 @@
-import type { ContainerAction, DeployPlan, LoadBalancerAction, PlannedContainer } from '../../../shared/contract';
-import { names } from './naming';
+import type { ContainerAction, DeployPlan, LoadBalancerAction, PlannedContainer, PortChange } from '../../../shared/contract';
+import { HAPROXY_HTTP_PORT, HAPROXY_HTTPS_PORT, names } from './naming';
 
 /** A container of the environment as Docker lists it, reduced to what planning looks at. */
 export interface ContainerFact {
@@ -13,12 +13,17 @@ export interface ContainerFact {
   spec?: string;
   /** Docker's state: running, exited, created, … */
   state: string;
+  /** Host port per container port, as Docker lists them (only a running container's are listed). */
+  published?: Record<number, number>;
 }
 
 export interface PlanInput {
   environment: string;
-  /** What the load balancer must be: the hash of its create options, and the config it must run. */
-  haproxy: { specHash: string; config: string };
+  /**
+   * What the load balancer must be: the hash of its create options, the config it must run, and
+   * the host ports it must publish (HTTPS: only once switched on).
+   */
+  haproxy: { specHash: string; config: string; ports?: { http: number; https?: number } };
   /** The backends the deploy runs (demo servers), each with the hash of its create options. */
   backends: { server: string; specHash: string }[];
   existing: ContainerFact[];
@@ -34,7 +39,9 @@ export interface PlanInput {
 export function planDeploy(input: PlanInput): DeployPlan {
   const lbName = names.haproxy(input.environment);
   const lb = input.existing.find((c) => c.role === 'haproxy' && c.name === lbName);
-  const haproxy = { name: lbName, action: loadBalancerAction(lb, input.haproxy, input.runningConfig) };
+  const ports = lb ? portChanges(lb, input.haproxy.ports) : [];
+  const haproxy: DeployPlan['haproxy'] = { name: lbName, action: ports.length ? 'recreate' : loadBalancerAction(lb, input.haproxy, input.runningConfig) };
+  if (ports.length) haproxy.ports = ports;
 
   const containers: PlannedContainer[] = input.backends.map((b) => {
     const name = names.backend(input.environment, b.server);
@@ -61,6 +68,21 @@ export function planDeploy(input: PlanInput): DeployPlan {
     config: { running: lb ? (input.runningConfig ?? null) : null, next: input.haproxy.config },
     unchanged,
   };
+}
+
+/**
+ * The host ports the running load balancer publishes that the model changes: a port cannot be
+ * changed on a container, so each one means a new load balancer (and the config may not change
+ * at all: the ports are Docker's, not HAProxy's).
+ */
+function portChanges(lb: ContainerFact, want: { http: number; https?: number } | undefined): PortChange[] {
+  if (!want || !lb.published || lb.state !== 'running') return [];
+  const changes: PortChange[] = [];
+  const http = lb.published[HAPROXY_HTTP_PORT];
+  if (http !== undefined && http !== want.http) changes.push({ kind: 'http', from: http, to: want.http });
+  const https = lb.published[HAPROXY_HTTPS_PORT];
+  if ((https ?? null) !== (want.https ?? null)) changes.push({ kind: 'https', from: https ?? null, to: want.https ?? null });
+  return changes;
 }
 
 function loadBalancerAction(lb: ContainerFact | undefined, want: PlanInput['haproxy'], runningConfig: string | undefined): LoadBalancerAction {

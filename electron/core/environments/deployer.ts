@@ -36,6 +36,8 @@ import { claimOf, isForeign, ownedElsewhere, writeDeed } from './ownership';
 export interface DeployOptions {
   /** Take the environment over from the installation that manages it (a confirmed adoption). */
   adopt?: boolean;
+  /** Told the config the load balancer serves, once the new setup serves (what the config history keeps). */
+  served?: (config: string) => void;
 }
 
 type Undo = () => Promise<unknown>;
@@ -66,7 +68,7 @@ function haproxySpec(env: Environment, imageId: string): HaproxySpec {
  * its container is created from. An app's secret variables count by their sealed references:
  * a new value is a new reference, so its replicas are recreated, and no value is ever hashed.
  */
-function backendSpecs(env: Environment, demoImageId: string | undefined, appImageId: string | undefined): { server: string; specHash: string }[] {
+export function backendSpecs(env: Environment, demoImageId: string | undefined, appImageId: string | undefined): { server: string; specHash: string }[] {
   const network = names.backendNetwork(env.name);
   return env.servers
     .filter((s) => s.kind !== 'external')
@@ -90,7 +92,11 @@ const factOf = (c: Docker.ContainerInfo): ContainerFact => ({
   server: c.Labels[LABEL_SERVER],
   spec: c.Labels[LABEL_SPEC],
   state: c.State,
+  published: Object.fromEntries((c.Ports ?? []).filter((p) => p.PublicPort).map((p) => [p.PrivatePort, p.PublicPort])),
 });
+
+/** The host ports the load balancer must publish. */
+const portsOf = (env: Environment) => ({ http: env.httpPort, ...(env.https?.enabled ? { https: env.https.httpsPort } : {}) });
 
 const loadBalancerOf = (existing: Docker.ContainerInfo[], env: string) =>
   existing.find((c) => c.Labels[LABEL_ROLE] === 'haproxy' && c.Names.includes(`/${names.haproxy(env)}`));
@@ -162,7 +168,7 @@ export class Deployer {
       const secretValues = appImage && env.app ? await this.secretsOf(env.app) : {};
       const plan = planDeploy({
         environment: env.name,
-        haproxy: { specHash, config },
+        haproxy: { specHash, config, ports: portsOf(env) },
         backends,
         existing: existing.map(factOf),
         runningConfig: lb ? await currentConfig(this.docker.getContainer(lb.Id)) : undefined,
@@ -225,6 +231,7 @@ export class Deployer {
       }
       // From here on the new setup serves: nothing to roll back.
       undo.length = 0;
+      how.served?.(config);
       // Rewritten on every deploy: it claims the environment once this installation's load
       // balancer serves, and keeps the settings an adopter would start from up to date.
       await writeDeed(this.docker.getContainer(name), this.me, env, this.now());
@@ -281,7 +288,7 @@ export class Deployer {
       return planDeploy({
         environment: env.name,
         // An image still to be pulled has no id yet: the plan then says the container is recreated.
-        haproxy: { specHash: hash(haproxySpec(env, haproxyImageId ?? '')), config: renderConfig(env, facts ?? PREVIEW_FACTS) },
+        haproxy: { specHash: hash(haproxySpec(env, haproxyImageId ?? '')), config: renderConfig(env, facts ?? PREVIEW_FACTS), ports: portsOf(env) },
         backends: backendSpecs(env, demoImageId ?? '', appImageId ?? ''),
         existing: existing.map(factOf),
         runningConfig: lb ? await currentConfig(this.docker.getContainer(lb.Id)) : undefined,
@@ -374,7 +381,6 @@ export class Deployer {
     undo: Undo[],
   ): Promise<void> {
     const server = planned.server!;
-    const network = names.backendNetwork(env.name);
     const found = existing.find((c) => c.Names.includes(`/${planned.name}`));
     if (planned.action === 'unchanged') return;
     if (planned.action === 'start') {
@@ -382,36 +388,7 @@ export class Deployer {
       return;
     }
     if (found) await this.docker.getContainer(found.Id).remove({ force: true });
-    const isApp = env.servers.find((s) => s.name === server)?.kind === 'app';
-    const app = env.app;
-    const common = {
-      name: planned.name,
-      Labels: labelsFor(this.me, env.name, 'backend', { [LABEL_SERVER]: server, [LABEL_SPEC]: specHash }),
-      NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [server] } } },
-    };
-    const c = await this.docker.createContainer(
-      isApp && app && images.app
-        ? {
-            ...common,
-            // By id: every replica of one deploy runs exactly the image that deploy pulled or built.
-            Image: images.app.id,
-            Env: [...appEnv(env, server), ...Object.entries(images.secretValues).map(([k, v]) => `${k}=${v}`)],
-            ...(app.command ? { Cmd: app.command } : {}),
-            ExposedPorts: { [`${app.port}/tcp`]: {} },
-            HostConfig: {
-              NetworkMode: network,
-              RestartPolicy: { Name: 'unless-stopped' },
-              ...(app.memoryMb ? { Memory: app.memoryMb * 1024 * 1024 } : {}),
-              ...(app.cpus ? { NanoCpus: Math.round(app.cpus * 1e9) } : {}),
-            },
-          }
-        : {
-            ...common,
-            Image: images.demo!.tag,
-            Env: [`BACKEND_NAME=${server}`, `PORT=${DEMO_BACKEND_PORT}`],
-            HostConfig: { NetworkMode: network, RestartPolicy: { Name: 'unless-stopped' } },
-          },
-    );
+    const c = await this.docker.createContainer(backendCreateOptions(env, server, planned.name, specHash, images, this.me));
     if (!found) undo.push(() => c.remove({ force: true }));
     await c.start();
   }
@@ -476,6 +453,51 @@ export class Deployer {
     }
     throw SwitchyardError.because('TIMEOUT', 'http', { port }, { detail: String((last as Error)?.message) });
   }
+}
+
+/**
+ * What a backend's container is created from: a demo server, or a replica of the app (its
+ * image by id, its variables with `{{server}}`/`{{index}}` expanded, its secret values). A
+ * release creates its new containers from the same, under another name.
+ */
+export function backendCreateOptions(
+  env: Environment,
+  server: string,
+  name: string,
+  specHash: string,
+  images: { demo?: { tag: string }; app?: { id: string }; secretValues: Record<string, string> },
+  me: Owner,
+): Docker.ContainerCreateOptions {
+  const network = names.backendNetwork(env.name);
+  const isApp = env.servers.find((s) => s.name === server)?.kind === 'app';
+  const app = env.app;
+  const common = {
+    name,
+    Labels: labelsFor(me, env.name, 'backend', { [LABEL_SERVER]: server, [LABEL_SPEC]: specHash }),
+    NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [server] } } },
+  };
+  if (isApp && app && images.app) {
+    return {
+      ...common,
+      // By id: every replica of one deploy runs exactly the image that deploy pulled or built.
+      Image: images.app.id,
+      Env: [...appEnv(env, server), ...Object.entries(images.secretValues).map(([k, v]) => `${k}=${v}`)],
+      ...(app.command ? { Cmd: app.command } : {}),
+      ExposedPorts: { [`${app.port}/tcp`]: {} },
+      HostConfig: {
+        NetworkMode: network,
+        RestartPolicy: { Name: 'unless-stopped' },
+        ...(app.memoryMb ? { Memory: app.memoryMb * 1024 * 1024 } : {}),
+        ...(app.cpus ? { NanoCpus: Math.round(app.cpus * 1e9) } : {}),
+      },
+    };
+  }
+  return {
+    ...common,
+    Image: images.demo!.tag,
+    Env: [`BACKEND_NAME=${server}`, `PORT=${DEMO_BACKEND_PORT}`],
+    HostConfig: { NetworkMode: network, RestartPolicy: { Name: 'unless-stopped' } },
+  };
 }
 
 /** One GET through the target's loopback; resolves with the status code, rejects when nothing answers HTTP. */

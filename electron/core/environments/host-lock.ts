@@ -47,11 +47,9 @@ export async function acquireHostLock(docker: Docker, env: string, me: Owner, im
     }
     const who = labels[LABEL_OWNER] ?? 'unknown';
     const since = labels[LABEL_SINCE];
-    throw new SwitchyardError(
-      'BUSY',
-      `Another Switchyard (installation ${shortId(labels[LABEL_INSTALLATION] ?? '?')}, ${who}) is deploying or destroying "${env}" on this host${since ? ` since ${since}` : ''}. Try again when it is done; if nothing runs there any more, remove the container ${name}.`,
-      { field: 'name', detail: who },
-    );
+    const holder = { installation: shortId(labels[LABEL_INSTALLATION] ?? '?'), by: who, env, container: name };
+    const opts = { field: 'name', detail: who };
+    throw since ? SwitchyardError.because('BUSY', 'hostLockSince', { ...holder, since: { date: since } }, opts) : SwitchyardError.because('BUSY', 'hostLock', holder, opts);
   }
-  throw new SwitchyardError('BUSY', `Could not lock "${env}" on the host: another process keeps taking the lock`, { field: 'name' });
+  throw SwitchyardError.because('BUSY', 'hostLockContended', { env }, { field: 'name' });
 }

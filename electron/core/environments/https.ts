@@ -117,7 +117,7 @@ export class HttpsService {
     ctx.step('prepare', 5, msg('https.prepare'));
     // The load balancer must carry the challenge rule and publish the HTTPS port: a deploy
     // does exactly that (and nothing when it already does).
-    await this.envs.deployWithin(env, quiet(ctx));
+    await this.envs.deployWithin(env, quiet(ctx), { trigger: { kind: 'https' } });
     const target = await this.envs.target(env);
     const api = await this.envs.runtimeApi(env);
     if (!api) throw new SwitchyardError('RUNTIME_API', `The load balancer of ${env.name} is not running`);
@@ -164,7 +164,7 @@ export class HttpsService {
       if (!/Success/i.test(commit)) throw new SwitchyardError('RUNTIME_API', `HAProxy could not switch to the new certificate: ${commit.trim()}`);
       return;
     }
-    await this.envs.deployWithin(env, quiet(ctx));
+    await this.envs.deployWithin(env, quiet(ctx), { trigger: { kind: 'https' } });
   }
 }
 

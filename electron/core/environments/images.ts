@@ -106,6 +106,8 @@ export function pullError(ref: string, registry: string, withLogin: boolean, fie
   const said = ((err as { json?: { message?: string } }).json?.message ?? (err as Error).message ?? String(err)).trim();
   const denied = /no basic auth credentials|unauthorized|authentication required|denied|incorrect username or password|401/i.test(said);
   const opts = { field, detail: said, cause: err };
+  // Docker Hub answers a name it does not have as it answers a private one: say both, once.
+  if (/repository does not exist or may require/i.test(said) && !withLogin) return SwitchyardError.because('IMAGE_MISSING', 'absentOrPrivate', { image: ref, registry }, opts);
   if (denied) return SwitchyardError.because('IMAGE_PULL_DENIED', withLogin ? 'loginRefused' : 'loginNeeded', { image: ref, registry }, opts);
   const missing = /not found|manifest unknown|does not exist|no such image/i.test(said);
   return SwitchyardError.because('IMAGE_MISSING', missing ? 'absent' : 'unreachable', { image: ref, registry }, opts);

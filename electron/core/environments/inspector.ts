@@ -6,7 +6,7 @@ import { renderConfig } from '../haproxy/render';
 import { dockerError } from '../targets/docker-util';
 import type { Target } from '../targets/target';
 import { adminPortOf, currentConfig, runtimeApiFor } from './haproxy-container';
-import { BACKEND_NAME, LABEL_ROLE, LABEL_SERVER, envFilter, names, type Owner } from './naming';
+import { BACKEND_NAME, HAPROXY_HTTP_PORT, HAPROXY_HTTPS_PORT, LABEL_ROLE, LABEL_SERVER, envFilter, names, type Owner } from './naming';
 import { claimOf, isForeign } from './ownership';
 import { currentFacts } from './network-facts';
 import type { RuntimeApi } from '../haproxy/runtime-api';
@@ -42,6 +42,38 @@ export class Inspector {
     return port ? runtimeApiFor(this.target, env, port) : undefined;
   }
 
+  /**
+   * Adds what the list leaves out: when each container started, how often Docker restarted it,
+   * and its image by name (a replica runs its image by id, so that every replica of a deploy
+   * runs the same one). A container gone meanwhile keeps what the list said.
+   */
+  private async describe(containers: ContainerStatus[]): Promise<void> {
+    const docker = this.target.docker;
+    const imageNames = new Map<string, Promise<string>>();
+    const nameOf = (id: string) => {
+      let known = imageNames.get(id);
+      if (!known) {
+        known = docker
+          .getImage(id)
+          .inspect()
+          .then((i) => i.RepoTags?.find((t) => t !== '<none>:<none>') ?? i.RepoDigests?.[0] ?? id, () => id);
+        imageNames.set(id, known);
+      }
+      return known;
+    };
+    await Promise.all(
+      containers.map(async (c) => {
+        const info = await docker.getContainer(c.id).inspect().catch(() => undefined);
+        if (info) {
+          // Docker's zero time: created, never started.
+          if (info.State.StartedAt && !info.State.StartedAt.startsWith('0001-')) c.startedAt = info.State.StartedAt;
+          c.restartCount = info.RestartCount;
+        }
+        if (/^sha256:[a-f0-9]{64}$/.test(c.image)) c.image = await nameOf(c.image);
+      }),
+    );
+  }
+
   /** `me`: this installation; an environment another one manages is reported as such, and not looked into. */
   async status(env: Environment, me: Owner): Promise<EnvironmentStatus> {
     const list = (await this.containers(env.name)).filter((c) => ['haproxy', 'backend'].includes(c.Labels[LABEL_ROLE]));
@@ -57,6 +89,7 @@ export class Inspector {
     if (!list.length) return status;
     const claim = await claimOf(this.target.docker, env.name);
     if (isForeign(claim, me)) return { ...status, state: 'owned-elsewhere', owner: claim.owner };
+    await this.describe(containers);
     if (!lb) return status;
     status.url = `http://${this.target.publicHost}:${env.httpPort}/`;
     if (lb.State === 'running') {
@@ -70,7 +103,8 @@ export class Inspector {
             .filter((r) => r.pxname === BACKEND_NAME && r.svname !== 'FRONTEND' && r.svname !== 'BACKEND')
             .map((r): ServerStatus => {
               const s: ServerStatus = { name: r.svname, health: healthOf(r.status), status: r.status, weight: Number(r.weight) || 0 };
-              const c = containers.find((x) => x.server === r.svname);
+              // The server's own container, not a release's new one being tried or old one kept meanwhile.
+              const c = containers.find((x) => x.name === names.backend(env.name, r.svname)) ?? containers.find((x) => x.server === r.svname);
               if (c) s.container = c.name;
               return s;
             });
@@ -81,10 +115,16 @@ export class Inspector {
       const facts = await currentFacts(this.target.docker, env.name);
       const running = await currentConfig(this.target.docker.getContainer(lb.Id)).catch(() => undefined);
       status.haproxy.configInSync = running !== undefined && facts !== undefined && running === renderConfig(env, facts);
+      status.haproxy.portsInSync = publishes(lb, HAPROXY_HTTP_PORT) === env.httpPort && publishes(lb, HAPROXY_HTTPS_PORT) === (env.https?.enabled ? env.https.httpsPort : undefined);
     }
     status.state = stateOf(env, lb, status);
     return status;
   }
+}
+
+/** The host port a container publishes for one of its ports, if any. */
+function publishes(c: Docker.ContainerInfo, containerPort: number): number | undefined {
+  return c.Ports?.find((p) => p.PrivatePort === containerPort && p.PublicPort)?.PublicPort;
 }
 
 function stateOf(env: Environment, lb: Docker.ContainerInfo, status: EnvironmentStatus): EnvironmentState {

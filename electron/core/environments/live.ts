@@ -1,6 +1,6 @@
 import type { TaskStarted } from '../../../shared/contract';
 import { SwitchyardError } from '../../../shared/errors';
-import type { ServerApplied, StatsSnapshot, TrafficReport, TrafficRequest, ServerSetRequest, AccessLogEntry } from '../../../shared/live';
+import type { ServerApplied, StatsHistory, StatsSnapshot, TrafficReport, TrafficRequest, ServerSetRequest, AccessLogEntry } from '../../../shared/live';
 import { Environment, MAX_SERVERS, type Environment as Env, type ServerInput } from '../../../shared/model';
 import type { EventBus } from '../events';
 import { renderConfig } from '../haproxy/render';
@@ -47,12 +47,20 @@ export class LiveService {
       return (await this.envs.target(env)).docker;
     }, events);
     this.traffic = new TrafficRunner(events);
+    // What was polled of an environment that is gone must not show again, nor add to a new one's
+    // figures: destroyed (its task succeeded), or removed and forgotten (this process or another).
+    events.on('tasks:updated', (t) => {
+      if (t.kind === 'destroy' && t.state === 'succeeded') this.poller.forget(t.target);
+    });
+    events.on('environments:changed', (c) => {
+      if (c.change === 'removed') this.poller.forget(c.name);
+    });
   }
 
   async setServer(req: ServerSetRequest): Promise<ServerApplied> {
     const env = await this.envs.get(req.environment);
     const server = env.servers.find((s) => s.name === req.server);
-    if (!server) throw new SwitchyardError('NOT_FOUND', `"${env.name}" has no server named "${req.server}"`, { field: 'server' });
+    if (!server) throw SwitchyardError.because('NOT_FOUND', 'server', { env: env.name, server: req.server }, { field: 'server' });
     const target = `${BACKEND_NAME}/${server.name}`;
     const apply = async (api: RuntimeApi) => {
       if (req.weight !== undefined) await runtimeCommand(api, `set server ${target} weight ${req.weight}`);
@@ -85,10 +93,10 @@ export class LiveService {
   async addServer(environment: string, server: ServerInput): Promise<TaskStarted> {
     const task = await this.envs.changeServers(environment, (servers) => {
       if (servers.some((s) => s.name === server.name)) {
-        throw new SwitchyardError('ALREADY_EXISTS', `server.name: "${environment}" already has a server named "${server.name}"`, { field: 'server.name' });
+        throw SwitchyardError.because('ALREADY_EXISTS', 'server', { env: environment, server: server.name }, { field: 'server.name' });
       }
       if (servers.length >= MAX_SERVERS) {
-        throw new SwitchyardError('VALIDATION', `server: "${environment}" already has ${servers.length} servers, the most an environment can have`, { field: 'server' });
+        throw SwitchyardError.because('VALIDATION', 'tooManyServers', { env: environment, count: servers.length }, { field: 'server' });
       }
       return [...servers, server];
     });
@@ -99,14 +107,10 @@ export class LiveService {
   async removeServer(environment: string, server: string): Promise<TaskStarted> {
     const task = await this.envs.changeServers(environment, (servers) => {
       if (!servers.some((s) => s.name === server)) {
-        throw new SwitchyardError('NOT_FOUND', `"${environment}" has no server named "${server}"`, { field: 'server' });
+        throw SwitchyardError.because('NOT_FOUND', 'server', { env: environment, server }, { field: 'server' });
       }
       if (servers.length === 1) {
-        throw new SwitchyardError(
-          'VALIDATION',
-          `server: "${server}" is the last server of "${environment}", and an environment needs at least one: add another first, or destroy the environment`,
-          { field: 'server' },
-        );
+        throw SwitchyardError.because('VALIDATION', 'lastServer', { env: environment, server }, { field: 'server' });
       }
       return servers.filter((s) => s.name !== server);
     });
@@ -122,6 +126,12 @@ export class LiveService {
   async stats(environment: string): Promise<StatsSnapshot> {
     await this.envs.assertOwned(await this.envs.get(environment));
     return this.poller.snapshot(environment);
+  }
+
+  /** The last hour of an environment's polled figures; refused for another installation's. */
+  async history(environment: string): Promise<StatsHistory> {
+    await this.envs.assertOwned(await this.envs.get(environment));
+    return this.poller.history.of(environment);
   }
 
   statsSettings(): { intervalMs: number } {

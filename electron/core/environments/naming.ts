@@ -38,6 +38,8 @@ export const DEMO_BACKEND_PORT = 80;
 /** The backend section of haproxy.cfg that holds the servers. */
 export const BACKEND_NAME = 'servers';
 export const FRONTEND_NAME = 'web';
+/** A backend no frontend uses: slots where a release tries new containers (render.ts). */
+export const PROBE_BACKEND_NAME = 'releases';
 
 /**
  * Carries the load balancers' published ports. One for all environments: Docker's default
@@ -49,6 +51,9 @@ export const EDGE_NETWORK = `${PREFIX}-edge`;
 export const names = {
   haproxy: (env: string) => `${PREFIX}-${env}-haproxy`,
   backend: (env: string, server: string) => `${PREFIX}-${env}-${server}`,
+  /** A release's new container for a server while it is tried, and the old one kept while the rollout runs (`_` is never in a server name, so these never clash with one). */
+  nextBackend: (env: string, server: string) => `${PREFIX}-${env}-${server}_next`,
+  prevBackend: (env: string, server: string) => `${PREFIX}-${env}-${server}_prev`,
   /** Backends and HAProxy; internal, so backends reach nothing else. */
   backendNetwork: (env: string) => `${PREFIX}-${env}-backends`,
   stateVolume: (env: string) => `${PREFIX}-${env}-haproxy-state`,

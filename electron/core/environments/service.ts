@@ -1,6 +1,7 @@
 import type { ContainerStatus, DeployPlan, EnvironmentStatus, Footprint, Task, TaskKind } from '../../../shared/contract';
 import { SwitchyardError } from '../../../shared/errors';
-import type { Message } from '../../../shared/messages';
+import { msg, type Message } from '../../../shared/messages';
+import type { ConfigTrigger } from '../../../shared/config-history';
 import { AppInput } from '../../../shared/apps';
 import type { AppSecrets } from '../apps/app-secrets';
 import { Environment, EnvironmentInput, EnvironmentPatch, parseOrThrow, type Environment as Env, type ServerInput } from '../../../shared/model';
@@ -16,14 +17,18 @@ import { currentConfig } from './haproxy-container';
 import type { ImageService } from './images';
 import { footprintOf } from './footprint';
 import { Inspector, containerStatus } from './inspector';
-import { envFilter, names, type Owner } from './naming';
+import { LABEL_ENV, envFilter, names, type Owner } from './naming';
 import { assertOwned, claimOf, isForeign, ownerOf } from './ownership';
 import type { Installation } from '../store/installation';
 import { PREVIEW_FACTS, currentFacts } from './network-facts';
 import { destroyEnvironment } from './teardown';
 import { EnvironmentLocks, type Release } from './environment-locks';
+import { ConfigHistory, dropHistory } from '../history/config-history';
 
 export type TargetResolver = (hostId: string) => Target | Promise<Target>;
+
+/** How a deploy runs inside a task: what made it (kept with the config it serves), and what the caller resolved already. */
+export type DeployWithin = DeployOptions & { trigger?: ConfigTrigger; target?: Target; me?: Owner };
 
 /** A server's live settings, as a toggle changes them. */
 export type ServerChange = { state?: Env['servers'][number]['state']; weight?: number };
@@ -42,9 +47,12 @@ export class EnvironmentService {
     private readonly appSecrets?: AppSecrets,
   ) {
     this.locks = new EnvironmentLocks(store.dataDir);
+    this.history = new ConfigHistory(store, now);
   }
 
   private readonly locks: EnvironmentLocks;
+  /** Every config a deploy left serving, per environment: kept by deployWithin, dropped with the environment. */
+  readonly history: ConfigHistory;
   /** An app's secret values, for the deployer to hand to its containers and to nothing else. */
   private readonly openSecrets = async (app: NonNullable<Env['app']>): Promise<Record<string, string>> => {
     if (!app.secrets.length) return {};
@@ -68,7 +76,7 @@ export class EnvironmentService {
 
   async get(name: string): Promise<Env> {
     const env = (await this.list()).find((e) => e.name === name);
-    if (!env) throw new SwitchyardError('NOT_FOUND', `There is no environment named "${name}"`, { field: 'name' });
+    if (!env) throw SwitchyardError.because('NOT_FOUND', 'environment', { env: name }, { field: 'name' });
     return env;
   }
 
@@ -76,6 +84,9 @@ export class EnvironmentService {
     const parsed = parseOrThrow(EnvironmentInput, input);
     await this.targetFor(parsed.host);
     const stamp = this.now().toISOString();
+    // Before anything is saved: a port taken is said on its field now, not at the first deploy.
+    checkPortClaim((await this.list()).filter((e) => e.name !== parsed.name), parsed);
+    await this.checkHostPorts(parsed);
     const app = parsed.app ? await this.sealApp(parsed.app) : undefined;
     try {
       return await this.add(parseOrThrow(Environment, { ...parsed, app, createdAt: stamp, updatedAt: stamp }));
@@ -98,7 +109,7 @@ export class EnvironmentService {
   async add(env: Env): Promise<Env> {
     return this.store.update((data) => {
       if (data.environments.some((e) => e.name === env.name)) {
-        throw new SwitchyardError('ALREADY_EXISTS', `An environment named "${env.name}" already exists`, { field: 'name' });
+        throw SwitchyardError.because('ALREADY_EXISTS', 'environment', { env: env.name }, { field: 'name' });
       }
       checkPortClaim(data.environments, env);
       data.environments.push(env);
@@ -109,13 +120,16 @@ export class EnvironmentService {
   async update(name: string, patch: EnvironmentPatch): Promise<Env> {
     const p = parseOrThrow(EnvironmentPatch, patch, 'patch');
     if (p.host) await this.targetFor(p.host);
+    const saved = await this.get(name);
+    // Only the published ports matter here: the app's secrets are not sealed yet.
+    await this.checkHostPorts({ ...saved, httpPort: p.httpPort ?? saved.httpPort, https: p.https ?? saved.https }, saved);
     // Secret values are sealed before the store's lock, and given back to the secret store if the save fails.
-    const before = p.app ? (await this.get(name)).app : undefined;
+    const before = p.app ? saved.app : undefined;
     const app = p.app ? await this.sealApp(p.app, before, 'patch.app') : undefined;
     try {
       const saved = await this.store.update((data) => {
         const i = data.environments.findIndex((e) => e.name === name);
-        if (i < 0) throw new SwitchyardError('NOT_FOUND', `There is no environment named "${name}"`, { field: 'name' });
+        if (i < 0) throw SwitchyardError.because('NOT_FOUND', 'environment', { env: name }, { field: 'name' });
         const env = applyPatch(data.environments[i], app ? { ...p, app } : p, this.now());
         checkPortClaim(data.environments.filter((_, j) => j !== i), env);
         data.environments[i] = env;
@@ -126,6 +140,26 @@ export class EnvironmentService {
     } catch (err) {
       if (app) await this.appSecrets?.dropUnused({ secrets: app.secrets.filter((s) => !before?.secrets.some((b) => b.ref === s.ref)) }, undefined);
       throw err;
+    }
+  }
+
+  /**
+   * Refuses a port the environment would publish anew (on create, or changed by an edit) when
+   * something on its host holds it: a container (named) or another program. A host that cannot
+   * be asked now does not stop the save: the deploy checks the port again before it starts.
+   */
+  private async checkHostPorts(env: PortsOf, before?: PortsOf): Promise<void> {
+    const kept = new Set(before ? publishedPorts(before).map((p) => p.port) : []);
+    const fresh = publishedPorts(env).filter((p) => !kept.has(p.port));
+    if (!fresh.length) return;
+    const target = await Promise.resolve(this.targetFor(env.host)).catch(() => undefined);
+    if (!target) return;
+    for (const { port, field } of fresh) {
+      const holder = await withTimeout(portHolder(target, env.name, port), HOST_PORT_CHECK_MS).catch(() => undefined);
+      if (holder === undefined || holder === null) continue;
+      throw holder === ''
+        ? SwitchyardError.because('VALIDATION', 'portProgram', { port }, { field })
+        : SwitchyardError.because('VALIDATION', 'portContainer', { port, holder }, { field });
     }
   }
 
@@ -145,19 +179,23 @@ export class EnvironmentService {
       const left = await (await this.target(env)).docker.listContainers({ all: true, filters: envFilter(name) }).catch((err) => {
         const e = dockerError(err, 'checking for containers');
         if (!(e instanceof SwitchyardError) || e.code !== 'HOST_UNREACHABLE') throw e;
+        // The window words the cause from its reason; the way out is offered beside the environment.
         throw new SwitchyardError('HOST_UNREACHABLE', `${e.message}. If that server is gone for good, forget "${name}" instead: Switchyard then drops it without reaching the server`, {
           field: e.field,
           detail: e.detail,
+          reason: e.reason,
+          params: e.params,
           cause: e,
         });
       });
       // Containers another Switchyard manages are not this one's to destroy: dropping the name
       // from this list touches nothing on the host.
       if (left.length && !isForeign(await claimOf((await this.target(env)).docker, name), await this.me())) {
-        throw new SwitchyardError('BUSY', `"${name}" still has ${left.length} containers; destroy it first`, { field: 'name' });
+        throw SwitchyardError.because('BUSY', 'containersLeft', { env: name, count: left.length }, { field: 'name' });
       }
       await this.store.update((data) => {
         data.environments = data.environments.filter((e) => e.name !== name);
+        dropHistory(data, [name]);
       });
     } finally {
       await release().catch(() => undefined);
@@ -180,8 +218,9 @@ export class EnvironmentService {
     try {
       return await this.store.update((data) => {
         const env = data.environments.find((e) => e.name === name);
-        if (!env) throw new SwitchyardError('NOT_FOUND', `There is no environment named "${name}"`, { field: 'name' });
+        if (!env) throw SwitchyardError.because('NOT_FOUND', 'environment', { env: name }, { field: 'name' });
         data.environments = data.environments.filter((e) => e.name !== name);
+        dropHistory(data, [name]);
         return footprintOf(env);
       });
     } finally {
@@ -203,6 +242,7 @@ export class EnvironmentService {
       return await this.store.update((data) => {
         const gone = data.environments.filter((e) => e.host === hostId);
         data.environments = data.environments.filter((e) => e.host !== hostId);
+        dropHistory(data, gone.map((e) => e.name));
         return gone.map(footprintOf);
       });
     } finally {
@@ -221,7 +261,7 @@ export class EnvironmentService {
     const save = async () => {
       changed = await this.store.update((data) => {
         const i = data.environments.findIndex((e) => e.name === name);
-        if (i < 0) throw new SwitchyardError('NOT_FOUND', `There is no environment named "${name}"`, { field: 'name' });
+        if (i < 0) throw SwitchyardError.because('NOT_FOUND', 'environment', { env: name }, { field: 'name' });
         const patch = parseOrThrow(EnvironmentPatch, { servers: change(data.environments[i].servers) }, 'patch');
         return (data.environments[i] = applyPatch(data.environments[i], patch, this.now()));
       });
@@ -256,7 +296,7 @@ export class EnvironmentService {
     const env = await this.get(name);
     const target = await this.target(env);
     const me = await this.me();
-    return this.exclusive(name, 'deploy', (ctx) => new Deployer(target, this.images, me, this.now, undefined, this.openSecrets).deploy(env, ctx));
+    return this.exclusive(name, 'deploy', (ctx) => this.deployWithin(env, ctx, { target, me }));
   }
 
   /** What a deploy would do now (the deploy's own plan); nothing changes. Refused like a deploy for another installation's environment. */
@@ -286,9 +326,9 @@ export class EnvironmentService {
   async setServerRunning(envName: string, server: string, running: boolean): Promise<ContainerStatus> {
     const env = await this.get(envName);
     const s = env.servers.find((x) => x.name === server);
-    if (!s) throw new SwitchyardError('NOT_FOUND', `"${envName}" has no server named "${server}"`, { field: 'server' });
+    if (!s) throw SwitchyardError.because('NOT_FOUND', 'server', { env: envName, server }, { field: 'server' });
     if (s.kind === 'external') {
-      throw new SwitchyardError('VALIDATION', `"${server}" is an external server: Switchyard does not run its container`, { field: 'server' });
+      throw SwitchyardError.because('VALIDATION', 'externalServer', { server }, { field: 'server' });
     }
     await this.assertOwned(env);
     const docker = (await this.target(env)).docker;
@@ -303,7 +343,7 @@ export class EnvironmentService {
       else await c.stop({ t: 5 });
     } catch (err) {
       const code = (err as { statusCode?: number }).statusCode;
-      if (isNotFound(err)) throw new SwitchyardError('NOT_FOUND', `"${server}" has no container yet: deploy "${envName}" first`, { field: 'server' });
+      if (isNotFound(err)) throw SwitchyardError.because('NOT_FOUND', 'noContainer', { server, env: envName }, { field: 'server' });
       if (code !== 304) throw dockerError(err, `${running ? 'starting' : 'stopping'} ${server}`);
     }
     // Again once stopped: a check that passed while it was still answering must not bring it back.
@@ -328,9 +368,9 @@ export class EnvironmentService {
 
   private applyServerChange(environments: Env[], envName: string, server: string, change: ServerChange, at: Date): Env {
     const env = environments.find((e) => e.name === envName);
-    if (!env) throw new SwitchyardError('NOT_FOUND', `There is no environment named "${envName}"`, { field: 'environment' });
+    if (!env) throw SwitchyardError.because('NOT_FOUND', 'environment', { env: envName }, { field: 'environment' });
     const s = env.servers.find((x) => x.name === server);
-    if (!s) throw new SwitchyardError('NOT_FOUND', `"${envName}" has no server named "${server}"`, { field: 'server' });
+    if (!s) throw SwitchyardError.because('NOT_FOUND', 'server', { env: envName, server }, { field: 'server' });
     if (change.state !== undefined) s.state = change.state;
     if (change.weight !== undefined) s.weight = change.weight;
     env.updatedAt = at.toISOString();
@@ -352,8 +392,17 @@ export class EnvironmentService {
   }
 
   /** Deploys inside another task (the caller holds the environment's lock). */
-  async deployWithin(env: Env, ctx: TaskContext, how?: DeployOptions): Promise<Message> {
-    return new Deployer(await this.target(env), this.images, await this.me(), this.now, undefined, this.openSecrets).deploy(env, ctx, how);
+  async deployWithin(env: Env, ctx: TaskContext, how: DeployWithin = {}): Promise<Message> {
+    const { trigger = { kind: 'deploy' }, target, me, ...options } = how;
+    const owner = me ?? (await this.me());
+    let served: string | undefined;
+    const done = await new Deployer(target ?? (await this.target(env)), this.images, owner, this.now, undefined, this.openSecrets).deploy(env, ctx, {
+      ...options,
+      served: (config) => (served = config),
+    });
+    // The deploy succeeded: a history that cannot be written is said, and does not fail it.
+    if (served !== undefined) await this.history.record(env, served, trigger, owner).catch((err: Error) => ctx.note(msg('history.notRecorded', { reason: err.message })));
+    return done;
   }
 
   /**
@@ -384,11 +433,47 @@ export class EnvironmentService {
   }
 }
 
-function checkPortClaim(others: Env[], env: Env): void {
-  const clash = others.find((e) => e.host === env.host && e.httpPort === env.httpPort);
-  if (clash) {
-    throw SwitchyardError.because('PORT_IN_USE', 'environment', { port: env.httpPort, holder: clash.name }, { field: 'httpPort' });
+/** What decides the ports an environment publishes, and where. */
+type PortsOf = Pick<Env, 'name' | 'host' | 'httpPort'> & { https?: { enabled?: boolean; httpsPort?: number } };
+
+/** How long asking a host which ports it listens on may hold up a save. */
+const HOST_PORT_CHECK_MS = 5000;
+
+/** The host ports an environment's load balancer publishes, each with the field that sets it. */
+function publishedPorts(env: PortsOf): { port: number; field: string }[] {
+  const ports = [{ port: env.httpPort, field: 'httpPort' }];
+  if (env.https?.enabled && env.https.httpsPort !== undefined) ports.push({ port: env.https.httpsPort, field: 'https.httpsPort' });
+  return ports;
+}
+
+/** Refuses a port another environment on the same host publishes, or one the environment would publish twice. */
+export function checkPortClaim(others: PortsOf[], env: PortsOf): void {
+  const mine = publishedPorts(env);
+  if (mine.length > 1 && mine[1].port === mine[0].port) {
+    throw SwitchyardError.because('VALIDATION', 'portTwice', { port: mine[1].port }, { field: mine[1].field });
   }
+  for (const { port, field } of mine) {
+    const clash = others.find((e) => e.host === env.host && publishedPorts(e).some((p) => p.port === port));
+    if (clash) throw SwitchyardError.because('VALIDATION', 'portEnvironment', { port, holder: clash.name }, { field });
+  }
+}
+
+/**
+ * Who holds `port` on a host: the name of a running container publishing it, '' for another
+ * program, null when it is free. The environment's own containers do not count.
+ */
+async function portHolder(target: Target, envName: string, port: number): Promise<string | null> {
+  const publishing = await target.docker.listContainers({ filters: { publish: [String(port)] } });
+  const other = publishing.find((c) => c.Labels?.[LABEL_ENV] !== envName);
+  if (other) return other.Names[0]?.replace(/^\//, '') ?? other.Id;
+  if (publishing.length) return null;
+  return (await target.isPortFree(port)) ? null : '';
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)));
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
 
 /** An environment with a checked patch applied: nested settings merge, `servers` and `https` are replaced whole. */

@@ -11,8 +11,10 @@ import {
   HAPROXY_HTTPS_PORT,
   HAPROXY_HTTP_PORT,
   HAPROXY_SERVER_STATE,
+  PROBE_BACKEND_NAME,
   names,
 } from '../environments/naming';
+import { MAX_RELEASE_BATCH } from '../../../shared/releases';
 
 export interface RenderContext {
   /** Subnets of the environment's backend network: refused by the runtime API listener. */
@@ -83,6 +85,17 @@ function frontend(env: Environment, ctx: RenderContext): string[] {
 }
 
 /**
+ * Where a release tries a new container before it takes any traffic: slots that receive no
+ * requests (no frontend uses this backend), disabled until a rollout points one at a new
+ * container through the runtime API. They run the servers' own health check, faster, so
+ * "healthy" means what it will mean in the pool.
+ */
+function probeBackend(healthLines: string[], checkMs: number, rise: number): string[] {
+  const slots = Array.from({ length: MAX_RELEASE_BATCH }, (_, i) => `server next${i + 1} 127.0.0.1:1 disabled check inter 250ms fastinter 250ms downinter 250ms rise ${rise} fall 1`);
+  return [...healthLines, `timeout check ${checkMs}ms`, ...slots];
+}
+
+/**
  * haproxy.cfg for an environment. Pure: the same environment and context give the same text.
  * Valid on HAProxy 2.6 and on the current LTS.
  */
@@ -91,13 +104,6 @@ export function renderConfig(env: Environment, ctx: RenderContext): string {
   const t = env.timeouts;
   const backend: string[] = [`balance ${env.balance}`];
   if (env.sticky.enabled) backend.push(`cookie ${env.sticky.cookieName} insert indirect nocache`);
-  if (hc.type === 'http') {
-    backend.push(
-      'option httpchk',
-      `http-check send meth GET uri ${hc.path} ver HTTP/1.1 hdr Host ${env.name}`,
-      `http-check expect status ${hc.expectStatus}`,
-    );
-  }
   // An error seen by traffic never takes a server out (one refused connect under load must not
   // empty the pool): it brings the next check forward instead, and a short connect timeout
   // for checks keeps a dead server's detection within interval × fall + 1 s (check-timing.ts).
@@ -105,6 +111,11 @@ export function renderConfig(env: Environment, ctx: RenderContext): string {
   // runtime API. init-addr none lets HAProxy start while a backend container is down; the
   // resolvers follow a container that comes back with a new address.
   const timing = checkTiming(env);
+  const healthLines =
+    hc.type === 'http'
+      ? ['option httpchk', `http-check send meth GET uri ${hc.path} ver HTTP/1.1 hdr Host ${env.name}`, `http-check expect status ${hc.expectStatus}`]
+      : [];
+  backend.push(...healthLines);
   backend.push(`timeout check ${timing.check}ms`);
   // HAProxy has one connect timeout for checks and traffic: capped here only when the user's
   // is too long for the promise; a backend on the same host or LAN connects in a millisecond.
@@ -166,6 +177,7 @@ export function renderConfig(env: Environment, ctx: RenderContext): string {
     ],
     [`frontend ${FRONTEND_NAME}`, frontend(env, ctx)],
     [`backend ${BACKEND_NAME}`, backend],
+    ...(env.servers.some((s) => s.kind === 'app') ? [[`backend ${PROBE_BACKEND_NAME}`, probeBackend(healthLines, timing.check, hc.rise)] as [string, string[]]] : []),
     // A second defaults section: the admin proxy below is plain TCP, unlogged (the poller
     // would flood the log) and keeps long-lived connections.
     ['defaults admin', ['mode tcp', 'timeout connect 5s', 'timeout client 1h', 'timeout server 1h']],

@@ -1,4 +1,5 @@
-import { SwitchyardError, type ErrorCode } from '../../../shared/errors';
+import { SwitchyardError, type ErrorCode, type ReasonCode, type ReasonOf, type ReasonParams } from '../../../shared/errors';
+import { english, msg, type Message } from '../../../shared/messages';
 import { parseHostKeyDetail, type HostCheckName, type HostCheckResult } from '../../../shared/hosts';
 import { REMOTE_DOCKER_SOCKET, type SshDockerTarget } from '../targets/ssh-target';
 
@@ -49,9 +50,19 @@ export async function checkHost(target: SshDockerTarget, opts: { ports?: number[
   const results: HostCheckResult[] = [];
   const add = (check: HostCheckName, ok: boolean, message: string, extra: Partial<HostCheckResult> = {}) =>
     results.push({ check, ok, message, ...extra, ...(ok || extra.skipped ? {} : { code: extra.code ?? CODE_OF[check] }) });
+  /** A check that passed (or was skipped), its message as a code for the window and in English. */
+  const pass = (check: HostCheckName, text: Message, extra: Partial<HostCheckResult> = {}) => add(check, !extra.skipped, english(text), { ...extra, text });
+  /** A check that failed for a cause the check itself found: worded as the error a call would get. */
+  const fail = <C extends ReasonCode, R extends ReasonOf<C>>(check: HostCheckName, code: C, reason: R, params: ReasonParams<C, R>, extra: Partial<HostCheckResult> = {}) => {
+    const e = SwitchyardError.because(code, reason, params);
+    add(check, false, e.message, { ...extra, code: e.code, reason, params: e.params });
+  };
+  /** A check that failed with an error a call threw: its words, and its case when it has one. */
+  const failWith = (check: HostCheckName, e: SwitchyardError, message = e.message) =>
+    add(check, false, message, { detail: e.detail, code: e.code, ...(e.reason === undefined ? {} : { reason: e.reason, params: e.params }) });
   const finish = () => {
-    for (const check of ORDER) if (!results.some((r) => r.check === check)) add(check, false, 'Not checked: an earlier check failed', { skipped: true });
-    for (const port of opts.ports ?? []) if (!results.some((r) => r.port === port)) add('port', false, `Port ${port}: not checked`, { skipped: true, port });
+    for (const check of ORDER) if (!results.some((r) => r.check === check)) pass(check, msg('check.skipped'), { skipped: true });
+    for (const port of opts.ports ?? []) if (!results.some((r) => r.port === port)) pass('port', msg('check.portSkipped', { port }), { skipped: true, port });
     return results.sort((a, b) => rank(a) - rank(b));
   };
   const conn = target.connection;
@@ -60,61 +71,56 @@ export async function checkHost(target: SshDockerTarget, opts: { ports?: number[
   try {
     await conn.connect();
   } catch (err) {
-    const e = err as SwitchyardError;
+    const e = err instanceof SwitchyardError ? err : new SwitchyardError('INTERNAL', (err as Error).message ?? String(err));
     const keyProblem = parseHostKeyDetail(e.detail);
-    if (keyProblem || e.detail === 'ssh-auth-failed') add('reachable', true, `The SSH server of ${where} answers`);
-    if (keyProblem) add('host-key', false, e.message, { detail: e.detail, code: e.code });
+    if (keyProblem || e.detail === 'ssh-auth-failed') pass('reachable', msg('check.sshAnswers', { host: where }));
+    if (keyProblem) failWith('host-key', e);
     else if (e.detail === 'ssh-auth-failed') {
-      add('host-key', true, 'The host key matches the trusted one');
-      add('authenticated', false, e.message, { detail: e.detail, code: e.code });
+      pass('host-key', msg('check.keyMatches'));
+      failWith('authenticated', e);
     } else if (e.field === 'auth' || e.field?.startsWith('auth.')) {
-      add('reachable', true, `The SSH server of ${where} answers`);
-      add('host-key', true, 'The host key matches the trusted one');
-      add('authenticated', false, e.message, { detail: e.detail, code: e.code });
-    } else add('reachable', false, e.message, { detail: e.detail, code: e.code });
+      pass('reachable', msg('check.sshAnswers', { host: where }));
+      pass('host-key', msg('check.keyMatches'));
+      failWith('authenticated', e);
+    } else failWith('reachable', e);
     return finish();
   }
-  add('reachable', true, `The SSH server of ${where} answers`);
-  add('host-key', true, `The host key matches the trusted one (${conn.presentedHostKey?.fingerprint})`);
-  add('authenticated', true, `Logged in as ${user}`);
+  pass('reachable', msg('check.sshAnswers', { host: where }));
+  pass('host-key', msg('check.keyMatchesFingerprint', { fingerprint: `${conn.presentedHostKey?.fingerprint}` }));
+  pass('authenticated', msg('check.loggedIn', { user }));
 
   const facts = parseFacts((await conn.exec('sh -s', { input: FACTS_SCRIPT(REMOTE_DOCKER_SOCKET) })).stdout);
 
   const arch = facts.arch ?? 'unknown';
-  if (ARCHITECTURES[arch]) add('architecture', true, `${arch} (${ARCHITECTURES[arch]}): HAProxy and BusyBox images exist for it`);
-  else add('architecture', false, `${arch}: the official HAProxy image is not published for this architecture; set a compatible image per environment`);
+  if (ARCHITECTURES[arch]) pass('architecture', msg('check.architecture', { arch, platform: ARCHITECTURES[arch] }));
+  else fail('architecture', 'HOST_NOT_READY', 'architecture', { arch });
 
   let rootDir: string | undefined;
   let reconnect = false;
   if (facts.sock === 'missing') {
-    const msg = facts.cli
-      ? `Docker is installed (${facts.cli}) but not running on ${where}: start it with "sudo systemctl enable --now docker"`
-      : `Docker is not installed on ${where}: install Docker Engine (Debian/Ubuntu: "sudo apt-get install docker.io") and start it`;
-    add('docker', false, msg, { detail: 'docker-missing' });
+    if (facts.cli) fail('docker', 'DOCKER_UNAVAILABLE', 'stopped', { host: where, cli: facts.cli }, { detail: 'docker-missing' });
+    else fail('docker', 'DOCKER_UNAVAILABLE', 'absent', { host: where }, { detail: 'docker-missing' });
   } else if (facts.sock === 'denied') {
     const groupsNow = (facts.groups ?? '').split(/\s+/);
     const groupsDb = (facts.dbgroups ?? '').split(/\s+/);
     // Group membership is fixed at login: a user added since needs a new connection.
     reconnect = true;
-    const msg =
-      groupsDb.includes('docker') && !groupsNow.includes('docker')
-        ? `${user} was added to the docker group after this connection was made: run the checks again (Switchyard has reconnected)`
-        : `The user "${user}" may not use Docker on ${where}: it is not in the docker group. Run "sudo usermod -aG docker ${user}" on ${where}, then run the checks again (Switchyard reconnects)`;
-    add('docker', true, `Docker is installed${facts.cli ? ` (${facts.cli})` : ''}`);
-    add('docker-access', false, msg, { detail: 'docker-permission-denied' });
+    pass('docker', facts.cli ? msg('check.dockerInstalledAt', { cli: facts.cli }) : msg('check.dockerInstalled'));
+    if (groupsDb.includes('docker') && !groupsNow.includes('docker')) fail('docker-access', 'DOCKER_ACCESS_DENIED', 'reconnected', { user }, { detail: 'docker-permission-denied' });
+    else fail('docker-access', 'DOCKER_ACCESS_DENIED', 'notInGroup', { user, host: where }, { detail: 'docker-permission-denied' });
   } else {
     try {
       const [v, info] = await Promise.all([target.docker.version(), target.docker.info() as Promise<{ DockerRootDir?: string }>]);
       rootDir = info.DockerRootDir || undefined;
       const major = Number(v.Version.split('.')[0]);
-      if (major >= MIN_DOCKER_MAJOR) add('docker', true, `Docker ${v.Version} (API ${v.ApiVersion})`);
-      else add('docker', false, `Docker ${v.Version} is too old: Switchyard needs Docker ${MIN_DOCKER_MAJOR}.10 or newer`);
-      add('docker-access', true, `${user} may use Docker`);
+      if (major >= MIN_DOCKER_MAJOR) pass('docker', msg('check.docker', { version: v.Version, api: v.ApiVersion }));
+      else fail('docker', 'DOCKER_UNAVAILABLE', 'tooOld', { version: v.Version, minimum: `${MIN_DOCKER_MAJOR}.10` });
+      pass('docker-access', msg('check.dockerAccess', { user }));
     } catch (err) {
-      add('docker', false, `Docker does not answer on ${where}: ${(err as Error).message}`, {
-        detail: (err as SwitchyardError).detail,
-        code: err instanceof SwitchyardError ? err.code : undefined,
-      });
+      const said = (err as Error).message;
+      // An error with its own case (the SSH channel, the socket) is worded as that case in the window.
+      if (err instanceof SwitchyardError) failWith('docker', err, `Docker does not answer on ${where}: ${said}`);
+      else fail('docker', 'DOCKER_UNAVAILABLE', 'noAnswer', { host: where, said });
     }
   }
 
@@ -122,16 +128,18 @@ export async function checkHost(target: SshDockerTarget, opts: { ports?: number[
   const dfPath = rootDir ? shellPath(rootDir) : '/var/lib/docker';
   const df = await conn.exec(`df -Pk ${dfPath} 2>/dev/null || df -Pk /`);
   const free = /\n\S+\s+\d+\s+\d+\s+(\d+)\s+\S+\s+(\S+)/.exec(df.stdout);
-  if (!free) add('disk', false, `Cannot tell the free space on ${where}: ${df.stderr.trim() || df.stdout.trim()}`);
+  if (!free) fail('disk', 'HOST_NOT_READY', 'diskUnknown', { host: where, said: df.stderr.trim() || df.stdout.trim() });
   else {
     const bytes = Number(free[1]) * 1024;
-    const text = `${(bytes / 1024 ** 3).toFixed(1)} GB free on ${free[2]}${rootDir ? ` (Docker's data is in ${rootDir})` : ''}`;
-    add('disk', bytes >= MIN_FREE_BYTES, bytes >= MIN_FREE_BYTES ? text : `Only ${text}: free at least 2 GB for images and logs (docker system prune)`);
+    const space = { free: { decimal: bytes / 1024 ** 3 }, mount: free[2] };
+    const text = rootDir ? msg('check.diskFreeDocker', { ...space, dockerDir: rootDir }) : msg('check.diskFree', space);
+    if (bytes >= MIN_FREE_BYTES) pass('disk', text);
+    else fail('disk', 'HOST_NOT_READY', 'diskLow', { space: text });
   }
 
   for (const port of opts.ports ?? []) {
-    const isFree = await target.isPortFree(port);
-    add('port', isFree, isFree ? `Port ${port} is free` : `Port ${port} is in use on ${where}: choose another port, or stop what listens there (sudo ss -tlnp "sport = :${port}")`, { port });
+    if (await target.isPortFree(port)) pass('port', msg('check.portFree', { port }), { port });
+    else fail('port', 'PORT_IN_USE', 'host', { port, host: where }, { port });
   }
   if (reconnect) await conn.close();
   return finish();

@@ -65,7 +65,7 @@ export class HostService {
 
   async get(id: string): Promise<SshHost> {
     const host = (await this.repo.list()).find((h) => h.id === id);
-    if (!host) throw new SwitchyardError('NOT_FOUND', `There is no host "${id}"`, { field: 'host' });
+    if (!host) throw SwitchyardError.because('NOT_FOUND', 'host', { host: id }, { field: 'host' });
     return host;
   }
 
@@ -73,7 +73,7 @@ export class HostService {
   async add(input: SshHostInput): Promise<SshHost> {
     const parsed = parseSshHostInput(input);
     if ((await this.repo.list()).some((h) => h.id === parsed.name)) {
-      throw new SwitchyardError('ALREADY_EXISTS', `A host named "${parsed.name}" already exists`, { field: 'name' });
+      throw SwitchyardError.because('ALREADY_EXISTS', 'host', { host: parsed.name }, { field: 'name' });
     }
     const refs: { password?: string; passphrase?: string } = {};
     const a = parsed.auth;
@@ -82,7 +82,7 @@ export class HostService {
     try {
       const host = storedHost(parsed, refs);
       return await this.repo.update((hosts) => {
-        if (hosts.some((h) => h.id === host.id)) throw new SwitchyardError('ALREADY_EXISTS', `A host named "${host.id}" already exists`, { field: 'name' });
+        if (hosts.some((h) => h.id === host.id)) throw SwitchyardError.because('ALREADY_EXISTS', 'host', { host: host.id }, { field: 'name' });
         hosts.push(host);
         return host;
       });
@@ -97,7 +97,7 @@ export class HostService {
     const key = parseOrThrow(HostKey, hostKey, 'hostKey');
     const host = await this.repo.update((hosts) => {
       const h = hosts.find((x) => x.id === id);
-      if (!h) throw new SwitchyardError('NOT_FOUND', `There is no host "${id}"`, { field: 'host' });
+      if (!h) throw SwitchyardError.because('NOT_FOUND', 'host', { host: id }, { field: 'host' });
       h.hostKey = key;
       return parseOrThrow(SshHost, h);
     });
@@ -108,11 +108,7 @@ export class HostService {
   async remove(id: string): Promise<{ removed: true }> {
     const host = await this.get(id);
     if (await this.opts.inUse?.(id)) {
-      throw new SwitchyardError(
-        'BUSY',
-        `Environments still run on "${id}": move or remove them first (if that server is gone for good, forget the host: its environments are forgotten with it)`,
-        { field: 'host' },
-      );
+      throw SwitchyardError.because('BUSY', 'hostInUse', { host: id }, { field: 'host' });
     }
     await this.drop(host);
     return { removed: true };

@@ -102,10 +102,9 @@ async function checkLogin(docker: Docker, auth: AuthConfig, registry: string): P
       throw new SwitchyardError('DOCKER_UNAVAILABLE', `Cannot reach the Docker engine to check the login for ${registry} (${code})`, { cause: err });
     }
     const said = ((err as { json?: { message?: string } }).json?.message ?? (err as Error).message).trim();
-    throw new SwitchyardError('REGISTRY_AUTH_FAILED', `${registry} refused the login of this user, or could not be reached: ${said}. Nothing was saved.`, {
-      field: 'password',
-      detail: said,
-      cause: err,
-    });
+    const refused = /unauthori[sz]ed|authentication required|incorrect username or password|invalid (username|password|credentials|token)|denied|forbidden|\b401\b|\b403\b/i.test(said);
+    // A wrong password or token: said as such, on its field; an unreachable registry is not the password's fault.
+    if (refused) throw SwitchyardError.because('REGISTRY_AUTH_FAILED', 'refused', { registry, user: auth.username }, { field: 'password', detail: said, cause: err });
+    throw SwitchyardError.because('REGISTRY_AUTH_FAILED', 'unreachable', { registry }, { field: 'registry', detail: said, cause: err });
   }
 }

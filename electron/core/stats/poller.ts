@@ -6,6 +6,7 @@ import type { RuntimeSession } from '../haproxy/runtime-session';
 import { healthOf, pickStatRows } from '../haproxy/stat-csv';
 import { BACKEND_NAME, FRONTEND_NAME } from '../environments/naming';
 import type { MonotonicCounters } from './counters';
+import { StatsHistoryKeeper } from './history';
 
 /** Finds the runtime API of an environment's load balancer; undefined when it is not deployed. */
 export type RuntimeLocator = (env: string) => Promise<RuntimeApi | undefined>;
@@ -35,10 +36,13 @@ const COLUMNS = [
   'hrsp_4xx',
   'hrsp_5xx',
 ] as const;
-/** Front ends and servers only (types 1 + 4): the backends' summary rows are not read. */
-const STAT = 'show stat -1 5 -1';
-/** The front end's own row, and the rows of the backend's servers: nothing else is kept. */
-const wanted = (px: string, sv: string) => (px === FRONTEND_NAME && sv === 'FRONTEND') || (px === BACKEND_NAME && sv !== 'FRONTEND' && sv !== 'BACKEND');
+/** Front ends, backends and servers (types 1 + 2 + 4). */
+const STAT = 'show stat -1 7 -1';
+/**
+ * The front end's own row, the backend's (its response counters include what HAProxy answered
+ * itself, a 503 when no server is up), and the rows of its servers: nothing else is kept.
+ */
+const wanted = (px: string, sv: string) => (px === FRONTEND_NAME && sv === 'FRONTEND') || (px === BACKEND_NAME && sv !== 'FRONTEND');
 
 /**
  * Splits the answer to `show info;show stat` in two. Without `show info` in it (a kept
@@ -78,6 +82,8 @@ export class StatsPoller {
   private running = false;
   private lastSave = 0;
   private readonly changeListeners = new Set<(env: string) => void>();
+  /** The last hour of what the polls saw, per environment (`stats:history`). */
+  readonly history: StatsHistoryKeeper;
 
   constructor(
     private readonly locate: RuntimeLocator,
@@ -85,7 +91,9 @@ export class StatsPoller {
     private readonly counters: MonotonicCounters,
     private intervalMs = 1000,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.history = new StatsHistoryKeeper(now);
+  }
 
   get interval(): number {
     return this.intervalMs;
@@ -116,6 +124,8 @@ export class StatsPoller {
       if (--w.watchers <= 0 && this.watched.get(env) === w) {
         this.watched.delete(env);
         w.session?.close();
+        // Nobody watches: the history gets a gap until somebody does again.
+        this.history.interrupt(env);
       }
       if (!this.watched.size) this.stopTimer();
     };
@@ -132,6 +142,17 @@ export class StatsPoller {
   /** The runtime API the poller found for a watched environment, if it did: saves a toggle looking it up. */
   apiOf(env: string): RuntimeApi | undefined {
     return this.watched.get(env)?.api;
+  }
+
+  /**
+   * Drops what the poller keeps about an environment that is gone (destroyed, removed, forgotten):
+   * its history and its totals. A later deploy starts counting again from zero.
+   */
+  forget(env: string): void {
+    this.history.forget(env);
+    this.counters.forget(env);
+    const w = this.watched.get(env);
+    if (w) w.last = undefined;
   }
 
   /** Environments polled now. */
@@ -183,6 +204,8 @@ export class StatsPoller {
           if (!w.api && w.idle > 0 && w.idle++ % 5 !== 0) return;
           const snap = await this.poll(env, w);
           if (this.watched.get(env) !== w) return;
+          const sample = this.history.record(snap);
+          if (sample) snap.sample = sample;
           this.events.emit('stats:snapshot', snap);
           this.compare(env, w, snap);
         }),
@@ -229,9 +252,20 @@ export class StatsPoller {
           sessions: num(fe.scur),
         };
       }
+      // Upper case: no server name (lower case) can share these keys.
+      const be = stat.find((r) => r.pxname === BACKEND_NAME && r.svname === 'BACKEND');
+      if (be) {
+        snap.backend = {
+          responses: {
+            '2xx': this.counters.total(env, 'BACKEND:2xx', num(be.hrsp_2xx)),
+            '4xx': this.counters.total(env, 'BACKEND:4xx', num(be.hrsp_4xx)),
+            '5xx': this.counters.total(env, 'BACKEND:5xx', num(be.hrsp_5xx)),
+          },
+        };
+      }
       const dt = w.last ? (at - w.last.at) / 1000 : 0;
       const hits: Record<string, number> = {};
-      for (const r of stat.filter((x) => x.pxname === BACKEND_NAME)) {
+      for (const r of stat.filter((x) => x.pxname === BACKEND_NAME && x.svname !== 'BACKEND')) {
         const name = r.svname;
         const total = this.counters.total(env, `${name}:req_tot`, num(r.req_tot));
         hits[name] = total;

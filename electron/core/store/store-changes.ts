@@ -3,16 +3,25 @@ import path from 'node:path';
 import type { EnvironmentChange, HostChange } from '../../../shared/contract';
 import type { Environment } from '../../../shared/model';
 import type { SshHost } from '../../../shared/hosts';
+import type { ReleaseRecord } from '../../../shared/releases';
+import type { ConfigsChange, StoredConfigVersion } from '../../../shared/config-history';
+import { historyChanges } from '../history/config-history';
 
 /** What one save (this process's or another's) changed, environment by environment and host by host. */
 export interface StoreChanges {
   environments: EnvironmentChange[];
   hosts: HostChange[];
+  /** Releases started or changed (a rollout's progress is saved as it goes). */
+  releases: ReleaseRecord[];
+  /** Environments whose config history gained a version, or lost them all. */
+  configs: ConfigsChange[];
 }
 
 interface Diffable {
   environments: Environment[];
   hosts: SshHost[];
+  releases?: ReleaseRecord[];
+  configs?: StoredConfigVersion[];
 }
 
 function diffBy<T, C>(before: T[], after: T[], key: (x: T) => string, make: (change: 'created' | 'updated' | 'removed', id: string, now?: T) => C): C[] {
@@ -35,10 +44,12 @@ export function diffStore(before: Diffable, after: Diffable): StoreChanges {
   return {
     environments: diffBy(before.environments, after.environments, (e) => e.name, (change, name, environment) => (environment ? { change, name, environment } : { change, name })),
     hosts: diffBy(before.hosts, after.hosts, (h) => h.id, (change, id, host) => (host ? { change, id, host } : { change, id })),
+    releases: diffBy(before.releases ?? [], after.releases ?? [], (r) => `${r.environment}#${r.number}`, (_change, _id, now) => now).filter((r): r is ReleaseRecord => r !== undefined),
+    configs: historyChanges(before.configs ?? [], after.configs ?? []),
   };
 }
 
-export const isEmpty = (c: StoreChanges) => c.environments.length === 0 && c.hosts.length === 0;
+export const isEmpty = (c: StoreChanges) => c.environments.length === 0 && c.hosts.length === 0 && c.releases.length === 0 && c.configs.length === 0;
 
 export interface FileWatchOptions {
   /** `poll`: stat the file on a timer only (what a folder fs.watch cannot follow falls back to). */

@@ -7,6 +7,8 @@ import { SwitchyardError } from '../../../shared/errors';
 import { SshHost } from '../../../shared/hosts';
 import { RegistryCredential } from '../../../shared/registries';
 import { Environment } from '../../../shared/model';
+import { ReleaseRecord } from '../../../shared/releases';
+import { StoredConfigVersion } from '../../../shared/config-history';
 import { diffStore, isEmpty, watchDataFile, type FileWatchOptions, type StoreChanges } from './store-changes';
 
 export const STORE_SCHEMA_VERSION = 1;
@@ -20,11 +22,15 @@ const StoreData = z
     hosts: z.array(SshHost).default([]),
     /** Private registry logins (passwords sealed in the secret store). */
     registries: z.array(RegistryCredential).default([]),
+    /** Every environment's releases, oldest first, bounded per environment (shared/releases.ts). */
+    releases: z.array(ReleaseRecord).default([]),
+    /** Every environment's config history, bounded per environment (electron/core/history/config-history.ts). */
+    configs: z.array(StoredConfigVersion).default([]),
   })
   .strict();
 export type StoreData = z.infer<typeof StoreData>;
 
-const empty = (): StoreData => ({ schemaVersion: STORE_SCHEMA_VERSION, environments: [], hosts: [], registries: [] });
+const empty = (): StoreData => ({ schemaVersion: STORE_SCHEMA_VERSION, environments: [], hosts: [], registries: [], releases: [], configs: [] });
 
 /** A change waiting for the next save. */
 interface Pending {

@@ -17,10 +17,7 @@ export async function authConfig(creds: SshCredentials, peer: SshPeer): Promise<
   if (creds.method === 'agent') {
     const agent = creds.agentSocket ?? process.env.SSH_AUTH_SOCK;
     if (!agent) {
-      throw new SwitchyardError('VALIDATION', `No SSH agent is running for this app (SSH_AUTH_SOCK is not set): start one and add your key, or use a key file for ${peer.hostId}`, {
-        field: 'auth.method',
-        detail: 'ssh-no-agent',
-      });
+      throw SwitchyardError.because('VALIDATION', 'sshNoAgent', { host: peer.hostId }, { field: 'auth.method', detail: 'ssh-no-agent' });
     }
     return { agent };
   }
@@ -28,22 +25,18 @@ export async function authConfig(creds: SshCredentials, peer: SshPeer): Promise<
   try {
     key = await fs.readFile(creds.keyPath);
   } catch (err) {
-    throw new SwitchyardError('VALIDATION', `Cannot read the private key ${creds.keyPath}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
-      field: 'auth.keyPath',
-      detail: 'ssh-key-unreadable',
-      cause: err,
-    });
+    const errno = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw SwitchyardError.because('VALIDATION', 'sshKeyUnreadable', { keyPath: creds.keyPath, errno }, { field: 'auth.keyPath', detail: 'ssh-key-unreadable', cause: err });
   }
   const parsed = ssh2.utils.parseKey(key, creds.passphrase);
   if (parsed instanceof Error) {
     const needs = /no passphrase given/i.test(parsed.message);
     const bad = /passphrase|decrypt/i.test(parsed.message);
-    const message = needs
-      ? `The private key ${creds.keyPath} is protected by a passphrase: enter it`
-      : bad
-        ? `The passphrase for ${creds.keyPath} is wrong`
-        : `${creds.keyPath} is not a private key ssh can use: ${parsed.message}`;
-    throw new SwitchyardError('VALIDATION', message, { field: needs || bad ? 'auth.passphrase' : 'auth.keyPath', detail: 'ssh-key-unusable' });
+    const keyPath = creds.keyPath;
+    const opts = { field: needs || bad ? 'auth.passphrase' : 'auth.keyPath', detail: 'ssh-key-unusable' };
+    if (needs) throw SwitchyardError.because('VALIDATION', 'sshKeyPassphrase', { keyPath }, opts);
+    if (bad) throw SwitchyardError.because('VALIDATION', 'sshKeyWrongPassphrase', { keyPath }, opts);
+    throw SwitchyardError.because('VALIDATION', 'sshKeyUnusable', { keyPath, said: parsed.message }, opts);
   }
   return { privateKey: key, passphrase: creds.passphrase };
 }

@@ -106,7 +106,7 @@ export class SshConnection {
       let code: number | null | undefined;
       const timer = setTimeout(() => {
         ch.close();
-        reject(new SwitchyardError('TIMEOUT', `"${command.split(' ')[0]}" on ${this.opts.hostId} did not finish within ${timeoutMs / 1000} s`, { detail: 'ssh-timeout' }));
+        reject(SwitchyardError.because('TIMEOUT', 'sshCommand', { command: command.split(' ')[0], host: this.opts.hostId, seconds: timeoutMs / 1000 }, { detail: 'ssh-timeout' }));
       }, timeoutMs);
       ch.on('data', (b: Buffer) => out.push(b));
       ch.stderr.on('data', (b: Buffer) => err.push(b));

@@ -49,26 +49,25 @@ export function hostKeyAlgorithmsFor(pinned: HostKey | undefined): string[] {
 }
 
 export function hostKeyUnknown(peer: SshPeer, presented: HostKey): SwitchyardError {
-  return new SwitchyardError(
+  return SwitchyardError.because(
     'HOST_KEY_UNKNOWN',
-    `The host key of ${peer.hostId} (${peer.address}:${peer.port}) is not trusted yet: it presents ${presented.algorithm} ${presented.fingerprint}. Compare it with "ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub" on the server, then trust it.`,
+    'unknown',
+    { host: peer.hostId, address: peer.address, port: peer.port, algorithm: presented.algorithm, fingerprint: presented.fingerprint },
     { field: 'hostKey', detail: hostKeyDetail(HOST_KEY_UNKNOWN, presented) },
   );
 }
 
 export function hostKeyChanged(peer: SshPeer, presented: HostKey, expected: HostKey): SwitchyardError {
-  return new SwitchyardError(
+  return SwitchyardError.because(
     'HOST_KEY_CHANGED',
-    `The host key changed for ${peer.hostId} (expected ${expected.fingerprint}, got ${presented.fingerprint}). Nothing was sent. If the server was reinstalled, check the new key on the server and trust it again; otherwise someone may be intercepting the connection.`,
+    'changed',
+    { host: peer.hostId, expected: expected.fingerprint, presented: presented.fingerprint },
     { field: 'hostKey', detail: hostKeyDetail(HOST_KEY_CHANGED, presented, expected) },
   );
 }
 
 export function connectionLost(peer: SshPeer, cause?: unknown): SwitchyardError {
-  return new SwitchyardError('CONNECTION_LOST', `The SSH connection to ${peer.hostId} (${peer.address}) was lost; the next request reconnects`, {
-    detail: 'ssh-connection-lost',
-    cause,
-  });
+  return SwitchyardError.because('CONNECTION_LOST', 'lost', { host: peer.hostId, address: peer.address }, { detail: 'ssh-connection-lost', cause });
 }
 
 /** The error for a failed connection attempt. `presented` is the key the server showed, if it got that far. */
@@ -76,66 +75,54 @@ export function connectError(err: unknown, peer: SshPeer, pinned: HostKey | unde
   if (err instanceof SwitchyardError) return err;
   const e = err as Error & { level?: string; code?: string };
   const where = `${peer.address}:${peer.port}`;
-  const unreachable = (why: string, hint: string) =>
-    new SwitchyardError('HOST_UNREACHABLE', `Cannot connect to ${peer.hostId} at ${where}: ${why}. ${hint}`, { detail: `ssh-unreachable ${e.code ?? why}`, cause: err });
+  const at = { host: peer.hostId, where };
+  const unreachable = (reason: 'noRoute' | 'reset' | 'closed', why: string) =>
+    SwitchyardError.because('HOST_UNREACHABLE', reason, at, { detail: `ssh-unreachable ${e.code ?? why}`, cause: err });
 
   if (/Host denied/.test(e.message) && presented) {
     return pinned ? hostKeyChanged(peer, presented, pinned) : hostKeyUnknown(peer, presented);
   }
   if (e.level === 'client-authentication') {
-    const who = `user "${peer.user}" on ${peer.hostId}`;
-    const msg =
-      peer.method === 'password'
-        ? `The server refused the password for ${who}: the password is wrong, the user does not exist there, or password logins are disabled (PasswordAuthentication no)`
-        : peer.method === 'key'
-          ? `The server refused the key ${peer.keyPath} for ${who}: the user does not exist there, or the matching public key is not in its ~/.ssh/authorized_keys`
-          : `The server accepted none of the SSH agent's keys for ${who}: the user does not exist there, or none of the agent's keys is in its ~/.ssh/authorized_keys`;
+    const who = { user: peer.user, host: peer.hostId };
+    const opts = { field: 'auth', detail: 'ssh-auth-failed', cause: err };
     // SSH deliberately answers "unknown user" and "wrong credentials" the same way.
-    return new SwitchyardError('SSH_AUTH_FAILED', msg, { field: 'auth', detail: 'ssh-auth-failed', cause: err });
+    if (peer.method === 'password') return SwitchyardError.because('SSH_AUTH_FAILED', 'password', who, opts);
+    if (peer.method === 'key') return SwitchyardError.because('SSH_AUTH_FAILED', 'key', { ...who, keyPath: peer.keyPath ?? '' }, opts);
+    return SwitchyardError.because('SSH_AUTH_FAILED', 'agent', who, opts);
   }
   if (e.level === 'client-timeout') {
-    return new SwitchyardError(
-      'TIMEOUT',
-      `${peer.hostId} (${where}) did not complete an SSH handshake within ${Math.round(readyTimeoutMs / 1000)} s: the host may be down, a firewall may drop the connection, or this port is not SSH`,
-      { detail: 'ssh-timeout', cause: err },
-    );
+    return SwitchyardError.because('TIMEOUT', 'sshHandshake', { ...at, seconds: Math.round(readyTimeoutMs / 1000) }, { detail: 'ssh-timeout', cause: err });
   }
   if (e.level === 'client-dns' || e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') {
-    return new SwitchyardError('HOST_UNREACHABLE', `The host name ${peer.address} of ${peer.hostId} cannot be resolved: check the address`, {
-      field: 'address',
-      detail: `ssh-unreachable ${e.code ?? 'ENOTFOUND'}`,
-      cause: err,
-    });
+    return SwitchyardError.because(
+      'HOST_UNREACHABLE',
+      'unresolved',
+      { host: peer.hostId, address: peer.address },
+      { field: 'address', detail: `ssh-unreachable ${e.code ?? 'ENOTFOUND'}`, cause: err },
+    );
   }
   switch (e.code) {
     case 'ECONNREFUSED':
-      return unreachable('connection refused', `Nothing listens on port ${peer.port}: is the SSH server running, and is ${peer.port} its port?`);
+      return SwitchyardError.because('HOST_UNREACHABLE', 'refused', { ...at, port: peer.port }, { detail: 'ssh-unreachable ECONNREFUSED', cause: err });
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
-      return unreachable('no route to the host', 'Is the address right, and is the host up?');
+      return unreachable('noRoute', 'no route to the host');
     case 'ETIMEDOUT':
-      return new SwitchyardError('TIMEOUT', `Connecting to ${peer.hostId} at ${where} timed out: the host may be down or a firewall drops the connection`, {
-        detail: 'ssh-timeout',
-        cause: err,
-      });
+      return SwitchyardError.because('TIMEOUT', 'sshConnect', at, { detail: 'ssh-timeout', cause: err });
     case 'ECONNRESET':
-      return unreachable('the connection was reset', 'A firewall or the SSH server (MaxStartups, AllowUsers, fail2ban) may be refusing this client.');
+      return unreachable('reset', 'the connection was reset');
   }
   if (/Connection lost before handshake/.test(e.message)) {
-    return unreachable('the server closed the connection before the SSH handshake', 'Is this port an SSH server, and does it accept this client?');
+    return unreachable('closed', 'the server closed the connection before the SSH handshake');
   }
-  return new SwitchyardError('INTERNAL', `SSH connection to ${peer.hostId} at ${where} failed: ${e.message}`, { detail: 'ssh-failed', cause: err });
+  return SwitchyardError.because('INTERNAL', 'ssh', { ...at, said: e.message }, { detail: 'ssh-failed', cause: err });
 }
 
 /** A refused channel (`forwardOut`, `openssh_forwardOutStreamLocal`): ssh2 gives the reason as text. */
 export function channelRefused(err: unknown, peer: SshPeer, what: string): SwitchyardError {
   const msg = (err as Error).message ?? String(err);
   if (/administratively prohibited/i.test(msg)) {
-    return new SwitchyardError(
-      'DOCKER_UNAVAILABLE',
-      `The SSH server of ${peer.hostId} does not allow forwarding to ${what}: set AllowTcpForwarding and AllowStreamLocalForwarding to yes (or local) for "${peer.user}" in sshd_config`,
-      { detail: 'ssh-forwarding-prohibited', cause: err },
-    );
+    return SwitchyardError.because('DOCKER_UNAVAILABLE', 'forwarding', { host: peer.hostId, what, user: peer.user }, { detail: 'ssh-forwarding-prohibited', cause: err });
   }
-  return new SwitchyardError('DOCKER_UNAVAILABLE', `${peer.hostId} could not open ${what}: ${msg}`, { detail: 'ssh-channel-refused', cause: err });
+  return SwitchyardError.because('DOCKER_UNAVAILABLE', 'channel', { host: peer.hostId, what, said: msg }, { detail: 'ssh-channel-refused', cause: err });
 }

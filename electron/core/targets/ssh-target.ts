@@ -96,10 +96,7 @@ export class SshDockerTarget implements Target {
       if ((problem as SwitchyardError | undefined)?.detail === 'docker-permission-denied') await this.connection.close();
       throw (
         problem ??
-        new SwitchyardError('DOCKER_UNAVAILABLE', `Docker on ${this.hostId} does not accept connections on ${this.socketPath}: is it running? ("sudo systemctl start docker")`, {
-          detail: 'docker-not-running',
-          cause: err,
-        })
+        SwitchyardError.because('DOCKER_UNAVAILABLE', 'socketRefused', { host: this.hostId, socket: this.socketPath }, { detail: 'docker-not-running', cause: err })
       );
     }
   }
@@ -115,18 +112,10 @@ export async function dockerSocketProblem(
   const r = await connection.exec(`sh -c 'if [ ! -S ${p} ]; then echo missing; elif [ -r ${p} ] && [ -w ${p} ]; then echo usable; else echo denied; fi'`);
   const state = r.stdout.trim();
   if (state === 'missing') {
-    return new SwitchyardError(
-      'DOCKER_UNAVAILABLE',
-      `Docker is not installed or not running on ${who.hostId}: ${p} does not exist. Install Docker Engine (Debian/Ubuntu: "sudo apt-get install docker.io") and start it ("sudo systemctl enable --now docker").`,
-      { detail: 'docker-missing' },
-    );
+    return SwitchyardError.because('DOCKER_UNAVAILABLE', 'socketMissing', { host: who.hostId, socket: p }, { detail: 'docker-missing' });
   }
   if (state === 'denied') {
-    return new SwitchyardError(
-      'DOCKER_ACCESS_DENIED',
-      `The user "${who.user}" may not use Docker on ${who.hostId}: it is not in the docker group (${p} refused it). Run "sudo usermod -aG docker ${who.user}" on ${who.hostId}, then reconnect.`,
-      { field: 'user', detail: 'docker-permission-denied' },
-    );
+    return SwitchyardError.because('DOCKER_ACCESS_DENIED', 'socket', { user: who.user, host: who.hostId, socket: p }, { field: 'user', detail: 'docker-permission-denied' });
   }
   return undefined;
 }

@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TrafficReport, TrafficRequest } from '../../../shared/live';
+import { SwitchyardError } from '../../../shared/errors';
 import { msg, type Message } from '../../../shared/messages';
 import type { EventBus } from '../events';
 import type { TaskContext } from '../tasks/task-manager';
@@ -9,6 +10,22 @@ import type { TaskContext } from '../tasks/task-manager';
 const PROGRESS_MS = 250;
 const MAX_SAMPLES = 500_000;
 const KEEP_REPORTS = 50;
+/** How far behind its schedule a rate-limited run may catch up. */
+const CATCH_UP_MS = 500;
+
+/** Waits `ms`, or less when `signal` aborts. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  if (ms <= 0 || signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
 
 /** Opens a connection to the front end, by whatever route the target gives. */
 export type FrontConnector = () => Promise<Socket>;
@@ -73,7 +90,23 @@ export class TrafficRunner {
     const deadline = req.durationMs !== undefined ? started + req.durationMs : Infinity;
     const budget = req.requests ?? Infinity;
     const more = () => !ctx.signal.aborted && report.sent < budget && performance.now() < deadline;
+    // The rate is kept by handing out start times one interval apart, to all clients together.
+    // Clients that fell behind (slow answers, a busy moment) catch up on at most CATCH_UP_MS of
+    // missed times, so the count over the run matches the rate without a long burst.
+    const interval = req.ratePerSecond ? 1000 / req.ratePerSecond : 0;
+    let nextAt = started;
+    const turn = async (): Promise<boolean> => {
+      if (!interval || !more()) return more();
+      const at = Math.max(nextAt, performance.now() - CATCH_UP_MS);
+      nextAt = at + interval;
+      if (at >= deadline) return false;
+      await pause(at - performance.now(), ctx.signal);
+      return more();
+    };
     const count = (map: Record<string, number>, key: string) => (map[key] = (map[key] ?? 0) + 1);
+    const inFlight = new Set<http.ClientRequest>();
+    const stopped = () => ctx.signal.aborted;
+    const unsent = () => void report.sent--;
     const fail = (why: string) => {
       report.failed++;
       count(report.statuses, 'error');
@@ -93,7 +126,7 @@ export class TrafficRunner {
       const agent = new TargetAgent(connect);
       const jar = new Map<string, string>();
       try {
-        while (more()) {
+        while (await turn()) {
           report.sent++;
           const t0 = performance.now();
           await new Promise<void>((resolve) => {
@@ -118,10 +151,12 @@ export class TrafficRunner {
                 else fail(`HTTP ${res.statusCode}`);
                 resolve();
               });
-              res.on('error', (e) => (fail(e.message), resolve()));
+              res.on('error', (e) => (stopped() ? unsent() : fail(e.message), resolve()));
             });
             r.on('timeout', () => r.destroy(new Error('no answer within 10 s')));
-            r.on('error', (e) => (fail(e.message), resolve()));
+            r.on('error', (e) => (stopped() ? unsent() : fail(e.message), resolve()));
+            inFlight.add(r);
+            r.on('close', () => inFlight.delete(r));
           });
         }
       } finally {
@@ -131,15 +166,24 @@ export class TrafficRunner {
 
     ctx.step('sending', 0, msg('traffic.sending'));
     const ticker = setInterval(refresh, PROGRESS_MS);
+    // Stopping cuts the requests under way: a stop is at once, and what it cut is neither sent nor failed.
+    const cut = () => {
+      for (const r of inFlight) r.destroy();
+    };
+    ctx.signal.addEventListener('abort', cut, { once: true });
     try {
       await Promise.all(Array.from({ length: req.concurrency }, client));
     } finally {
       clearInterval(ticker);
+      ctx.signal.removeEventListener('abort', cut);
     }
     refresh();
     report.done = true;
+    if (stopped()) report.stopped = true;
     this.events.emit('traffic:progress', structuredClone(report));
-    ctx.checkCancelled();
+    if (stopped()) {
+      throw SwitchyardError.because('CANCELLED', 'trafficStopped', { requests: { count: report.ok + report.failed }, elapsed: { ms: report.elapsedMs } });
+    }
     const split = Object.entries(report.byServer)
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([server, n]) => msg('traffic.served', { server, n: { count: n } }));

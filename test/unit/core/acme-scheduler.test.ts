@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CertificateStatus } from '../../../shared/https';
 import type { CertificateSummary } from '../../../electron/core/acme/certificate';
 import { RenewalScheduler, type SchedulerClock } from '../../../electron/core/acme/scheduler';
+import { SwitchyardError } from '../../../shared/errors';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -59,8 +60,8 @@ interface Rig {
   advanceTo(t: number): Promise<void>;
 }
 
-/** A scheduler whose renewals succeed (a fresh 90-day certificate) unless `fail` says otherwise. */
-function rig(start: number, opts: { random?: number; fail?: (n: number) => boolean; clock?: FakeClock } = {}): Rig {
+/** A scheduler whose renewals succeed (a fresh 90-day certificate) unless `fail` says otherwise (true, or the error to throw). */
+function rig(start: number, opts: { random?: number; fail?: (n: number) => boolean | Error; clock?: FakeClock } = {}): Rig {
   const clock = opts.clock ?? new FakeClock(start);
   const attempts: number[] = [];
   const statuses: CertificateStatus[] = [];
@@ -71,7 +72,9 @@ function rig(start: number, opts: { random?: number; fail?: (n: number) => boole
     onStatus: (s) => statuses.push(s),
     renew: async (_id, domains) => {
       attempts.push(clock.now());
-      if (opts.fail?.(attempts.length)) throw new Error(`CA said no (attempt ${attempts.length})`);
+      const failure = opts.fail?.(attempts.length);
+      if (failure instanceof Error) throw failure;
+      if (failure) throw new Error(`CA said no (attempt ${attempts.length})`);
       return cert(clock.now(), 90, domains);
     },
   });
@@ -127,6 +130,28 @@ describe('certificate renewal', () => {
     expect(r.scheduler.status('lab')).toMatchObject({ failures: 0 });
     expect(r.scheduler.status('lab')?.lastError).toBeUndefined();
     expect(r.statuses.some((s) => s.failures === 5)).toBe(true);
+    await r.scheduler.stop();
+  });
+
+  it.each([
+    ['the certificate authority refuses the account', new SwitchyardError('CA_ERROR', "Let's Encrypt refused an order for shop.example.com: No account exists with the provided key")],
+    ['the registry refuses the login kept for the HAProxy image', SwitchyardError.because('IMAGE_PULL_DENIED', 'loginRefused', { image: 'r.example/haproxy:2.6', registry: 'r.example' })],
+  ])('stops retrying when %s, says so, and tries again once the settings are saved', async (_what, error) => {
+    const r = rig(T0, { fail: (n) => (n === 1 ? error : false) });
+    await r.scheduler.start();
+    await r.scheduler.track('lab', ['shop.example.com'], cert(T0 - 61 * DAY));
+    await r.advanceTo(at('2026-01-01T15:00:00Z'));
+    expect(r.attempts).toHaveLength(1);
+    expect(r.scheduler.status('lab')).toMatchObject({ failures: 1, stopped: true, nextRenewalAt: null, lastError: { code: error.code } });
+    // Days go by: asking again with what was refused would only be refused again.
+    await r.advanceTo(T0 + 5 * DAY);
+    expect(r.attempts).toHaveLength(1);
+    // The user fixed the account or the login and saved the settings: renewals resume.
+    await r.scheduler.resume('lab');
+    expect(r.scheduler.status('lab')?.stopped).toBeUndefined();
+    await r.advanceTo(T0 + 6 * DAY);
+    expect(r.attempts).toHaveLength(2);
+    expect(r.scheduler.status('lab')).toMatchObject({ failures: 0 });
     await r.scheduler.stop();
   });
 

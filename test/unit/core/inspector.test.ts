@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Inspector } from '../../../electron/core/environments/inspector';
 import { names } from '../../../electron/core/environments/naming';
-import { ME, OTHER, fakeEnvironment, startFakeLab, type FakeLab } from '../../support/fake-lab';
+import { FAKE_IMAGES, ME, OTHER, fakeEnvironment, startFakeLab, type FakeLab } from '../../support/fake-lab';
 
 /** The status a user sees, read back from the (fake) engine and the (fake) runtime API. */
 describe("an environment's status, against a fake engine", () => {
@@ -98,5 +98,46 @@ describe("an environment's status, against a fake engine", () => {
     const s = await status();
     expect(s).toMatchObject({ state: 'owned-elsewhere', owner: OTHER, servers: [] });
     expect(lab.target.connections.length).toBe(connections);
+  });
+});
+
+describe("what a replica's card shows of its container, against a fake engine", () => {
+  let lab: FakeLab;
+
+  beforeEach(async () => {
+    lab = await startFakeLab();
+  });
+
+  afterEach(async () => {
+    await lab.close();
+  });
+
+  it('when each container started and how often Docker restarted it; none for a container never started', async () => {
+    const env = fakeEnvironment('lab');
+    await lab.deploy(env);
+    const back1 = lab.engine.container('sy-lab-back1')!;
+    back1.restartCount = 2;
+    lab.engine.stopContainer('sy-lab-back2');
+    lab.engine.state.create('sy-lab-back3', { Image: FAKE_IMAGES.demoBase, Labels: { ...back1.labels, 'io.switchyard.server': 'back3' } });
+    const s = await new Inspector(lab.target).status(env, ME);
+    const of = (name: string) => s.containers.find((c) => c.name === name)!;
+    expect(of('sy-lab-back1')).toMatchObject({ startedAt: back1.startedAt, restartCount: 2 });
+    expect(Date.parse(of('sy-lab-back1').startedAt!)).toBeGreaterThan(Date.parse('2020-01-01'));
+    expect(of('sy-lab-back2')).toMatchObject({ state: 'exited', restartCount: 0 });
+    expect(of('sy-lab-back2').startedAt).toBeDefined();
+    expect(of('sy-lab-back3').state).toBe('created');
+    expect(of('sy-lab-back3').startedAt).toBeUndefined();
+  });
+
+  it("a replica runs its app's image by id; the card names the image", async () => {
+    lab.engine.addImage('registry.example.com/team/shop:1.2');
+    const env = fakeEnvironment('shop', {
+      app: { source: { kind: 'image', image: 'registry.example.com/team/shop:1.2' } },
+      servers: [{ name: 'back1', kind: 'app' }],
+    });
+    await lab.deploy(env);
+    expect(lab.engine.container('sy-shop-back1')!.image).toMatch(/^sha256:/);
+    const s = await new Inspector(lab.target).status(env, ME);
+    expect(s.containers.find((c) => c.server === 'back1')?.image).toBe('registry.example.com/team/shop:1.2');
   });
 });

@@ -53,7 +53,7 @@ describe('what changed between two versions of the data', () => {
     expect(c.environments[0].environment?.balance).toBe('leastconn');
     expect(c.environments[2].environment).toBeUndefined();
     expect(c.hosts).toEqual([{ change: 'created', id: 'edge', host: host('edge') }]);
-    expect(diffStore(after, after)).toEqual({ environments: [], hosts: [] });
+    expect(diffStore(after, after)).toEqual({ environments: [], hosts: [], releases: [], configs: [] });
   });
 });
 

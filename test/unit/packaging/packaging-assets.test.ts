@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HASH_FILE, ICNS_TYPES, ICO_SIZES, PNG_SIZES, sourceHash } from '../../../resources/packaging/icons';
+import { HASH_FILE, ICNS_TYPES, ICO_SIZES, PNG_SIZES, TRAY_ICONS, sourceHash, templateSvg, trayPng } from '../../../resources/packaging/icons';
 import { packageDirOf, productionPackageDirs, webUrlOf } from '../../../resources/packaging/licenses';
 
 const root = path.resolve(import.meta.dirname, '../../..');
@@ -16,11 +16,13 @@ const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'))
   version: string;
   productName: string;
   desktopName: string;
+  homepage?: string;
+  author?: { name?: string; email?: string };
   dependencies: Record<string, string>;
   devDependencies: Record<string, string>;
   build: Record<string, unknown> & {
     files: string[];
-    linux: { target: string[]; icon: string; category: string; executableName: string };
+    linux: { target: string[]; icon: string; category: string; executableName: string; maintainer?: string };
     mac: { target: string[]; icon: string };
     win: { target: string[]; icon: string };
   };
@@ -74,6 +76,33 @@ describe('the app icon', () => {
   });
 });
 
+describe('the tray icon', () => {
+  const svg = fs.readFileSync(path.join(resources, 'icon.svg'), 'utf8');
+
+  it('is the app’s mark as drawn now, at the sizes the shell loads (run `npm run icons` after changing the drawing)', () => {
+    for (const [file, size, template] of TRAY_ICONS) {
+      const png = fs.readFileSync(path.join(resources, file));
+      expect(pngSize(png), file).toEqual([size, size]);
+      expect(png.equals(trayPng(svg, size, template)), `${file} is not made from resources/icon.svg`).toBe(true);
+    }
+  });
+
+  it('is, for macOS’s menu bar, the mark alone in black: no tile, no colour', () => {
+    const template = templateSvg(svg);
+    expect(template).not.toMatch(/<rect|url\(#|#ffffff|#[0-9a-f]{6}(?<!#000000)/i);
+    expect(template.match(/<path /g)).toHaveLength(4);
+    expect(template.match(/<circle /g)).toHaveLength(4);
+  });
+
+  it('is what the shell shows: the template on macOS, the tile elsewhere', async () => {
+    const { trayIconPath } = await import('../../../electron/main/background');
+    expect(path.basename(trayIconPath(root, 'darwin'))).toBe('trayTemplate.png');
+    expect(path.basename(trayIconPath(root, 'linux'))).toBe('tray.png');
+    expect(path.basename(trayIconPath(root, 'win32'))).toBe('tray.png');
+    for (const [file] of TRAY_ICONS) expect(fs.existsSync(path.join(resources, file)), file).toBe(true);
+  });
+});
+
 describe('the installers’ configuration', () => {
   it('names the app, takes the version from package.json, and builds AppImage, deb, dmg and NSIS', () => {
     expect(pkg.build).toMatchObject({ appId: 'io.switchyard.desktop', productName: 'Switchyard' });
@@ -90,6 +119,14 @@ describe('the installers’ configuration', () => {
     expect(fs.existsSync(path.join(root, pkg.build.win.icon))).toBe(true);
     expect(pkg.build.linux.category).toBe('Development');
     expect(pkg.desktopName).toBe(`${pkg.build.linux.executableName}.desktop`);
+  });
+
+  it('gives the deb what electron-builder and Debian ask for: a maintainer as "Name <e-mail>", and a homepage', () => {
+    // electron-builder stops a deb without them; its Maintainer field is linux.maintainer, else the author.
+    const maintainer = pkg.build.linux.maintainer ?? (pkg.author?.email ? `${pkg.author.name} <${pkg.author.email}>` : undefined);
+    expect(maintainer).toMatch(/^[^<>@]+ <[^<>@\s]+@[^<>@\s]+\.[a-z]{2,}>$/);
+    expect(pkg.author).toMatchObject({ name: expect.any(String), email: expect.stringMatching(/^[^@\s]+@[^@\s]+\.[a-z]{2,}$/) });
+    expect(pkg.homepage).toMatch(/^https:\/\/\S+$/);
   });
 
   it('packs the build, docker/ and resources/ beside package.json, where the core looks for them (appRoot)', () => {

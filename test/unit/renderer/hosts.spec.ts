@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { VueWrapper } from '@vue/test-utils';
+import { SwitchyardError } from '../../../shared/errors';
 import type { HostCheckResult, SshHost } from '../../../shared/hosts';
+import { english, msg, type Message } from '../../../shared/messages';
 import { LOCAL_HOST } from '../../../shared/model';
 import HostsView from '../../../renderer/views/HostsView.vue';
 import EnvironmentForm from '../../../renderer/components/EnvironmentForm.vue';
@@ -171,6 +173,45 @@ describe('HostsView', () => {
     expect(bad.text()).toContain('sudo usermod -aG docker deploy');
     expect(bad.find('[data-test=check-code]').text()).toBe('Cet utilisateur n’a pas le droit d’utiliser Docker sur l’hôte.');
     expect(wrapper.find('[data-test=host-ready]').exists()).toBe(false);
+  });
+
+  it('in French, says what each check found and what to do, from the codes the core sends', async () => {
+    // As the core words them: a message code for a passed check, an error case for a failed one.
+    const passed = (check: HostCheckResult['check'], text: Message): HostCheckResult => ({ check, ok: true, message: english(text), text });
+    const failed = (check: HostCheckResult['check'], e: SwitchyardError, extra: Partial<HostCheckResult> = {}): HostCheckResult => ({
+      check,
+      ok: false,
+      message: e.message,
+      code: e.code,
+      reason: e.reason,
+      params: e.params,
+      ...extra,
+    });
+    fake.handle('hosts:list', () => [LOCAL_HOST, vps({ hostKey: { algorithm: 'ssh-ed25519', fingerprint: FP_NEW } })]).handle('hosts:check', () => [
+      passed('reachable', msg('check.sshAnswers', { host: 'vps' })),
+      passed('host-key', msg('check.keyMatchesFingerprint', { fingerprint: FP_NEW })),
+      passed('authenticated', msg('check.loggedIn', { user: 'deploy' })),
+      passed('docker', msg('check.dockerInstalledAt', { cli: '/usr/bin/docker' })),
+      failed('docker-access', SwitchyardError.because('DOCKER_ACCESS_DENIED', 'notInGroup', { user: 'deploy', host: 'vps' }), { detail: 'docker-permission-denied' }),
+      failed('architecture', SwitchyardError.because('HOST_NOT_READY', 'architecture', { arch: 'mips' })),
+      failed('disk', SwitchyardError.because('HOST_NOT_READY', 'diskLow', { space: msg('check.diskFreeDocker', { free: { decimal: 1.5 }, mount: '/', dockerDir: '/var/lib/docker' }) })),
+      { ...failed('port', SwitchyardError.because('PORT_IN_USE', 'host', { port: 8080, host: 'vps' })), port: 8080 },
+    ]);
+    wrapper = mountInApp(HostsView, {}, 'fr');
+    await settle();
+    await wrapper.find('[data-host=vps] [data-test=host-check]').trigger('click');
+    await settle();
+    const line = (check: string) => wrapper!.find(`[data-test=host-checks] li[data-check=${check}]`).text();
+    expect(line('reachable')).toContain('Le serveur SSH de vps répond');
+    expect(line('host-key')).toContain(`La clé de l’hôte est celle qui a été approuvée (${FP_NEW})`);
+    expect(line('authenticated')).toContain('Connecté en tant que deploy');
+    expect(line('docker')).toContain('Docker est installé (/usr/bin/docker)');
+    expect(line('docker-access')).toContain('L’utilisateur deploy ne peut pas utiliser Docker sur vps : il n’est pas dans le groupe docker. Lancez « sudo usermod -aG docker deploy » sur vps');
+    expect(line('architecture')).toContain('mips : l’image officielle de HAProxy n’est pas publiée pour cette architecture');
+    expect(line('disk')).toContain('Seulement 1,5 Go libres sur / (les données de Docker sont dans /var/lib/docker) : libérez au moins 2 Go');
+    expect(line('port')).toContain('Le port 8080 est pris sur vps');
+    const all = wrapper.find('[data-test=host-checks]').text();
+    for (const englishWords of ['answers', 'Logged in', 'is installed', 'may not use', 'free on', 'is in use']) expect(all).not.toContain(englishWords);
   });
 });
 

@@ -1,7 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DeployPlan, Task } from '../../../shared/contract';
-import { SwitchyardError } from '../../../shared/errors';
-import { english, msg, type Message } from '../../../shared/messages';
+import { SwitchyardError, errorReasonKeys } from '../../../shared/errors';
+import { english, messageCodes, messageTemplates, msg, type Message } from '../../../shared/messages';
+import en from '../../../renderer/i18n/en';
+import fr from '../../../renderer/i18n/fr';
 import ErrorAlert from '../../../renderer/components/ErrorAlert.vue';
 import TaskCard from '../../../renderer/components/TaskCard.vue';
 import EnvironmentView from '../../../renderer/views/EnvironmentView.vue';
@@ -123,6 +125,139 @@ describe('errors in the window’s language', () => {
   it('an error without a case this window knows shows the core’s words, and its detail only if they do not already quote it', () => {
     const w = mountInApp(ErrorAlert, { error: { code: 'INTERNAL', message: 'Docker failed: boom', detail: 'boom' } }, 'fr');
     expect(w.find('[data-test=error-body]').text()).toBe('Docker failed: boom');
+    expect(w.find('[data-test=error-details]').exists()).toBe(false);
+  });
+});
+
+describe('every case the core can send, in both languages', () => {
+  type Tree = { [k: string]: string | Tree };
+  const at = (tree: Tree, key: string): string | undefined => {
+    const v = key.split('.').reduce<string | Tree | undefined>((t, k) => (t && typeof t === 'object' ? t[k] : undefined), tree);
+    return typeof v === 'string' ? v : undefined;
+  };
+  const names = (s: string) => [...new Set([...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]))].sort();
+
+  it('each error case has English and French words, with the same parameters, all of them the core’s', () => {
+    const missing: string[] = [];
+    for (const r of errorReasonKeys) {
+      const key = `errors.reasons.${r.code}.${r.reason}`;
+      const [enText, frText] = [at(en as unknown as Tree, key), at(fr as unknown as Tree, key)];
+      if (enText === undefined || frText === undefined) {
+        missing.push(`${key}: ${enText === undefined ? 'no English' : ''} ${frText === undefined ? 'no French' : ''}`.trim());
+        continue;
+      }
+      expect(names(frText), key).toEqual(names(enText));
+      for (const p of names(enText)) expect(r.params, `${key}: {${p}}`).toContain(p);
+    }
+    expect(missing).toEqual([]);
+  });
+
+  it('each message code has English and French words with the core’s parameters', () => {
+    for (const code of messageCodes) {
+      const key = `messages.${code}`;
+      const [enText, frText] = [at(en as unknown as Tree, key), at(fr as unknown as Tree, key)];
+      expect(enText, `${key} in English`).toBeDefined();
+      expect(frText, `${key} in French`).toBeDefined();
+      expect(names(frText!), key).toEqual(names(messageTemplates[code]));
+      expect(names(enText!), key).toEqual(names(messageTemplates[code]));
+    }
+  });
+
+  it('each error case reads in a French window as a whole French sentence: no placeholder left, not the core’s English', () => {
+    for (const r of errorReasonKeys) {
+      if (at(fr as unknown as Tree, `errors.reasons.${r.code}.${r.reason}`) === undefined) continue; // reported by the test above
+      const params = Object.fromEntries(r.params.map((p) => [p, `«${p}»`]));
+      const error = SwitchyardError.because(r.code, r.reason as never, params as never).toInfo();
+      const w = mountInApp(ErrorAlert, { error }, 'fr');
+      const body = w.find('[data-test=error-body]').text();
+      expect(body, `${r.code}.${r.reason}`).not.toMatch(/\{\w+\}|undefined/);
+      if (r.english !== '{problems}') expect(body, `${r.code}.${r.reason}`).not.toBe(error.message);
+      unmountAll();
+    }
+  });
+});
+
+describe('certificates, hosts and locks in a French window', () => {
+  it('a preflight that failed for two domains says what each showed and what to do, in French', () => {
+    const problems = {
+      sentences: [
+        msg('preflight.domain', { domain: 'a.example', problem: msg('preflight.noAddress'), fix: msg('preflight.fixDns', { domain: 'a.example' }) }),
+        msg('preflight.domain', {
+          domain: 'b.example',
+          problem: msg('preflight.probe', { url: 'http://b.example/.well-known/acme-challenge/t', at: '203.0.113.7', problem: msg('preflight.redirectTo', { status: 301, location: 'https://b.example/' }) }),
+          fix: msg('preflight.fixRedirect'),
+        }),
+      ],
+    };
+    const error = SwitchyardError.because('PREFLIGHT_FAILED', 'domains', { problems }, { field: 'https.domains.0' }).toInfo();
+    const w = mountInApp(ErrorAlert, { error }, 'fr');
+    expect(w.find('[data-test=error-body]').text()).toBe(
+      'a.example : le nom ne mène à aucune adresse. Ajoutez un enregistrement DNS A (ou AAAA) pour a.example qui pointe vers l’adresse publique de ce répartiteur. ' +
+        'b.example : http://b.example/.well-known/acme-challenge/t (à 203.0.113.7) a répondu par une redirection (301 vers https://b.example/) au lieu du défi. ' +
+        'Le répartiteur doit répondre à /.well-known/acme-challenge/ avant de rediriger HTTP vers HTTPS : redéployez l’environnement avec HTTPS activé.',
+    );
+    expect(w.text()).not.toContain('does not resolve');
+  });
+
+  it('a certificate authority’s refusal names it and the cause in French; its own words are quoted, the directory is in the details', () => {
+    const down = SwitchyardError.because(
+      'CA_ERROR',
+      'ca',
+      { ca: "Let's Encrypt", what: msg('ca.account', { email: 'ana@example.com' }), cause: msg('cause.untrusted') },
+      { detail: 'directory https://acme-v02.api.letsencrypt.org/directory' },
+    ).toInfo();
+    const w = mountInApp(ErrorAlert, { error: down }, 'fr');
+    expect(w.find('[data-test=error-body]').text()).toBe(
+      'Let\'s Encrypt n’a pas pu créer de compte pour ana@example.com : son certificat TLS n’est pas reconnu (ajoutez le certificat de son autorité).',
+    );
+    expect(w.find('[data-test=error-details] pre').text()).toBe('directory https://acme-v02.api.letsencrypt.org/directory');
+    unmountAll();
+
+    const said = SwitchyardError.because('CA_ERROR', 'ca', { ca: 'ca.internal', what: msg('ca.order', { domains: 'a.example' }), cause: msg('cause.said', { text: 'rate limited' }) }).toInfo();
+    expect(mountInApp(ErrorAlert, { error: said }, 'fr').find('[data-test=error-body]').text()).toBe('ca.internal a refusé la commande pour a.example : « rate limited ».');
+  });
+
+  it('a challenge the CA could not validate: the hint in French, what the CA said under Details', () => {
+    const error = SwitchyardError.because(
+      'CHALLENGE_FAILED',
+      'validate',
+      { ca: "Let's Encrypt", domains: 'www.example.com', hint: msg('challenge.dns', { domain: 'www.example.com' }) },
+      { field: 'https.domains.0', detail: 'www.example.com: DNS problem: NXDOMAIN looking up A for www.example.com' },
+    ).toInfo();
+    const w = mountInApp(ErrorAlert, { error }, 'fr');
+    expect(w.find('[data-test=error-body]').text()).toBe(
+      'Let\'s Encrypt n’a pas pu valider www.example.com. Ajoutez un enregistrement DNS A (ou AAAA) pour www.example.com qui pointe vers ce répartiteur.',
+    );
+    expect(w.find('[data-test=error-details] pre').text()).toContain('NXDOMAIN');
+  });
+
+  it('another Switchyard holding the host lock: who, since when (in French dates), and what to do', () => {
+    const error = SwitchyardError.because(
+      'BUSY',
+      'hostLockSince',
+      { installation: '1a2b3c4d', by: 'ana@laptop', env: 'lab', since: { date: '2026-01-01T10:00:00.000Z' }, container: 'sy-lab-lock' },
+      { field: 'name', detail: 'ana@laptop' },
+    ).toInfo();
+    const body = mountInApp(ErrorAlert, { error }, 'fr').find('[data-test=error-body]').text();
+    expect(body).toContain('Un autre Switchyard (ana@laptop, installation 1a2b3c4d) déploie ou détruit lab sur cet hôte depuis le ');
+    expect(body).toContain('01/01/2026');
+    expect(body).toContain('supprimez le conteneur sy-lab-lock.');
+    expect(body).not.toContain('2026-01-01T10');
+  });
+
+  it('SSH failures in French, without the machine word the window acts on shown as Details', () => {
+    const auth = SwitchyardError.because('SSH_AUTH_FAILED', 'key', { keyPath: '/home/ana/.ssh/id_ed25519', user: 'deploy', host: 'vps-1' }, { field: 'auth', detail: 'ssh-auth-failed' }).toInfo();
+    let w = mountInApp(ErrorAlert, { error: auth }, 'fr');
+    expect(w.find('[data-test=error-body]').text()).toBe(
+      'Le serveur a refusé la clé /home/ana/.ssh/id_ed25519 pour l’utilisateur deploy sur vps-1 : l’utilisateur n’existe pas là-bas, ou la clé publique correspondante n’est pas dans son ~/.ssh/authorized_keys.',
+    );
+    expect(w.find('[data-test=error-details]').exists()).toBe(false);
+    expect(w.text()).not.toContain('ssh-auth-failed');
+    unmountAll();
+
+    const refused = SwitchyardError.because('HOST_UNREACHABLE', 'refused', { host: 'vps-1', where: '203.0.113.7:2222', port: 2222 }, { detail: 'ssh-unreachable ECONNREFUSED' }).toInfo();
+    w = mountInApp(ErrorAlert, { error: refused }, 'fr');
+    expect(w.find('[data-test=error-body]').text()).toContain('Impossible de se connecter à vps-1 (203.0.113.7:2222) : connexion refusée.');
     expect(w.find('[data-test=error-details]').exists()).toBe(false);
   });
 });

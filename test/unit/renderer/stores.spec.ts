@@ -6,7 +6,8 @@ import { invoke, subscribe, useTransport, type Subscription } from '../../../ren
 import { SwitchyardError } from '../../../shared/errors';
 import { useEnvironmentsStore } from '../../../renderer/stores/environments';
 import { LOG_LINES_KEPT, useLogsStore } from '../../../renderer/stores/logs';
-import { HISTORY_POINTS, useStatsStore } from '../../../renderer/stores/stats';
+import { useStatsStore } from '../../../renderer/stores/stats';
+import { FINE_MS, MAX_SAMPLES } from '../../../shared/stats-history';
 import { useSettingsStore } from '../../../renderer/stores/settings';
 import { useTasksStore } from '../../../renderer/stores/tasks';
 import { useTrafficStore } from '../../../renderer/stores/traffic';
@@ -173,26 +174,39 @@ describe('settings store', () => {
 });
 
 describe('stats store', () => {
-  it('keeps the latest snapshot and a bounded, aligned history per server', () => {
+  const sampled = (i: number, servers: Record<string, number>): StatsSnapshot => ({
+    ...snapshot(new Date(Date.parse(stamp) + i * 1000).toISOString(), [i, i]),
+    sample: { from: Date.parse(stamp) + (i - 1) * 1000, to: Date.parse(stamp) + i * 1000, servers, responses: { '2xx': 1, '4xx': 0, '5xx': 0 } },
+  });
+
+  it('keeps the latest snapshot and the samples they carry, bounded as the core bounds its own, aligned for the charts', () => {
     const stats = useStatsStore();
     const stop = stats.watch('lab');
-    for (let i = 0; i < HISTORY_POINTS + 5; i++) fake.emit('stats:snapshot', snapshot(new Date(Date.parse(stamp) + i * 1000).toISOString(), [i, i], [i, 2 * i]));
-    expect(stats.snapshots.lab.servers[0].hits).toBe(HISTORY_POINTS + 4);
-    const series = stats.seriesOf('lab')!;
-    expect(series.times).toHaveLength(HISTORY_POINTS);
-    expect(series.perServer.get('back2')).toHaveLength(HISTORY_POINTS);
-    expect(series.perServer.get('back2')!.at(-1)).toBe(2 * (HISTORY_POINTS + 4));
-    expect(stats.seriesVersion.lab).toBe(HISTORY_POINTS + 5);
+    const polls = 2 * 3600;
+    for (let i = 1; i <= polls; i++) fake.emit('stats:snapshot', sampled(i, { back1: 1, back2: 2 }));
+    expect(stats.snapshots.lab.servers[0].hits).toBe(polls);
+    expect(stats.seriesVersion.lab).toBe(polls);
+    const samples = stats.samplesOf('lab');
+    expect(samples.length).toBeLessThanOrEqual(MAX_SAMPLES);
+    expect(samples.filter((x) => x.to > samples.at(-1)!.to - FINE_MS)).toHaveLength(300);
+    const series = stats.windowOf('lab', ['back1', 'back2']);
+    expect(series.perServer.back1).toHaveLength(series.times.length);
+    expect(series.responses['5xx']).toHaveLength(series.times.length);
+    expect(series.perServer.back2.at(-1)).toBe(2);
     stop();
   });
 
-  it('a server that shows up late starts with gaps (null, which uPlot draws as a gap), never NaN', () => {
+  it('a server that shows up late has no figure before (null, which uPlot draws as a gap), never NaN', () => {
     const stats = useStatsStore();
     const stop = stats.watch('lab');
-    // While HAProxy starts, snapshots come without servers.
+    // While HAProxy starts, snapshots come without servers, and without samples.
     fake.emit('stats:snapshot', { ...snapshot(stamp, [0, 0]), reachable: false, servers: [] });
-    fake.emit('stats:snapshot', snapshot('2026-01-01T00:00:01.000Z', [1, 1], [3, 4]));
-    expect(stats.seriesOf('lab')!.perServer.get('back1')).toEqual([null, 3]);
+    fake.emit('stats:snapshot', sampled(1, { back2: 4 }));
+    fake.emit('stats:snapshot', sampled(2, { back1: 3, back2: 4 }));
+    const series = stats.windowOf('lab', ['back1', 'back2']);
+    expect(series.perServer.back1.slice(1)).toEqual([null, 3]);
+    expect(series.perServer.back2.slice(1)).toEqual([4, 4]);
+    expect([...series.perServer.back1, ...series.perServer.back2].some((v) => Number.isNaN(v))).toBe(false);
     stop();
   });
 

@@ -13,7 +13,7 @@ import {
   type Subscribe,
   type SubscriptionRef,
 } from '../../../shared/contract';
-import type { LogLines, StatsSnapshot } from '../../../shared/live';
+import type { LogLines, StatsHistory, StatsSnapshot } from '../../../shared/live';
 import type { Core } from '../../../electron/core/core';
 
 describe('contract', () => {
@@ -24,6 +24,8 @@ describe('contract', () => {
     expectTypeOf<ResponseOf<'environments:status'>>().toEqualTypeOf<EnvironmentStatus>();
     expectTypeOf<RequestOf<'servers:stop'>>().toEqualTypeOf<{ environment: string; server: string }>();
     expectTypeOf<EventPayload<'tasks:updated'>>().toEqualTypeOf<Task>();
+    expectTypeOf<RequestOf<'stats:history'>>().toEqualTypeOf<{ environment: string }>();
+    expectTypeOf<ResponseOf<'stats:history'>>().toEqualTypeOf<StatsHistory>();
   });
 
   it('locks the forget channels: what may remain on the host, by name', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { DeployPlan, RequestOf, ResponseOf, Task, TaskStep } from '../../../shared/contract';
-import { SwitchyardError, englishError, errorReasonKeys, toErrorInfo } from '../../../shared/errors';
+import { SwitchyardError, englishError, errorReasonKeys, isMachineDetail, toErrorInfo } from '../../../shared/errors';
 import { english, messageCodes, messageTemplates, msg, type MessageCode, type MessageParams } from '../../../shared/messages';
 
 const placeholders = (s: string) => new Set([...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]));
@@ -100,11 +100,55 @@ describe('errors with a reason: the window words them, the CLI keeps its English
     expect(new SwitchyardError('BUSY', 'busy').toInfo()).toEqual({ code: 'BUSY', message: 'busy' });
   });
 
+  it('the per-domain certificate checks, the CA’s refusals and the host lock print the English the CLI printed before', () => {
+    const problems = {
+      sentences: [
+        msg('preflight.domain', { domain: 'a.example', problem: msg('preflight.noAddress'), fix: msg('preflight.fixDns', { domain: 'a.example' }) }),
+        msg('preflight.domain', {
+          domain: 'b.example',
+          problem: msg('preflight.probe', { url: 'http://b.example/.well-known/acme-challenge/t', at: '203.0.113.7', problem: msg('preflight.timeout', { seconds: 5 }) }),
+          fix: msg('preflight.fixFirewall', { port: 80 }),
+        }),
+      ],
+    };
+    expect(SwitchyardError.because('PREFLIGHT_FAILED', 'domains', { problems }).message).toBe(
+      "a.example: the name does not resolve to any address. Add a DNS A (or AAAA) record for a.example pointing at this load balancer's public address. " +
+        'b.example: http://b.example/.well-known/acme-challenge/t (at 203.0.113.7) did not answer within 5 s. ' +
+        'Check that port 80 is open to the internet (firewall, router port forwarding) and reaches the load balancer.',
+    );
+    const refused = SwitchyardError.because('CA_ERROR', 'ca', { ca: "Let's Encrypt", what: msg('ca.account', { email: 'ana@example.com' }), cause: msg('cause.refused') });
+    expect(refused.message).toBe("Let's Encrypt could not create an account for ana@example.com: connection refused");
+    const said = SwitchyardError.because('CA_ERROR', 'ca', { ca: 'ca.internal', what: msg('ca.order', { domains: 'a.example' }), cause: msg('cause.said', { text: 'too many new orders' }) });
+    expect(said.message).toBe('ca.internal refused an order for a.example: too many new orders');
+    const lock = SwitchyardError.because('BUSY', 'hostLockSince', { installation: '1a2b3c4d', by: 'ana@laptop', env: 'lab', since: { date: '2026-01-01T10:00:00.000Z' }, container: 'sy-lab-lock' });
+    expect(lock.message).toBe(
+      'Another Switchyard (installation 1a2b3c4d, ana@laptop) is deploying or destroying "lab" on this host since 2026-01-01T10:00:00.000Z. ' +
+        'Try again when it is done; if nothing runs there any more, remove the container sy-lab-lock.',
+    );
+    expect(english(msg('check.diskFree', { free: { decimal: 12 }, mount: '/' }))).toBe('12.0 GB free on /');
+  });
+
   it('every case’s English uses only its declared params (and the detail)', () => {
     for (const r of errorReasonKeys) {
       for (const p of placeholders(r.english)) expect([...r.params, 'detail'], `${r.code}.${r.reason}: {${p}}`).toContain(p);
       const params: MessageParams = Object.fromEntries(r.params.map((p) => [p, `<${p}>`]));
       expect(englishError(r.code, r.reason, params, '<detail>')).not.toMatch(/\{\w+\}/);
+    }
+  });
+
+  it('every case has English and names its params once; every message code has English', () => {
+    expect(errorReasonKeys.length).toBeGreaterThan(0);
+    for (const r of errorReasonKeys) {
+      expect(r.english.trim(), `${r.code}.${r.reason}`).not.toBe('');
+      expect(new Set(r.params).size, `${r.code}.${r.reason}`).toBe(r.params.length);
+    }
+    for (const code of messageCodes) expect(messageTemplates[code].trim(), code).not.toBe('');
+  });
+
+  it('a machine word in the detail is told from words for a person', () => {
+    for (const word of ['ssh-auth-failed', 'ssh-unreachable ECONNREFUSED', 'host-key-unknown SHA256:abc ssh-ed25519', 'docker-permission-denied']) expect(isMachineDetail(word), word).toBe(true);
+    for (const words of ['no basic auth credentials', 'Conflict. The container name is in use', 'directory https://acme.example/dir', 'a.example: DNS problem']) {
+      expect(isMachineDetail(words), words).toBe(false);
     }
   });
 });

@@ -1,0 +1,357 @@
+import type Docker from 'dockerode';
+import type { TaskStarted } from '../../../shared/contract';
+import { AppInput, type App } from '../../../shared/apps';
+import { SwitchyardError } from '../../../shared/errors';
+import { msg, type Message } from '../../../shared/messages';
+import { parseOrThrow, type Environment } from '../../../shared/model';
+import {
+  MAX_RELEASES_KEPT,
+  ReleaseRequest,
+  RollbackRequest,
+  RolloutPolicy,
+  appChanges,
+  type ReleaseCause,
+  type ReleaseRecord,
+  type ServerPhase,
+} from '../../../shared/releases';
+import type { AppSecrets } from '../apps/app-secrets';
+import { appImageTag, ensureAppImage } from '../apps/app-image';
+import { backendCreateOptions, backendSpecs } from '../environments/deployer';
+import { currentConfig, reload, validateInPlace } from '../environments/haproxy-container';
+import { acquireHostLock } from '../environments/host-lock';
+import type { ImageService } from '../environments/images';
+import { HAPROXY_CONFIG_DIR, LABEL_SPEC, PREFIX, PROBE_BACKEND_NAME, envFilter, names, type Owner } from '../environments/naming';
+import { currentFacts } from '../environments/network-facts';
+import { writeDeed } from '../environments/ownership';
+import type { EnvironmentService } from '../environments/service';
+import { renderConfig } from '../haproxy/render';
+import type { Store } from '../store/store';
+import { dockerError, isNotFound, putFile } from '../targets/docker-util';
+import type { Target } from '../targets/target';
+import type { TaskContext } from '../tasks/task-manager';
+import { Rollout, RolloutStopped } from './rollout';
+
+/** A release's image as kept for a rollback: tagged per release so it stays on the host. */
+const releaseTag = (env: string, n: number) => ({ repo: `${PREFIX}-app/${env}`, tag: `r${n}` });
+
+interface RunOptions {
+  /** Going back to this release: its image is reused by id when the host still has it. */
+  rollbackTo?: ReleaseRecord;
+  /** Secret references sealed for this release only: given back if it does not become the app. */
+  sealedNow?: string[];
+}
+
+/**
+ * Releases of an environment's app: a change rolled out server by server (rollout.ts), a
+ * rollback to any earlier release the same way, and the history of both. One release, deploy or
+ * destroy of an environment runs at a time, across processes and installations.
+ */
+export class ReleaseService {
+  constructor(
+    private readonly envs: EnvironmentService,
+    private readonly store: Store,
+    private readonly images: ImageService,
+    private readonly secrets: AppSecrets | undefined,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** Newest first. */
+  async list(environment: string): Promise<ReleaseRecord[]> {
+    await this.envs.get(environment);
+    const data = await this.store.read();
+    return data.releases.filter((r) => r.environment === environment).sort((a, b) => b.number - a.number);
+  }
+
+  async start(request: ReleaseRequest): Promise<TaskStarted> {
+    const req = parseOrThrow(ReleaseRequest, request);
+    const env = await this.envs.get(req.environment);
+    const current = this.appOf(env);
+    const policy = parseOrThrow(RolloutPolicy, req.rollout ?? {}, 'rollout');
+    let app = current;
+    let sealedNow: string[] = [];
+    if (req.app) {
+      const input = parseOrThrow(AppInput, req.app, 'app');
+      if (input.secrets.length && !this.secrets) throw new SwitchyardError('INTERNAL', 'No secret store to seal the app’s secret variables in');
+      app = this.secrets ? await this.secrets.seal(input, current) : { ...input, secrets: [] };
+      sealedNow = app.secrets.map((s) => s.ref).filter((ref) => !current.secrets.some((s) => s.ref === ref));
+    }
+    try {
+      const task = await this.envs.exclusive(env.name, 'release', (ctx) => this.run(env.name, app, policy, ctx, { sealedNow }));
+      return { taskId: task.id };
+    } catch (err) {
+      await this.giveBack(sealedNow);
+      throw err;
+    }
+  }
+
+  async rollback(request: RollbackRequest): Promise<TaskStarted> {
+    const req = parseOrThrow(RollbackRequest, request);
+    const env = await this.envs.get(req.environment);
+    this.appOf(env);
+    const policy = parseOrThrow(RolloutPolicy, req.rollout ?? {}, 'rollout');
+    const history = await this.list(env.name);
+    const succeeded = history.filter((r) => r.result === 'succeeded');
+    const serving = succeeded[0];
+    const to =
+      req.to !== undefined
+        ? history.find((r) => r.number === req.to)
+        : succeeded.find((r) => serving && r.number < serving.number);
+    if (!to) {
+      throw new SwitchyardError('NOT_FOUND', req.to !== undefined ? `to: "${env.name}" has no release ${req.to}` : `to: "${env.name}" has no earlier release that succeeded to go back to`, { field: 'to' });
+    }
+    if (to.result !== 'succeeded') throw new SwitchyardError('VALIDATION', `to: release ${to.number} did not succeed (${to.result}); choose one that did`, { field: 'to' });
+    if (serving && to.number === serving.number) throw new SwitchyardError('VALIDATION', `to: release ${to.number} is the one serving now`, { field: 'to' });
+    const task = await this.envs.exclusive(env.name, 'release', (ctx) => this.run(env.name, to.app, policy, ctx, { rollbackTo: to }));
+    return { taskId: task.id };
+  }
+
+  /** Refs of secret values that some kept release may run again: never deleted while kept. */
+  async pinnedSecrets(): Promise<Set<string>> {
+    const data = await this.store.read();
+    return new Set(data.releases.flatMap((r) => r.app.secrets.map((s) => s.ref)));
+  }
+
+  /** Drops an environment's history (removed or forgotten), and the secret values only it kept. */
+  async forget(environment: string): Promise<void> {
+    let dropped: ReleaseRecord[] = [];
+    await this.store.update((data) => {
+      dropped = data.releases.filter((r) => r.environment === environment);
+      data.releases = data.releases.filter((r) => r.environment !== environment);
+    });
+    await this.giveBack(dropped.flatMap((r) => r.app.secrets.map((s) => s.ref)));
+  }
+
+  private appOf(env: Environment): App {
+    if (!env.app || !env.servers.some((s) => s.kind === 'app')) {
+      throw new SwitchyardError('VALIDATION', `app: "${env.name}" runs no app of its own; set one (an image or a build folder) and deploy it first`, { field: 'app' });
+    }
+    return env.app;
+  }
+
+  private async run(name: string, app: App, policy: RolloutPolicy, ctx: TaskContext, opts: RunOptions): Promise<Message> {
+    // Read again under the lock: what runs now is what the last task left.
+    const env = await this.envs.get(name);
+    const current = this.appOf(env);
+    const target = await this.envs.target(env);
+    const docker = target.docker;
+    const me = await this.envs.me();
+    const started = this.now();
+    let record: ReleaseRecord | undefined;
+    let unlock: (() => Promise<void>) | undefined;
+    let adopted = false;
+    try {
+      if (opts.rollbackTo) ctx.step('rollback', 2, msg('release.rollback', { to: opts.rollbackTo.number }));
+      ctx.step('images', 5, msg('deploy.images'));
+      const image = await this.imageFor(target, env, app, opts.rollbackTo, ctx);
+      ctx.checkCancelled();
+
+      unlock = await acquireHostLock(docker, env.name, me, env.images.haproxy, this.now);
+      await this.envs.assertOwned(env);
+      const api = await this.envs.runtimeApi(env);
+      const existing = await docker.listContainers({ all: true, filters: envFilter(env.name) });
+      const lb = existing.find((c) => c.Names.includes(`/${names.haproxy(env.name)}`));
+      if (!api || lb?.State !== 'running') throw notDeployed(env.name);
+      const containerOf = (server: string) => existing.find((c) => c.Names.includes(`/${names.backend(env.name, server)}`));
+      const appServers = env.servers.filter((s) => s.kind === 'app').map((s) => s.name);
+      const missing = appServers.find((s) => !containerOf(s));
+      if (missing) throw notDeployed(env.name, missing);
+
+      await this.ensureProbeSlots(target, env);
+
+      const next: Environment = { ...env, app };
+      const specs = new Map(backendSpecs(next, undefined, image.id).map((b) => [b.server, b.specHash]));
+      const toReplace = appServers.filter((s) => containerOf(s)!.Labels[LABEL_SPEC] !== specs.get(s));
+      const runningImage = containerOf(appServers[0])!.ImageID;
+      await this.recordBaseline(env, current, runningImage, me, ctx);
+      if (!toReplace.length) {
+        // Nothing runs differently: the history stays as it is.
+        if (!opts.rollbackTo) await this.adopt(env.name, app);
+        adopted = true;
+        return msg('release.unchanged', { env: env.name });
+      }
+
+      record = await this.open(env.name, (number) => ({
+        environment: env.name,
+        number,
+        startedAt: started.toISOString(),
+        by: { installation: me.installation.slice(0, 8), user: me.by },
+        app,
+        image,
+        changes: appChanges(current, app, { before: runningImage, after: image.id }),
+        ...(opts.rollbackTo ? { rollbackTo: opts.rollbackTo.number } : {}),
+        result: 'running',
+        servers: toReplace.map((s) => ({ name: s, phase: 'old' as ServerPhase })),
+      }));
+      await docker.getImage(image.id).tag(releaseTag(env.name, record.number)).catch(() => undefined);
+      const secretValues = this.secrets ? await this.secrets.open(app) : {};
+      const rollout = new Rollout(
+        docker,
+        api,
+        {
+          env,
+          servers: toReplace,
+          createOptions: (server, containerName) => backendCreateOptions(next, server, containerName, specs.get(server)!, { app: { id: image.id }, secretValues }, me),
+          newPort: app.port,
+          oldPort: current.port,
+          policy,
+        },
+        ctx,
+        (server, phase) => this.phase(record!, server, phase),
+      );
+      const outcome = await rollout.run();
+
+      // The model now says what runs, and the config file says what HAProxy does (a new port).
+      const saved = await this.adopt(env.name, app);
+      adopted = true;
+      await this.syncConfig(docker, saved);
+      await writeDeed(docker.getContainer(names.haproxy(env.name)), me, saved, this.now()).catch(() => undefined);
+      const elapsed = this.now().getTime() - started.getTime();
+      await this.close(record, { result: 'succeeded', durationMs: elapsed, failedRequests: outcome.failedRequests });
+      await this.giveBack(current.secrets.map((s) => s.ref).filter((ref) => !app.secrets.some((s) => s.ref === ref)));
+      return msg('release.done', { number: record.number, env: env.name, servers: toReplace.join(', '), elapsed: { ms: elapsed }, failed: outcome.failedRequests });
+    } catch (err) {
+      const elapsed = this.now().getTime() - started.getTime();
+      if (err instanceof RolloutStopped && record) {
+        await this.close(record, { result: 'rolled-back', cause: err.why, durationMs: elapsed, failedRequests: err.failedRequests });
+        const c = err.why;
+        throw SwitchyardError.because('RELEASE_ROLLED_BACK', c.kind, { number: record.number, server: c.server ?? '', ...c.params } as never, {
+          detail: [c.message, ...c.logs].join('\n'),
+        });
+      }
+      if (record) await this.close(record, { result: 'failed', cause: { kind: 'failed', message: (err as Error).message, params: {}, logs: [] }, durationMs: elapsed });
+      if (err instanceof SwitchyardError) throw err;
+      throw dockerError(err, `releasing ${env.name}`);
+    } finally {
+      if (!adopted) await this.giveBack(opts.sealedNow ?? []);
+      await unlock?.();
+    }
+  }
+
+  /** The release's image: pulled or built as a deploy does, or for a rollback the one it ran when the host still has it. */
+  private async imageFor(target: Target, env: Environment, app: App, rollbackTo: ReleaseRecord | undefined, ctx: TaskContext): Promise<ReleaseRecord['image']> {
+    const docker = target.docker;
+    if (rollbackTo) {
+      const kept = await docker.getImage(rollbackTo.image.id).inspect().catch((err) => (isNotFound(err) ? undefined : Promise.reject(err)));
+      if (kept) return rollbackTo.image;
+    }
+    const image = await ensureAppImage(docker, this.images, env.name, app, target.hostId, (l) => ctx.note(l));
+    const info = await docker.getImage(image.id).inspect();
+    const digest = info.RepoDigests?.[0]?.split('@')[1];
+    return { ref: app.source.kind === 'image' ? app.source.image : appImageTag(env.name), id: image.id, ...(digest ? { digest } : {}) };
+  }
+
+  /** The first release of an environment is what its deploy started: recorded once, so there is something to go back to. */
+  private async recordBaseline(env: Environment, app: App, imageId: string, me: Owner, ctx: TaskContext): Promise<void> {
+    const data = await this.store.read();
+    if (data.releases.some((r) => r.environment === env.name)) return;
+    ctx.note(msg('release.baseline', { number: 1 }));
+    const ref = app.source.kind === 'image' ? app.source.image : appImageTag(env.name);
+    const record = await this.open(env.name, (number) => ({
+      environment: env.name,
+      number,
+      startedAt: env.updatedAt,
+      endedAt: env.updatedAt,
+      by: { installation: me.installation.slice(0, 8), user: me.by },
+      app,
+      image: { ref, id: imageId },
+      changes: appChanges(undefined, app, { after: imageId }),
+      result: 'succeeded',
+      servers: env.servers.filter((s) => s.kind === 'app').map((s) => ({ name: s.name, phase: 'new' as ServerPhase })),
+    }));
+    await this.target(env).then((t) => t.docker.getImage(imageId).tag(releaseTag(env.name, record.number))).catch(() => undefined);
+  }
+
+  private target(env: Environment): Promise<Target> {
+    return this.envs.target(env);
+  }
+
+  /** Adds a release with the next number, and lets go of the oldest beyond the bound. */
+  private async open(environment: string, make: (number: number) => ReleaseRecord): Promise<ReleaseRecord> {
+    let dropped: ReleaseRecord[] = [];
+    const record = await this.store.update((data) => {
+      const mine = data.releases.filter((r) => r.environment === environment);
+      const r = make(Math.max(0, ...mine.map((x) => x.number)) + 1);
+      data.releases.push(r);
+      const kept = [...mine, r].sort((a, b) => b.number - a.number).slice(0, MAX_RELEASES_KEPT);
+      dropped = mine.filter((x) => !kept.includes(x));
+      data.releases = data.releases.filter((x) => !dropped.includes(x));
+      return r;
+    });
+    await this.giveBack(dropped.flatMap((r) => r.app.secrets.map((s) => s.ref)));
+    return record;
+  }
+
+  /** A server's progress: saved at once for this process, and soon for the others (an open window). */
+  private phase(record: ReleaseRecord, server: string, phase: ServerPhase): void {
+    const s = record.servers.find((x) => x.name === server);
+    if (s) s.phase = phase;
+    void this.store
+      .updateSoon((data) => {
+        const r = data.releases.find((x) => x.environment === record.environment && x.number === record.number);
+        const t = r?.servers.find((x) => x.name === server);
+        if (t) t.phase = phase;
+      })
+      .catch(() => undefined);
+  }
+
+  private async close(record: ReleaseRecord, end: { result: ReleaseRecord['result']; cause?: ReleaseCause; durationMs: number; failedRequests?: number }): Promise<void> {
+    await this.store.update((data) => {
+      const r = data.releases.find((x) => x.environment === record.environment && x.number === record.number);
+      if (!r) return;
+      Object.assign(r, end, { endedAt: this.now().toISOString(), servers: record.servers });
+    });
+  }
+
+  /** The environment's app becomes the one released (no secret sealed again: references only). */
+  private async adopt(name: string, app: App): Promise<Environment> {
+    return this.store.update((data) => {
+      const env = data.environments.find((e) => e.name === name);
+      if (!env) throw new SwitchyardError('NOT_FOUND', `There is no environment named "${name}"`, { field: 'environment' });
+      env.app = app;
+      env.updatedAt = this.now().toISOString();
+      return env;
+    });
+  }
+
+  /**
+   * A load balancer deployed before releases existed has no probe slots: its config is rendered
+   * again (same settings), checked with `haproxy -c` and reloaded, as a deploy would, once.
+   */
+  private async ensureProbeSlots(target: Target, env: Environment): Promise<void> {
+    const lb = target.docker.getContainer(names.haproxy(env.name));
+    if ((await currentConfig(lb))?.includes(`backend ${PROBE_BACKEND_NAME}\n`)) return;
+    const facts = await currentFacts(target.docker, env.name);
+    if (!facts) throw notDeployed(env.name);
+    const config = renderConfig(env, facts);
+    await validateInPlace(target.docker, lb, config);
+    await reload(target, lb, env.name, config);
+  }
+
+  /** Writes the config the released settings render, without a reload: HAProxy already runs it through its runtime API. */
+  private async syncConfig(docker: Docker, env: Environment): Promise<void> {
+    const lb = docker.getContainer(names.haproxy(env.name));
+    const facts = await currentFacts(docker, env.name);
+    if (!facts) return;
+    const config = renderConfig(env, facts);
+    if ((await currentConfig(lb)) !== config) await putFile(lb, HAPROXY_CONFIG_DIR, 'haproxy.cfg', config);
+  }
+
+  /** Deletes sealed values nothing uses any more: not the app of any environment, not any kept release. */
+  private async giveBack(refs: string[]): Promise<void> {
+    if (!refs.length || !this.secrets) return;
+    const data = await this.store.read();
+    const used = new Set([
+      ...data.environments.flatMap((e) => e.app?.secrets.map((s) => s.ref) ?? []),
+      ...data.releases.flatMap((r) => r.app.secrets.map((s) => s.ref)),
+    ]);
+    await this.secrets.dropUnused({ secrets: refs.filter((ref) => !used.has(ref)).map((ref) => ({ name: 'X', ref })) }, undefined);
+  }
+}
+
+function notDeployed(env: string, server?: string): SwitchyardError {
+  return new SwitchyardError(
+    'NOT_DEPLOYED',
+    server ? `"${server}" of "${env}" has no container yet: deploy "${env}" first; a release replaces running servers` : `"${env}" is not running: deploy it first; a release replaces running servers`,
+    { field: 'environment' },
+  );
+}

@@ -1,0 +1,323 @@
+import type Docker from 'dockerode';
+import type { ReleaseCause, RolloutPolicy, ServerPhase } from '../../../shared/releases';
+import type { Environment } from '../../../shared/model';
+import { SwitchyardError } from '../../../shared/errors';
+import { msg } from '../../../shared/messages';
+import type { RuntimeApi } from '../haproxy/runtime-api';
+import type { StatRow } from '../haproxy/stat-csv';
+import { logsOf } from '../environments/haproxy-container';
+import { BACKEND_NAME, FRONTEND_NAME, PROBE_BACKEND_NAME, names } from '../environments/naming';
+import { isNotFound } from '../targets/docker-util';
+import type { TaskContext } from '../tasks/task-manager';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** How often a rollout reads HAProxy's counters while it waits on a probe, a drain or a monitor window. */
+const POLL_MS = 100;
+
+/** A rollout stopped: the cause goes into the release's history, and everything switched goes back. */
+export class RolloutStopped extends Error {
+  /** Failed requests HAProxy's front end answered from the start of the rollout to the end of its rollback. */
+  failedRequests?: number;
+
+  constructor(readonly why: ReleaseCause) {
+    super(why.message);
+  }
+}
+
+export interface RolloutPlan {
+  env: Environment;
+  /** The app servers to replace, in order. */
+  servers: string[];
+  /** The new container of one server (its own name is given). */
+  createOptions(server: string, name: string): Docker.ContainerCreateOptions;
+  /** The port the new containers listen on, and the old ones did (a release may change it). */
+  newPort: number;
+  oldPort: number;
+  policy: RolloutPolicy;
+}
+
+interface Switch {
+  server: string;
+  /** The container serving before the release (renamed aside once switched), and its address. */
+  old?: { id: string; ip: string };
+  next?: { id: string; ip: string };
+  switched: boolean;
+}
+
+export interface RolloutOutcome {
+  /** Failed requests HAProxy's front end answered (5xx) while the rollout ran. */
+  failedRequests: number;
+}
+
+/**
+ * A rolling update through HAProxy's runtime API, server by server (or a batch at a time): the
+ * new container starts beside the old one and is tried in a probe slot until it passes the
+ * servers' own health check; the old server is drained (its sessions end, or after the drain
+ * timeout it goes to maintenance and its sticky clients are redispatched); the server is pointed
+ * at the new container without a reload (the names swap, so Docker's DNS, which HAProxy
+ * follows, agrees); it is watched for the monitor window. Old containers are kept until the end,
+ * so a stop at any point (unhealthy, DOWN, errors past the threshold, a cancel) points every
+ * switched server back at its old container the same hitless way.
+ */
+export class Rollout {
+  private readonly docker: Docker;
+  private readonly switches: Switch[] = [];
+
+  constructor(
+    docker: Docker,
+    private readonly api: RuntimeApi,
+    private readonly plan: RolloutPlan,
+    private readonly ctx: TaskContext,
+    private readonly onPhase: (server: string, phase: ServerPhase) => void,
+  ) {
+    this.docker = docker;
+  }
+
+  async run(): Promise<RolloutOutcome> {
+    const { policy, servers } = this.plan;
+    const before = await this.frontend5xx();
+    try {
+      for (let i = 0; i < servers.length; i += policy.batch) {
+        const batch = servers.slice(i, i + policy.batch);
+        this.ctx.step(`release-${i + 1}`, 20 + Math.round((70 * i) / servers.length), msg('release.batch', { servers: batch.join(', ') }));
+        this.checkCancelled();
+        // Settled, not raced: a stop must wait for every container of the batch still being made.
+        await settleAll(batch.map((server, slot) => this.prepare(server, slot + 1)));
+        this.checkCancelled();
+        await settleAll(batch.map((server) => this.switchTo(server)));
+        await this.monitor(batch);
+        for (const server of batch) this.onPhase(server, 'new');
+      }
+    } catch (err) {
+      const cause = causeOf(err);
+      this.ctx.note(msg('release.rollingBack', { cause: cause.message }));
+      await this.rollBack();
+      const stopped = new RolloutStopped(cause);
+      stopped.failedRequests = await this.frontend5xx().then((n) => Math.max(0, n - before)).catch(() => undefined);
+      throw stopped;
+    }
+    this.ctx.step('cleanup', 92, msg('release.cleanup'));
+    if (policy.graceMs) await sleep(policy.graceMs);
+    for (const s of this.switches) if (s.old) await this.remove(s.old.id);
+    return { failedRequests: Math.max(0, (await this.frontend5xx()) - before) };
+  }
+
+  /** Starts a server's new container and waits until it passes its health check in a probe slot. */
+  private async prepare(server: string, slot: number): Promise<void> {
+    const s: Switch = { server, switched: false };
+    this.switches.push(s);
+    const { env } = this.plan;
+    const oldName = names.backend(env.name, server);
+    const nextName = names.nextBackend(env.name, server);
+    // Left by a rollout that was stopped hard (the app closed mid-way): not the server.
+    await this.removeByName(nextName);
+    const old = await this.docker.getContainer(oldName).inspect().catch((err) => (isNotFound(err) ? undefined : Promise.reject(err)));
+    if (!old) throw new SwitchyardError('NOT_FOUND', `"${server}" has no container to replace: deploy "${env.name}" first`, { field: 'server' });
+    s.old = { id: old.Id, ip: ipOn(old, names.backendNetwork(env.name)) };
+    this.onPhase(server, 'starting');
+    const c = await this.docker.createContainer(this.plan.createOptions(server, nextName));
+    s.next = { id: c.id, ip: '' };
+    await c.start();
+    const crashed = async (info: Docker.ContainerInspectInfo) =>
+      new RolloutStopped({
+        kind: 'exited',
+        server,
+        params: { exitCode: info.State.ExitCode },
+        message: `The new container of ${server} stopped (exit code ${info.State.ExitCode}) before it passed its health check`,
+        logs: await this.lastLines(c.id),
+      });
+    // Restarted by its policy, a crashing container may look running between two attempts.
+    const down = (info: Docker.ContainerInspectInfo) => !info.State.Running || info.State.Restarting || info.RestartCount > 0;
+    const first = await c.inspect();
+    if (down(first)) throw await crashed(first);
+    try {
+      s.next.ip = ipOn(first, names.backendNetwork(env.name));
+    } catch (err) {
+      // Gone between the two reads: it crashed.
+      const again = await c.inspect();
+      throw down(again) ? await crashed(again) : err;
+    }
+    const probe = `${PROBE_BACKEND_NAME}/next${slot}`;
+    // A slot used before may remember being UP: it is forced DOWN before it is pointed anew.
+    await this.command(`set server ${probe} state maint`);
+    await this.command(`set server ${probe} addr ${s.next.ip} port ${this.plan.newPort}`);
+    await this.command(`set server ${probe} health down`);
+    await this.command(`set server ${probe} state ready`);
+    try {
+      const deadline = Date.now() + this.plan.policy.healthTimeoutMs;
+      for (;;) {
+        this.checkCancelled();
+        const row = (await this.api.showStat()).find((r) => r.pxname === PROBE_BACKEND_NAME && r.svname === `next${slot}`);
+        if (row?.status === 'UP') break;
+        const info = await c.inspect();
+        if (down(info)) throw await crashed(info);
+        if (Date.now() >= deadline) {
+          const check = row?.check_status ? `${row.check_status}${row.check_code ? ` ${row.check_code}` : ''}` : 'no check answered';
+          const ms = this.plan.policy.healthTimeoutMs;
+          throw new RolloutStopped({
+            kind: 'unhealthy',
+            server,
+            params: { ms, check },
+            message: `The new container of ${server} did not pass its health check within ${ms} ms (${check})`,
+            logs: await this.lastLines(c.id),
+          });
+        }
+        await sleep(POLL_MS);
+      }
+    } finally {
+      await this.command(`set server ${probe} state maint`).catch(() => undefined);
+    }
+    this.onPhase(server, 'healthy');
+  }
+
+  /** Drains the old server, then points it at the new container. */
+  private async switchTo(server: string): Promise<void> {
+    const s = this.switches.find((x) => x.server === server)!;
+    const { env, policy } = this.plan;
+    const target = `${BACKEND_NAME}/${server}`;
+    this.onPhase(server, 'draining');
+    await this.command(`set server ${target} state drain`);
+    await this.waitIdle(server, policy.drainTimeoutMs);
+    // Sticky clients still pinned here are redispatched from their next request on.
+    await this.command(`set server ${target} state maint`);
+    await this.waitIdle(server, policy.drainTimeoutMs);
+    // The names swap first: HAProxy resolves the server's name every second, and must find the
+    // new container's address (or, for the moment between the renames, none: it keeps the last).
+    await this.docker.getContainer(s.old!.id).rename({ name: names.prevBackend(env.name, server) });
+    await this.docker.getContainer(s.next!.id).rename({ name: names.backend(env.name, server) });
+    s.switched = true;
+    await this.command(`set server ${target} addr ${s.next!.ip} port ${this.plan.newPort}`);
+    await this.command(`set server ${target} state ${this.stateOf(server)}`);
+    this.onPhase(server, 'switched');
+  }
+
+  /** Watches a switched batch for the monitor window: DOWN, or errors past the threshold, stop the rollout. */
+  private async monitor(batch: string[]): Promise<void> {
+    const { policy } = this.plan;
+    const start = await this.rows(batch);
+    const until = Date.now() + policy.monitorMs;
+    do {
+      this.checkCancelled();
+      const now = await this.rows(batch);
+      for (const server of batch) {
+        const row = now.get(server);
+        if (!row) continue;
+        if (row.status.startsWith('DOWN')) {
+          const s = this.switches.find((x) => x.server === server)!;
+          const check = row.check_status || 'health check failed';
+          throw new RolloutStopped({ kind: 'down', server, params: { check }, message: `${server} went DOWN on the new release (${check})`, logs: await this.lastLines(s.next!.id) });
+        }
+        const errors = errorCount(row) - errorCount(start.get(server)!);
+        const answers = answerCount(row) - answerCount(start.get(server)!);
+        if (errors >= policy.minErrors && errors / Math.max(1, answers) > policy.maxErrorRate) {
+          const s = this.switches.find((x) => x.server === server)!;
+          const percent = Math.round(policy.maxErrorRate * 100);
+          throw new RolloutStopped({
+            kind: 'errors',
+            server,
+            params: { errors, answers, percent },
+            message: `${server} answered ${errors} errors in ${answers} requests on the new release (more than ${percent} %)`,
+            logs: await this.lastLines(s.next!.id),
+          });
+        }
+      }
+      if (Date.now() >= until) break;
+      await sleep(Math.min(POLL_MS * 2, Math.max(0, until - Date.now())));
+    } while (true); // eslint-disable-line no-constant-condition
+  }
+
+  /** Points every switched server back at its old container, hitlessly; removes the new ones. */
+  private async rollBack(): Promise<void> {
+    const { env } = this.plan;
+    for (const s of [...this.switches].reverse()) {
+      try {
+        if (s.switched && s.old && s.next) {
+          this.onPhase(s.server, 'rolling-back');
+          const target = `${BACKEND_NAME}/${s.server}`;
+          await this.command(`set server ${target} state maint`);
+          await this.waitIdle(s.server, Math.min(this.plan.policy.drainTimeoutMs, 5000));
+          await this.docker.getContainer(s.next.id).rename({ name: names.nextBackend(env.name, s.server) });
+          await this.docker.getContainer(s.old.id).rename({ name: names.backend(env.name, s.server) });
+          await this.command(`set server ${target} addr ${s.old.ip} port ${this.plan.oldPort}`);
+          await this.command(`set server ${target} state ${this.stateOf(s.server)}`);
+        }
+        if (s.next) await this.remove(s.next.id);
+        this.onPhase(s.server, s.switched ? 'restored' : 'old');
+      } catch (err) {
+        this.ctx.note(msg('release.rollbackTrouble', { server: s.server, detail: (err as Error).message }));
+      }
+    }
+  }
+
+  private stateOf(server: string): string {
+    return this.plan.env.servers.find((s) => s.name === server)?.state ?? 'ready';
+  }
+
+  /** Until HAProxy has no session on the server, or `ms` passed. */
+  private async waitIdle(server: string, ms: number): Promise<void> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const row = (await this.api.showStat()).find((r) => r.pxname === BACKEND_NAME && r.svname === server);
+      if (!row || (Number(row.scur) || 0) === 0 || Date.now() >= deadline) return;
+      await sleep(POLL_MS / 2);
+    }
+  }
+
+  private async rows(servers: string[]): Promise<Map<string, StatRow>> {
+    const out = new Map<string, StatRow>();
+    for (const r of await this.api.showStat()) if (r.pxname === BACKEND_NAME && servers.includes(r.svname)) out.set(r.svname, r);
+    return out;
+  }
+
+  private async frontend5xx(): Promise<number> {
+    const row = (await this.api.showStat()).find((r) => r.pxname === FRONTEND_NAME && r.svname === 'FRONTEND');
+    return Number(row?.hrsp_5xx) || 0;
+  }
+
+  private async command(command: string): Promise<void> {
+    const out = (await this.api.execute(command)).trim();
+    // HAProxy answers a change of address with a sentence saying so; anything else is a refusal.
+    if (out && !/changed from|no need to change/i.test(out)) throw new SwitchyardError('RUNTIME_API', `HAProxy refused "${command}": ${out}`);
+  }
+
+  private checkCancelled(): void {
+    if (this.ctx.signal.aborted) throw new RolloutStopped({ kind: 'cancelled', message: 'The release was cancelled', params: {}, logs: [] });
+  }
+
+  private async lastLines(id: string): Promise<string[]> {
+    const text = await logsOf(this.docker.getContainer(id), 20).catch(() => '');
+    return text.split('\n').filter((l) => l.trim() !== '').slice(-10);
+  }
+
+  private async remove(id: string): Promise<void> {
+    await this.docker.getContainer(id).remove({ force: true }).catch((err) => (isNotFound(err) ? undefined : Promise.reject(err)));
+  }
+
+  private async removeByName(name: string): Promise<void> {
+    await this.docker.getContainer(name).remove({ force: true }).catch((err) => (isNotFound(err) ? undefined : Promise.reject(err)));
+  }
+}
+
+async function settleAll(work: Promise<unknown>[]): Promise<void> {
+  const failed = (await Promise.allSettled(work)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+function ipOn(info: Docker.ContainerInspectInfo, network: string): string {
+  const ip = info.NetworkSettings.Networks?.[network]?.IPAddress;
+  if (!ip) throw new SwitchyardError('CONTAINER_FAILED', `${info.Name.replace(/^\//, '')} has no address on ${network}`);
+  return ip;
+}
+
+const num = (row: StatRow | undefined, key: string) => Number(row?.[key]) || 0;
+/** Answers HAProxy counted as the server's fault: 5xx, failed connects, failed reads. */
+const errorCount = (row: StatRow) => num(row, 'hrsp_5xx') + num(row, 'econ') + num(row, 'eresp');
+const answerCount = (row: StatRow) => ['hrsp_1xx', 'hrsp_2xx', 'hrsp_3xx', 'hrsp_4xx', 'hrsp_5xx', 'hrsp_other', 'econ', 'eresp'].reduce((n, k) => n + num(row, k), 0);
+
+function causeOf(err: unknown): ReleaseCause {
+  if (err instanceof RolloutStopped) return err.why;
+  if (err instanceof SwitchyardError && err.code === 'CANCELLED') return { kind: 'cancelled', message: 'The release was cancelled', params: {}, logs: [] };
+  const detail = (err as Error).message ?? String(err);
+  return { kind: 'failed', message: detail, params: { detail }, logs: [] };
+}
