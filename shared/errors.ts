@@ -137,6 +137,9 @@ export const errorReasons = {
     },
     tooManyServers: { params: ['env', 'count'], english: 'server: "{env}" already has {count} servers, the most an environment can have' },
     externalServer: { params: ['server'], english: '"{server}" is an external server: Switchyard does not run its container' },
+    httpsNotSetUp: { params: [], english: 'https: HTTPS is not set up for this environment (domains, email, directory)' },
+    httpsOff: { params: [], english: 'https.enabled: switch HTTPS on first' },
+    placedElsewhere: { params: ['env', 'placed', 'host'], english: 'host: "{env}" is placed on "{placed}" in this Switchyard, not on "{host}"' },
   },
   PORT_IN_USE: {
     container: {
@@ -201,6 +204,11 @@ export const errorReasons = {
     domains: { params: ['problems'], english: '{problems}' },
   },
   RUNTIME_API: {
+    unreachable: { params: ['env', 'errno'], english: "HAProxy's runtime API for {env} is not reachable ({errno}). Is its container running?" },
+    closed: { params: ['env'], english: "The connection to HAProxy's runtime API for {env} was closed" },
+    notRunning: { params: ['env'], english: 'The load balancer of {env} is not running' },
+    refused: { params: ['command'], english: 'HAProxy refused "{command}": {detail}' },
+    serverState: { params: ['server'], english: 'HAProxy refused the state of {server}: {detail}' },
     acmeMapMissing: {
       params: ['verb', 'map'],
       english: 'HAProxy refused to {verb} an ACME challenge answer. HAProxy has no map {map}: its config must reference it (redeploy the environment).',
@@ -238,6 +246,12 @@ export const errorReasons = {
     server: { params: ['env', 'server'], english: '"{env}" has no server named "{server}"' },
     host: { params: ['host'], english: 'There is no host "{host}"' },
     noContainer: { params: ['server', 'env'], english: '"{server}" has no container yet: deploy "{env}" first' },
+    nothingToAdopt: { params: ['env', 'host'], english: 'There is no environment named "{env}" on {host} to adopt' },
+    noSettings: {
+      params: ['env', 'host'],
+      english:
+        '"{env}" on {host} carries no settings this Switchyard can read (an older version deployed it). Create an environment named "{env}" on this host with the same settings, then adopt it.',
+    },
   },
   ALREADY_EXISTS: {
     environment: { params: ['env'], english: 'An environment named "{env}" already exists' },
@@ -337,6 +351,8 @@ export const errorReasons = {
   },
   CANCELLED: {
     trafficStopped: { params: ['requests', 'elapsed'], english: 'Stopped after {requests} requests in {elapsed} ms' },
+    order: { params: ['domains'], english: 'The certificate order for {domains} was cancelled' },
+    task: { params: ['kind', 'target'], english: 'The {kind} of {target} was cancelled' },
   },
   TIMEOUT: {
     http: { params: ['port'], english: 'The load balancer does not answer on port {port}: {detail}' },
@@ -347,6 +363,9 @@ export const errorReasons = {
     },
     sshConnect: { params: ['host', 'where'], english: 'Connecting to {host} at {where} timed out: the host may be down or a firewall drops the connection' },
     sshCommand: { params: ['command', 'host', 'seconds'], english: '"{command}" on {host} did not finish within {seconds} s' },
+    runtimeApi: { params: ['env', 'command', 'ms'], english: 'HAProxy\'s runtime API for {env} did not answer "{command}" within {ms} ms' },
+    haproxyStart: { params: ['env', 'seconds'], english: 'HAProxy for {env} did not answer on its runtime API within {seconds} s' },
+    haproxyReload: { params: ['env', 'seconds'], english: 'HAProxy for {env} did not finish reloading within {seconds} s' },
   },
   INTERNAL: {
     docker: { params: ['doing'], english: 'Docker failed while {doing}: {detail}' },

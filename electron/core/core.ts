@@ -111,7 +111,7 @@ export function createCore(opts: CoreOptions): Core {
   const appSecrets: AppSecrets = new AppSecrets(secrets, (): Promise<Set<string>> => releases.pinnedSecrets());
   const environments = new EnvironmentService(store, tasks, images, targetFor, thisInstallation, now, appSecrets);
   const apps = new AppService(environments, images, tasks, appSecrets, new ReplicaOutput((o) => events.emit('apps:output', o)));
-  const releases = new ReleaseService(environments, store, images, appSecrets, now);
+  const releases = new ReleaseService(environments, store, images, appSecrets, now, (r) => events.emit('releases:changed', r));
   const adoption = new Adoption(environments, targetFor, now);
   const restorer = new ConfigRestore(environments, store, appSecrets, now);
   const registries = new RegistryService(

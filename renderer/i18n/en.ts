@@ -385,6 +385,11 @@ const en = {
     /** The cases one code covers (shared/errors.ts errorReasons), with the core's parameters. */
     reasons: {
       RUNTIME_API: {
+        unreachable: 'HAProxy’s runtime API for {env} is not reachable ({errno}). Is its container running?',
+        closed: 'The connection to HAProxy’s runtime API for {env} was closed.',
+        notRunning: 'The load balancer of {env} is not running.',
+        refused: 'HAProxy refused “{command}”; its answer is in the details.',
+        serverState: 'HAProxy refused the state of {server}; its answer is in the details.',
         acmeMapMissing: 'HAProxy has no map {map} for ACME challenge answers: its config must reference it (redeploy the environment).',
       },
       CHALLENGE_FAILED: {
@@ -402,6 +407,8 @@ const en = {
         hostInUse: 'Environments still run on {host}: move or remove them first (if that server is gone for good, forget the host: its environments are forgotten with it).',
       },
       NOT_FOUND: {
+        nothingToAdopt: 'There is no environment named {env} on {host} to adopt.',
+        noSettings: '{env} on {host} carries no settings this Switchyard can read (an older version deployed it). Create an environment named {env} on this host with the same settings, then adopt it.',
         environment: 'There is no environment named {env}.',
         server: '{env} has no server named {server}.',
         host: 'There is no host named {host}.',
@@ -444,6 +451,9 @@ const en = {
         diskLow: 'Only {space}: free at least 2 GB for images and logs (docker system prune).',
       },
       VALIDATION: {
+        httpsNotSetUp: 'HTTPS is not set up for this environment yet (domains, e-mail, directory).',
+        httpsOff: 'Switch HTTPS on first.',
+        placedElsewhere: '{env} is placed on {placed} in this Switchyard, not on {host}.',
         portEnvironment: 'Port {port} is already used by the environment {holder} on the same host. Choose another port.',
         portContainer: 'Port {port} is already in use on the host by the container {holder}. Choose another port.',
         portProgram: 'Port {port} is already in use on the host by another program. Choose another port.',
@@ -507,9 +517,14 @@ const en = {
         haproxy: 'HAProxy refused the new configuration, so the running one was kept.',
       },
       CANCELLED: {
+        order: 'The certificate order for {domains} was cancelled.',
+        task: 'The task on {target} was cancelled.',
         trafficStopped: 'Stopped after {requests} requests in {elapsed}.',
       },
       TIMEOUT: {
+        runtimeApi: 'HAProxy’s runtime API for {env} did not answer “{command}” within {ms}.',
+        haproxyStart: 'HAProxy for {env} did not answer on its runtime API within {seconds} s.',
+        haproxyReload: 'HAProxy for {env} did not finish reloading within {seconds} s.',
         ca: '{ca} {what}: {cause}.',
         sshHandshake: '{host} ({where}) did not complete an SSH handshake within {seconds} s: the host may be down, a firewall may drop the connection, or this port is not SSH.',
         sshConnect: 'Connecting to {host} at {where} timed out: the host may be down or a firewall drops the connection.',
@@ -787,6 +802,7 @@ const en = {
       drainTimeoutHint: 'For an old server’s sessions to end before its sticky clients move.',
       monitor: 'Monitor window (s)',
       monitorHint: 'How long each switched server is watched before the next batch.',
+      alsoRollbacks: 'The servers at once and these waits apply to a rollback from the timeline too.',
       start: 'Release',
       started: 'Releasing {name}…',
     },

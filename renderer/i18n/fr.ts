@@ -385,6 +385,11 @@ const fr: Messages = {
     details: 'Détails',
     reasons: {
       RUNTIME_API: {
+        unreachable: 'L’API d’administration de HAProxy pour {env} est injoignable ({errno}). Son conteneur tourne-t-il ?',
+        closed: 'La connexion à l’API d’administration de HAProxy pour {env} a été fermée.',
+        notRunning: 'Le répartiteur de {env} ne tourne pas.',
+        refused: 'HAProxy a refusé « {command} » ; sa réponse est dans les détails.',
+        serverState: 'HAProxy a refusé l’état de {server} ; sa réponse est dans les détails.',
         acmeMapMissing: 'HAProxy n’a pas de table {map} pour les réponses aux défis ACME : sa configuration doit y faire référence (redéployez l’environnement).',
       },
       CHALLENGE_FAILED: {
@@ -402,6 +407,8 @@ const fr: Messages = {
         hostInUse: 'Des environnements tournent encore sur {host} : déplacez-les ou supprimez-les d’abord (si ce serveur a disparu pour de bon, oubliez l’hôte : ses environnements sont oubliés avec lui).',
       },
       NOT_FOUND: {
+        nothingToAdopt: 'Il n’y a pas d’environnement nommé {env} sur {host} à adopter.',
+        noSettings: '{env} sur {host} ne porte pas de réglages que ce Switchyard sait lire (une version plus ancienne l’a déployé). Créez sur cet hôte un environnement nommé {env} avec les mêmes réglages, puis adoptez-le.',
         environment: 'Il n’y a pas d’environnement nommé {env}.',
         server: '{env} n’a pas de serveur nommé {server}.',
         host: 'Il n’y a pas d’hôte nommé {host}.',
@@ -444,6 +451,9 @@ const fr: Messages = {
         diskLow: 'Seulement {space} : libérez au moins 2 Go pour les images et les journaux (docker system prune).',
       },
       VALIDATION: {
+        httpsNotSetUp: 'HTTPS n’est pas encore configuré pour cet environnement (domaines, e-mail, répertoire).',
+        httpsOff: 'Activez d’abord HTTPS.',
+        placedElsewhere: '{env} est placé sur {placed} dans ce Switchyard, pas sur {host}.',
         portEnvironment: 'Le port {port} est déjà pris par l’environnement {holder} sur le même hôte. Choisissez un autre port.',
         portContainer: 'Le port {port} est déjà pris sur l’hôte par le conteneur {holder}. Choisissez un autre port.',
         portProgram: 'Le port {port} est déjà pris sur l’hôte par un autre programme. Choisissez un autre port.',
@@ -507,9 +517,14 @@ const fr: Messages = {
         haproxy: 'HAProxy a refusé la nouvelle configuration ; celle en service a été conservée.',
       },
       CANCELLED: {
+        order: 'La commande de certificat pour {domains} a été annulée.',
+        task: 'La tâche sur {target} a été annulée.',
         trafficStopped: 'Arrêté après {requests} requêtes en {elapsed}.',
       },
       TIMEOUT: {
+        runtimeApi: 'L’API d’administration de HAProxy pour {env} n’a pas répondu à « {command} » en {ms}.',
+        haproxyStart: 'HAProxy pour {env} n’a pas répondu sur son API d’administration en {seconds} s.',
+        haproxyReload: 'HAProxy pour {env} n’a pas fini de se recharger en {seconds} s.',
         ca: '{ca} {what} : {cause}.',
         sshHandshake: '{host} ({where}) n’a pas terminé l’échange SSH en {seconds} s : l’hôte est peut-être éteint, un pare-feu bloque peut-être la connexion, ou ce port n’est pas du SSH.',
         sshConnect: 'La connexion à {host} ({where}) a expiré : l’hôte est peut-être éteint, ou un pare-feu bloque la connexion.',
@@ -789,13 +804,14 @@ const fr: Messages = {
       drainTimeoutHint: 'Pour que les sessions d’un ancien serveur se terminent avant que ses clients attachés ne changent de serveur.',
       monitor: 'Fenêtre de surveillance (s)',
       monitorHint: 'Durée pendant laquelle chaque serveur basculé est surveillé avant le lot suivant.',
+      alsoRollbacks: 'Le nombre de serveurs à la fois et ces délais valent aussi pour un retour en arrière depuis la chronologie.',
       start: 'Mettre en production',
       started: 'Mise en production de {name}…',
     },
     live: {
       release: 'Mise en production {number} en cours',
       rollback: 'Retour à la mise en production {to} en cours',
-      progress: '{done} serveurs sur {total} avec la nouvelle version',
+      progress: '{done} serveur sur {total} avec la nouvelle version | {done} serveur sur {total} avec la nouvelle version | {done} serveurs sur {total} avec la nouvelle version',
       elsewhere: 'Lancée par {by} depuis une autre fenêtre de Switchyard ou la ligne de commande : annulez-la là-bas.',
       cancel: 'Annuler…',
       confirmCancel: {
@@ -858,7 +874,7 @@ const fr: Messages = {
     },
     logs: 'Dernières lignes du nouveau conteneur de {server}',
     logsNoServer: 'Dernières lignes du nouveau conteneur',
-    rollback: 'Revenir à cette mise en production…',
+    rollback: 'Revenir à cette version…',
     confirmRollback: {
       title: 'Ramener {name} à la mise en production {number} ?',
       body: 'La mise en production {number} ({what}) est redéployée serveur par serveur, sans une requête en échec, et ses réglages deviennent ceux de l’app.',

@@ -253,6 +253,8 @@ const FORMAT_KEYS: Record<string, string> = {
   image: 'format.image',
   context: 'format.folder',
   dockerfile: 'format.dockerfile',
+  registry: 'format.registry',
+  username: 'format.registryUser',
 };
 
 /** An app variable's field (`app.env.0.name`, `app.secrets.1.value`): its words differ from a server's or the environment's. */
@@ -271,6 +273,7 @@ export function problemOf(issue: z.core.$ZodIssue, value?: unknown): FieldProble
       if (issue.input === undefined || issue.input === null || issue.input === '') return { ...base, key: 'required' };
       return { ...base, key: issue.expected === 'int' ? 'integer' : 'number' };
     case 'too_small':
+      if (value === '') return { ...base, key: 'required' };
       return leaf === 'servers' ? { ...base, key: 'tooFewServers' } : { ...base, key: 'min', params: { min: Number(issue.minimum) } };
     case 'too_big':
       return leaf === 'servers' ? { ...base, key: 'tooManyServers', params: { max: Number(issue.maximum) } } : { ...base, key: 'max', params: { max: Number(issue.maximum) } };

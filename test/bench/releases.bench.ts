@@ -13,9 +13,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Task } from '../../shared/contract';
-import { RolloutPolicy, type ServerPhase } from '../../shared/releases';
+import { RolloutPolicy } from '../../shared/releases';
 import { appImageTag } from '../../electron/core/apps/app-image';
-import { LABEL_ENV, PREFIX } from '../../electron/core/environments/naming';
+import { LABEL_ENV, PREFIX, names } from '../../electron/core/environments/naming';
 import { TEST_IMAGES, docker, freePort, get, removeEnvironments, sleep, testCore, uniqueName, until, type TestCore } from '../support/lab';
 import { buildReleaseImage, startClients, type ClientLoad } from '../support/release-app';
 
@@ -94,11 +94,10 @@ interface SwitchyardFigures {
   ms: number;
   record: { durationMs?: number; failedRequests?: number; result: string };
   load: Load;
-  /** Per server, when each phase was first seen (performance.now()), as the live view hears it. */
-  phases: Map<string, Partial<Record<ServerPhase, number>>>;
-  /** performance.now() at the call and at the task's end. */
+  /** Wall-clock times (ms) of the call, the task's end, and Docker's events per server: its new container created, started, renamed in place (switched). */
   start: number;
   end: number;
+  servers: { created?: number; started?: number; switched?: number }[];
 }
 
 /** Deploys `replicas` servers of `v1`, then releases `v2` under load with no monitor window and no grace period. */
@@ -119,13 +118,24 @@ async function switchyardRelease(replicas: number, v1: string, v2: string): Prom
       50,
     );
 
-    const phases = new Map<string, Partial<Record<ServerPhase, number>>>();
-    const off = t.core.events.on('releases:changed', (r) => {
-      if (r.environment !== name || r.result !== 'running') return;
-      for (const s of r.servers) {
-        const seen = phases.get(s.name) ?? {};
-        seen[s.phase] ??= performance.now();
-        phases.set(s.name, seen);
+    // Docker's own events say when each new container was created, started and put in its
+    // server's place (the rename that goes with the switch), to the millisecond.
+    const events = new Map(servers.map((server) => [server, {} as SwitchyardFigures['servers'][number]]));
+    const stream = (await docker.getEvents({ filters: { type: ['container'], label: [`${LABEL_ENV}=${name}`] } })) as NodeJS.ReadableStream & { destroy(): void };
+    let partial = '';
+    stream.on('data', (chunk: Buffer) => {
+      const lines = (partial + chunk.toString('utf8')).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines.filter(Boolean)) {
+        const e = JSON.parse(line) as { Action: string; timeNano: number; Actor: { Attributes: Record<string, string> } };
+        const at = e.timeNano / 1e6;
+        for (const server of servers) {
+          const seen = events.get(server)!;
+          const named = e.Actor.Attributes.name;
+          if (named === names.nextBackend(name, server) && e.Action === 'create') seen.created ??= at;
+          if (named === names.nextBackend(name, server) && e.Action === 'start') seen.started ??= at;
+          if (named === names.backend(name, server) && e.Action === 'rename' && seen.created !== undefined) seen.switched ??= at;
+        }
       }
     });
     const clients = startClients(port);
@@ -135,18 +145,18 @@ async function switchyardRelease(replicas: number, v1: string, v2: string): Prom
     let load: Load;
     try {
       await until('clients answering', async () => clients.total().ok > 20, 30_000, 20);
-      start = performance.now();
+      start = Date.now();
       const { taskId } = await t.call('releases:start', { environment: name, app: { ...app, source: { kind: 'image', image: v2 } }, rollout: RELEASE_POLICY });
       task = await t.core.tasks.whenDone(taskId);
-      end = performance.now();
+      end = Date.now();
       load = await stopAfter(clients);
     } finally {
       await clients.stop();
-      off();
+      stream.destroy();
     }
     if (task.state !== 'succeeded') throw new Error(`release ${task.state}: ${task.error?.code} ${task.error?.message ?? task.message}`);
     const [record] = await t.call('releases:list', { environment: name });
-    return { ms: end - start, record, load, phases, start, end };
+    return { ms: end - start, record, load, start, end, servers: [...events.values()] };
   } finally {
     await removeEnvironments(name);
     for (const tag of ['latest', 'r1', 'r2']) await docker.getImage(`${PREFIX}-app/${name}:${tag}`).remove({ force: true }).catch(() => undefined);
@@ -156,20 +166,23 @@ async function switchyardRelease(replicas: number, v1: string, v2: string): Prom
 }
 
 /**
- * Where a release's time went, from its servers' phases as the live view hears them (each heard
- * once the history is saved, so a few tens of ms late, and a phase that lasts less than a save may
- * not be heard at all): before the first server's new container, per server (new container →
- * healthy in HAProxy's probe slot; healthy → drained and switched), after the last server.
+ * Where a release's time went, from Docker's events: before the first new container is created
+ * (images, ownership and lock checks, history); per server, from its new container's create to
+ * its switch (start, health in HAProxy's probe slot, drain, switch), and of that the create and
+ * start alone; after the last switch (old containers removed, config and history saved).
  */
-function breakdown(s: SwitchyardFigures): { before: number; toHealthy: number; toSwitched: number; after: number } {
-  const all = [...s.phases.values()];
-  const done = (p: Partial<Record<ServerPhase, number>>) => p.switched ?? p.new;
-  const spans = (f: (p: Partial<Record<ServerPhase, number>>) => number | undefined) => all.map(f).filter((x): x is number => x !== undefined && !Number.isNaN(x));
+function breakdown(s: SwitchyardFigures) {
+  const all = s.servers;
+  const known = (xs: (number | undefined)[]) => xs.filter((x): x is number => x !== undefined && !Number.isNaN(x));
+  const firstCreate = Math.min(...known(all.map((x) => x.created)));
+  const lastSwitch = Math.max(...known(all.map((x) => x.switched)));
   return {
-    before: Math.min(...spans((p) => p.starting)) - s.start,
-    toHealthy: median(spans((p) => (p.healthy ?? NaN) - (p.starting ?? NaN))),
-    toSwitched: median(spans((p) => (done(p) ?? NaN) - (p.healthy ?? NaN))),
-    after: s.end - Math.max(...spans((p) => p.new)),
+    before: firstCreate - s.start,
+    cycle: median(known(all.map((x) => (x.switched ?? NaN) - (x.created ?? NaN)))),
+    toStarted: median(known(all.map((x) => (x.started ?? NaN) - (x.created ?? NaN)))),
+    /** From the first create to the last switch: every server's turn, without what comes once before and after. */
+    turns: lastSwitch - firstCreate,
+    after: s.end - lastSwitch,
   };
 }
 
@@ -354,9 +367,12 @@ export async function benchReleases(smoke: boolean): Promise<void> {
     console.log(`  app's own start to healthy: docker start → /health 200 from the host, polled every 20 ms: ${secs(appStart)}   (runs: ${own.map((x) => x.toFixed(0)).join(', ')} ms, median)`);
     console.log(`  switchyard release (monitor window 0, grace 0, drain timeout ${secs(RolloutPolicy.parse(RELEASE_POLICY).drainTimeoutMs)} as default: waits only while sessions remain): ${secs(s.ms)} from the call to the task's end; ${secs(s.record.durationMs ?? NaN)} in its history`);
     console.log(
-      `    where it went, as the live view heard it: ${secs(b.before)} before the first server; per server (median) ${secs(b.toHealthy)} new container asked for → healthy in HAProxy, ${secs(b.toSwitched)} healthy → drained and switched; ${secs(b.after)} after the last server (old containers removed, config and history saved)`,
+      `    where it went (Docker's events): ${secs(b.before)} before the first new container (images, ownership and lock checks, history); per server (median) ${secs(b.cycle)} from its new container's create to its switch, of which ${secs(b.toStarted)} create and start; ${secs(b.after)} after the last switch (old containers removed, config and history saved)`,
     );
     console.log(`    beyond the app's own start, per server = release time / ${replicas} − app start to healthy = ${secs(perServer)} − ${secs(appStart)} = ${secs(beyond)}   (goal: at most ${secs(GOAL_BEYOND_MS)}${sized})`);
+    console.log(
+      `      without what comes once per release (before the first create, after the last switch): first create to last switch / ${replicas} − app start to healthy = ${secs(b.turns / replicas)} − ${secs(appStart)} = ${secs(b.turns / replicas - appStart)}`,
+    );
     console.log(
       `    failed requests: clients ${failures(s.load)} of ${answers(s.load) + failures(s.load)} (${byKind(s.load)}), HAProxy's count in the release's history ${s.record.failedRequests ?? '?'}   (goal: 0 and 0)${firstErrors(s.load)}`,
     );
@@ -371,11 +387,10 @@ export async function benchReleases(smoke: boolean): Promise<void> {
       `  docker swarm service update, ${replicas} tasks, --update-order start-first --update-parallelism 1 --update-delay ${delayS}s, behind HAProxy (DNS discovery of tasks.<service>, same check timing):`,
     );
     console.log(
-      `    ${secs(w.ms)} from the call until its update state was "completed" (Docker's own start to completion: ${w.dockerMs !== undefined ? secs(w.dockerMs) : '?'}); ${secs(w.ms / replicas)} per task   (for scale: no goal; measured before: 94 s for 4 tasks with a 2 s delay)`,
+      `    ${secs(w.ms)} from the call until its update state was "completed" (Docker's own start to completion: ${w.dockerMs !== undefined ? secs(w.dockerMs) : '?'}); ${secs(w.ms / replicas)} per task   (for scale: no goal; measured before on a two-node swarm: 94 s for 4 tasks with a 2 s delay)`,
     );
     console.log(`    failed requests: clients ${failures(w.load)} of ${answers(w.load) + failures(w.load)} (${byKind(w.load)})${firstErrors(w.load)}`);
     console.log(`    answers by version: ${versionsOf(w.load)}`);
-    console.log(`  ratio switchyard/swarm ${(s.ms / w.ms).toFixed(2)}x   (for scale: no goal set)`);
   } finally {
     for (const tag of [v1, v2]) await docker.getImage(tag).remove({ force: true }).catch(() => undefined);
   }

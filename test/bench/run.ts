@@ -8,6 +8,7 @@ import { GOAL_REPLICAS, benchApps } from './apps.bench';
 import { benchDeploy } from './deploy.bench';
 import { benchFailover } from './failover.bench';
 import { benchLive } from './live.bench';
+import { benchReleases } from './releases.bench';
 import { benchSsh } from './ssh.bench';
 import { benchUi } from './ui.bench';
 
@@ -26,3 +27,5 @@ console.log();
 await benchUi(smoke);
 console.log();
 await benchApps(smoke ? 2 : GOAL_REPLICAS, smoke ? 1 : 3);
+console.log();
+await benchReleases(smoke);

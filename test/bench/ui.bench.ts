@@ -64,6 +64,8 @@ class FakeUiCore implements Core {
         return { ok: true, result: [] };
       case 'logs:tail':
         return { ok: true, result: [] };
+      case 'stats:history':
+        return { ok: true, result: { environment: env?.name ?? '', samples: [] } };
       case 'system:info':
         // Docker answers: an unreachable one would put the first-run screen in place of the list measured here.
         return { ok: true, result: { version: 'bench', dataDir: '/nowhere', os: 'linux', docker: { reachable: true, version: 'bench' } } };
@@ -85,8 +87,12 @@ class FakeUiCore implements Core {
 
   /** Every environment's snapshot once per `everyMs`, as the poller would send them. */
   stream(everyMs: number): void {
+    let last: number | undefined;
     const tick = (): void => {
-      const at = new Date().toISOString();
+      const now = Date.now();
+      const at = new Date(now).toISOString();
+      const from = last;
+      last = now;
       for (const env of this.envs) {
         const servers = env.servers.map((s, i) => {
           const key = `${env.name}/${s.name}`;
@@ -113,6 +119,12 @@ class FakeUiCore implements Core {
           frontend: { requestRate: servers.reduce((a, s) => a + s.hitsPerSecond, 0), requests: servers.reduce((a, s) => a + s.hits, 0), sessions: 0 },
           servers,
         };
+        // What the poller adds to the history each poll: the charts draw it.
+        if (from !== undefined) {
+          const counts = Object.fromEntries(servers.map((s) => [s.name, Math.round((s.hitsPerSecond * (now - from)) / 1000)]));
+          const served = Object.values(counts).reduce((a, n) => a + n, 0);
+          snap.sample = { from, to: now, servers: counts, responses: { '2xx': served, '4xx': 0, '5xx': 0 } };
+        }
         this.events.emit('stats:snapshot', snap);
       }
     };

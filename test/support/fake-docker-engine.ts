@@ -286,6 +286,9 @@ export class FakeDockerEngine {
   }
 }
 
+const nameFor = (labels: Record<string, string>) =>
+  labels['io.switchyard.environment'] && labels['io.switchyard.server'] ? `sy-${labels['io.switchyard.environment']}-${labels['io.switchyard.server']}` : 'sy-x';
+
 /** A container event as the engine sends it: the container's labels are in the actor's attributes. */
 export function containerEvent(action: string, labels: Record<string, string>, extra: Record<string, string> = {}): unknown {
   const now = Date.now();
@@ -294,7 +297,8 @@ export function containerEvent(action: string, labels: Record<string, string>, e
     id: 'c0ffee',
     Type: 'container',
     Action: action,
-    Actor: { ID: 'c0ffee', Attributes: { name: 'sy-x', image: 'demo', ...labels, ...extra } },
+    // Named as Switchyard names a backend's container, when the labels say whose it is.
+    Actor: { ID: 'c0ffee', Attributes: { name: nameFor(labels), image: 'demo', ...labels, ...extra } },
     scope: 'local',
     time: Math.floor(now / 1000),
     timeNano: now * 1e6,

@@ -171,5 +171,5 @@ function hintFor(domain: string, cause: string): Message {
 }
 
 function cancelled(req: OrderRequest): void {
-  if (req.signal?.aborted) throw new SwitchyardError('CANCELLED', `The certificate order for ${req.settings.domains.join(', ')} was cancelled`);
+  if (req.signal?.aborted) throw SwitchyardError.because('CANCELLED', 'order', { domains: req.settings.domains.join(', ') });
 }

@@ -70,13 +70,13 @@ export class Adoption {
     const me = await this.envs.me();
     const known = (await this.envs.list()).find((e) => e.name === name);
     if (known && known.host !== hostId) {
-      throw new SwitchyardError('VALIDATION', `host: "${name}" is placed on "${known.host}" in this Switchyard, not on "${hostId}"`, { field: 'host' });
+      throw SwitchyardError.because('VALIDATION', 'placedElsewhere', { env: name, placed: known.host, host: hostId }, { field: 'host' });
     }
     return this.envs.exclusive(name, 'adopt', async (ctx) => {
       ctx.step('claim', 2, msg('adopt.claim', { env: name, host: hostId }));
       const claim = await claimOf(target.docker, name);
       if (claim.kind === 'none') {
-        throw new SwitchyardError('NOT_FOUND', `There is no environment named "${name}" on ${hostId} to adopt`, { field: 'name' });
+        throw SwitchyardError.because('NOT_FOUND', 'nothingToAdopt', { env: name, host: hostId }, { field: 'name' });
       }
       if (known && claim.kind === 'owned' && !isForeign(claim, me)) return msg('adopt.alreadyHere', { env: name });
       const env = known ?? (await this.importFromDeed(name, hostId, claim));
@@ -87,11 +87,7 @@ export class Adoption {
   private async importFromDeed(name: string, hostId: string, claim: Claim): Promise<Env> {
     const model = claim.kind === 'owned' ? claim.deed?.model : undefined;
     if (!model || typeof model !== 'object') {
-      throw new SwitchyardError(
-        'NOT_FOUND',
-        `"${name}" on ${hostId} carries no settings this Switchyard can read (an older version deployed it). Create an environment named "${name}" on this host with the same settings, then adopt it.`,
-        { field: 'name' },
-      );
+      throw SwitchyardError.because('NOT_FOUND', 'noSettings', { env: name, host: hostId }, { field: 'name' });
     }
     const stamp = this.now().toISOString();
     return this.envs.add(parseOrThrow(Environment, { ...(model as Record<string, unknown>), name, host: hostId, updatedAt: stamp }, 'model'));

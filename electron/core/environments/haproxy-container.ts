@@ -140,7 +140,7 @@ export async function waitReady(target: Target, container: Docker.Container, env
     }
     await sleep(20);
   }
-  throw new SwitchyardError('TIMEOUT', `HAProxy for ${envName} did not answer on its runtime API within ${timeoutMs / 1000} s`, { cause: lastError });
+  throw SwitchyardError.because('TIMEOUT', 'haproxyStart', { env: envName, seconds: timeoutMs / 1000 }, { cause: lastError });
 }
 
 /** Checks a config with `haproxy -c` inside the running load balancer. */
@@ -191,7 +191,7 @@ export async function reload(target: Target, container: Docker.Container, envNam
       // The admin listener moves to the new worker during the reload; try again.
     }
   }
-  throw new SwitchyardError('TIMEOUT', `HAProxy for ${envName} did not finish reloading within 15 s`);
+  throw SwitchyardError.because('TIMEOUT', 'haproxyReload', { env: envName, seconds: 15 });
 }
 
 /** A state file with no server in it (format version 1). */
@@ -208,7 +208,7 @@ export async function saveServerState(api: RuntimeApi, container: Docker.Contain
 export async function applyServerStates(api: RuntimeApi, env: Environment): Promise<void> {
   for (const server of env.servers) {
     const out = await api.execute(`set server ${BACKEND_NAME}/${server.name} state ${server.state}`);
-    if (out.trim()) throw new SwitchyardError('RUNTIME_API', `HAProxy refused the state of ${server.name}: ${out.trim()}`);
+    if (out.trim()) throw SwitchyardError.because('RUNTIME_API', 'serverState', { server: server.name }, { detail: out.trim() });
   }
 }
 

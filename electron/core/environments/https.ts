@@ -100,9 +100,9 @@ export class HttpsService {
   }
 
   private settingsOf(env: Environment): HttpsSettings {
-    if (!env.https) throw new SwitchyardError('VALIDATION', 'https: HTTPS is not set up for this environment (domains, email, directory)', { field: 'https' });
+    if (!env.https) throw SwitchyardError.because('VALIDATION', 'httpsNotSetUp', {}, { field: 'https' });
     const settings = parseOrderableSettings(env.https);
-    if (!settings.enabled) throw new SwitchyardError('VALIDATION', 'https.enabled: switch HTTPS on first', { field: 'https.enabled' });
+    if (!settings.enabled) throw SwitchyardError.because('VALIDATION', 'httpsOff', {}, { field: 'https.enabled' });
     return settings;
   }
 
@@ -120,7 +120,7 @@ export class HttpsService {
     await this.envs.deployWithin(env, quiet(ctx), { trigger: { kind: 'https' } });
     const target = await this.envs.target(env);
     const api = await this.envs.runtimeApi(env);
-    if (!api) throw new SwitchyardError('RUNTIME_API', `The load balancer of ${env.name} is not running`);
+    if (!api) throw SwitchyardError.because('RUNTIME_API', 'notRunning', { env: env.name });
 
     const cert = await orderCertificate({
       settings,

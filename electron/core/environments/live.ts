@@ -19,7 +19,7 @@ import type { EnvironmentService } from './service';
 async function runtimeCommand(api: RuntimeApi, command: string): Promise<void> {
   const out = (await api.execute(command)).trim();
   // HAProxy answers these with nothing on success, and with a sentence when it refuses.
-  if (out) throw new SwitchyardError('RUNTIME_API', `HAProxy refused "${command}": ${out}`);
+  if (out) throw SwitchyardError.because('RUNTIME_API', 'refused', { command }, { detail: out });
 }
 
 /**

@@ -91,7 +91,7 @@ function frontend(env: Environment, ctx: RenderContext): string[] {
  * "healthy" means what it will mean in the pool.
  */
 function probeBackend(healthLines: string[], checkMs: number, rise: number): string[] {
-  const slots = Array.from({ length: MAX_RELEASE_BATCH }, (_, i) => `server next${i + 1} 127.0.0.1:1 disabled check inter 250ms fastinter 250ms downinter 250ms rise ${rise} fall 1`);
+  const slots = Array.from({ length: MAX_RELEASE_BATCH }, (_, i) => `server next${i + 1} 127.0.0.1:1 disabled check inter 100ms fastinter 100ms downinter 100ms rise ${rise} fall 1`);
   return [...healthLines, `timeout check ${checkMs}ms`, ...slots];
 }
 

@@ -30,7 +30,7 @@ export class RuntimeApi {
       const chunks: Buffer[] = [];
       const timer = setTimeout(() => {
         socket.destroy();
-        reject(new SwitchyardError('TIMEOUT', `HAProxy's runtime API for ${this.label} did not answer "${command.split(' ')[0]}" within ${this.timeoutMs} ms`));
+        reject(SwitchyardError.because('TIMEOUT', 'runtimeApi', { env: this.label, command: command.split(' ')[0], ms: { ms: this.timeoutMs } }));
       }, this.timeoutMs);
       socket.on('data', (c: Buffer) => chunks.push(c));
       socket.on('error', (err) => {
@@ -67,6 +67,6 @@ export class RuntimeApi {
 
   private unreachable(err: unknown): SwitchyardError {
     const cause = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-    return new SwitchyardError('RUNTIME_API', `HAProxy's runtime API for ${this.label} is not reachable (${cause}). Is its container running?`, { cause: err });
+    return SwitchyardError.because('RUNTIME_API', 'unreachable', { env: this.label, errno: cause }, { cause: err });
   }
 }

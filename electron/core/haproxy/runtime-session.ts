@@ -66,7 +66,7 @@ export class RuntimeSession {
     const socket = this.socket;
     this.socket = undefined;
     socket?.destroy();
-    this.fail(new SwitchyardError('RUNTIME_API', `The connection to HAProxy's runtime API for ${this.label} was closed`));
+    this.fail(SwitchyardError.because('RUNTIME_API', 'closed', { env: this.label }));
   }
 
   private async run(command: string, first?: string): Promise<string> {
@@ -117,7 +117,7 @@ export class RuntimeSession {
         // A stuck HAProxy: give up on this connection, and on what it still owes.
         this.waiting = undefined;
         this.close();
-        reject(new SwitchyardError('TIMEOUT', `HAProxy's runtime API for ${this.label} did not answer "${line.split(/[ \n;]/)[0]}" within ${this.timeoutMs} ms`));
+        reject(SwitchyardError.because('TIMEOUT', 'runtimeApi', { env: this.label, command: line.split(/[ \n;]/)[0], ms: { ms: this.timeoutMs } }));
       }, this.timeoutMs);
       this.waiting = {
         resolve: (text) => {
@@ -141,6 +141,6 @@ export class RuntimeSession {
 
   private unreachable(err: unknown): SwitchyardError {
     const cause = (err as NodeJS.ErrnoException)?.code ?? (err as Error)?.message;
-    return new SwitchyardError('RUNTIME_API', `HAProxy's runtime API for ${this.label} is not reachable (${cause}). Is its container running?`, { cause: err });
+    return SwitchyardError.because('RUNTIME_API', 'unreachable', { env: this.label, errno: cause }, { cause: err });
   }
 }

@@ -14,7 +14,7 @@ export async function markServerDown(api: RuntimeApi, server: string): Promise<v
   const command = `set server ${BACKEND_NAME}/${server} health down`;
   const out = (await api.execute(command)).trim();
   // HAProxy answers nothing when it agrees, and a sentence when it refuses.
-  if (out) throw new SwitchyardError('RUNTIME_API', `HAProxy refused "${command}": ${out}`);
+  if (out) throw SwitchyardError.because('RUNTIME_API', 'refused', { command }, { detail: out });
 }
 
 /**

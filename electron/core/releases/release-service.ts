@@ -53,6 +53,8 @@ export class ReleaseService {
     private readonly images: ImageService,
     private readonly secrets: AppSecrets | undefined,
     private readonly now: () => Date = () => new Date(),
+    /** Tells this process's listeners at once (other processes hear the saves). */
+    private readonly emit: (record: ReleaseRecord) => void = () => undefined,
   ) {}
 
   /** Newest first. */
@@ -203,8 +205,7 @@ export class ReleaseService {
       // The model now says what runs, and the config file says what HAProxy does (a new port).
       const saved = await this.adopt(env.name, app);
       adopted = true;
-      await this.syncConfig(docker, saved);
-      await writeDeed(docker.getContainer(names.haproxy(env.name)), me, saved, this.now()).catch(() => undefined);
+      await Promise.all([this.syncConfig(docker, saved), writeDeed(docker.getContainer(names.haproxy(env.name)), me, saved, this.now()).catch(() => undefined)]);
       const elapsed = this.now().getTime() - started.getTime();
       await this.close(record, { result: 'succeeded', durationMs: elapsed, failedRequests: outcome.failedRequests });
       await this.giveBack(current.secrets.map((s) => s.ref).filter((ref) => !app.secrets.some((s) => s.ref === ref)));
@@ -285,6 +286,7 @@ export class ReleaseService {
   private phase(record: ReleaseRecord, server: string, phase: ServerPhase): void {
     const s = record.servers.find((x) => x.name === server);
     if (s) s.phase = phase;
+    this.emit(structuredClone(record));
     void this.store
       .updateSoon((data) => {
         const r = data.releases.find((x) => x.environment === record.environment && x.number === record.number);

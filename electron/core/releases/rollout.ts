@@ -99,7 +99,7 @@ export class Rollout {
     }
     this.ctx.step('cleanup', 92, msg('release.cleanup'));
     if (policy.graceMs) await sleep(policy.graceMs);
-    for (const s of this.switches) if (s.old) await this.remove(s.old.id);
+    await Promise.all(this.switches.map((s) => (s.old ? this.remove(s.old.id) : undefined)));
     return { failedRequests: Math.max(0, (await this.frontend5xx()) - before) };
   }
 
@@ -117,9 +117,7 @@ export class Rollout {
     s.old = { id: old.Id, ip: ipOn(old, names.backendNetwork(env.name)) };
     this.onPhase(server, 'starting');
     const c = await this.docker.createContainer(this.plan.createOptions(server, nextName));
-    s.next = { id: c.id, ip: '' };
-    await c.start();
-    const crashed = async (info: Docker.ContainerInspectInfo) =>
+    const crashedNow = async (info: Docker.ContainerInspectInfo) =>
       new RolloutStopped({
         kind: 'exited',
         server,
@@ -127,16 +125,25 @@ export class Rollout {
         message: `The new container of ${server} stopped (exit code ${info.State.ExitCode}) before it passed its health check`,
         logs: await this.lastLines(c.id),
       });
+    s.next = { id: c.id, ip: '' };
+    try {
+      await c.start();
+    } catch (err) {
+      // A process that exits at once can make the start itself fail (its network is gone).
+      const info = await c.inspect().catch(() => undefined);
+      if (info && (info.State.ExitCode !== 0 || info.RestartCount > 0 || info.State.Restarting)) throw await crashedNow(info);
+      throw err;
+    }
     // Restarted by its policy, a crashing container may look running between two attempts.
     const down = (info: Docker.ContainerInspectInfo) => !info.State.Running || info.State.Restarting || info.RestartCount > 0;
     const first = await c.inspect();
-    if (down(first)) throw await crashed(first);
+    if (down(first)) throw await crashedNow(first);
     try {
       s.next.ip = ipOn(first, names.backendNetwork(env.name));
     } catch (err) {
       // Gone between the two reads: it crashed.
       const again = await c.inspect();
-      throw down(again) ? await crashed(again) : err;
+      throw down(again) ? await crashedNow(again) : err;
     }
     const probe = `${PROBE_BACKEND_NAME}/next${slot}`;
     // A slot used before may remember being UP: it is forced DOWN before it is pointed anew.
@@ -151,7 +158,7 @@ export class Rollout {
         const row = (await this.api.showStat()).find((r) => r.pxname === PROBE_BACKEND_NAME && r.svname === `next${slot}`);
         if (row?.status === 'UP') break;
         const info = await c.inspect();
-        if (down(info)) throw await crashed(info);
+        if (down(info)) throw await crashedNow(info);
         if (Date.now() >= deadline) {
           const check = row?.check_status ? `${row.check_status}${row.check_code ? ` ${row.check_code}` : ''}` : 'no check answered';
           const ms = this.plan.policy.healthTimeoutMs;

@@ -124,7 +124,7 @@ export class TaskManager {
         ctx.note(text);
       },
       checkCancelled: () => {
-        if (controller.signal.aborted) throw new SwitchyardError('CANCELLED', `The ${kind} of ${target} was cancelled`);
+        if (controller.signal.aborted) throw SwitchyardError.because('CANCELLED', 'task', { kind, target });
       },
     };
 

@@ -6,6 +6,7 @@ import type { CertificateStatus } from '../../../shared/https';
 import type { CertificateSummary } from '../../../electron/core/acme/certificate';
 import { RenewalScheduler, type SchedulerClock } from '../../../electron/core/acme/scheduler';
 import { SwitchyardError } from '../../../shared/errors';
+import { msg } from '../../../shared/messages';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -131,6 +132,22 @@ describe('certificate renewal', () => {
     expect(r.scheduler.status('lab')?.lastError).toBeUndefined();
     expect(r.statuses.some((s) => s.failures === 5)).toBe(true);
     await r.scheduler.stop();
+  });
+
+  it('keeps the last failure’s case and parameters, also across a restart, so a French window says it in French', async () => {
+    const down = SwitchyardError.because('CA_ERROR', 'ca', { ca: "Let's Encrypt", what: msg('ca.unreachable'), cause: msg('cause.refused') }, { detail: 'directory https://acme.example/dir' });
+    const r = rig(T0, { fail: () => down });
+    await r.scheduler.start();
+    await r.scheduler.track('lab', ['shop.example.com'], cert(T0 - 61 * DAY));
+    await r.advanceTo(at('2026-01-01T15:00:00Z'));
+    const expected = { code: 'CA_ERROR', message: down.message, detail: down.detail, reason: 'ca', params: down.params };
+    expect(r.scheduler.status('lab')?.lastError).toEqual(expected);
+    await r.scheduler.stop();
+
+    const again = rig(at('2026-01-01T15:00:30Z'), { fail: () => down });
+    await again.scheduler.start();
+    expect(again.scheduler.status('lab')?.lastError).toEqual(expected);
+    await again.scheduler.stop();
   });
 
   it.each([

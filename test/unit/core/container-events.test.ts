@@ -30,6 +30,9 @@ describe('which container events take a server out', () => {
     expect(serverGone(containerEvent('die', { ...backend('lab', 'back1'), 'io.switchyard.role': 'haproxy' }) as never)).toBeUndefined();
     expect(serverGone(containerEvent('die', {}) as never)).toBeUndefined();
     expect(serverGone({ Type: 'network', Action: 'die', Actor: { Attributes: backend('lab', 'back1') } })).toBeUndefined();
+    // A release's new container being tried, or the old one it keeps meanwhile, is not the server.
+    expect(serverGone(containerEvent('die', backend('lab', 'back1'), { name: 'sy-lab-back1_next' }) as never)).toBeUndefined();
+    expect(serverGone(containerEvent('stop', backend('lab', 'back1'), { name: 'sy-lab-back1_prev' }) as never)).toBeUndefined();
   });
 });
 

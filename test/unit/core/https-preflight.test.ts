@@ -120,5 +120,10 @@ describe('the preflight before an order', () => {
     const dns = (await preflight({ domains: [DOMAIN], responder: standIn, port: 80, listenPort: 8080, resolve: fakeNoRecord }).catch((e: unknown) => e)) as SwitchyardError;
     expect([dns.code, dns.field]).toEqual(['PREFLIGHT_FAILED', 'https.domains.0']);
     expect(dns.message).toContain('does not resolve');
+    // The window words each domain's finding and fix in its own language.
+    expect([dns.reason, dns.params]).toEqual([
+      'domains',
+      { problems: { sentences: [{ code: 'preflight.domain', params: { domain: DOMAIN, problem: { code: 'preflight.noAddress' }, fix: { code: 'preflight.fixDns', params: { domain: DOMAIN } } } }] } },
+    ]);
   });
 });

@@ -139,9 +139,11 @@ describe('TaskCard', () => {
     wrapper = mountInApp(TaskCard, { task: failed }, 'fr');
     expect(wrapper.text()).toContain('Déploiement de lab');
     expect(wrapper.text()).toContain('En échec');
-    expect(wrapper.text()).toContain('Ce port est déjà utilisé sur cet ordinateur.');
+    // The error is said once (the alert), not again as the task's line.
+    expect(wrapper.text().split('Ce port est déjà utilisé sur cet ordinateur.')).toHaveLength(2);
     expect(wrapper.text()).toContain('Port 8080 is already used by another program');
-    expect(wrapper.text()).toContain('Champ : httpPort');
+    // The field by its name on the form, not its path.
+    expect(wrapper.find('[data-test=error-field]').text()).toBe('Champ : Port HTTP');
     expect(wrapper.text()).toContain('Ports');
     expect(wrapper.find('[data-test=task-cancel]').exists()).toBe(false);
   });

@@ -132,8 +132,39 @@ describe('the environment form', () => {
     await w.find('[data-test=submit-deploy]').trigger('click');
     await flush();
     expect(submits).toHaveLength(0);
-    expect(w.find('[data-test=form-invalid]').text()).toBe('Some fields need attention.');
+    expect(w.find('[data-test=form-invalid]').text()).toContain('Some fields need attention, starting with Cookie name.');
     expect(w.text()).toContain('1 to 64 letters, digits, _ or -.');
+  });
+
+  it('names the first field that needs attention, in the order the form shows them, and brings it into view', async () => {
+    const scrolled: string[] = [];
+    const scroll = Element.prototype.scrollIntoView;
+    Element.prototype.scrollIntoView = function (this: Element) {
+      scrolled.push((this as HTMLElement).dataset.field ?? '');
+    };
+    try {
+      const { w, submits } = mountForm('fr');
+      // The last server's port, then the interval above it: the interval comes first on the form.
+      await w.find('[data-test=add-external]').trigger('click');
+      await type(w, 'server-address', 'backend.example');
+      await type(w, 'server-port', '70000');
+      await type(w, 'field-interval', '');
+      await w.find('[data-test=submit]').trigger('click');
+      await flush();
+      await flush();
+      expect(submits).toHaveLength(0);
+      expect(w.find('[data-test=form-invalid]').text()).toContain('Certains champs sont à corriger, à commencer par Intervalle (ms).');
+      expect(scrolled).toEqual(['healthCheck.interval']);
+      expect(document.activeElement?.closest('[data-field]')?.getAttribute('data-field')).toBe('healthCheck.interval');
+      // Fixed: the next one is named, and "show it" goes there.
+      await type(w, 'field-interval', '2000');
+      expect(w.find('[data-test=form-invalid]').text()).toContain('à commencer par Serveur 3 : Port.');
+      await w.find('[data-test=form-invalid-goto]').trigger('click');
+      await flush();
+      expect(scrolled).toEqual(['healthCheck.interval', 'servers.2.port']);
+    } finally {
+      Element.prototype.scrollIntoView = scroll;
+    }
   });
 
   it('refuses to go without servers, in the user’s language', async () => {
@@ -151,8 +182,28 @@ describe('the environment form', () => {
     const { w, props } = mountForm('en');
     props.serverError = serverError;
     await flush();
-    expect(w.text()).toContain('Switchyard refused this value. port 8080 is reserved');
+    expect(w.find('[data-field=httpPort]').text()).toContain('port 8080 is reserved');
     await type(w, 'field-httpPort', '8081');
     expect(w.text()).not.toContain('port 8080 is reserved');
+  });
+
+  it('a port the core found taken is said on the HTTP port field, in French, naming who holds it', async () => {
+    const { w, props } = mountForm('fr');
+    props.serverError = {
+      code: 'VALIDATION',
+      message: 'Port 8080 is already used by the environment "shop" on the same host: choose another port',
+      field: 'httpPort',
+      reason: 'portEnvironment',
+      params: { port: 8080, holder: 'shop' },
+    } satisfies UiError;
+    await flush();
+    const field = w.find('[data-field=httpPort]');
+    // Highlighted: the field's input in its error state.
+    expect(field.find('.n-input--error-status').exists()).toBe(true);
+    expect(field.text()).toContain('Le port 8080 est déjà pris par l’environnement shop sur le même hôte. Choisissez un autre port.');
+    // An edit's refusal names `patch.httpPort`: the same field.
+    props.serverError = { ...(props.serverError as UiError), field: 'patch.httpPort', params: { port: 8080, holder: 'web' } };
+    await flush();
+    expect(w.find('[data-field=httpPort]').text()).toContain('l’environnement web');
   });
 });

@@ -95,7 +95,8 @@ const releaseTask = (state: Task['state'] = 'running'): Task => ({
   createdAt: new Date().toISOString(),
 });
 
-const dialogButton = (text: string) => [...document.body.querySelectorAll('.n-dialog button')].find((b) => b.textContent?.trim() === text) as HTMLButtonElement | undefined;
+/** In the dialog opened last (one closed a moment ago may still be fading out). */
+const dialogButton = (text: string) => [...document.body.querySelectorAll('.n-dialog button')].reverse().find((b) => b.textContent?.trim() === text) as HTMLButtonElement | undefined;
 type W = ReturnType<typeof mountInApp>;
 const rows = (w: W) => w.findAll('[data-test=release]');
 const row = (w: W, n: number) => w.find(`[data-test=release][data-number="${n}"]`);
@@ -165,7 +166,7 @@ describe('the releases panel', () => {
       'Le nouveau conteneur de app1 s’est arrêté (code de sortie 3) avant de réussir son contrôle de santé.',
     ]);
     expect(w.find('[data-test=cause-logs] summary').text()).toBe('Dernières lignes du nouveau conteneur de app1');
-    expect(row(w, 1).find('[data-test=rollback]').text()).toBe('Revenir à cette mise en production…');
+    expect(row(w, 1).find('[data-test=rollback]').text()).toBe('Revenir à cette version…');
   });
 
   it('words a cancelled release and one that failed outright', async () => {
@@ -283,7 +284,8 @@ describe('the releases panel', () => {
           secrets: [{ name: 'API_TOKEN', ref: SECRET_REF }],
           command: ['./shop', '--serve'],
         },
-        rollout: { batch: 2, healthTimeoutMs: 30_000, drainTimeoutMs: 10_000, monitorMs: 5000 },
+        // Only what the user changed: the core's defaults do the rest.
+        rollout: { batch: 2, healthTimeoutMs: 30_000 },
       },
     ]);
     expect(document.body.textContent).toContain('Releasing shop…');
@@ -336,6 +338,16 @@ describe('the releases panel', () => {
     await settle();
     expect(fake.callsTo('releases:rollback')).toEqual([{ environment: 'shop', to: 2 }]);
     expect(document.body.textContent).toContain('Rolling shop back to release 2…');
+
+    // Servers at once, as chosen for releases, hold for a rollback too.
+    const batch = w.find('[data-test=release-batch] input');
+    await batch.setValue('2');
+    await batch.trigger('blur');
+    await row(w, 1).find('[data-test=rollback]').trigger('click');
+    await settle();
+    dialogButton('Roll back')!.click();
+    await settle();
+    expect(fake.callsTo('releases:rollback')[1]).toEqual({ environment: 'shop', to: 1, rollout: { batch: 2 } });
   });
 
   it('offers no release and no rollback while a task of the environment runs', async () => {
