@@ -137,6 +137,11 @@ export const errorReasons = {
     },
     tooManyServers: { params: ['env', 'count'], english: 'server: "{env}" already has {count} servers, the most an environment can have' },
     externalServer: { params: ['server'], english: '"{server}" is an external server: Switchyard does not run its container' },
+    noApp: { params: ['env'], english: 'app: "{env}" runs no app of its own; set one (an image or a build folder) first' },
+    contextMissing: { params: ['context'], english: 'app.source.context: {context}: there is no such folder on this computer' },
+    contextIsFile: { params: ['context'], english: 'app.source.context: {context}: it is a file, not a folder' },
+    contextUnreadable: { params: ['context', 'said'], english: 'app.source.context: {context}: {said}' },
+    noDockerfile: { params: ['context', 'dockerfile'], english: 'app.source.dockerfile: {context} has no {dockerfile}' },
     httpsNotSetUp: { params: [], english: 'https: HTTPS is not set up for this environment (domains, email, directory)' },
     httpsOff: { params: [], english: 'https.enabled: switch HTTPS on first' },
     placedElsewhere: { params: ['env', 'placed', 'host'], english: 'host: "{env}" is placed on "{placed}" in this Switchyard, not on "{host}"' },
@@ -183,6 +188,9 @@ export const errorReasons = {
     },
   },
   IMAGE_BUILD_FAILED: {
+    app: { params: ['context'], english: 'Building the app from {context} failed: {detail}' },
+    appAt: { params: ['context', 'step'], english: 'Building the app from {context} failed at step {step}: {detail}' },
+    appVanished: { params: ['tag'], english: 'The app image {tag} was built but cannot be found' },
     build: {
       params: ['base'],
       english: 'Could not build the demo backend image from {base}: {detail}. Make sure {base} is on the host or can be pulled, or choose another base image (images.demoBase).',
@@ -202,6 +210,20 @@ export const errorReasons = {
     },
     /** What each domain that failed its check showed, and what to do (`preflight.domain` messages). */
     domains: { params: ['problems'], english: '{problems}' },
+  },
+  /** The detail is the app's whole log; `lines` its last three, for the CLI. */
+  APP_TEST_FAILED: {
+    start: { params: ['lines'], english: 'The app did not start. Its last lines: {lines}' },
+    crash: { params: ['exitCode', 'lines'], english: 'The app stopped right after starting (exit code {exitCode}). Its last lines: {lines}' },
+    port: { params: ['lines'], english: 'The app did not answer HTTP on its container port. Its last lines: {lines}' },
+    health: {
+      params: ['path', 'status', 'expected', 'lines'],
+      english: 'The app did not answer its health path as expected ({path} answered {status}, expected {expected}). Its last lines: {lines}',
+    },
+    healthSilent: {
+      params: ['path', 'expected', 'lines'],
+      english: 'The app did not answer its health path as expected ({path} answered nothing, expected {expected}). Its last lines: {lines}',
+    },
   },
   RUNTIME_API: {
     unreachable: { params: ['env', 'errno'], english: "HAProxy's runtime API for {env} is not reachable ({errno}). Is its container running?" },

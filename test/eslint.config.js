@@ -18,6 +18,8 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-explicit-any': 'error',
+      // TypeScript already refuses undefined names, with the right globals for each side (DOM or Node).
+      'no-undef': 'off',
       // Layout is the formatter's business, not the linter's.
       'vue/max-attributes-per-line': 'off',
       'vue/singleline-html-element-content-newline': 'off',

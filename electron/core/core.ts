@@ -151,7 +151,7 @@ export function createCore(opts: CoreOptions): Core {
   store.onChange((changes) => {
     for (const c of changes.environments) events.emit('environments:changed', c);
     for (const c of changes.hosts) events.emit('hosts:changed', c);
-    for (const r of changes.releases) events.emit('releases:changed', r);
+    for (const r of changes.releases) if (!releases.runsHere(r)) events.emit('releases:changed', r);
     for (const c of changes.configs) events.emit('configs:changed', c);
     if (changes.environments.some((c) => c.change !== 'updated')) {
       statusFeed.listChanged();

@@ -384,6 +384,13 @@ const en = {
     details: 'Details',
     /** The cases one code covers (shared/errors.ts errorReasons), with the core's parameters. */
     reasons: {
+      APP_TEST_FAILED: {
+        start: 'The app did not start; its log is in the details.',
+        crash: 'The app stopped right after starting (exit code {exitCode}); its log is in the details.',
+        port: 'The app did not answer HTTP on its container port; its log is in the details.',
+        health: 'The app did not answer its health path as expected: {path} answered {status}, expected {expected}.',
+        healthSilent: 'The app did not answer its health path: nothing came back from {path} (expected {expected}).',
+      },
       RUNTIME_API: {
         unreachable: 'HAProxy’s runtime API for {env} is not reachable ({errno}). Is its container running?',
         closed: 'The connection to HAProxy’s runtime API for {env} was closed.',
@@ -451,6 +458,11 @@ const en = {
         diskLow: 'Only {space}: free at least 2 GB for images and logs (docker system prune).',
       },
       VALIDATION: {
+        noApp: '{env} runs no app of its own: set one (an image or a build folder) first.',
+        contextMissing: 'There is no folder {context} on this computer.',
+        contextIsFile: '{context} is a file, not a folder.',
+        contextUnreadable: 'The folder {context} cannot be read: {said}',
+        noDockerfile: '{context} has no {dockerfile}.',
         httpsNotSetUp: 'HTTPS is not set up for this environment yet (domains, e-mail, directory).',
         httpsOff: 'Switch HTTPS on first.',
         placedElsewhere: '{env} is placed on {placed} in this Switchyard, not on {host}.',
@@ -488,6 +500,9 @@ const en = {
         loginRefused: 'Pulling {image} was refused: {registry} refused the login kept for it. Log in again (switchyard registry login {registry}). Nothing was deployed.',
       },
       IMAGE_BUILD_FAILED: {
+        app: 'Building the app from {context} failed; Docker’s words are in the details.',
+        appAt: 'Building the app from {context} failed at step {step}; Docker’s words are in the details.',
+        appVanished: 'The app image {tag} was built but cannot be found.',
         build: 'The demo backend image could not be built from {base}. Make sure {base} is on the host or can be pulled, or choose another base image.',
       },
       OWNED_ELSEWHERE: {
@@ -809,7 +824,7 @@ const en = {
     live: {
       release: 'Release {number} under way',
       rollback: 'Rollback to release {to} under way',
-      progress: '{done} of {total} servers on the new release',
+      progress: '{done} of {total} servers on the new release | {done} of {total} servers on the new release | {done} of {total} servers on the new release',
       elsewhere: 'Started by {by} from another Switchyard window or the command line: cancel it there.',
       cancel: 'Cancel…',
       confirmCancel: {
@@ -1235,6 +1250,7 @@ const en = {
     varsHint: 'A value may contain {server} and {index}: the replica’s name and number.',
     varName: 'Name',
     varValue: 'Value',
+    varField: 'Variable {n}: {field}',
     secret: 'Secret',
     secretHint: 'Kept encrypted, never shown again; only the containers get it.',
     secretSet: 'set',

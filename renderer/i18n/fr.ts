@@ -384,6 +384,13 @@ const fr: Messages = {
     field: 'Champ : {field}',
     details: 'Détails',
     reasons: {
+      APP_TEST_FAILED: {
+        start: 'L’app n’a pas démarré ; son journal est dans les détails.',
+        crash: 'L’app s’est arrêtée juste après son démarrage (code de sortie {exitCode}) ; son journal est dans les détails.',
+        port: 'L’app n’a pas répondu en HTTP sur le port de son conteneur ; son journal est dans les détails.',
+        health: 'L’app n’a pas répondu comme prévu sur son chemin de santé : {path} a répondu {status} au lieu de {expected}.',
+        healthSilent: 'L’app n’a pas répondu sur son chemin de santé : rien n’est revenu de {path} ({expected} attendu).',
+      },
       RUNTIME_API: {
         unreachable: 'L’API d’administration de HAProxy pour {env} est injoignable ({errno}). Son conteneur tourne-t-il ?',
         closed: 'La connexion à l’API d’administration de HAProxy pour {env} a été fermée.',
@@ -451,6 +458,11 @@ const fr: Messages = {
         diskLow: 'Seulement {space} : libérez au moins 2 Go pour les images et les journaux (docker system prune).',
       },
       VALIDATION: {
+        noApp: '{env} ne fait tourner aucune app à lui : choisissez-en une d’abord (une image ou un dossier à construire).',
+        contextMissing: 'Il n’y a pas de dossier {context} sur cet ordinateur.',
+        contextIsFile: '{context} est un fichier, pas un dossier.',
+        contextUnreadable: 'Le dossier {context} ne peut pas être lu : {said}',
+        noDockerfile: '{context} n’a pas de {dockerfile}.',
         httpsNotSetUp: 'HTTPS n’est pas encore configuré pour cet environnement (domaines, e-mail, répertoire).',
         httpsOff: 'Activez d’abord HTTPS.',
         placedElsewhere: '{env} est placé sur {placed} dans ce Switchyard, pas sur {host}.',
@@ -488,6 +500,9 @@ const fr: Messages = {
         loginRefused: 'Le téléchargement de {image} a été refusé : {registry} a refusé l’identifiant conservé. Reconnectez-vous (switchyard registry login {registry}). Rien n’a été déployé.',
       },
       IMAGE_BUILD_FAILED: {
+        app: 'La construction de l’app depuis {context} a échoué ; les mots de Docker sont dans les détails.',
+        appAt: 'La construction de l’app depuis {context} a échoué à l’étape {step} ; les mots de Docker sont dans les détails.',
+        appVanished: 'L’image de l’app {tag} a été construite mais reste introuvable.',
         build: 'L’image du backend de démo n’a pas pu être construite à partir de {base}. Vérifiez que {base} est sur l’hôte ou peut être téléchargée, ou choisissez une autre image de base.',
       },
       OWNED_ELSEWHERE: {
@@ -1236,6 +1251,7 @@ const fr: Messages = {
     varsHint: 'Une valeur peut contenir {server} et {index} : le nom et le numéro de la réplique.',
     varName: 'Nom',
     varValue: 'Valeur',
+    varField: 'Variable {n} : {field}',
     secret: 'Secret',
     secretHint: 'Conservée chiffrée, jamais réaffichée ; seuls les conteneurs la reçoivent.',
     secretSet: 'définie',

@@ -26,6 +26,14 @@ const LABELS: Record<string, string> = {
   'timeouts.server': 'form.serverTimeout',
   'images.haproxy': 'form.haproxyImage',
   'images.demoBase': 'form.demoBaseImage',
+  app: 'apps.choice.app',
+  'app.source': 'apps.source',
+  'app.source.image': 'apps.image',
+  'app.source.context': 'apps.context',
+  'app.source.dockerfile': 'apps.dockerfile',
+  'app.port': 'apps.port',
+  'replicas.count': 'apps.replicas',
+  'replicas.prefix': 'apps.prefix',
   servers: 'form.sections.servers',
   https: 'env.tabs.https',
   'https.httpsPort': 'https.httpsPort',
@@ -51,6 +59,8 @@ export function useFieldLabel() {
     const path = formPath(field);
     const server = /^servers\.(\d+)\.(\w+)$/.exec(path);
     if (server && SERVER_FIELDS[server[2]]) return t('form.serverField', { n: Number(server[1]) + 1, field: t(SERVER_FIELDS[server[2]]) });
+    const variable = /^app\.vars\.(\d+)\.(name|value)$/.exec(path);
+    if (variable) return t('apps.varField', { n: Number(variable[1]) + 1, field: t(variable[2] === 'name' ? 'apps.varName' : 'apps.varValue') });
     const key = LABELS[path] ?? LABELS[path.replace(/\.\d+$/, '')];
     return key ? t(key) : path;
   };

@@ -45,15 +45,28 @@ describe('bad input and failed deploys', () => {
 
   it('refuses a port another environment already claims', async () => {
     const res = await t.core.invoke('environments:create', { name: 'other', httpPort: port });
-    expect(res).toMatchObject({ ok: false, error: { code: 'PORT_IN_USE', field: 'httpPort' } });
+    expect(res).toMatchObject({ ok: false, error: { code: 'VALIDATION', field: 'httpPort', reason: 'portEnvironment', params: { port, holder: name } } });
   });
 
-  it('a port held by another program fails the deploy before anything is created', async () => {
+  it('a port held by another program is refused when the environment is created, naming the field; nothing is saved', async () => {
     const holder = net.createServer();
     const busy = await freePort();
     await new Promise<void>((r) => holder.listen(busy, '0.0.0.0', r));
     try {
-      await t.call('environments:create', { name: fresh, httpPort: busy, images: TEST_IMAGES });
+      const res = await t.core.invoke('environments:create', { name: fresh, httpPort: busy, images: TEST_IMAGES });
+      expect(res).toMatchObject({ ok: false, error: { code: 'VALIDATION', field: 'httpPort', reason: 'portProgram', params: { port: busy } } });
+      expect((await t.call('environments:list', {})).map((e) => e.name)).not.toContain(fresh);
+    } finally {
+      holder.close();
+    }
+  });
+
+  it('a port taken after the environment was saved fails the deploy before anything is created', async () => {
+    const holder = net.createServer();
+    const busy = await freePort();
+    await t.call('environments:create', { name: fresh, httpPort: busy, images: TEST_IMAGES });
+    await new Promise<void>((r) => holder.listen(busy, '0.0.0.0', r));
+    try {
       const task = await t.runTask('environments:deploy', fresh);
       expect(task.state).toBe('failed');
       expect(task.error).toMatchObject({ code: 'PORT_IN_USE', field: 'httpPort' });
@@ -76,7 +89,14 @@ describe('bad input and failed deploys', () => {
     });
     await squatter.start();
     const lbBefore = (await docker.getContainer(names.haproxy(name)).inspect()).Id;
+    // Saving that port is refused at once, naming the container.
+    const refused = await t.core.invoke('environments:update', { name, patch: { httpPort: other } });
+    expect(refused).toMatchObject({ ok: false, error: { code: 'VALIDATION', field: 'httpPort', reason: 'portContainer', params: { port: other, holder: `${fresh}-squatter` } } });
+    expect((await t.call('environments:get', { name })).httpPort).toBe(port);
+    // Taken after the save: the deploy still finds it before it touches anything.
+    await squatter.stop({ t: 0 });
     await t.call('environments:update', { name, patch: { httpPort: other } });
+    await squatter.start();
     const task = await t.runTask('environments:deploy', name);
     expect(task.state).toBe('failed');
     expect(task.error).toMatchObject({ code: 'PORT_IN_USE', field: 'httpPort' });

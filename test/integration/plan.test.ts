@@ -132,8 +132,9 @@ describe('environments:plan on a real lab', () => {
       ExposedPorts: { '80/tcp': {} },
     });
     try {
-      await c.start();
+      // Saved first: with the container already there, the save itself would refuse the port.
       await t.call('environments:create', { name: other, httpPort: port, images: TEST_IMAGES });
+      await c.start();
       const task = await t.runTask('environments:deploy', other);
       expect(task.state).toBe('failed');
       expect(task.error).toMatchObject({ code: 'PORT_IN_USE', reason: 'container', params: { port, holder }, field: 'httpPort' });

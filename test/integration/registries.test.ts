@@ -36,7 +36,8 @@ describe('private registries', () => {
 
   it('a wrong password is refused by the engine at login, and nothing is kept', async () => {
     const res = await t.core.invoke('registries:login', { registry: registry.address, username: registry.user, password: 'not-the-password' });
-    expect(res).toMatchObject({ ok: false, error: { code: 'REGISTRY_AUTH_FAILED', field: 'password' } });
+    expect(res).toMatchObject({ ok: false, error: { code: 'REGISTRY_AUTH_FAILED', field: 'password', reason: 'refused', params: { registry: registry.address, user: registry.user } } });
+    if (!res.ok) expect(res.error.message).toContain('refused the user name or password (token)');
     expect(await t.call('registries:list', {})).toEqual([]);
   });
 

@@ -31,12 +31,14 @@ export async function ensureAppImage(
   }
   const { context, dockerfile } = app.source;
   const entries = await fs.readdir(context).catch((err: NodeJS.ErrnoException) => {
-    const why = err.code === 'ENOENT' ? 'there is no such folder on this computer' : err.code === 'ENOTDIR' ? 'it is a file, not a folder' : err.message;
-    throw new SwitchyardError('VALIDATION', `app.source.context: ${context}: ${why}`, { field: 'app.source.context' });
+    const opts = { field: 'app.source.context' };
+    if (err.code === 'ENOENT') throw SwitchyardError.because('VALIDATION', 'contextMissing', { context }, opts);
+    if (err.code === 'ENOTDIR') throw SwitchyardError.because('VALIDATION', 'contextIsFile', { context }, opts);
+    throw SwitchyardError.because('VALIDATION', 'contextUnreadable', { context, said: err.message }, opts);
   });
   const found = await fs.stat(path.join(context, dockerfile)).then((s) => s.isFile(), () => false);
   if (!found) {
-    throw new SwitchyardError('VALIDATION', `app.source.dockerfile: ${context} has no ${dockerfile}`, { field: 'app.source.dockerfile' });
+    throw SwitchyardError.because('VALIDATION', 'noDockerfile', { context, dockerfile }, { field: 'app.source.dockerfile' });
   }
   const tag = appImageTag(envName);
   onLine(msg('image.building', { tag, base: context }));
@@ -61,17 +63,14 @@ export async function ensureAppImage(
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ECONNREFUSED' || code === 'ECONNRESET') throw dockerError(err, `building ${tag}`);
     const said = ((err as { json?: { message?: string } }).json?.message ?? (err as Error).message).trim();
-    const where = step ? ` at ${step.replace(/^Step (\d+\/\d+) : /, 'step $1: ')}` : '';
-    throw new SwitchyardError('IMAGE_BUILD_FAILED', `Building the app from ${context} failed${where}: ${said}`, {
-      field: 'app.source',
-      detail: said,
-      cause: err,
-    });
+    const opts = { field: 'app.source', detail: said, cause: err };
+    if (!step) throw SwitchyardError.because('IMAGE_BUILD_FAILED', 'app', { context }, opts);
+    throw SwitchyardError.because('IMAGE_BUILD_FAILED', 'appAt', { context, step: step.replace(/^Step (\d+\/\d+) : /, '$1: ') }, opts);
   }
   try {
     return { ref: tag, id: (await docker.getImage(tag).inspect()).Id };
   } catch (err) {
-    if (isNotFound(err)) throw new SwitchyardError('IMAGE_BUILD_FAILED', `The app image ${tag} was built but cannot be found`, { field: 'app.source' });
+    if (isNotFound(err)) throw SwitchyardError.because('IMAGE_BUILD_FAILED', 'appVanished', { tag }, { field: 'app.source' });
     throw dockerError(err, `looking for ${tag}`);
   }
 }

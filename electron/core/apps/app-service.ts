@@ -11,12 +11,25 @@ import type { AppSecrets } from './app-secrets';
 import { testApp, type AppTestOptions, type AppTestReport } from './app-test';
 import { stampedLines, type ReplicaOutput } from './replica-output';
 
-const CHECK_WORDS: Record<NonNullable<AppTestReport['failed']>, string> = {
-  start: 'did not start',
-  crash: 'stopped right after starting',
-  port: 'did not answer HTTP on its container port',
-  health: 'did not answer its health path as expected',
-};
+/** Which check the app failed, as the error a person reads; the whole log is the detail. */
+function testFailure(report: AppTestReport): SwitchyardError {
+  const lines = report.logs.split('\n').slice(-3).join(' | ');
+  const opts = { field: report.failed === 'port' ? 'app.port' : report.failed === 'health' ? 'healthCheck.path' : 'app', detail: report.logs };
+  switch (report.failed) {
+    case 'crash':
+      return SwitchyardError.because('APP_TEST_FAILED', 'crash', { exitCode: report.exitCode ?? '?', lines }, opts);
+    case 'port':
+      return SwitchyardError.because('APP_TEST_FAILED', 'port', { lines }, opts);
+    case 'health': {
+      const { path = '/', status, expected = '' } = report.health ?? {};
+      return status === undefined
+        ? SwitchyardError.because('APP_TEST_FAILED', 'healthSilent', { path, expected, lines }, opts)
+        : SwitchyardError.because('APP_TEST_FAILED', 'health', { path, status, expected, lines }, opts);
+    }
+    default:
+      return SwitchyardError.because('APP_TEST_FAILED', 'start', { lines }, opts);
+  }
+}
 
 /** The user's app before and around deploys: "Test the app" (a throwaway container, a report). */
 export class AppService {
@@ -35,7 +48,7 @@ export class AppService {
   async test(environment: string): Promise<TaskStarted> {
     const env = await this.envs.get(environment);
     const app = env.app;
-    if (!app) throw new SwitchyardError('VALIDATION', `app: "${env.name}" runs no app of its own; set one (an image or a build folder) first`, { field: 'app' });
+    if (!app) throw SwitchyardError.because('VALIDATION', 'noApp', { env: env.name }, { field: 'app' });
     const target = await this.envs.target(env);
     const me = await this.envs.me();
     const task = this.tasks.start('app-test', env.name, async (ctx) => {
@@ -44,13 +57,7 @@ export class AppService {
       ctx.step('app-test', 60, msg('app.testing', { port: app.port }));
       const report = await testApp(target, env, app, image.id, await this.secrets.open(app), me, this.testOptions);
       this.reports.set(task.id, report);
-      if (!report.ok) {
-        const detail = report.failed === 'crash' ? ` (exit code ${report.exitCode})` : report.failed === 'health' ? ` (${report.health?.path} answered ${report.health?.status ?? 'nothing'}, expected ${report.health?.expected})` : '';
-        throw new SwitchyardError('APP_TEST_FAILED', `The app ${CHECK_WORDS[report.failed!]}${detail}. Its last lines: ${report.logs.split('\n').slice(-3).join(' | ')}`, {
-          field: report.failed === 'port' ? 'app.port' : report.failed === 'health' ? 'healthCheck.path' : 'app',
-          detail: report.logs,
-        });
-      }
+      if (!report.ok) throw testFailure(report);
       return msg('app.tested', { port: app.port });
     });
     return { taskId: task.id };

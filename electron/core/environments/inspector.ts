@@ -91,7 +91,8 @@ export class Inspector {
     if (isForeign(claim, me)) return { ...status, state: 'owned-elsewhere', owner: claim.owner };
     await this.describe(containers);
     if (!lb) return status;
-    status.url = `http://${this.target.publicHost}:${env.httpPort}/`;
+    // Where it answers now: the port it publishes, until a deploy moves it to a new one.
+    status.url = `http://${this.target.publicHost}:${publishes(lb, HAPROXY_HTTP_PORT) ?? env.httpPort}/`;
     if (lb.State === 'running') {
       const api = await this.runtimeApi(env.name);
       try {

@@ -460,11 +460,13 @@ export function checkPortClaim(others: PortsOf[], env: PortsOf): void {
 
 /**
  * Who holds `port` on a host: the name of a running container publishing it, '' for another
- * program, null when it is free. The environment's own containers do not count.
+ * program, null when it is free. The environment's own load balancer does not count: a deploy
+ * keeps the port it publishes.
  */
 async function portHolder(target: Target, envName: string, port: number): Promise<string | null> {
   const publishing = await target.docker.listContainers({ filters: { publish: [String(port)] } });
-  const other = publishing.find((c) => c.Labels?.[LABEL_ENV] !== envName);
+  const own = (c: { Names: string[]; Labels?: Record<string, string> }) => c.Labels?.[LABEL_ENV] === envName && c.Names.some((n) => n.startsWith(`/${names.haproxy(envName)}`));
+  const other = publishing.find((c) => !own(c));
   if (other) return other.Names[0]?.replace(/^\//, '') ?? other.Id;
   if (publishing.length) return null;
   return (await target.isPortFree(port)) ? null : '';

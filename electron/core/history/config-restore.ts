@@ -23,7 +23,14 @@ export function restoredEnvironment(current: Env, kept: StoredConfigVersion, now
   }
   if (https !== undefined) next.https = https;
   else if (current.https) next.https = { ...current.https, enabled: false };
-  return parseOrThrow(Environment, next, `version ${kept.version}`);
+  try {
+    return parseOrThrow(Environment, next);
+  } catch (err) {
+    // Kept by an earlier Switchyard whose model allowed what this one refuses: the request's
+    // field at fault is the version, and the setting is named in the message.
+    if (!(err instanceof SwitchyardError) || err.code !== 'VALIDATION') throw err;
+    throw new SwitchyardError('VALIDATION', `version: the settings of version ${kept.version} no longer pass Switchyard's checks (${err.message})`, { field: 'version', cause: err });
+  }
 }
 
 /** Puts an earlier version's settings back and deploys them. */

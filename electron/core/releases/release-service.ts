@@ -57,6 +57,14 @@ export class ReleaseService {
     private readonly emit: (record: ReleaseRecord) => void = () => undefined,
   ) {}
 
+  /** Releases this process runs: it tells their progress itself, in order (see runsHere). */
+  private readonly running = new Set<string>();
+
+  /** Whether this process runs the release: then its saves are not told again (they could arrive out of order). */
+  runsHere(r: Pick<ReleaseRecord, 'environment' | 'number'>): boolean {
+    return this.running.has(`${r.environment}#${r.number}`);
+  }
+
   /** Newest first. */
   async list(environment: string): Promise<ReleaseRecord[]> {
     await this.envs.get(environment);
@@ -184,6 +192,8 @@ export class ReleaseService {
         result: 'running',
         servers: toReplace.map((s) => ({ name: s, phase: 'old' as ServerPhase })),
       }));
+      this.running.add(`${record.environment}#${record.number}`);
+      this.emit(structuredClone(record));
       await docker.getImage(image.id).tag(releaseTag(env.name, record.number)).catch(() => undefined);
       const secretValues = this.secrets ? await this.secrets.open(app) : {};
       const rollout = new Rollout(
@@ -297,11 +307,14 @@ export class ReleaseService {
   }
 
   private async close(record: ReleaseRecord, end: { result: ReleaseRecord['result']; cause?: ReleaseCause; durationMs: number; failedRequests?: number }): Promise<void> {
-    await this.store.update((data) => {
+    const closed = await this.store.update((data) => {
       const r = data.releases.find((x) => x.environment === record.environment && x.number === record.number);
-      if (!r) return;
+      if (!r) return undefined;
       Object.assign(r, end, { endedAt: this.now().toISOString(), servers: record.servers });
+      return structuredClone(r);
     });
+    this.running.delete(`${record.environment}#${record.number}`);
+    if (closed) this.emit(closed);
   }
 
   /** The environment's app becomes the one released (no secret sealed again: references only). */

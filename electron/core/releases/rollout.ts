@@ -110,8 +110,16 @@ export class Rollout {
     const { env } = this.plan;
     const oldName = names.backend(env.name, server);
     const nextName = names.nextBackend(env.name, server);
-    // Left by a rollout that was stopped hard (the app closed mid-way): not the server.
+    // Left by a rollout that was stopped hard (the app closed mid-way): not the server. An old
+    // container left under its aside name is the server again when nothing else has its name.
     await this.removeByName(nextName);
+    const prevName = names.prevBackend(env.name, server);
+    const aside = await this.docker.getContainer(prevName).inspect().catch(() => undefined);
+    if (aside) {
+      const serving = await this.docker.getContainer(oldName).inspect().catch(() => undefined);
+      if (serving) await this.removeByName(prevName);
+      else await this.docker.getContainer(aside.Id).rename({ name: oldName });
+    }
     const old = await this.docker.getContainer(oldName).inspect().catch((err) => (isNotFound(err) ? undefined : Promise.reject(err)));
     if (!old) throw new SwitchyardError('NOT_FOUND', `"${server}" has no container to replace: deploy "${env.name}" first`, { field: 'server' });
     s.old = { id: old.Id, ip: ipOn(old, names.backendNetwork(env.name)) };
@@ -156,7 +164,12 @@ export class Rollout {
       for (;;) {
         this.checkCancelled();
         const row = (await this.api.showStat()).find((r) => r.pxname === PROBE_BACKEND_NAME && r.svname === `next${slot}`);
-        if (row?.status === 'UP') break;
+        if (row?.status === 'UP') {
+          // A check that passed while a crashing process was briefly up does not make it healthy.
+          const now = await c.inspect();
+          if (down(now)) throw await crashedNow(now);
+          break;
+        }
         const info = await c.inspect();
         if (down(info)) throw await crashedNow(info);
         if (Date.now() >= deadline) {

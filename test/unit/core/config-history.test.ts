@@ -6,13 +6,14 @@ import { AppSecrets } from '../../../electron/core/apps/app-secrets';
 import { EnvironmentService } from '../../../electron/core/environments/service';
 import { EventBus } from '../../../electron/core/events';
 import { CONFIG_HISTORY_LIMIT, ConfigHistory } from '../../../electron/core/history/config-history';
-import { ConfigRestore } from '../../../electron/core/history/config-restore';
+import { ConfigRestore, restoredEnvironment } from '../../../electron/core/history/config-restore';
 import { localKeyCipher } from '../../../electron/core/secrets/ciphers';
 import { FileSecretStore } from '../../../electron/core/secrets/secret-store';
 import { STORE_FILE, Store } from '../../../electron/core/store/store';
 import { TaskManager } from '../../../electron/core/tasks/task-manager';
-import type { ConfigsChange } from '../../../shared/config-history';
+import type { ConfigsChange, StoredConfigVersion } from '../../../shared/config-history';
 import type { Task } from '../../../shared/contract';
+import type { Environment } from '../../../shared/model';
 import { english } from '../../../shared/messages';
 import { FAKE_IMAGES, ME, fakeEnvironment, startFakeLab, type FakeLab } from '../../support/fake-lab';
 import { ME_INSTALLATION, refusal } from '../../support/fake-services';
@@ -130,6 +131,48 @@ describe('config history', () => {
       await store.watch({ settleMs: 5 });
       await other.record(fakeEnvironment('lab'), 'global\n', deploy, ME);
       await expect.poll(() => seen).toEqual([{ environment: 'lab', latest: 1 }]);
+    });
+  });
+
+  describe('what a restore puts back', () => {
+    const at = new Date('2026-02-01T00:00:00Z');
+    const keptFrom = (settings: Record<string, unknown>, version = 1): StoredConfigVersion => ({
+      environment: 'lab',
+      version,
+      at: at.toISOString(),
+      by: ME,
+      trigger: { kind: 'deploy' },
+      config: 'global\n',
+      settings,
+    });
+    const https = { enabled: true, domains: ['lab.example.com'], email: 'ops@example.com', termsAccepted: true };
+    const app = { source: { kind: 'image' as const, image: 'fake/app:1' }, port: 80, secrets: [{ name: 'API_TOKEN', ref: 'old-ref' }] };
+
+    it('the version’s settings, but the environment’s own name, host, creation date and app secrets', () => {
+      const { createdAt: _c, updatedAt: _u, ...old } = fakeEnvironment('old', { balance: 'source', app, servers: [{ name: 'app1', kind: 'app' }] });
+      const current: Environment = {
+        ...fakeEnvironment('lab', { host: 'vps', app, servers: [{ name: 'app1', kind: 'app' }] }),
+        app: { source: { kind: 'image', image: 'fake/app:1' }, port: 80, env: [], secrets: [{ name: 'API_TOKEN', ref: 'new-ref' }] },
+        createdAt: '2025-12-24T00:00:00.000Z',
+      };
+      const env = restoredEnvironment(current, keptFrom({ ...old, host: 'local' }), at);
+      expect(env).toMatchObject({ name: 'lab', host: 'vps', balance: 'source', createdAt: '2025-12-24T00:00:00.000Z', updatedAt: at.toISOString() });
+      expect(env.servers.map((s) => s.name)).toEqual(['app1']);
+      expect(env.app?.secrets).toEqual([{ name: 'API_TOKEN', ref: 'new-ref' }]);
+    });
+
+    it('HTTPS set up since stays, switched off as it was then', () => {
+      const { createdAt: _c, updatedAt: _u, ...old } = fakeEnvironment('lab');
+      const env = restoredEnvironment(fakeEnvironment('lab', { https }), keptFrom(old), at);
+      expect(env.https).toMatchObject({ enabled: false, domains: ['lab.example.com'] });
+    });
+
+    it('settings today’s checks refuse are refused naming the version', () => {
+      const { createdAt: _c, updatedAt: _u, ...old } = fakeEnvironment('lab');
+      const bad = keptFrom({ ...old, servers: [{ name: 'Back 1', kind: 'demo' }] }, 4);
+      expect(() => restoredEnvironment(fakeEnvironment('lab'), bad, at)).toThrow(
+        expect.objectContaining({ code: 'VALIDATION', field: 'version', message: expect.stringMatching(/^version: the settings of version 4 no longer pass .*servers\.0\.name/) }),
+      );
     });
   });
 

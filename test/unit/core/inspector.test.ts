@@ -27,7 +27,7 @@ describe("an environment's status, against a fake engine", () => {
     const s = await status();
     expect(s.state).toBe('running');
     expect(s.url).toBe('http://localhost:18080/');
-    expect(s.haproxy).toEqual({ reachable: true, configInSync: true, version: '2.6.12-fake' });
+    expect(s.haproxy).toEqual({ reachable: true, configInSync: true, portsInSync: true, version: '2.6.12-fake' });
     expect(s.servers).toEqual([
       { name: 'back1', health: 'UP', status: 'UP', weight: 100, container: 'sy-lab-back1' },
       { name: 'back2', health: 'UP', status: 'UP', weight: 100, container: 'sy-lab-back2' },

@@ -74,6 +74,8 @@ describe('ports, checked when an environment is saved', () => {
 
     const status = await s.envs.status('lab');
     expect(status.haproxy).toMatchObject({ configInSync: true, portsInSync: false });
+    // Its address is where it still answers.
+    expect(status.url).toMatch(/:18080\/$/);
     const plan = await s.envs.plan('lab');
     expect(plan.unchanged).toBe(false);
     expect(plan.haproxy).toEqual({ name: names.haproxy('lab'), action: 'recreate', ports: [{ kind: 'http', from: 18080, to: 18081 }] });

@@ -129,6 +129,24 @@ describe('HostsView', () => {
     expect(wrapper.find('[data-test=host-form]').exists()).toBe(true); // still open, input kept
   });
 
+  it('in French, puts the core’s refusal on its field in French', async () => {
+    const taken = SwitchyardError.because('ALREADY_EXISTS', 'host', { host: 'vps' }, { field: 'name' }).toInfo();
+    fake.handle('hosts:list', () => [LOCAL_HOST, vps()]).handle('hosts:add', () => ({ error: taken }));
+    wrapper = mountInApp(HostsView, {}, 'fr');
+    await settle();
+    await wrapper.find('[data-test=add-host]').trigger('click');
+    await fill(wrapper, 'host-name', 'vps');
+    await fill(wrapper, 'host-address', 'example.org');
+    await fill(wrapper, 'host-user', 'deploy');
+    await wrapper.find('[data-test=host-method-agent] input').setValue(true);
+    await settle();
+    await wrapper.find('[data-test=host-form]').trigger('submit');
+    await settle();
+    const form = wrapper.find('[data-test=host-form]').text();
+    expect(form).toContain('Un hôte nommé vps existe déjà.');
+    expect(form).not.toContain('already exists');
+  });
+
   it('a changed host key is shown in red with both fingerprints, and trusting it asks first', async () => {
     fake
       .handle('hosts:list', () => [LOCAL_HOST, vps({ hostKey: { algorithm: 'ssh-ed25519', fingerprint: FP_OLD } })])

@@ -150,6 +150,30 @@ describe('HttpsPanel', () => {
     expect(fake.callsTo('certificates:order')).toEqual([{ environment: 'lab' }]);
   });
 
+  it('says when Switchyard stopped retrying because a login or token was refused, in French', async () => {
+    fake.handle('certificates:status', () =>
+      status({
+        notAfter: new Date(Date.now() + 5 * DAY).toISOString(),
+        failures: 1,
+        stopped: true,
+        nextRenewalAt: null,
+        lastError: {
+          code: 'REGISTRY_AUTH_FAILED',
+          message: 'r.example refused the user name or password (token) of deployer: check them and log in again. Nothing was saved.',
+          reason: 'refused',
+          params: { registry: 'r.example', user: 'deployer' },
+        },
+      }),
+    );
+    wrapper = mountInApp(HttpsPanel, { env: envOf(settings) }, 'fr');
+    await settle();
+    const alert = wrapper.find('[data-test=certificate-alert]');
+    expect(alert.text()).toContain('Switchyard a cessé de réessayer');
+    expect(alert.text()).toContain('r.example a refusé l’identifiant ou le mot de passe (jeton) de deployer');
+    expect(alert.text()).not.toContain('continue d’essayer');
+    expect(wrapper.find('[data-test=certificate-next]').text()).toBe('non planifié');
+  });
+
   it('turns HTTPS off only after a confirmation, keeping the settings', async () => {
     fake
       .handle('certificates:status', () => status())

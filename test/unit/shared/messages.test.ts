@@ -84,7 +84,9 @@ describe('errors with a reason: the window words them, the CLI keeps its English
     expect(SwitchyardError.because('PORT_IN_USE', 'program', { port: 80 }).message).toBe('Port 80 is already in use by another program. Choose another HTTP port for this environment.');
     expect(SwitchyardError.because('PORT_IN_USE', 'environment', { port: 80, holder: 'shop' }).message).toBe('Port 80 is already used by the environment "shop" on the same host');
     const pull = SwitchyardError.because('IMAGE_MISSING', 'unreachable', { image: 'r.example/app:1', registry: 'r.example' }, { detail: 'dial tcp: i/o timeout' });
-    expect(pull.message).toBe('The image r.example/app:1 is not on the host and could not be pulled: r.example could not be reached or failed: dial tcp: i/o timeout.');
+    expect(pull.message).toBe(
+      'The image r.example/app:1 is not on the host and could not be pulled: r.example could not be reached or failed: dial tcp: i/o timeout. Pull or load r.example/app:1 on the host (docker pull r.example/app:1), check its name, or log in to r.example if it is private.',
+    );
     expect(SwitchyardError.because('OWNED_ELSEWHERE', 'owned', { env: 'lab', installation: '1a2b3c4d', by: 'ana@laptop' }).message).toBe(
       '"lab" on this host is managed by another Switchyard (installation 1a2b3c4d, ana@laptop). Nothing was changed. Adopt it to take it over.',
     );
