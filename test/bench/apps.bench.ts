@@ -7,7 +7,8 @@
  * Both sides run in the same run, alternately. Prints figures beside their goals; asserts nothing.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -171,7 +172,12 @@ export async function benchApps(replicas: number, runs: number): Promise<void> {
     const plainBuild: number[] = [];
     const ownBuild: number[] = [];
     for (let i = 0; i < runs; i++) {
+      // A line of its own in the folder for each build: the engine's cache (from earlier runs,
+      // or the other side's build) can then serve no step after the COPY.
+      const fresh = () => appendFileSync(path.join(folder, 'entrypoint.sh'), `# build ${randomBytes(6).toString('hex')}\n`);
+      fresh();
       const a = await plainDocker(tutorialReplicas, '', folder);
+      fresh();
       const b = await switchyardDeploy(tutorialReplicas, { source: { kind: 'build', context: folder } });
       if (a.cached || b.cached) throw new Error(`a build step came from the cache (plain ${a.cached}, switchyard ${b.cached}): the builds are not cold`);
       plainBuild.push(a.ms);
