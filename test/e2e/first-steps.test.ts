@@ -107,7 +107,7 @@ describe('first steps', () => {
     await page.locator('[data-test=traffic-rate] input').fill('50');
     await page.locator('[data-test=traffic-rate] input').blur();
     await page.locator('[data-test=traffic-run]').click();
-    await expect(page.locator('[data-test=traffic-server-cards] [data-test=server-card]').count()).resolves.toBe(2);
+    await expect(page.locator('[data-test=traffic-server-cards] [data-test=traffic-server-card]').count()).resolves.toBe(2);
     await page.locator('[data-test=traffic-results][data-done=true]').waitFor({ timeout: 30_000 });
     const sent = Number((await page.locator('[data-test=traffic-sent]').textContent())!.replace(/\D/g, ''));
     console.log(`50 req/s for 2 s through the real load balancer: ${sent} requests`);

@@ -352,7 +352,7 @@ describe('the traffic generator', () => {
 
     fake.emit('traffic:progress', report({}));
     await settle();
-    expect(w.findAll('[data-test=traffic-server-cards] [data-test=server-card]').map((c) => c.attributes('data-server'))).toEqual(['back1', 'back2']);
+    expect(w.findAll('[data-test=traffic-server-cards] [data-test=traffic-server-card]').map((c) => c.attributes('data-server'))).toEqual(['back1', 'back2']);
 
     await w.find('[data-test=traffic-stop]').trigger('click');
     await settle();
