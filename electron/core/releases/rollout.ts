@@ -125,14 +125,21 @@ export class Rollout {
     s.old = { id: old.Id, ip: ipOn(old, names.backendNetwork(env.name)) };
     this.onPhase(server, 'starting');
     const c = await this.docker.createContainer(this.plan.createOptions(server, nextName));
-    const crashedNow = async (info: Docker.ContainerInspectInfo) =>
-      new RolloutStopped({
+    const crashedNow = async (seen: Docker.ContainerInspectInfo) => {
+      // Caught between two restarts, the state holds no exit code yet: read it once the attempt ends.
+      let info = seen;
+      for (let i = 0; i < 40 && info.State.ExitCode === 0 && (info.State.Running || info.State.Restarting); i++) {
+        await sleep(50);
+        info = await c.inspect().catch(() => info);
+      }
+      return new RolloutStopped({
         kind: 'exited',
         server,
         params: { exitCode: info.State.ExitCode },
         message: `The new container of ${server} stopped (exit code ${info.State.ExitCode}) before it passed its health check`,
         logs: await this.lastLines(c.id),
       });
+    };
     s.next = { id: c.id, ip: '' };
     try {
       await c.start();
