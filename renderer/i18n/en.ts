@@ -946,6 +946,8 @@ const en = {
       sending: 'Sending',
       claim: 'Owner',
       'app-test': 'App test',
+      release: 'Release',
+      rollback: 'Rollback',
     },
     cancel: 'Cancel',
     started: 'Started {time}',

@@ -948,6 +948,8 @@ const fr: Messages = {
       sending: 'Envoi',
       claim: 'Propriétaire',
       'app-test': 'Essai de l’app',
+      release: 'Mise en production',
+      rollback: 'Retour arrière',
     },
     cancel: 'Annuler',
     started: 'Commencée le {time}',

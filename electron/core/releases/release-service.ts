@@ -156,9 +156,8 @@ export class ReleaseService {
       ctx.checkCancelled();
 
       unlock = await acquireHostLock(docker, env.name, me, env.images.haproxy, this.now);
-      await this.envs.assertOwned(env);
-      const api = await this.envs.runtimeApi(env);
-      const existing = await docker.listContainers({ all: true, filters: envFilter(env.name) });
+      // The runtime API is only given for an environment this installation manages (OWNED_ELSEWHERE otherwise).
+      const [api, existing] = await Promise.all([this.envs.runtimeApi(env), docker.listContainers({ all: true, filters: envFilter(env.name) })]);
       const lb = existing.find((c) => c.Names.includes(`/${names.haproxy(env.name)}`));
       if (!api || lb?.State !== 'running') throw notDeployed(env.name);
       const containerOf = (server: string) => existing.find((c) => c.Names.includes(`/${names.backend(env.name, server)}`));
@@ -213,9 +212,12 @@ export class ReleaseService {
       const outcome = await rollout.run();
 
       // The model now says what runs, and the config file says what HAProxy does (a new port).
-      const saved = await this.adopt(env.name, app);
-      adopted = true;
-      await Promise.all([this.syncConfig(docker, saved), writeDeed(docker.getContainer(names.haproxy(env.name)), me, saved, this.now()).catch(() => undefined)]);
+      const saved = { ...env, app };
+      await Promise.all([
+        this.adopt(env.name, app).then(() => (adopted = true)),
+        this.syncConfig(docker, saved),
+        writeDeed(docker.getContainer(names.haproxy(env.name)), me, saved, this.now()).catch(() => undefined),
+      ]);
       const elapsed = this.now().getTime() - started.getTime();
       await this.close(record, { result: 'succeeded', durationMs: elapsed, failedRequests: outcome.failedRequests });
       await this.giveBack(current.secrets.map((s) => s.ref).filter((ref) => !app.secrets.some((s) => s.ref === ref)));

@@ -80,7 +80,7 @@ export class Rollout {
     try {
       for (let i = 0; i < servers.length; i += policy.batch) {
         const batch = servers.slice(i, i + policy.batch);
-        this.ctx.step(`release-${i + 1}`, 20 + Math.round((70 * i) / servers.length), msg('release.batch', { servers: batch.join(', ') }));
+        this.ctx.step('release', 20 + Math.round((70 * i) / servers.length), msg('release.batch', { servers: batch.join(', ') }));
         this.checkCancelled();
         // Settled, not raced: a stop must wait for every container of the batch still being made.
         await settleAll(batch.map((server, slot) => this.prepare(server, slot + 1)));

@@ -86,7 +86,7 @@ const releaseTask = (state: Task['state'] = 'running'): Task => ({
   kind: 'release',
   target: 'shop',
   state,
-  step: 'release-1',
+  step: 'release',
   progress: 20,
   message: 'Replacing app1',
   code: 'release.batch',
