@@ -112,6 +112,7 @@ export function createCore(opts: CoreOptions): Core {
   const environments = new EnvironmentService(store, tasks, images, targetFor, thisInstallation, now, appSecrets);
   const apps = new AppService(environments, images, tasks, appSecrets, new ReplicaOutput((o) => events.emit('apps:output', o)));
   const releases = new ReleaseService(environments, store, images, appSecrets, now, (r) => events.emit('releases:changed', r));
+  environments.beforeDeploy = (env, ctx) => releases.beforeDeploy(env, ctx);
   const adoption = new Adoption(environments, targetFor, now);
   const restorer = new ConfigRestore(environments, store, appSecrets, now);
   const registries = new RegistryService(

@@ -193,6 +193,19 @@ describe('releases: rolling updates under load, automatic rollback, history', ()
     expect(await docker.getContainer(names.backend(name, 'app1')).inspect().then((c) => c.State.Running)).toBe(true);
   }, 180_000);
 
+  it('a deploy after the app was changed in the settings rolls it out as a release: zero failed requests, in the history', async () => {
+    const current = (await t.call('environments:get', { name })).app!;
+    await t.call('environments:update', { name, patch: { app: { ...current, env: [...current.env, { name: 'VERSION', value: '3' }] } } });
+    const { task, load } = await underLoad(() => t.call('environments:deploy', { name }));
+    expect(task.state, `${task.error?.code} ${task.error?.message}`).toBe('succeeded');
+    expect(failedOf(load)).toBe('keepAlive: 0 failed  / fresh: 0 failed  / sticky: 0 failed ');
+    expect(await versions()).toEqual({ '3': 16 });
+    const [latest] = await history();
+    expect(latest).toMatchObject({ number: 8, result: 'succeeded', failedRequests: 0, changes: [{ field: 'env', names: ['VERSION'] }] });
+    expect(task.steps.map((s) => s.name)).toContain('release');
+    expect(await leftovers()).toEqual([]);
+  }, 120_000);
+
   it('refuses what it cannot release, and changes nothing', async () => {
     await expect(t.call('releases:rollback', { environment: name, to: 99 })).rejects.toMatchObject({ code: 'NOT_FOUND', field: 'to' });
     await expect(t.call('releases:rollback', { environment: name, to: 3 })).rejects.toMatchObject({ code: 'VALIDATION', field: 'to' });

@@ -292,11 +292,17 @@ export class EnvironmentService {
     }
   }
 
+  /** Runs first in a deploy's task: app replicas to replace go out as a rolling release (release-service.ts). */
+  beforeDeploy?: (env: Env, ctx: TaskContext) => Promise<void>;
+
   async deploy(name: string): Promise<Task> {
     const env = await this.get(name);
     const target = await this.target(env);
     const me = await this.me();
-    return this.exclusive(name, 'deploy', (ctx) => this.deployWithin(env, ctx, { target, me }));
+    return this.exclusive(name, 'deploy', async (ctx) => {
+      await this.beforeDeploy?.(env, ctx);
+      return this.deployWithin(env, ctx, { target, me });
+    });
   }
 
   /** What a deploy would do now (the deploy's own plan); nothing changes. Refused like a deploy for another installation's environment. */

@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import type { TaskStarted } from '../../../shared/contract';
-import { AppInput, type App } from '../../../shared/apps';
+import { App, AppInput } from '../../../shared/apps';
 import { SwitchyardError } from '../../../shared/errors';
 import { msg, type Message } from '../../../shared/messages';
 import { parseOrThrow, type Environment } from '../../../shared/model';
@@ -22,7 +22,7 @@ import { acquireHostLock } from '../environments/host-lock';
 import type { ImageService } from '../environments/images';
 import { HAPROXY_CONFIG_DIR, LABEL_SPEC, PREFIX, PROBE_BACKEND_NAME, envFilter, names, type Owner } from '../environments/naming';
 import { currentFacts } from '../environments/network-facts';
-import { writeDeed } from '../environments/ownership';
+import { readDeed, writeDeed } from '../environments/ownership';
 import type { EnvironmentService } from '../environments/service';
 import { renderConfig } from '../haproxy/render';
 import type { Store } from '../store/store';
@@ -39,6 +39,11 @@ interface RunOptions {
   rollbackTo?: ReleaseRecord;
   /** Secret references sealed for this release only: given back if it does not become the app. */
   sealedNow?: string[];
+  /**
+   * Run by a deploy, before it: the model already holds the new app (`previous` is what was
+   * deployed), and the deploy that follows writes the config and the ownership record.
+   */
+  forDeploy?: { previous: App };
 }
 
 /**
@@ -115,6 +120,27 @@ export class ReleaseService {
     return { taskId: task.id };
   }
 
+  /**
+   * Before a deploy (inside its task, under its lock): app replicas the deploy would recreate on a
+   * load balancer it keeps are rolled out as a release instead, so changing the app in the
+   * settings and deploying is zero-downtime too and lands in the history. The deploy then finds
+   * them up to date. A rollout that stops fails the deploy, with the previous release serving.
+   */
+  async beforeDeploy(env: Environment, ctx: TaskContext): Promise<void> {
+    if (!env.app || !env.servers.some((s) => s.kind === 'app')) return;
+    const plan = await this.envs.plan(env.name).catch(() => undefined);
+    if (!plan || !['unchanged', 'reload', 'start'].includes(plan.haproxy.action)) return;
+    const apps = new Set(env.servers.filter((s) => s.kind === 'app').map((s) => s.name));
+    const existing = await (await this.envs.target(env)).docker.listContainers({ all: true, filters: envFilter(env.name) });
+    const running = (server: string) => existing.some((c) => c.Names.includes(`/${names.backend(env.name, server)}`) && c.State === 'running');
+    const replaced = plan.containers.filter((c) => c.role === 'backend' && c.action === 'recreate' && c.server && apps.has(c.server));
+    if (!replaced.length || !replaced.every((c) => running(c.server!))) return;
+    const deed = await readDeed((await this.envs.target(env)).docker, env.name);
+    const deployed = (deed?.model as { app?: unknown } | undefined)?.app;
+    const previous = App.safeParse(deployed);
+    await this.run(env.name, env.app, parseOrThrow(RolloutPolicy, {}, 'rollout'), ctx, { forDeploy: { previous: previous.success ? previous.data : env.app } });
+  }
+
   /** Refs of secret values that some kept release may run again: never deleted while kept. */
   async pinnedSecrets(): Promise<Set<string>> {
     const data = await this.store.read();
@@ -141,7 +167,7 @@ export class ReleaseService {
   private async run(name: string, app: App, policy: RolloutPolicy, ctx: TaskContext, opts: RunOptions): Promise<Message> {
     // Read again under the lock: what runs now is what the last task left.
     const env = await this.envs.get(name);
-    const current = this.appOf(env);
+    const current = opts.forDeploy?.previous ?? this.appOf(env);
     const target = await this.envs.target(env);
     const docker = target.docker;
     const me = await this.envs.me();
@@ -215,8 +241,8 @@ export class ReleaseService {
       const saved = { ...env, app };
       await Promise.all([
         this.adopt(env.name, app).then(() => (adopted = true)),
-        this.syncConfig(docker, saved),
-        writeDeed(docker.getContainer(names.haproxy(env.name)), me, saved, this.now()).catch(() => undefined),
+        opts.forDeploy ? undefined : this.syncConfig(docker, saved),
+        opts.forDeploy ? undefined : writeDeed(docker.getContainer(names.haproxy(env.name)), me, saved, this.now()).catch(() => undefined),
       ]);
       const elapsed = this.now().getTime() - started.getTime();
       await this.close(record, { result: 'succeeded', durationMs: elapsed, failedRequests: outcome.failedRequests });
