@@ -133,9 +133,12 @@ function stateOf(env: Environment, lb: Docker.ContainerInfo, status: Environment
     return status.containers.some((c) => c.state === 'running') ? 'failed' : 'stopped';
   }
   if (!status.haproxy.reachable) return 'failed';
-  // Drain and maintenance are the user's choice, not a fault.
-  const deliberate = new Set(env.servers.filter((s) => s.state !== 'ready').map((s) => s.name));
+  // Drain and maintenance are the user's choice, not a fault; nor is a server a release is
+  // switching (its new container is there beside it).
+  const releasing = (server: string) => status.containers.some((c) => c.name === names.nextBackend(env.name, server) || c.name === names.prevBackend(env.name, server));
+  const deliberate = new Set(env.servers.filter((s) => s.state !== 'ready' || releasing(s.name)).map((s) => s.name));
   const down = status.servers.some((s) => !deliberate.has(s.name) && (s.health === 'DOWN' || s.health === 'MAINT'));
-  const stopped = status.containers.some((c) => c.role === 'backend' && c.state !== 'running');
+  // Only the servers' own containers count (a release's new one may be starting or crashing).
+  const stopped = status.containers.some((c) => c.role === 'backend' && c.state !== 'running' && !/_(next|prev)$/.test(c.name));
   return down || stopped ? 'partly-down' : 'running';
 }
