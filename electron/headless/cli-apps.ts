@@ -9,7 +9,8 @@ import { EXIT_USAGE, ask, type CliTools } from './cli-tools';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
-function keyValue(v: string, prev: { name: string; value: string }[] = []) {
+/** `--env NAME=value`, repeatable. */
+export function keyValue(v: string, prev: { name: string; value: string }[] = []) {
   const at = v.indexOf('=');
   if (at <= 0) throw new InvalidArgumentError(`"${v}" is not NAME=value`);
   return [...prev, { name: v.slice(0, at), value: v.slice(at + 1) }];

@@ -2,13 +2,9 @@ import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import type { AppInput } from '../../shared/apps';
 import type { ReleaseRecord, RolloutPolicyInput } from '../../shared/releases';
+import { keyValue } from './cli-apps';
 import { EXIT_USAGE, ask, type CliTools } from './cli-tools';
 
-function keyValue(v: string, prev: { name: string; value: string }[] = []) {
-  const at = v.indexOf('=');
-  if (at <= 0) throw new InvalidArgumentError(`"${v}" is not NAME=value`);
-  return [...prev, { name: v.slice(0, at), value: v.slice(at + 1) }];
-}
 
 interface RolloutFlags {
   batch?: number;

@@ -297,11 +297,7 @@ export class ReleaseService {
       result: 'succeeded',
       servers: env.servers.filter((s) => s.kind === 'app').map((s) => ({ name: s.name, phase: 'new' as ServerPhase })),
     }));
-    await this.target(env).then((t) => t.docker.getImage(imageId).tag(releaseTag(env.name, record.number))).catch(() => undefined);
-  }
-
-  private target(env: Environment): Promise<Target> {
-    return this.envs.target(env);
+    await this.envs.target(env).then((t) => t.docker.getImage(imageId).tag(releaseTag(env.name, record.number))).catch(() => undefined);
   }
 
   /** Adds a release with the next number, and lets go of the oldest beyond the bound. */

@@ -112,12 +112,12 @@ export class Rollout {
     const nextName = names.nextBackend(env.name, server);
     // Left by a rollout that was stopped hard (the app closed mid-way): not the server. An old
     // container left under its aside name is the server again when nothing else has its name.
-    await this.removeByName(nextName);
+    await this.remove(nextName);
     const prevName = names.prevBackend(env.name, server);
     const aside = await this.docker.getContainer(prevName).inspect().catch(() => undefined);
     if (aside) {
       const serving = await this.docker.getContainer(oldName).inspect().catch(() => undefined);
-      if (serving) await this.removeByName(prevName);
+      if (serving) await this.remove(prevName);
       else await this.docker.getContainer(aside.Id).rename({ name: oldName });
     }
     const old = await this.docker.getContainer(oldName).inspect().catch((err) => (isNotFound(err) ? undefined : Promise.reject(err)));
@@ -317,12 +317,9 @@ export class Rollout {
     return text.split('\n').filter((l) => l.trim() !== '').slice(-10);
   }
 
-  private async remove(id: string): Promise<void> {
-    await this.docker.getContainer(id).remove({ force: true }).catch((err) => (isNotFound(err) ? undefined : Promise.reject(err)));
-  }
-
-  private async removeByName(name: string): Promise<void> {
-    await this.docker.getContainer(name).remove({ force: true }).catch((err) => (isNotFound(err) ? undefined : Promise.reject(err)));
+  /** By id or name; one already gone is fine. */
+  private async remove(ref: string): Promise<void> {
+    await this.docker.getContainer(ref).remove({ force: true }).catch((err) => (isNotFound(err) ? undefined : Promise.reject(err)));
   }
 }
 
