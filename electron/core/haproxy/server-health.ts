@@ -24,7 +24,12 @@ export async function markServerDown(api: RuntimeApi, server: string): Promise<v
  */
 export async function takeServerOut(api: RuntimeApi, server: string, graceMs = TAKE_OUT_GRACE_MS): Promise<{ inFlight: number }> {
   await markServerDown(api, server);
-  const deadline = Date.now() + graceMs;
+  return waitSessionsEnd(api, server, graceMs);
+}
+
+/** Until HAProxy has no session on the server, or `ms` passed; resolves with how many were left. */
+export async function waitSessionsEnd(api: RuntimeApi, server: string, ms: number): Promise<{ inFlight: number }> {
+  const deadline = Date.now() + ms;
   for (;;) {
     const row = (await api.showStat()).find((r) => r.pxname === BACKEND_NAME && r.svname === server);
     const inFlight = Number(row?.scur ?? 0) || 0;

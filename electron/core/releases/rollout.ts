@@ -4,6 +4,7 @@ import type { Environment } from '../../../shared/model';
 import { SwitchyardError } from '../../../shared/errors';
 import { msg } from '../../../shared/messages';
 import type { RuntimeApi } from '../haproxy/runtime-api';
+import { waitSessionsEnd } from '../haproxy/server-health';
 import type { StatRow } from '../haproxy/stat-csv';
 import { logsOf } from '../environments/haproxy-container';
 import { BACKEND_NAME, FRONTEND_NAME, PROBE_BACKEND_NAME, names } from '../environments/naming';
@@ -205,10 +206,10 @@ export class Rollout {
     const target = `${BACKEND_NAME}/${server}`;
     this.onPhase(server, 'draining');
     await this.command(`set server ${target} state drain`);
-    await this.waitIdle(server, policy.drainTimeoutMs);
+    await waitSessionsEnd(this.api, server, policy.drainTimeoutMs);
     // Sticky clients still pinned here are redispatched from their next request on.
     await this.command(`set server ${target} state maint`);
-    await this.waitIdle(server, policy.drainTimeoutMs);
+    await waitSessionsEnd(this.api, server, policy.drainTimeoutMs);
     // The names swap first: HAProxy resolves the server's name every second, and must find the
     // new container's address (or, for the moment between the renames, none: it keeps the last).
     await this.docker.getContainer(s.old!.id).rename({ name: names.prevBackend(env.name, server) });
@@ -263,7 +264,7 @@ export class Rollout {
           this.onPhase(s.server, 'rolling-back');
           const target = `${BACKEND_NAME}/${s.server}`;
           await this.command(`set server ${target} state maint`);
-          await this.waitIdle(s.server, Math.min(this.plan.policy.drainTimeoutMs, 5000));
+          await waitSessionsEnd(this.api, s.server, Math.min(this.plan.policy.drainTimeoutMs, 5000));
           await this.docker.getContainer(s.next.id).rename({ name: names.nextBackend(env.name, s.server) });
           await this.docker.getContainer(s.old.id).rename({ name: names.backend(env.name, s.server) });
           await this.command(`set server ${target} addr ${s.old.ip} port ${this.plan.oldPort}`);
@@ -279,16 +280,6 @@ export class Rollout {
 
   private stateOf(server: string): string {
     return this.plan.env.servers.find((s) => s.name === server)?.state ?? 'ready';
-  }
-
-  /** Until HAProxy has no session on the server, or `ms` passed. */
-  private async waitIdle(server: string, ms: number): Promise<void> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const row = (await this.api.showStat()).find((r) => r.pxname === BACKEND_NAME && r.svname === server);
-      if (!row || (Number(row.scur) || 0) === 0 || Date.now() >= deadline) return;
-      await sleep(POLL_MS / 2);
-    }
   }
 
   private async rows(servers: string[]): Promise<Map<string, StatRow>> {
