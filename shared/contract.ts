@@ -13,7 +13,10 @@ import { ReleaseRequest, RollbackRequest, type ReleaseRecord } from './releases'
 import type { AppOutput } from './app-output';
 import { ConfigDiffRequest, ConfigRef, ConfigsRef, type ConfigDiff, type ConfigVersion, type ConfigVersionSummary, type ConfigsChange } from './config-history';
 import { HostKey, SshHostInput, type Host, type HostCheckResult, type SshHost } from './hosts';
+import { BackupCreateRequest, BackupRestoreRequest, type BackupSummary, type RestorePreview, type RestoreResult } from './backup';
+import { ClusterInit, ClusterJoin, ClusterLeave, ClusterRef, NodeAvailabilitySet, type ClusterInfo, type ClusterNode } from './clusters';
 import { EnvironmentInput, EnvironmentPatch, type Environment, name } from './model';
+import { ExportRequest, type ExportResult } from './exports';
 import {
   EnvWatch,
   LogsTail,
@@ -126,6 +129,10 @@ export interface ContainerStatus {
   startedAt?: string;
   /** How many times Docker restarted it by its restart policy (after a crash). */
   restartCount?: number;
+  /** On a cluster: the node (hostname) a task runs on. */
+  node?: string;
+  /** On a cluster: why a task failed, in Docker's words. */
+  error?: string;
 }
 
 export type ServerHealth = 'UP' | 'DOWN' | 'MAINT' | 'DRAIN' | 'NOLB' | 'NO_CHECK' | 'UNKNOWN';
@@ -138,6 +145,37 @@ export interface ServerStatus {
   status: string;
   weight: number;
   container?: string;
+  /** The address HAProxy sends its requests to (`ip:port`), once it has one. */
+  address?: string;
+  /** On a cluster: the task in this slot (`service.slot`) and the node it runs on. */
+  task?: string;
+  node?: string;
+}
+
+/** A node of the cluster an environment runs on, as its status shows it. */
+export interface ClusterNodeStatus {
+  id: string;
+  hostname: string;
+  /** ready, down, disconnected, unknown (Docker's word). */
+  state: string;
+  /** active, pause, drain. */
+  availability: string;
+  /** Tasks of this environment running there. */
+  tasks: number;
+}
+
+/** On a cluster: where the environment's tasks run, and the nodes it has lost. */
+export interface ClusterStatus {
+  /** The host whose engine manages the cluster. */
+  manager: string;
+  service: string;
+  replicas: number;
+  running: number;
+  nodes: ClusterNodeStatus[];
+  /** Nodes that are not ready (their engine stopped, or the machine is gone): hostnames. */
+  lost: string[];
+  /** Swarm's rolling update of the service, while one runs or after one stopped. */
+  update?: { state: string; message?: string };
 }
 
 export type EnvironmentState = 'not-deployed' | 'running' | 'partly-down' | 'stopped' | 'failed' | 'owned-elsewhere';
@@ -159,6 +197,8 @@ export interface EnvironmentStatus {
   url?: string;
   containers: ContainerStatus[];
   servers: ServerStatus[];
+  /** Set for an environment on a cluster. */
+  cluster?: ClusterStatus;
   haproxy: {
     /** HAProxy's version as its runtime API reports it. */
     version?: string;
@@ -301,6 +341,16 @@ export const channels = {
   'hosts:check': channel(
     z.object({ id: name(), ports: z.array(z.number().int().min(1, 'must be between 1 and 65535').max(65535, 'must be between 1 and 65535')).max(20).default([]) }).strict(),
   ).returns<HostCheckResult[]>(),
+  /** The Docker Swarm cluster a host's engine is in (every node, when it is a manager), with its problems. */
+  'clusters:info': channel(ClusterRef).returns<ClusterInfo>(),
+  /** Starts a cluster with the host's engine as its first manager; refused when it is in one already. */
+  'clusters:init': channel(ClusterInit).returns<ClusterInfo>(),
+  /** Adds a host to the cluster another host manages; answers the manager's view once the node is ready. */
+  'clusters:join': channel(ClusterJoin).returns<ClusterInfo>(),
+  /** Takes a host out of its cluster; refused while this Switchyard's environments are placed on it, unless forced. */
+  'clusters:leave': channel(ClusterLeave).returns<ClusterInfo>(),
+  /** Drains, pauses or activates a node (by id or hostname) of the cluster a host manages. */
+  'nodes:availability': channel(NodeAvailabilitySet).returns<ClusterNode>(),
   /** Tries the environment's app in a throwaway container on its host: a task; its report with `apps:report`. */
   'apps:test': channel(z.object({ environment: name() }).strict()).returns<TaskStarted>(),
   'apps:report': channel(TaskRef).returns<AppTestReport>(),
@@ -347,6 +397,12 @@ export const channels = {
    * before installations had ids). A task: it ends with a deploy of the adopted settings.
    */
   'environments:adopt': channel(z.object({ name: name(), host: name() }).strict()).returns<TaskStarted>(),
+  /**
+   * Writes the environment as a compose project, a Swarm stack or a JPS manifest into a new or
+   * empty folder (and `<dir>.zip` beside it): what was written, and the secret variables left
+   * for the user to fill in (never their values).
+   */
+  'environments:export': channel(ExportRequest).returns<ExportResult>(),
   /** Stops a backend's container (the failover drill). */
   'servers:stop': channel(ServerRef).returns<ContainerStatus>(),
   'servers:start': channel(ServerRef).returns<ContainerStatus>(),
@@ -382,6 +438,12 @@ export const channels = {
   'configs:diff': channel(ConfigDiffRequest).returns<ConfigDiff>(),
   /** Sets the environment's settings back to a version's (not its name or host) and deploys them: a task. */
   'configs:restore': channel(ConfigRef).returns<TaskStarted>(),
+  /** Writes one file with this data folder's environments, hosts, logins, history and HTTPS state; secrets only with a passphrase (encrypted). */
+  'backup:create': channel(BackupCreateRequest).returns<BackupSummary>(),
+  /** What a restore of a backup would add, replace and keep here, and which secrets would be missing; nothing is changed. */
+  'backup:preview': channel(BackupRestoreRequest).returns<RestorePreview>(),
+  /** Restores a backup (replace: only into an empty data folder; merge: the backup's items win); a refused file changes nothing. */
+  'backup:restore': channel(BackupRestoreRequest).returns<RestoreResult>(),
 } as const;
 
 /** What changed in the store (this process's change or another's, the CLI's for one). */
@@ -423,6 +485,8 @@ export const events = {
    */
   'environments:status': event(AnyEnvironment).carries<EnvironmentStatus>((p) => p.name),
   'hosts:changed': event(Everything).carries<HostChange>(),
+  /** A host's cluster after an init, join, leave or availability change made by this process. */
+  'clusters:changed': event(Everything).carries<ClusterInfo>(),
   /** A release started, moved a server on (old → new), or ended: in this process or another on the same data folder. */
   'releases:changed': event(AnyEnvironment).carries<ReleaseRecord>((p) => p.environment),
   /** An environment's config history gained a version (or lost them all): in this process or another on the same data folder. */

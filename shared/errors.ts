@@ -29,6 +29,8 @@ export const errorCodes = [
   'CONNECTION_LOST',
   'DOCKER_ACCESS_DENIED',
   'HOST_NOT_READY',
+  'NOT_A_CLUSTER',
+  'CLUSTER_FAILED',
   'PREFLIGHT_FAILED',
   'CHALLENGE_FAILED',
   'CA_ERROR',
@@ -123,6 +125,7 @@ export const errorReasons = {
     portContainer: { params: ['port', 'holder'], english: 'Port {port} is already in use on the host by the container {holder}: choose another port' },
     portProgram: { params: ['port'], english: 'Port {port} is already in use on the host by another program: choose another port' },
     portTwice: { params: ['port'], english: 'Port {port} is already this environment\'s HTTP port: choose another port for HTTPS' },
+    clusterServer: { params: ['env'], english: 'On a cluster, {env} runs one service: give it exactly one "demo" or "app" server' },
     sshNoAgent: {
       params: ['host'],
       english: 'No SSH agent is running for this app (SSH_AUTH_SOCK is not set): start one and add your key, or use a key file for {host}',
@@ -145,6 +148,48 @@ export const errorReasons = {
     httpsNotSetUp: { params: [], english: 'https: HTTPS is not set up for this environment (domains, email, directory)' },
     httpsOff: { params: [], english: 'https.enabled: switch HTTPS on first' },
     placedElsewhere: { params: ['env', 'placed', 'host'], english: 'host: "{env}" is placed on "{placed}" in this Switchyard, not on "{host}"' },
+    // Exports (compose project, Swarm stack, JPS manifest).
+    exportDirNotEmpty: { params: ['dir'], english: 'dir: {dir} is not empty: choose a new folder, or an empty one. Nothing was written' },
+    exportDirIsFile: { params: ['dir'], english: 'dir: {dir} is a file, not a folder. Nothing was written' },
+    exportNoParent: { params: ['parent'], english: 'dir: the folder {parent} does not exist: create it first, or choose another place. Nothing was written' },
+    exportZipExists: { params: ['zip'], english: 'dir: {zip} already exists: move it away, or choose another folder. Nothing was written' },
+    exportDirUnwritable: { params: ['dir', 'said'], english: 'dir: cannot write in {dir} ({said}). Nothing was written' },
+    // Backup and restore (electron/core/backup).
+    backupMissing: { params: ['file'], english: 'file: there is no file {file}' },
+    backupUnreadable: { params: ['file', 'errno'], english: 'file: {file} cannot be read ({errno})' },
+    backupNotBackup: { params: ['file'], english: 'file: {file} is not a Switchyard backup' },
+    backupDamaged: {
+      params: ['file'],
+      english: 'file: {file} is damaged or was changed after it was written (cut short, or bytes differ): it was refused, and nothing was changed',
+    },
+    backupInvalid: { params: ['file', 'problem'], english: 'file: {file} holds data this Switchyard cannot read ({problem}); nothing was changed' },
+    backupPassphraseNeeded: { params: ['file'], english: 'passphrase: {file} is encrypted: give the passphrase it was made with' },
+    backupWrongPassphrase: { params: ['file'], english: 'passphrase: this is not the passphrase {file} was made with; nothing was changed' },
+    backupExists: { params: ['file'], english: 'file: {file} already exists and is not a Switchyard backup: choose another file' },
+    backupNoFolder: { params: ['folder'], english: 'file: the folder {folder} does not exist' },
+    backupUnwritable: { params: ['file', 'errno'], english: 'file: {file} cannot be written ({errno})' },
+    restoreNotEmpty: {
+      params: ['environments', 'hosts', 'registries'],
+      english:
+        'mode: this data folder is not empty (environments: {environments}, hosts: {hosts}, registry logins: {registries}): a replace restore only goes into an empty data folder. Restore as a merge, or into an empty data folder. Nothing was changed.',
+    },
+    // Clusters (Docker Swarm).
+    swarmAlreadyIn: { params: ['host'], english: 'host: {host} is already in a Docker Swarm cluster: take it out first (switchyard cluster leave {host})' },
+    swarmNotIn: { params: ['host'], english: 'host: {host} is not in a Docker Swarm cluster: there is nothing to leave' },
+    managerNotManager: {
+      params: ['manager'],
+      english: 'manager: {manager} is not a manager of a Docker Swarm cluster: start one there first (switchyard cluster init {manager}), or name a host that manages one',
+    },
+    advertiseNeeded: {
+      params: ['host'],
+      english: 'advertiseAddress: Docker on {host} cannot tell which of its addresses the other nodes reach it at ({detail}): give that address (--advertise-addr)',
+    },
+    advertiseUnresolved: {
+      params: ['host', 'address'],
+      english: 'advertiseAddress: {address}, the address of {host}, does not resolve to an IPv4 address here: give the address the other nodes reach it at (--advertise-addr)',
+    },
+    leaveManager: { params: ['host'], english: 'force: Docker refuses to take {host}, a manager, out of its cluster ({detail}). Nothing was changed; leave with force to do it anyway' },
+    nodeAmbiguous: { params: ['node', 'host'], english: 'node: more than one node of the cluster {host} manages matches "{node}": give its id' },
   },
   PORT_IN_USE: {
     container: {
@@ -258,6 +303,10 @@ export const errorReasons = {
     },
     hostLockContended: { params: ['env'], english: 'Could not lock "{env}" on the host: another process keeps taking the lock' },
     containersLeft: { params: ['env', 'count'], english: '"{env}" still has {count} containers; destroy it first' },
+    clusterPlaced: {
+      params: ['host', 'environments'],
+      english: 'host: environments of this Switchyard are placed on {host} ({environments}): remove them first, or take {host} out of its cluster anyway with force',
+    },
     hostInUse: {
       params: ['host'],
       english: 'Environments still run on "{host}": move or remove them first (if that server is gone for good, forget the host: its environments are forgotten with it)',
@@ -267,6 +316,7 @@ export const errorReasons = {
     environment: { params: ['env'], english: 'There is no environment named "{env}"' },
     server: { params: ['env', 'server'], english: '"{env}" has no server named "{server}"' },
     host: { params: ['host'], english: 'There is no host "{host}"' },
+    node: { params: ['node', 'host'], english: 'node: the cluster {host} manages has no node "{node}"' },
     noContainer: { params: ['server', 'env'], english: '"{server}" has no container yet: deploy "{env}" first' },
     nothingToAdopt: { params: ['env', 'host'], english: 'There is no environment named "{env}" on {host} to adopt' },
     noSettings: {
@@ -345,6 +395,40 @@ export const errorReasons = {
     /** `space` is a `check.diskFree*` message. */
     diskLow: { params: ['space'], english: 'Only {space}: free at least 2 GB for images and logs (docker system prune)' },
   },
+  NOT_A_CLUSTER: {
+    inactive: { params: ['host'], english: '{host} is not in a Docker Swarm cluster: start one with switchyard cluster init {host}' },
+    worker: {
+      params: ['host', 'manager'],
+      english:
+        '{host} is a worker of a Docker Swarm cluster (its manager is at {manager}), not a manager: use a host whose engine manages the cluster, or take {host} out (switchyard cluster leave {host}) and start one with switchyard cluster init {host}',
+    },
+    unavailable: {
+      params: ['host', 'state'],
+      english: 'The engine of {host} is not an active manager of a Docker Swarm cluster (its swarm state is {state}): repair or unlock it on {host}, or start a cluster with switchyard cluster init {host}',
+    },
+  },
+  CLUSTER_FAILED: {
+    init: { params: ['host'], english: 'Docker on {host} could not start a cluster: {detail}' },
+    join: {
+      params: ['host', 'manager', 'address'],
+      english:
+        'Docker on {host} could not join the cluster of {manager} (at {address}): {detail}. The nodes must reach each other on TCP port 2377, TCP and UDP port 7946 and UDP port 4789.',
+    },
+    leave: { params: ['host'], english: 'Docker on {host} could not leave its cluster: {detail}' },
+    availability: { params: ['node', 'host'], english: 'The cluster {host} manages could not change the availability of {node}: {detail}' },
+    unreadable: { params: ['host'], english: 'The cluster {host} manages could not be read: {detail}' },
+    problems: { params: ['host', 'problems'], english: 'The cluster of {host} has problems: {problems}' },
+    task: { params: ['service', 'reason'], english: 'A task of {service} failed on the cluster: {reason}' },
+    taskPending: { params: ['service', 'reason'], english: 'No node of the cluster can run a task of {service}: {reason}' },
+    imageCopy: { params: ['image', 'node'], english: 'Could not copy the image {image} to the node {node}: {detail}' },
+    lbNode: {
+      params: ['node', 'host'],
+      english: 'The load balancer\'s node {node} is not a node of the cluster {host} manages that Switchyard reaches: add that machine as a host (or leave the load balancer\'s node empty to run it on {host})',
+    },
+    tasks: { params: ['service', 'running', 'replicas', 'seconds'], english: 'Only {running} of {replicas} tasks of {service} run after {seconds} s' },
+    update: { params: ['service', 'state', 'message'], english: 'Swarm stopped the rolling update of {service} ({state}): {message}. The previous tasks serve.' },
+    serviceUpdate: { params: ['service', 'seconds'], english: 'The rolling update of {service} did not end within {seconds} s' },
+  },
   DOCKER_UNAVAILABLE: {
     engine: { params: ['doing', 'errno'], english: 'Cannot reach the Docker engine while {doing} ({errno}): is Docker running?' },
     denied: { params: ['doing', 'errno'], english: 'Cannot reach the Docker engine while {doing} ({errno}): your user may not be allowed to use Docker' },
@@ -392,6 +476,16 @@ export const errorReasons = {
   INTERNAL: {
     docker: { params: ['doing'], english: 'Docker failed while {doing}: {detail}' },
     ssh: { params: ['host', 'where', 'said'], english: 'SSH connection to {host} at {where} failed: {said}' },
+  },
+  STORE_TOO_NEW: {
+    backupFormat: {
+      params: ['file', 'format', 'supported'],
+      english: '{file} was written by a newer Switchyard (backup format {format}; this one reads up to {supported}): update Switchyard to restore it. Nothing was changed.',
+    },
+    backupData: {
+      params: ['file', 'version', 'supported'],
+      english: '{file} holds data from a newer Switchyard (data version {version}; this one reads up to {supported}): update Switchyard to restore it. Nothing was changed.',
+    },
   },
   RELEASE_ROLLED_BACK: {
     exited: { params: ['number', 'server', 'exitCode'], english: 'Release {number} was rolled back: the new container of {server} stopped (exit code {exitCode}) before it passed its health check. The previous release is serving.' },

@@ -85,10 +85,17 @@ export const SshAuth = z.discriminatedUnion(
   authError,
 );
 
+/** The engine's Unix socket on the host: /var/run/docker.sock unless Docker listens elsewhere (rootless Docker: /run/user/1000/docker.sock). */
+export const DockerSocketPath = z
+  .string({ error: 'must be text' })
+  .regex(/^\/[A-Za-z0-9._/-]{1,255}$/, 'must be the absolute path of a Unix socket on the host, such as /var/run/docker.sock or /run/user/1000/docker.sock')
+  .refine((p) => !p.split('/').includes('..'), 'must not contain ..');
+
 const connectionFields = {
   address: SshAddress,
   port: sshPort(),
   user: sshUser(),
+  dockerSocket: DockerSocketPath.optional(),
 };
 
 /** What a user submits to add a host; `name` becomes the host's id. */
@@ -121,7 +128,7 @@ export const SshHost = z
  */
 export const Host = z.discriminatedUnion('kind', [LocalHost, SshHost]);
 
-export const hostCheckNames = ['reachable', 'host-key', 'authenticated', 'docker', 'docker-access', 'architecture', 'disk', 'port'] as const;
+export const hostCheckNames = ['reachable', 'host-key', 'authenticated', 'docker', 'docker-access', 'architecture', 'disk', 'swarm', 'port'] as const;
 export type HostCheckName = (typeof hostCheckNames)[number];
 
 /** One line of a host check: what was found and, when not ok, what to do about it. */
@@ -174,6 +181,7 @@ export function storedHost(input: z.infer<typeof SshHostInput>, refs: { password
   }
   const host: Record<string, unknown> = { kind: 'ssh', id: input.name, name: input.name, address: input.address, port: input.port, user: input.user, auth };
   if (input.hostKey) host.hostKey = input.hostKey;
+  if (input.dockerSocket) host.dockerSocket = input.dockerSocket;
   return parseOrThrow(SshHost, host);
 }
 

@@ -136,6 +136,36 @@ export const Images = z
 
 export const MAX_SERVERS = 64;
 
+/** The most replicas (and HAProxy slots) one environment's service may have on a cluster. */
+export const MAX_CLUSTER_REPLICAS = 64;
+/** A Swarm placement constraint Switchyard passes on as it is: `node.role==worker`, `node.labels.zone!=b`. */
+const CONSTRAINT_PATTERN = /^(?:node\.(?:id|hostname|role|platform\.os|platform\.arch|labels\.[A-Za-z0-9._-]{1,64})|engine\.labels\.[A-Za-z0-9._-]{1,64})\s*(?:==|!=)\s*[A-Za-z0-9._-]{1,128}$/;
+/** A node label or engine label to spread tasks over (`node.labels.zone`). */
+const SPREAD_PATTERN = /^(?:node\.labels|engine\.labels)\.[A-Za-z0-9._-]{1,64}$/;
+/** A node as Docker names it: its hostname or its id. */
+const NODE_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9])?$/;
+
+/**
+ * An environment on a Docker Swarm cluster: its one backend server runs as a replicated service
+ * on an overlay network, and HAProxy (a service on one node, publishing its ports there) finds
+ * the tasks through Docker's DNS, one slot per task.
+ */
+export const ClusterPlacement = z
+  .object({
+    replicas: z.number({ error: 'must be a number' }).int('must be a whole number').min(1, `must be between 1 and ${MAX_CLUSTER_REPLICAS}`).max(MAX_CLUSTER_REPLICAS, `must be between 1 and ${MAX_CLUSTER_REPLICAS}`).default(2),
+    /**
+     * HAProxy slots for tasks (`server-template`): scaling within them changes no config. At
+     * least `replicas`; a release's start-first update needs one more per task it updates at once.
+     */
+    slots: z.number({ error: 'must be a number' }).int('must be a whole number').min(2, `must be between 2 and ${MAX_CLUSTER_REPLICAS}`).max(MAX_CLUSTER_REPLICAS, `must be between 2 and ${MAX_CLUSTER_REPLICAS}`).default(16),
+    constraints: z.array(z.string({ error: 'must be text' }).regex(CONSTRAINT_PATTERN, 'must be a placement constraint such as node.role==worker or node.labels.zone!=b')).max(20, 'at most 20 constraints').default([]),
+    spread: z.string({ error: 'must be text' }).regex(SPREAD_PATTERN, 'must be a node or engine label such as node.labels.zone').optional(),
+    /** The node HAProxy runs on (hostname or id); absent: the manager Switchyard reaches. */
+    lbNode: z.string({ error: 'must be text' }).regex(NODE_PATTERN, 'must be a node\'s hostname or id').optional(),
+  })
+  .strict()
+  .refine((c) => c.slots > c.replicas, { message: 'must be more than replicas: a release starts a new task beside each old one', path: ['slots'] });
+
 const environmentFields = {
   name: name(),
   host: z.string().regex(NAME_PATTERN, 'must be the id of a known host').default('local'),
@@ -151,6 +181,8 @@ const environmentFields = {
   https: HttpsSettings.optional(),
   /** The user's own app, run as the `app` servers; absent for the demo lab. */
   app: AppInput.optional(),
+  /** Set: the environment runs on the Swarm cluster its host manages (see ClusterPlacement). */
+  cluster: ClusterPlacement.optional(),
   servers: z
     .array(Server)
     // Without a server the load balancer can only answer 503: that is no environment.
@@ -162,7 +194,7 @@ const environmentFields = {
     ]),
 };
 
-function uniqueServerNames(env: { servers: { name: string; kind: string }[]; app?: unknown }, ctx: z.RefinementCtx): void {
+function uniqueServerNames(env: { servers: { name: string; kind: string }[]; app?: unknown; cluster?: unknown }, ctx: z.RefinementCtx): void {
   const seen = new Set<string>();
   env.servers.forEach((s, i) => {
     if (seen.has(s.name)) {
@@ -170,6 +202,14 @@ function uniqueServerNames(env: { servers: { name: string; kind: string }[]; app
     }
     seen.add(s.name);
   });
+  if (env.cluster !== undefined) {
+    const own = env.servers.filter((s) => s.kind !== 'external');
+    if (own.length !== 1 || env.servers.length !== 1) {
+      ctx.addIssue({ code: 'custom', path: ['servers'], message: 'on a cluster, an environment runs one service: exactly one "demo" or "app" server (its replicas are set in cluster.replicas)' });
+    } else if (own[0].name.length > 22) {
+      ctx.addIssue({ code: 'custom', path: ['servers', 0, 'name'], message: 'must be at most 22 characters on a cluster (HAProxy names its slots after it: web1, web2, …)' });
+    }
+  }
   const replica = env.servers.findIndex((s) => s.kind === 'app');
   if (replica >= 0 && env.app === undefined) {
     ctx.addIssue({ code: 'custom', path: ['app'], message: 'is required: the environment has app servers, so it needs an app (an image or a build folder)' });
@@ -204,6 +244,7 @@ function patchOf(obj: z.ZodObject): z.ZodObject {
     // HTTPS settings and the app are replaced whole: their cross-field checks need every field.
     if (key === 'https') f = HttpsSettings;
     else if (key === 'app') f = AppInput;
+    else if (key === 'cluster') f = ClusterPlacement;
     else if (f instanceof z.ZodObject) f = patchOf(f);
     shape[key] = f.optional();
   }
@@ -226,6 +267,8 @@ export interface EnvironmentPatchFields {
   https?: z.input<typeof HttpsSettings>;
   /** Replaces the whole app (secret variables: a new `value`, or the `ref` of one kept). */
   app?: AppInput;
+  /** Replaces the whole cluster placement. */
+  cluster?: z.input<typeof ClusterPlacement>;
 }
 
 /** A partial change to an environment (everything but its name). */
@@ -246,6 +289,7 @@ export const LocalHost = z
 export const LOCAL_HOST: LocalHost = { id: 'local', kind: 'local', name: 'This computer' };
 
 export type Server = z.infer<typeof Server>;
+export type ClusterPlacement = z.infer<typeof ClusterPlacement>;
 export type ServerInput = z.input<typeof Server>;
 export type ServerState = z.infer<typeof ServerState>;
 export type BalanceAlgorithm = z.infer<typeof BalanceAlgorithm>;

@@ -7,6 +7,7 @@ import { createDispatcher, type Invoke } from './api';
 import { EnvironmentService } from './environments/service';
 import { Adoption } from './environments/adoption';
 import { ConfigRestore } from './history/config-restore';
+import { ExportService } from './export/export-service';
 import { RegistryService } from './registries/registry-service';
 import { AppSecrets } from './apps/app-secrets';
 import { ReleaseService } from './releases/release-service';
@@ -26,6 +27,8 @@ import { LocalDockerTarget } from './targets/local-docker';
 import type { Target } from './targets/target';
 import { TaskManager } from './tasks/task-manager';
 import { HostService } from './hosts/host-service';
+import { BackupService } from './backup/backup-service';
+import { ClusterService } from './clusters/cluster-service';
 import { localKeyCipher } from './secrets/ciphers';
 import { FileSecretStore, type SecretCipher } from './secrets/secret-store';
 import { dockerEndpoint, dockerInstalled, dockerProblemOf, systemOs } from './system/docker-reachability';
@@ -114,7 +117,21 @@ export function createCore(opts: CoreOptions): Core {
   const releases = new ReleaseService(environments, store, images, appSecrets, now, (r) => events.emit('releases:changed', r));
   environments.beforeDeploy = (env, ctx) => releases.beforeDeploy(env, ctx);
   const adoption = new Adoption(environments, targetFor, now);
+  const clusters = new ClusterService({
+    targetFor,
+    hosts: () => hosts.list(),
+    // Any environment on the host counts for now: a host leaves its cluster only with force then.
+    // Environments placed on the cluster through this host keep it from leaving without force.
+    environmentsOn: async (id) => (await store.read()).environments.filter((e) => e.host === id && e.cluster !== undefined).map((e) => e.name),
+    changed: (info) => events.emit('clusters:changed', info),
+  });
+  environments.clusters = clusters;
   const restorer = new ConfigRestore(environments, store, appSecrets, now);
+  const exporter = new ExportService({
+    environment: (name) => environments.get(name),
+    demoImage: async (base) => (await images.demoImage(base)).tag,
+    demoFolder: path.join(opts.appRoot, 'docker', 'demo-backend'),
+  });
   const registries = new RegistryService(
     { list: async () => (await store.read()).registries, update: (fn) => store.update((d) => fn(d.registries)) },
     secrets,
@@ -125,6 +142,19 @@ export function createCore(opts: CoreOptions): Core {
     dataDir: opts.dataDir,
     secrets: { seal: (plain) => secrets.put(plain), open: (ref) => secrets.get(ref) },
     dnsServers: env.SWITCHYARD_DNS_SERVERS ? env.SWITCHYARD_DNS_SERVERS.split(',') : undefined,
+  });
+  const backups = new BackupService({
+    store,
+    secrets,
+    dataDir: opts.dataDir,
+    installation: thisInstallation,
+    appVersion: async () => (JSON.parse(await fs.readFile(path.join(opts.appRoot, 'package.json'), 'utf8')) as { version: string }).version,
+    certificates: { installed: () => https.scheduler.installed(), track: (id, domains, cert) => https.scheduler.track(id, domains, cert) },
+    restored: async (what) => {
+      for (const id of what.hosts) await hosts.dropTarget(id);
+      for (const e of what.environments) await https.settingsChanged(e);
+    },
+    now,
   });
   // Only long-lived processes (the app, `serve`) renew: a one-shot CLI command must not.
   if (opts.renewals) void https.startRenewals();
@@ -151,7 +181,10 @@ export function createCore(opts: CoreOptions): Core {
   // health changes the poller sees, and tasks that end become events.
   store.onChange((changes) => {
     for (const c of changes.environments) events.emit('environments:changed', c);
-    for (const c of changes.hosts) events.emit('hosts:changed', c);
+    for (const c of changes.hosts) {
+      clusters.forgetHost(c.id);
+      events.emit('hosts:changed', c);
+    }
     for (const r of changes.releases) if (!releases.runsHere(r)) events.emit('releases:changed', r);
     for (const c of changes.configs) events.emit('configs:changed', c);
     if (changes.environments.some((c) => c.change !== 'updated')) {
@@ -235,6 +268,11 @@ export function createCore(opts: CoreOptions): Core {
     'registries:logout': (r) => registries.logout(r),
     'hosts:environments': (r) => adoption.found(r.id),
     'hosts:check': (r) => hosts.check(r.id, r.ports),
+    'clusters:info': (r) => clusters.info(r.host),
+    'clusters:init': (r) => clusters.init(r),
+    'clusters:join': (r) => clusters.join(r),
+    'clusters:leave': (r) => clusters.leave(r),
+    'nodes:availability': (r) => clusters.setAvailability(r),
     'environments:list': () => environments.list(),
     'environments:get': (r) => environments.get(r.name),
     'environments:create': (r) => environments.create(r),
@@ -266,6 +304,7 @@ export function createCore(opts: CoreOptions): Core {
     'environments:destroy': async (r) => ({ taskId: (await environments.destroy(r.name, () => https.forget(r.name))).id }),
     'environments:status': (r) => environments.status(r.name),
     'environments:adopt': async (r) => ({ taskId: (await adoption.adopt(r.name, r.host)).id }),
+    'environments:export': (r) => exporter.export(r),
     'servers:stop': (r) => environments.setServerRunning(r.environment, r.server, false),
     'servers:start': (r) => environments.setServerRunning(r.environment, r.server, true),
     'servers:set': (r) => live.setServer(r),
@@ -291,6 +330,9 @@ export function createCore(opts: CoreOptions): Core {
       await https.settingsChanged(await environments.get(r.environment));
       return { taskId: task.id };
     },
+    'backup:create': (r) => backups.create(r),
+    'backup:preview': (r) => backups.preview(r),
+    'backup:restore': (r) => backups.restore(r),
   });
 
   return {

@@ -14,6 +14,9 @@ import { addRegistryCommands } from './cli-registries';
 import { addAppCommands } from './cli-apps';
 import { addReleaseCommands } from './cli-releases';
 import { addConfigCommands } from './cli-configs';
+import { addClusterCommands } from './cli-clusters';
+import { addBackupCommands } from './cli-backup';
+import { addExportCommands } from './cli-export';
 import { EXIT_FAILED, EXIT_USAGE, ask, shellWord, type CliTools } from './cli-tools';
 
 const appRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -235,6 +238,9 @@ export function buildProgram(getCore: (opts?: { renewals?: boolean; watchContain
   addAppCommands(program, tools);
   addReleaseCommands(program, tools);
   addConfigCommands(program, tools);
+  addClusterCommands(program, tools);
+  addBackupCommands(program, tools);
+  addExportCommands(program, tools);
 
   return program;
 }

@@ -41,6 +41,11 @@ const LABELS: Record<string, string> = {
   'https.email': 'https.email',
   'https.directory': 'https.directory',
   'https.termsAccepted': 'https.terms',
+  dir: 'export.dir',
+  advertiseAddress: 'clusters.advertise',
+  manager: 'clusters.managerHost',
+  node: 'clusters.columns.node',
+  force: 'clusters.force',
 };
 
 const SERVER_FIELDS: Record<string, string> = {

@@ -1,6 +1,7 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import type { DeployPlan, EnvironmentState, EnvironmentStatus, Footprint, FoundEnvironment } from '../../shared/contract';
+import type { DeployPlan, EnvironmentState, EnvironmentStatus, Footprint, FoundEnvironment, RequestOf } from '../../shared/contract';
+import type { ExportResult } from '../../shared/exports';
 import type { Environment, EnvironmentInput, EnvironmentPatch } from '../../shared/model';
 import { invoke, onReconnect, subscribe } from '../api/client';
 import { toUiError, type UiError } from '../lib/errors';
@@ -170,6 +171,11 @@ export const useEnvironmentsStore = defineStore('environments', () => {
     return invoke('hosts:environments', { id: host });
   }
 
+  /** Writes the environment as a compose project, a Swarm stack or a JPS manifest into a folder on the core's computer. */
+  async function exportTo(request: RequestOf<'environments:export'>): Promise<ExportResult> {
+    return invoke('environments:export', request);
+  }
+
   function displayState(name: string): DisplayState {
     const t = tasks.runningFor(name);
     if (t) return t.kind === 'destroy' ? 'destroying' : 'deploying';
@@ -221,6 +227,7 @@ export const useEnvironmentsStore = defineStore('environments', () => {
     destroy,
     adopt,
     found,
+    exportTo,
     displayState,
   };
 });

@@ -62,7 +62,7 @@ describe('a remote host through the window', () => {
     const checks = await hostCard()
       .locator('[data-test=host-checks] li')
       .evaluateAll((els) => els.map((e) => [e.getAttribute('data-check'), e.getAttribute('data-ok')]));
-    expect(checks).toEqual(['reachable', 'host-key', 'authenticated', 'docker', 'docker-access', 'architecture', 'disk'].map((c) => [c, 'true']));
+    expect(checks).toEqual(['reachable', 'host-key', 'authenticated', 'docker', 'docker-access', 'architecture', 'disk', 'swarm'].map((c) => [c, 'true']));
     await expect(hostCard().locator('[data-test=host-fingerprint]').textContent()).resolves.toContain(expected.fingerprint);
     // The password went to the core, and nothing sends it back.
     await expect(page.content()).resolves.not.toContain(u.password!);

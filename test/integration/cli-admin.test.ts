@@ -59,7 +59,7 @@ describe('switchyard host … against a real OpenSSH server', () => {
     expect(c.stderr).toBe('');
     expect(c.code).toBe(0);
     const lines = c.stdout.trimEnd().split('\n').map((l) => l.split(/ {2,}/));
-    expect(lines.map((l) => l[1])).toEqual(['reachable', 'host-key', 'authenticated', 'docker', 'docker-access', 'architecture', 'disk', `port ${free}`]);
+    expect(lines.map((l) => l[1])).toEqual(['reachable', 'host-key', 'authenticated', 'docker', 'docker-access', 'architecture', 'disk', 'swarm', `port ${free}`]);
     expect(lines.filter((l) => l[0] !== 'ok')).toEqual([]);
     expect((await cli(dataDir, ['host', 'list'])).stdout).toContain(`\tpassword\t${key.algorithm} ${key.fingerprint}\n`);
   });

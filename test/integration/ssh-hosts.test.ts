@@ -83,7 +83,7 @@ describe('SSH hosts: adding, trusting, checking', () => {
     const free = await freeLoopbackPort();
     const results = await hosts.check('vps-pw', [sshd.port, free]);
     const after = byCheck(results);
-    for (const check of ['reachable', 'host-key', 'authenticated', 'docker', 'docker-access', 'architecture', 'disk']) {
+    for (const check of ['reachable', 'host-key', 'authenticated', 'docker', 'docker-access', 'architecture', 'disk', 'swarm']) {
       expect(after[check]?.ok, `${check}: ${after[check]?.message}`).toBe(true);
     }
     expect(after.docker.message).toMatch(/^Docker \d+\.\d+/);

@@ -1,6 +1,6 @@
 /**
  * The three Docker engines that test/support/cluster/nodes.sh runs in network namespaces
- * (swn1..swn3 on the host bridge sybr0), each with its own sshd: a real multi-node Swarm on
+ * (swn1..swn5 on the host bridge sybr0), each with its own sshd: a real multi-node Swarm on
  * this one machine. Tests init, join and leave the swarm themselves; `nodes.sh reset` cleans up.
  */
 import { execFile } from 'node:child_process';
@@ -15,7 +15,7 @@ import { appRoot, sleep } from './lab';
 
 const run = promisify(execFile);
 
-export type NodeName = 'swn1' | 'swn2' | 'swn3';
+export type NodeName = 'swn1' | 'swn2' | 'swn3' | 'swn4' | 'swn5';
 
 export interface TestNode {
   name: NodeName;
@@ -40,6 +40,8 @@ export const NODES = {
   swn1: node('swn1', '10.250.0.11'),
   swn2: node('swn2', '10.250.0.12'),
   swn3: node('swn3', '10.250.0.13'),
+  swn4: node('swn4', '10.250.0.14'),
+  swn5: node('swn5', '10.250.0.15'),
 } as const satisfies Record<NodeName, TestNode>;
 
 /** Root logs in with this key on every node; each node's sshd points `docker` at its own engine. */
@@ -124,6 +126,8 @@ export function sshHostInput(n: TestNode, name: string): SshHostInput {
     user: SSH.user,
     auth: { method: 'key', keyPath: SSH.keyPath },
     hostKey: hostKey(),
+    // The node's own engine: /var/run/docker.sock on this machine is the default engine's.
+    dockerSocket: n.socket,
   };
 }
 

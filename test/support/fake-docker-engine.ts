@@ -4,6 +4,7 @@ import Docker from 'dockerode';
 import { answer, frame, type Reply } from './fake-engine-api';
 import type { FakeHaproxy } from './fake-haproxy';
 import { FakeEngineError, FakeEngineState, type FakeContainer, type FakeContainerState, type FakeCreateBody } from './fake-engine-state';
+import type { FakeSwarmMember } from './fake-engine-swarm';
 
 /**
  * A fake Docker engine: the Engine API endpoints the core calls, served over real HTTP on
@@ -51,6 +52,8 @@ export class FakeDockerEngine {
   readonly requests: FakeRequest[] = [];
   /** When set, `GET /events` fails with this status instead of streaming. */
   failEvents: number | undefined;
+  /** Set: this engine answers `/info` and the swarm endpoints as that node of a fake swarm (fake-engine-swarm.ts). */
+  swarm: FakeSwarmMember | undefined;
   port = 0;
   private readonly faults: Fault[] = [];
   private readonly holds: Hold[] = [];
@@ -282,7 +285,7 @@ export class FakeDockerEngine {
       return 'streaming';
     }
 
-    return answer(this.state, method, route, q, body);
+    return this.swarm?.answer(method, route, q, body) ?? answer(this.state, method, route, q, body);
   }
 }
 

@@ -19,7 +19,7 @@ function tally(res: http.IncomingMessage, result: LoadResult, fail: (why: string
   res.on('end', () => {
     if (res.statusCode === 200) {
       result.ok++;
-      const b = /Hello from Backend: ([A-Za-z0-9_-]+)/.exec(body)?.[1] ?? '?';
+      const b = /Hello from Backend: ([A-Za-z0-9_.@-]+)/.exec(body)?.[1] ?? '?';
       result.byBackend[b] = (result.byBackend[b] ?? 0) + 1;
     } else fail(`HTTP ${res.statusCode}`);
     done();
@@ -32,7 +32,7 @@ function tally(res: http.IncomingMessage, result: LoadResult, fail: (why: string
  * its next request as soon as the previous one ends. Bounded: it stops when asked or after
  * `maxMs`. Only loopback.
  */
-export function startLoad(port: number, concurrency = 8, maxMs = 60_000): { stop(): Promise<LoadResult>; readonly progress: Readonly<LoadResult> } {
+export function startLoad(port: number, concurrency = 8, maxMs = 60_000, host = '127.0.0.1'): { stop(): Promise<LoadResult>; readonly progress: Readonly<LoadResult> } {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const result: LoadResult = { ok: 0, failed: 0, errors: [], byBackend: {} };
   let running = true;
@@ -43,7 +43,7 @@ export function startLoad(port: number, concurrency = 8, maxMs = 60_000): { stop
   };
   const one = () =>
     new Promise<void>((resolve) => {
-      const req = http.get({ host: '127.0.0.1', port, path: '/', agent, timeout: 10_000 }, (res) => {
+      const req = http.get({ host, port, path: '/', agent, timeout: 10_000 }, (res) => {
         tally(res, result, fail, resolve);
       });
       req.on('timeout', () => req.destroy(new Error('timed out')));

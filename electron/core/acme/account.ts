@@ -16,7 +16,7 @@ export interface SecretBox {
 
 export const ACCOUNTS_FILE = 'acme-accounts.json';
 
-const AccountRecord = z.object({
+export const AccountRecord = z.object({
   directoryUrl: z.string(),
   email: z.string(),
   accountUrl: z.string(),
@@ -28,8 +28,8 @@ const AccountRecord = z.object({
 });
 export type AccountRecord = z.infer<typeof AccountRecord>;
 
-const AccountsFile = z.object({ version: z.literal(1), accounts: z.array(AccountRecord) });
-type AccountsFile = z.infer<typeof AccountsFile>;
+export const AccountsFile = z.object({ version: z.literal(1), accounts: z.array(AccountRecord) });
+export type AccountsFile = z.infer<typeof AccountsFile>;
 
 export interface AccountRequest {
   directory: ResolvedDirectory;

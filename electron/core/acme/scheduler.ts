@@ -178,6 +178,12 @@ export class RenewalScheduler {
     if (this.started) this.reschedule();
   }
 
+  /** Each certificate watched and the domains it is for: what a backup keeps, so renewals go on after a restore. */
+  async installed(): Promise<{ id: string; domains: string[]; certificate: CertificateSummary }[]> {
+    await this.ensureLoaded();
+    return Object.entries(this.state.entries).flatMap(([id, e]) => (e.certificate ? [{ id, domains: [...e.domains], certificate: structuredClone(e.certificate) }] : []));
+  }
+
   /** The ids with an entry, paused or not. */
   async tracked(): Promise<string[]> {
     await this.ensureLoaded();

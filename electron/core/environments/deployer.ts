@@ -32,6 +32,17 @@ import { DEMO_BACKEND_PORT, EDGE_NETWORK, HAPROXY_CONFIG_DIR, LABEL_APP, LABEL_R
 import { PREVIEW_FACTS, currentFacts, hasCertificate, networkFacts, type NetworkFacts } from './network-facts';
 import { planDeploy, type ContainerFact } from './deploy-plan';
 import { claimOf, isForeign, ownedElsewhere, writeDeed } from './ownership';
+import { applyBackendService, backendServiceSpec, backendSpecHash, distributeImage, removeService, serviceChange, waitTasks, waitUpdate, type BackendImage } from '../clusters/swarm-backend';
+
+/**
+ * Where a cluster environment's backend runs: the manager of its Swarm (services, the overlay
+ * network, images built there) and the other nodes Switchyard reaches (images copied there).
+ * The deployer's own target is then the load balancer's node.
+ */
+export interface ClusterTargets {
+  manager: Target;
+  nodes: { name: string; docker: Docker }[];
+}
 
 export interface DeployOptions {
   /** Take the environment over from the installation that manages it (a confirmed adoption). */
@@ -69,6 +80,8 @@ function haproxySpec(env: Environment, imageId: string): HaproxySpec {
  * a new value is a new reference, so its replicas are recreated, and no value is ever hashed.
  */
 export function backendSpecs(env: Environment, demoImageId: string | undefined, appImageId: string | undefined): { server: string; specHash: string }[] {
+  // On a cluster the backend is a service, not containers (clusters/swarm-backend.ts).
+  if (env.cluster) return [];
   const network = names.backendNetwork(env.name);
   return env.servers
     .filter((s) => s.kind !== 'external')
@@ -122,7 +135,14 @@ export class Deployer {
       if (app.secrets.length) throw new SwitchyardError('INTERNAL', 'No secret store to open the app’s secret variables from');
       return {};
     },
+    /** Set for an environment on a cluster. */
+    private readonly cluster?: ClusterTargets,
   ) {}
+
+  /** The engine the backends are made on: the cluster's manager, or the target itself. */
+  private get backendDocker(): Docker {
+    return this.cluster?.manager.docker ?? this.target.docker;
+  }
 
   private get docker(): Docker {
     return this.target.docker;
@@ -136,12 +156,14 @@ export class Deployer {
       ctx.step('images', 5, msg('deploy.images'));
       const haproxyImageId = await this.images.ensureImage(this.docker, env.images.haproxy, 'images.haproxy', (l) => ctx.note(l), this.target.hostId);
       const demo = env.servers.some((s) => s.kind === 'demo')
-        ? await this.images.ensureDemoImage(this.docker, env.images.demoBase, (l) => ctx.note(l))
+        ? await this.images.ensureDemoImage(this.backendDocker, env.images.demoBase, (l) => ctx.note(l))
         : undefined;
       const appImage =
         env.app && env.servers.some((s) => s.kind === 'app')
-          ? await ensureAppImage(this.docker, this.images, env.name, env.app, this.target.hostId, (l) => ctx.note(l))
+          ? await ensureAppImage(this.backendDocker, this.images, env.name, env.app, this.cluster?.manager.hostId ?? this.target.hostId, (l) => ctx.note(l))
           : undefined;
+      const serviceImage = demo ? { ref: demo.tag, id: demo.id } : appImage;
+      if (this.cluster && serviceImage) await distributeImage(this.backendDocker, serviceImage.ref, serviceImage.id, this.cluster.nodes, (l) => ctx.note(l));
       ctx.checkCancelled();
 
       // Held on the engine from here to the end: another installation's deploy of the same
@@ -156,7 +178,7 @@ export class Deployer {
       await this.checkPort(env, lb);
 
       ctx.step('network', 25, msg('deploy.network'));
-      const facts = await this.ensureNetworks(env.name, undo, changes);
+      const facts = await this.ensureNetworks(env.name, undo, changes, env.cluster !== undefined);
       ctx.checkCancelled();
 
       ctx.step('config', 35, msg('deploy.config'));
@@ -200,6 +222,7 @@ export class Deployer {
       ]);
       const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;
+      if (this.cluster && serviceImage) changes.push(...(await this.applyService(env, serviceImage, secretValues, ctx, undo)));
       for (const c of running) if (c.action !== 'unchanged' && c.action !== 'remove') changes.push(msg(CHANGE_OF[c.action], { name: c.name }));
       ctx.checkCancelled();
 
@@ -325,8 +348,27 @@ export class Deployer {
     if (!(await this.target.isPortFree(env.httpPort))) throw portInUse(env.httpPort);
   }
 
+  /**
+   * A cluster environment's service, created or brought to the model (a rolling update when its
+   * spec changed, a scale when only the replicas did); resolves once its tasks run.
+   */
+  private async applyService(env: Environment, image: BackendImage, secretValues: Record<string, string>, ctx: TaskContext, undo: Undo[]): Promise<Message[]> {
+    const docker = this.backendDocker;
+    const cluster = env.cluster!;
+    const network = names.backendNetwork(env.name);
+    const specHash = backendSpecHash(env, image, env.app?.secrets.map((s) => s.ref) ?? []);
+    const spec = backendServiceSpec(env, image, secretValues, specHash, this.me);
+    ctx.note(msg('deploy.service', { name: spec.Name!, replicas: cluster.replicas }));
+    const since = Date.now() - 1000;
+    const { action, id } = await applyBackendService(docker, spec, (created) => undo.push(() => removeService(docker, created, network)));
+    if (action === 'update') await waitUpdate(docker, id, this.timings.httpMs * 15);
+    await waitTasks(docker, spec.Name!, network, cluster.replicas, action === 'unchanged' ? this.timings.httpMs : this.timings.httpMs * 6, since);
+    const change = serviceChange(action, spec.Name!, cluster.replicas);
+    return change ? [change] : [];
+  }
+
   /** The environment's backend network and volume, and the shared edge network. */
-  private async ensureNetworks(env: string, undo: Undo[], changes: Message[]): Promise<NetworkFacts> {
+  private async ensureNetworks(env: string, undo: Undo[], changes: Message[], cluster = false): Promise<NetworkFacts> {
     const volume = names.stateVolume(env);
     const ensureVolume = async () => {
       try {
@@ -339,7 +381,8 @@ export class Deployer {
       }
     };
     const [backend, edge] = await Promise.all([
-      this.ensureNetwork(names.backendNetwork(env), { internal: true, labels: labelsFor(this.me, env, 'backends') }, undo, changes),
+      // On a cluster: an overlay the manager makes, attachable so the load balancer (a container) joins it.
+      this.ensureNetwork(names.backendNetwork(env), { internal: true, labels: labelsFor(this.me, env, 'backends'), overlay: cluster }, undo, changes),
       // Shared by every environment and never rolled back: another deploy may be using it.
       this.ensureNetwork(EDGE_NETWORK, { internal: false, labels: { [LABEL_APP]: 'switchyard', [LABEL_ROLE]: 'edge' } }, [], changes),
       ensureVolume(),
@@ -349,18 +392,19 @@ export class Deployer {
 
   private async ensureNetwork(
     name: string,
-    opts: { internal: boolean; labels: Record<string, string> },
+    opts: { internal: boolean; labels: Record<string, string>; overlay?: boolean },
     undo: Undo[],
     changes: Message[],
   ): Promise<Docker.NetworkInspectInfo> {
-    const net = this.docker.getNetwork(name);
+    const docker = opts.overlay ? this.backendDocker : this.docker;
+    const net = docker.getNetwork(name);
     try {
       return await net.inspect();
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
     try {
-      await this.docker.createNetwork({ Name: name, Driver: 'bridge', Internal: opts.internal, CheckDuplicate: true, Labels: opts.labels });
+      await docker.createNetwork({ Name: name, Driver: opts.overlay ? 'overlay' : 'bridge', Attachable: opts.overlay, Internal: opts.internal, CheckDuplicate: true, Labels: opts.labels });
     } catch (err) {
       // Two deploys may race to create the shared edge network; the loser uses the winner's.
       if ((err as { statusCode?: number }).statusCode !== 409) throw err;

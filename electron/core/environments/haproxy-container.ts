@@ -207,8 +207,12 @@ export async function saveServerState(api: RuntimeApi, container: Docker.Contain
 /** Makes HAProxy's admin states match the model (a fresh process, or a model edited while not deployed). */
 export async function applyServerStates(api: RuntimeApi, env: Environment): Promise<void> {
   for (const server of env.servers) {
-    const out = await api.execute(`set server ${BACKEND_NAME}/${server.name} state ${server.state}`);
-    if (out.trim()) throw SwitchyardError.because('RUNTIME_API', 'serverState', { server: server.name }, { detail: out.trim() });
+    // On a cluster the server is a template: its state is every slot's.
+    const slots = env.cluster ? Array.from({ length: env.cluster.slots }, (_, i) => `${server.name}${i + 1}`) : [server.name];
+    for (const slot of slots) {
+      const out = await api.execute(`set server ${BACKEND_NAME}/${slot} state ${server.state}`);
+      if (out.trim()) throw SwitchyardError.because('RUNTIME_API', 'serverState', { server: slot }, { detail: out.trim() });
+    }
   }
 }
 

@@ -102,8 +102,11 @@ export class Inspector {
           status.haproxy.version = info.Version;
           status.servers = rows
             .filter((r) => r.pxname === BACKEND_NAME && r.svname !== 'FRONTEND' && r.svname !== 'BACKEND')
+            // On a cluster, a slot without a task (no address yet) is room to scale into, not a server.
+            .filter((r) => !env.cluster || hasTask(r.addr))
             .map((r): ServerStatus => {
               const s: ServerStatus = { name: r.svname, health: healthOf(r.status), status: r.status, weight: Number(r.weight) || 0 };
+              if (r.addr) s.address = r.addr;
               // The server's own container, not a release's new one being tried or old one kept meanwhile.
               const c = containers.find((x) => x.name === names.backend(env.name, r.svname)) ?? containers.find((x) => x.server === r.svname);
               if (c) s.container = c.name;
@@ -123,6 +126,11 @@ export class Inspector {
   }
 }
 
+/** Whether HAProxy has an address for a cluster slot (a task), not its placeholder. */
+export function hasTask(addr: string | undefined): boolean {
+  return Boolean(addr) && !/^(?:0\.0\.0\.0|::)(?::|$)/.test(addr!) && !addr!.startsWith('[::]');
+}
+
 /** The host port a container publishes for one of its ports, if any. */
 function publishes(c: Docker.ContainerInfo, containerPort: number): number | undefined {
   return c.Ports?.find((p) => p.PrivatePort === containerPort && p.PublicPort)?.PublicPort;
@@ -137,7 +145,10 @@ function stateOf(env: Environment, lb: Docker.ContainerInfo, status: Environment
   // switching (its new container is there beside it).
   const releasing = (server: string) => status.containers.some((c) => c.name === names.nextBackend(env.name, server) || c.name === names.prevBackend(env.name, server));
   const deliberate = new Set(env.servers.filter((s) => s.state !== 'ready' || releasing(s.name)).map((s) => s.name));
-  const down = status.servers.some((s) => !deliberate.has(s.name) && (s.health === 'DOWN' || s.health === 'MAINT'));
+  // A cluster's slots are set to maintenance only by a user (a slot without a task is not listed).
+  const down = env.cluster
+    ? status.servers.some((s) => s.health === 'DOWN') && env.servers[0]?.state === 'ready'
+    : status.servers.some((s) => !deliberate.has(s.name) && (s.health === 'DOWN' || s.health === 'MAINT'));
   // Only the servers' own containers count (a release's new one may be starting or crashing).
   const stopped = status.containers.some((c) => c.role === 'backend' && c.state !== 'running' && !/_(next|prev)$/.test(c.name));
   return down || stopped ? 'partly-down' : 'running';

@@ -57,6 +57,10 @@ export const names = {
   /** Backends and HAProxy; internal, so backends reach nothing else. */
   backendNetwork: (env: string) => `${PREFIX}-${env}-backends`,
   stateVolume: (env: string) => `${PREFIX}-${env}-haproxy-state`,
+  /** On a cluster: the overlay network the load balancer and the tasks share (attachable, so checks can join it). */
+  overlayNetwork: (env: string) => `${PREFIX}-${env}-overlay`,
+  /** On a cluster: the load balancer's config folder, a volume on its node that outlives its task. */
+  configVolume: (env: string) => `${PREFIX}-${env}-haproxy-config`,
   /** Exists only while a deploy or destroy of the environment runs, from any installation. */
   lock: (env: string) => `${PREFIX}-${env}-lock`,
 };

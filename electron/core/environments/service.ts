@@ -12,7 +12,9 @@ import type { Store } from '../store/store';
 import type { TaskContext, TaskManager } from '../tasks/task-manager';
 import { dockerError, isNotFound } from '../targets/docker-util';
 import type { Target } from '../targets/target';
-import { Deployer, type DeployOptions } from './deployer';
+import { Deployer, type ClusterTargets, type DeployOptions } from './deployer';
+import type { ClusterInfo } from '../../../shared/clusters';
+import { clusterStatus } from '../clusters/swarm-status';
 import { currentConfig } from './haproxy-container';
 import type { ImageService } from './images';
 import { footprintOf } from './footprint';
@@ -26,6 +28,11 @@ import { EnvironmentLocks, type Release } from './environment-locks';
 import { ConfigHistory, dropHistory } from '../history/config-history';
 
 export type TargetResolver = (hostId: string) => Target | Promise<Target>;
+
+/** What an environment on a cluster needs of the cluster: its manager, and its nodes with the hosts that reach them. */
+export interface ClusterLookup {
+  managerOf(hostId: string): Promise<{ target: Target; info: ClusterInfo }>;
+}
 
 /** How a deploy runs inside a task: what made it (kept with the config it serves), and what the caller resolved already. */
 export type DeployWithin = DeployOptions & { trigger?: ConfigTrigger; target?: Target; me?: Owner };
@@ -292,6 +299,18 @@ export class EnvironmentService {
     }
   }
 
+  /** Clusters (clusters/cluster-service.ts): without it an environment on a cluster is refused. */
+  clusters?: ClusterLookup;
+
+  /** The cluster an environment is placed on: its manager, and the other nodes Switchyard reaches. */
+  async clusterTargets(env: Env): Promise<ClusterTargets & { info: ClusterInfo }> {
+    if (!this.clusters) throw new SwitchyardError('INTERNAL', 'No cluster service to place environments on a cluster');
+    const { target: manager, info } = await this.clusters.managerOf(env.host);
+    const others = info.nodes.filter((n) => n.host !== undefined && n.id !== info.nodeId && n.state === 'ready');
+    const nodes = await Promise.all(others.map(async (n) => ({ name: n.hostname, docker: (await this.targetFor(n.host!)).docker })));
+    return { manager, nodes, info };
+  }
+
   /** Runs first in a deploy's task: app replicas to replace go out as a rolling release (release-service.ts). */
   beforeDeploy?: (env: Env, ctx: TaskContext) => Promise<void>;
 
@@ -308,7 +327,8 @@ export class EnvironmentService {
   /** What a deploy would do now (the deploy's own plan); nothing changes. Refused like a deploy for another installation's environment. */
   async plan(name: string): Promise<DeployPlan> {
     const env = await this.get(name);
-    return new Deployer(await this.target(env), this.images, await this.me(), this.now, undefined, this.openSecrets).plan(env);
+    const cluster = env.cluster ? await this.clusterTargets(env) : undefined;
+    return new Deployer(await this.target(env), this.images, await this.me(), this.now, undefined, this.openSecrets, cluster).plan(env);
   }
 
   /** `destroyed` runs inside the task once everything is gone, never after a failure or a cancel. */
@@ -317,7 +337,9 @@ export class EnvironmentService {
     const target = await this.target(env);
     const me = await this.me();
     return this.exclusive(name, 'destroy', async (ctx) => {
-      const message = await destroyEnvironment(target.docker, name, ctx, me);
+      // On a cluster: the services go first, on its manager (the manager may be gone for good: then only what the load balancer's node has).
+      const manager = env.cluster ? (await this.clusterTargets(env)).manager.docker : undefined;
+      const message = await destroyEnvironment(target.docker, name, ctx, me, manager);
       await destroyed?.();
       return message;
     });
@@ -325,7 +347,9 @@ export class EnvironmentService {
 
   async status(name: string): Promise<EnvironmentStatus> {
     const env = await this.get(name);
-    return new Inspector(await this.target(env)).status(env, await this.me());
+    const status = await new Inspector(await this.target(env)).status(env, await this.me());
+    if (!env.cluster || status.state === 'owned-elsewhere') return status;
+    return clusterStatus(env, status, () => this.clusterTargets(env));
   }
 
   /** Stops or starts one demo backend's container: the tutorial's failover drill. */
@@ -392,17 +416,29 @@ export class EnvironmentService {
     return new Inspector(await this.target(env)).runtimeApi(env.name);
   }
 
-  /** Where an environment runs. */
+  /** Where an environment's load balancer runs: its host, or on a cluster the node picked for it. */
   async target(env: Env): Promise<Target> {
-    return this.targetFor(env.host);
+    const node = env.cluster?.lbNode;
+    if (!node) return this.targetFor(env.host);
+    const known = this.lbHosts.get(`${env.host}/${node}`);
+    if (known && known.until > Date.now()) return this.targetFor(known.host);
+    const { info } = await this.clusterTargets(env);
+    const found = info.nodes.find((n) => n.hostname === node || n.id === node || (node.length >= 6 && n.id.startsWith(node)));
+    if (!found?.host) throw SwitchyardError.because('CLUSTER_FAILED', 'lbNode', { node, host: env.host }, { field: 'cluster.lbNode' });
+    this.lbHosts.set(`${env.host}/${node}`, { host: found.host, until: Date.now() + 60_000 });
+    return this.targetFor(found.host);
   }
+
+  /** Which host reaches a load balancer's node, kept a minute (the poller asks every second). */
+  private readonly lbHosts = new Map<string, { host: string; until: number }>();
 
   /** Deploys inside another task (the caller holds the environment's lock). */
   async deployWithin(env: Env, ctx: TaskContext, how: DeployWithin = {}): Promise<Message> {
     const { trigger = { kind: 'deploy' }, target, me, ...options } = how;
     const owner = me ?? (await this.me());
     let served: string | undefined;
-    const done = await new Deployer(target ?? (await this.target(env)), this.images, owner, this.now, undefined, this.openSecrets).deploy(env, ctx, {
+    const cluster = env.cluster ? await this.clusterTargets(env) : undefined;
+    const done = await new Deployer(target ?? (await this.target(env)), this.images, owner, this.now, undefined, this.openSecrets, cluster).deploy(env, ctx, {
       ...options,
       served: (config) => (served = config),
     });

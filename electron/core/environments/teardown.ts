@@ -4,14 +4,15 @@ import { SwitchyardError } from '../../../shared/errors';
 import { msg, type Message } from '../../../shared/messages';
 import { dockerError, isNotFound } from '../targets/docker-util';
 import { acquireHostLock } from './host-lock';
-import { envFilter, type Owner } from './naming';
+import { envFilter, names, type Owner } from './naming';
+import { environmentServices, removeService } from '../clusters/swarm-backend';
 import { claimOf, isForeign, ownedElsewhere } from './ownership';
 
 /**
  * Removes every container, network and volume labelled for one environment, and nothing else;
  * refuses, removing nothing, when another installation manages it.
  */
-export async function destroyEnvironment(docker: Docker, env: string, ctx: TaskContext, me: Owner): Promise<Message> {
+export async function destroyEnvironment(docker: Docker, env: string, ctx: TaskContext, me: Owner, manager?: Docker): Promise<Message> {
   const ignoreGone = (err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err));
   let unlock: (() => Promise<void>) | undefined;
   try {
@@ -22,13 +23,19 @@ export async function destroyEnvironment(docker: Docker, env: string, ctx: TaskC
     if (found.length) unlock = await acquireHostLock(docker, env, me, found[0].ImageID);
     const claim = await claimOf(docker, env);
     if (isForeign(claim, me)) throw ownedElsewhere(env, claim.owner);
+    // On a cluster: its services first (Swarm would start their tasks again), and their tasks gone.
+    if (manager) {
+      for (const s of await environmentServices(manager, env)) await removeService(manager, s.id, names.backendNetwork(env));
+    }
     const containers = await docker.listContainers({ all: true, filters: envFilter(env) });
     await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(ignoreGone)));
     ctx.checkCancelled();
 
     ctx.step('networks', 60, msg('destroy.networks'));
     const networks = await docker.listNetworks({ filters: envFilter(env) });
-    for (const n of networks) await docker.getNetwork(n.Id).remove().catch(ignoreGone);
+    // The overlay network is the manager's (the load balancer's node only sees it while attached).
+    if (manager && manager !== docker) networks.push(...(await manager.listNetworks({ filters: envFilter(env) })).filter((n) => !networks.some((x) => x.Id === n.Id)));
+    for (const n of networks) await (manager && n.Driver === 'overlay' ? manager : docker).getNetwork(n.Id).remove().catch(ignoreGone);
 
     ctx.step('volumes', 85, msg('destroy.volumes'));
     const volumes = (await docker.listVolumes({ filters: envFilter(env) })).Volumes ?? [];

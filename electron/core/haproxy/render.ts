@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { DEMO_SERVER_MAXCONN, type Environment, type Server } from '../../../shared/model';
 import { checkTiming } from './check-timing';
 import {
@@ -85,6 +86,21 @@ function frontend(env: Environment, ctx: RenderContext): string[] {
 }
 
 /**
+ * On a cluster: one slot per task of the environment's service, found through Docker's DNS
+ * (`tasks.<service>` lists every running task's address). Slots without a task wait in MAINT;
+ * the server's weight, connection limit and state apply to every slot.
+ */
+function clusterServers(env: Environment): string[] {
+  const server = env.servers[0];
+  const port = server.kind === 'app' ? (env.app?.port ?? DEMO_BACKEND_PORT) : DEMO_BACKEND_PORT;
+  const parts = [`server-template ${server.name} 1-${env.cluster!.slots} tasks.${names.backend(env.name, server.name)}:${port}`, 'init-addr none', `weight ${server.weight}`];
+  const maxconn = server.maxconn ?? (server.kind === 'demo' ? DEMO_SERVER_MAXCONN : undefined);
+  if (maxconn !== undefined) parts.push(`maxconn ${maxconn}`);
+  if (server.state === 'maint') parts.push('disabled');
+  return [parts.join(' ')];
+}
+
+/**
  * Where a release tries a new container before it takes any traffic: slots that receive no
  * requests (no frontend uses this backend), disabled until a rollout points one at a new
  * container through the runtime API. They run the servers' own health check, faster, so
@@ -103,7 +119,13 @@ export function renderConfig(env: Environment, ctx: RenderContext): string {
   const hc = env.healthCheck;
   const t = env.timeouts;
   const backend: string[] = [`balance ${env.balance}`];
-  if (env.sticky.enabled) backend.push(`cookie ${env.sticky.cookieName} insert indirect nocache`);
+  if (env.sticky.enabled) backend.push(`cookie ${env.sticky.cookieName} insert indirect nocache${env.cluster ? ' dynamic' : ''}`);
+  // On a cluster a task's cookie is derived from its address and port with this key: a client
+  // keeps its task across reloads and slot changes, and the cookie does not show the address.
+  if (env.sticky.enabled && env.cluster) backend.push(`dynamic-cookie-key ${createHash('sha256').update(`${env.name}/${env.createdAt}`).digest('hex').slice(0, 24)}`);
+  // A task Swarm stops mid-request (a scale down, a drained node, a release) answers nothing:
+  // the request is sent again to another task (only requests HAProxy can replay safely).
+  if (env.cluster) backend.push('retry-on conn-failure empty-response response-timeout', 'http-request disable-l7-retry if !METH_GET !METH_HEAD');
   // An error seen by traffic never takes a server out (one refused connect under load must not
   // empty the pool): it brings the next check forward instead, and a short connect timeout
   // for checks keeps a dead server's detection within interval × fall + 1 s (check-timing.ts).
@@ -125,7 +147,8 @@ export function renderConfig(env: Environment, ctx: RenderContext): string {
   );
   // Tells clients (and the traffic generator) which server answered.
   backend.push('http-response set-header X-Served-By %[srv_name]');
-  backend.push(...env.servers.map((s) => serverLine(env, s)));
+  if (env.cluster) backend.push(...clusterServers(env));
+  else backend.push(...env.servers.map((s) => serverLine(env, s)));
 
   const admin: string[] = [`bind :${HAPROXY_ADMIN_PORT}`];
   for (const subnet of ctx.backendSubnets) admin.push(`tcp-request connection reject if { src ${subnet} }`);
@@ -171,13 +194,18 @@ export function renderConfig(env: Environment, ctx: RenderContext): string {
     ],
     [
       'resolvers docker',
+      // On a cluster the tasks come and go: their records are asked for every second, a large
+      // answer (up to 64 tasks) fits, and a task gone from DNS leaves its slot at once.
+      env.cluster
+        ? ['nameserver dns 127.0.0.11:53', 'accepted_payload_size 8192', 'resolve_retries 3', 'timeout resolve 1s', 'timeout retry 1s', 'hold valid 10s', 'hold obsolete 0s', 'hold nx 1s']
+        : 
       // A stopped container vanishes from Docker's DNS; holding its last address keeps the server
       // DOWN by health checks (not MAINT) until it comes back.
       ['nameserver dns 127.0.0.11:53', 'resolve_retries 3', 'timeout resolve 1s', 'timeout retry 1s', 'hold valid 10s', 'hold nx 1h'],
     ],
     [`frontend ${FRONTEND_NAME}`, frontend(env, ctx)],
     [`backend ${BACKEND_NAME}`, backend],
-    ...(env.servers.some((s) => s.kind === 'app') ? [[`backend ${PROBE_BACKEND_NAME}`, probeBackend(healthLines, timing.check, hc.rise)] as [string, string[]]] : []),
+    ...(env.servers.some((s) => s.kind === 'app') && !env.cluster ? [[`backend ${PROBE_BACKEND_NAME}`, probeBackend(healthLines, timing.check, hc.rise)] as [string, string[]]] : []),
     // A second defaults section: the admin proxy below is plain TCP, unlogged (the poller
     // would flood the log) and keeps long-lived connections.
     ['defaults admin', ['mode tcp', 'timeout connect 5s', 'timeout client 1h', 'timeout server 1h']],

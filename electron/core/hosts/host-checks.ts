@@ -1,7 +1,8 @@
 import { SwitchyardError, type ErrorCode, type ReasonCode, type ReasonOf, type ReasonParams } from '../../../shared/errors';
 import { english, msg, type Message } from '../../../shared/messages';
 import { parseHostKeyDetail, type HostCheckName, type HostCheckResult } from '../../../shared/hosts';
-import { REMOTE_DOCKER_SOCKET, type SshDockerTarget } from '../targets/ssh-target';
+import type { SshDockerTarget } from '../targets/ssh-target';
+import { dockerWords, isManager, isNoLeader, managerAddressOf, problemMessages, swarmState, type DockerNode, type SwarmInfo } from '../clusters/cluster-facts';
 
 export type { HostCheckName, HostCheckResult };
 
@@ -27,7 +28,7 @@ echo "groups=$(id -nG)"
 echo "dbgroups=$(id -nG "$(id -un)" 2>/dev/null)"
 `;
 
-const ORDER: HostCheckName[] = ['reachable', 'host-key', 'authenticated', 'docker', 'docker-access', 'architecture', 'disk'];
+const ORDER: HostCheckName[] = ['reachable', 'host-key', 'authenticated', 'docker', 'docker-access', 'architecture', 'disk', 'swarm'];
 
 /** The code of a failed check when no error was thrown to give one. */
 const CODE_OF: Record<HostCheckName, ErrorCode> = {
@@ -38,6 +39,7 @@ const CODE_OF: Record<HostCheckName, ErrorCode> = {
   'docker-access': 'DOCKER_ACCESS_DENIED',
   architecture: 'HOST_NOT_READY',
   disk: 'HOST_NOT_READY',
+  swarm: 'CLUSTER_FAILED',
   port: 'PORT_IN_USE',
 };
 
@@ -89,13 +91,15 @@ export async function checkHost(target: SshDockerTarget, opts: { ports?: number[
   pass('host-key', msg('check.keyMatchesFingerprint', { fingerprint: `${conn.presentedHostKey?.fingerprint}` }));
   pass('authenticated', msg('check.loggedIn', { user }));
 
-  const facts = parseFacts((await conn.exec('sh -s', { input: FACTS_SCRIPT(REMOTE_DOCKER_SOCKET) })).stdout);
+  const facts = parseFacts((await conn.exec('sh -s', { input: FACTS_SCRIPT(target.socketPath) })).stdout);
 
   const arch = facts.arch ?? 'unknown';
   if (ARCHITECTURES[arch]) pass('architecture', msg('check.architecture', { arch, platform: ARCHITECTURES[arch] }));
   else fail('architecture', 'HOST_NOT_READY', 'architecture', { arch });
 
   let rootDir: string | undefined;
+  /** What the engine says of its Docker Swarm cluster, once it answered. */
+  let swarm: SwarmInfo | undefined;
   let reconnect = false;
   if (facts.sock === 'missing') {
     if (facts.cli) fail('docker', 'DOCKER_UNAVAILABLE', 'stopped', { host: where, cli: facts.cli }, { detail: 'docker-missing' });
@@ -110,8 +114,9 @@ export async function checkHost(target: SshDockerTarget, opts: { ports?: number[
     else fail('docker-access', 'DOCKER_ACCESS_DENIED', 'notInGroup', { user, host: where }, { detail: 'docker-permission-denied' });
   } else {
     try {
-      const [v, info] = await Promise.all([target.docker.version(), target.docker.info() as Promise<{ DockerRootDir?: string }>]);
+      const [v, info] = await Promise.all([target.docker.version(), target.docker.info() as Promise<{ DockerRootDir?: string; Swarm?: SwarmInfo }>]);
       rootDir = info.DockerRootDir || undefined;
+      swarm = info.Swarm ?? {};
       const major = Number(v.Version.split('.')[0]);
       if (major >= MIN_DOCKER_MAJOR) pass('docker', msg('check.docker', { version: v.Version, api: v.ApiVersion }));
       else fail('docker', 'DOCKER_UNAVAILABLE', 'tooOld', { version: v.Version, minimum: `${MIN_DOCKER_MAJOR}.10` });
@@ -137,12 +142,34 @@ export async function checkHost(target: SshDockerTarget, opts: { ports?: number[
     else fail('disk', 'HOST_NOT_READY', 'diskLow', { space: text });
   }
 
+  if (swarm) await checkSwarm(swarm);
+
   for (const port of opts.ports ?? []) {
     if (await target.isPortFree(port)) pass('port', msg('check.portFree', { port }), { port });
     else fail('port', 'PORT_IN_USE', 'host', { port, host: where }, { port });
   }
   if (reconnect) await conn.close();
   return finish();
+
+  /** Not in a cluster is fine; a worker names its manager; a manager counts its nodes, and fails on a node down or no quorum. */
+  async function checkSwarm(s: SwarmInfo): Promise<void> {
+    const state = swarmState(s);
+    if (state === 'inactive') return void pass('swarm', msg('check.swarmNone'));
+    if (state === 'pending') return void pass('swarm', msg('check.swarmPending'));
+    if (state === 'active' && !isManager(s)) return void pass('swarm', msg('check.swarmWorker', { manager: managerAddressOf(s) ?? '?' }));
+    let nodes: DockerNode[] = [];
+    if (isManager(s)) {
+      try {
+        nodes = (await target.docker.listNodes()) as DockerNode[];
+      } catch (err) {
+        if (isNoLeader(err)) return void fail('swarm', 'CLUSTER_FAILED', 'problems', { host: where, problems: [msg('clusterProblem.noLeader')] });
+        return void failWith('swarm', SwitchyardError.because('CLUSTER_FAILED', 'unreadable', { host: where }, { detail: dockerWords(err) }));
+      }
+    }
+    const problems = problemMessages(where, s, nodes);
+    if (problems.length) return void fail('swarm', 'CLUSTER_FAILED', 'problems', { host: where, problems });
+    pass('swarm', msg('check.swarmManager', { n: nodes.length, ready: nodes.filter((n) => n.Status?.State === 'ready').length }));
+  }
 }
 
 function rank(r: HostCheckResult): number {

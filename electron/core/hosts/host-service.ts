@@ -43,7 +43,7 @@ export function sshTargetFor(host: SshHost, secrets: SecretStore, opts: HostServ
     credentials: credentialsFor(host, secrets, opts.agentSocket),
     ...opts.connection,
   });
-  return new SshDockerTarget(connection, { hostId: host.id, publicHost: host.address, user: host.user });
+  return new SshDockerTarget(connection, { hostId: host.id, publicHost: host.address, user: host.user, ...(host.dockerSocket ? { dockerSocket: host.dockerSocket } : {}) });
 }
 
 /**
@@ -159,7 +159,8 @@ export class HostService {
     });
   }
 
-  private async dropTarget(id: string): Promise<void> {
+  /** Closes the host's connection: the next call connects to the host as it is stored now (a restore replaced it). */
+  async dropTarget(id: string): Promise<void> {
     const t = this.targets.get(id);
     this.targets.delete(id);
     await t?.close();

@@ -127,7 +127,8 @@ export class ReleaseService {
    * them up to date. A rollout that stops fails the deploy, with the previous release serving.
    */
   async beforeDeploy(env: Environment, ctx: TaskContext): Promise<void> {
-    if (!env.app || !env.servers.some((s) => s.kind === 'app')) return;
+    // On a cluster the deploy itself is Swarm's rolling update of the service.
+    if (env.cluster || !env.app || !env.servers.some((s) => s.kind === 'app')) return;
     const plan = await this.envs.plan(env.name).catch(() => undefined);
     if (!plan || !['unchanged', 'reload', 'start'].includes(plan.haproxy.action)) return;
     const apps = new Set(env.servers.filter((s) => s.kind === 'app').map((s) => s.name));

@@ -14,7 +14,8 @@ import { diffStore, isEmpty, watchDataFile, type FileWatchOptions, type StoreCha
 export const STORE_SCHEMA_VERSION = 1;
 export const STORE_FILE = 'switchyard.json';
 
-const StoreData = z
+/** The data file's schema (a backup holds the same data). */
+export const StoreData = z
   .object({
     schemaVersion: z.literal(STORE_SCHEMA_VERSION),
     environments: z.array(Environment),

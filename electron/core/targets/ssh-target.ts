@@ -31,7 +31,8 @@ export class SshDockerTarget implements Target {
   readonly publicHost: string;
   readonly user: string;
   readonly docker: Docker;
-  private readonly socketPath: string;
+  /** The engine's socket on the host. */
+  readonly socketPath: string;
 
   constructor(
     readonly connection: SshConnection,

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A real multi-node Docker Swarm on one machine, for the tests: three network
-# namespaces (swn1..swn3) on a host bridge, each with its own dockerd and its
+# namespaces (swn1..swn5) on a host bridge, each with its own dockerd and its
 # own OpenSSH server. Swarm membership is left to the tests (reset cleans up).
 #
 #   nodes.sh up [swnN...]     create what is missing, start what is down (idempotent)
@@ -11,7 +11,7 @@
 # Runs as root. Data roots (/var/lib/switchyard-test/swnN) stay after `down`.
 set -euo pipefail
 
-ALL_NODES=(swn1 swn2 swn3)
+ALL_NODES=(swn1 swn2 swn3 swn4 swn5)
 BRIDGE=sybr0
 BRIDGE_ADDR=10.250.0.1/24
 RUN=/run/switchyard-test
@@ -48,7 +48,7 @@ nodes_from_args() {
     return
   fi
   for n in "$@"; do
-    case $n in swn1 | swn2 | swn3) ;; *) die "unknown node: $n (swn1, swn2, swn3)" ;; esac
+    case $n in swn1 | swn2 | swn3 | swn4 | swn5) ;; *) die "unknown node: $n (swn1 to swn5)" ;; esac
   done
   echo "$@"
 }
@@ -339,5 +339,5 @@ case "${1:-}" in
   down) shift; cmd_down ;;
   status) shift; cmd_status "$@" ;;
   reset) shift; cmd_reset "$@" ;;
-  *) die "usage: nodes.sh up|down|status|reset [swn1 swn2 swn3]" ;;
+  *) die "usage: nodes.sh up|down|status|reset [swn1 … swn5]" ;;
 esac

@@ -65,6 +65,7 @@ describe('host checks', () => {
       ['docker-access', true],
       ['architecture', true],
       ['disk', true],
+      ['swarm', true],
       ['port', true],
     ]);
     for (const r of results) {

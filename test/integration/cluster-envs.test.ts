@@ -1,0 +1,156 @@
+/**
+ * An environment on a real two-node Docker Swarm (test/support/cluster/nodes.sh), reached the way
+ * a user reaches machines: both nodes are SSH hosts, the cluster is started on one and the other
+ * joins it over its SSH connection. The backend runs as a replicated service spread over both
+ * nodes; HAProxy finds its tasks through Docker's DNS. Every live change runs under load and must
+ * fail no request.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EnvironmentStatus } from '../../shared/contract';
+import { NODES, leaveSwarm, requireNodes, sshHostInput, startEngine, stopEngine } from '../support/cluster';
+import { TEST_IMAGES, freePort, testCore, uniqueName, until, type TestCore } from '../support/lab';
+import { startLoad } from '../support/load';
+
+// Nodes of their own: other files' swarms (swn1–swn3) never meet this one.
+const { swn4: mgr, swn5: wrk } = NODES;
+
+describe('an environment on a two-node Swarm cluster', () => {
+  const manager = uniqueName('n1').slice(0, 20);
+  const worker = uniqueName('n2').slice(0, 20);
+  const name = uniqueName('clu');
+  let t: TestCore;
+  let port: number;
+
+  const status = () => t.call('environments:status', { name });
+  const run = async (channel: 'environments:deploy' | 'environments:destroy') => {
+    const task = await t.runTask(channel, name);
+    if (task.state !== 'succeeded') throw new Error(`${channel} failed: ${task.error?.code} ${task.message}`);
+    return task;
+  };
+  const scale = async (replicas: number) => {
+    const env = await t.call('environments:get', { name });
+    await t.call('environments:update', { name, patch: { cluster: { ...env.cluster!, replicas } } });
+    return run('environments:deploy');
+  };
+  /** Slots HAProxy has a task for and sees UP, with the node of each. */
+  const upSlots = (s: EnvironmentStatus) => s.servers.filter((x) => x.health === 'UP');
+  const nodesOf = (s: EnvironmentStatus) => new Set(upSlots(s).map((x) => x.node));
+
+  beforeAll(async () => {
+    await requireNodes();
+    await leaveSwarm(wrk);
+    await leaveSwarm(mgr);
+    t = testCore();
+    await t.call('hosts:add', sshHostInput(mgr, manager));
+    await t.call('hosts:add', sshHostInput(wrk, worker));
+    await t.call('clusters:init', { host: manager, advertiseAddress: mgr.address });
+    await t.call('clusters:join', { host: worker, manager });
+    port = await freePort();
+  }, 180_000);
+
+  afterAll(async () => {
+    if (t) {
+      await t.runTask('environments:destroy', name).catch(() => undefined);
+      await t.close();
+    }
+    await startEngine(wrk).catch(() => undefined);
+    await leaveSwarm(wrk).catch(() => undefined);
+    await leaveSwarm(mgr).catch(() => undefined);
+  }, 180_000);
+
+  it('deploys the demo backend as a service spread over both nodes, each slot named with its task and node', async () => {
+    await t.call('environments:create', {
+      name,
+      host: manager,
+      httpPort: port,
+      images: TEST_IMAGES,
+      cluster: { replicas: 2, slots: 8 },
+      servers: [{ name: 'web', kind: 'demo' }],
+    });
+    await run('environments:deploy');
+    const s = await until('both slots UP', async () => {
+      const x = await status();
+      return upSlots(x).length === 2 && x;
+    });
+    expect(s.state).toBe('running');
+    expect(s.url).toBe(`http://${mgr.address}:${port}/`);
+    expect(s.cluster?.running).toBe(2);
+    expect(nodesOf(s)).toEqual(new Set(['swn4', 'swn5']));
+    for (const slot of upSlots(s)) expect(slot.task).toMatch(new RegExp(`^sy-${name}-web\\.\\d+$`));
+
+    // Traffic from outside the cluster reaches both tasks, each saying where it runs.
+    const load = startLoad(port, 4, 60_000, mgr.address);
+    await until('answers from both nodes', async () => Object.keys(load.progress.byBackend).length >= 2 && load.progress.ok > 20);
+    const result = await load.stop();
+    expect(result.failed, result.errors.join('; ')).toBe(0);
+    expect(Object.keys(result.byBackend).map((b) => b.split('@')[1]).sort()).toEqual(['swn4', 'swn5']);
+  });
+
+  it('scales 2 → 6 → 2 under load without a failed request, the slots following the tasks', async () => {
+    const load = startLoad(port, 8, 180_000, mgr.address);
+    await scale(6);
+    const six = await until('6 slots UP', async () => {
+      const x = await status();
+      return upSlots(x).length === 6 && x;
+    }, 30_000);
+    expect(six.cluster?.running).toBe(6);
+    await scale(2);
+    const two = await until('back to 2 slots', async () => {
+      const x = await status();
+      return x.servers.length === 2 && upSlots(x).length === 2 && x;
+    }, 60_000);
+    expect(two.cluster?.running).toBe(2);
+    const result = await load.stop();
+    console.log(`scale 2 → 6 → 2: ${result.ok} requests, ${result.failed} failed`);
+    expect(result.failed, result.errors.join('; ')).toBe(0);
+    expect(result.ok).toBeGreaterThan(100);
+  });
+
+  it('drains a node: its tasks move to the other without a failed request', async () => {
+    const load = startLoad(port, 8, 180_000, mgr.address);
+    await t.call('nodes:availability', { host: manager, node: 'swn5', availability: 'drain' });
+    const moved = await until('every task on swn4', async () => {
+      const x = await status();
+      return upSlots(x).length === 2 && [...nodesOf(x)].every((n) => n === 'swn4') && x;
+    }, 90_000);
+    expect(moved.cluster?.nodes.find((n) => n.hostname === 'swn5')).toMatchObject({ availability: 'drain', tasks: 0 });
+    const result = await load.stop();
+    console.log(`drain swn5: ${result.ok} requests, ${result.failed} failed`);
+    expect(result.failed, result.errors.join('; ')).toBe(0);
+    await t.call('nodes:availability', { host: manager, node: 'swn5', availability: 'active' });
+  });
+
+  it('loses a node: its slots go DOWN within the health window and the status names the node', async () => {
+    // Spread again over both nodes (Swarm does not move running tasks back on its own).
+    await scale(4);
+    await until('tasks on both nodes', async () => {
+      const x = await status();
+      return upSlots(x).length === 4 && nodesOf(x).size === 2 && x;
+    }, 60_000);
+    const load = startLoad(port, 4, 180_000, mgr.address);
+    const before = await status();
+    const lostSlots = upSlots(before).filter((s) => s.node === 'swn5').map((s) => s.name);
+    expect(lostSlots.length).toBeGreaterThan(0);
+    const stoppedAt = Date.now();
+    await stopEngine(wrk);
+    // Health window: interval × fall + 1 s (2 s × 3 + 1 s), from the moment the engine is gone.
+    const down = await until('the lost slots DOWN or gone', async () => {
+      const x = await status();
+      const still = x.servers.filter((s) => lostSlots.includes(s.name) && s.health === 'UP' && s.node === 'swn5');
+      return still.length === 0 && x;
+    }, 30_000, 200);
+    const detectedMs = Date.now() - stoppedAt;
+    console.log(`node lost: its slots out of the pool ${detectedMs} ms after its engine began stopping`);
+    const lost = await until('the status names the lost node', async () => {
+      const x = await status();
+      return x.cluster?.lost.includes('swn5') && x;
+    }, 60_000, 500);
+    expect(lost.state).toBe('partly-down');
+    expect(down.servers.some((s) => s.health === 'UP')).toBe(true);
+    const result = await load.stop();
+    console.log(`node lost: ${result.ok} requests, ${result.failed} failed`);
+    // Clients on the lost node's tasks are redispatched: requests keep being answered.
+    expect(result.ok).toBeGreaterThan(50);
+    await startEngine(wrk);
+  });
+});
