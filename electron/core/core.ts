@@ -120,7 +120,6 @@ export function createCore(opts: CoreOptions): Core {
   const clusters = new ClusterService({
     targetFor,
     hosts: () => hosts.list(),
-    // Any environment on the host counts for now: a host leaves its cluster only with force then.
     // Environments placed on the cluster through this host keep it from leaving without force.
     environmentsOn: async (id) => (await store.read()).environments.filter((e) => e.host === id && e.cluster !== undefined).map((e) => e.name),
     changed: (info) => events.emit('clusters:changed', info),

@@ -57,6 +57,14 @@ export function addAppCommands(program: Command, { getCore, out, follow, intOpti
         env: o.env ?? [],
         secrets: (o.secret ?? []).map((s, i) => ({ name: s, value: values[i] })),
       };
+      if (env.cluster) {
+        // On a cluster the app is one service; its replicas are its tasks.
+        const replicas = o.replicas ?? env.cluster.replicas;
+        const saved = await ask(core, 'environments:update', { name, patch: { app: input, servers: [{ name: 'app', kind: 'app' }], cluster: { ...env.cluster, replicas } } });
+        const what = saved.app!.source.kind === 'image' ? saved.app!.source.image : `the folder ${saved.app!.source.context}`;
+        out(`${name} runs ${what} on port ${saved.app!.port} as the service app, ${replicas} tasks on the cluster of ${saved.host}; deploy it with: switchyard env deploy ${name}`);
+        return;
+      }
       // The replicas take the place of the demo backends; external servers stay beside them.
       const external = env.servers.filter((s) => s.kind === 'external');
       const current = env.servers.filter((s) => s.kind !== 'external');

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { channelNames, type Task } from '../../shared/contract';
 import { SwitchyardError, type ErrorInfo } from '../../shared/errors';
-import { MAX_SERVERS, balanceAlgorithms, type EnvironmentInput } from '../../shared/model';
+import { MAX_CLUSTER_REPLICAS, MAX_SERVERS, balanceAlgorithms, type EnvironmentInput } from '../../shared/model';
 import { createCore, type Core } from '../core/core';
 import { resolveDataDir } from '../core/store/data-dir';
 import { addHostCommands, footprintLines } from './cli-hosts';
@@ -127,8 +127,34 @@ export function buildProgram(getCore: (opts?: { renewals?: boolean; watchContain
     .option('--no-redispatch', 'no redispatch when a sticky server is down')
     .option('--haproxy-image <ref>', 'HAProxy image (default haproxy:lts)')
     .option('--demo-base <ref>', 'base image for the demo backend (default busybox)')
-    .action(async (name: string, o: Record<string, unknown>) => {
+    .option('--host <host>', 'the host it runs on (default: this computer); a Swarm manager places it on its cluster')
+    .option('--replicas <n>', `on a cluster: tasks of the backend service, 1 to ${MAX_CLUSTER_REPLICAS} (default 2)`, intOption)
+    .option('--slots <n>', `on a cluster: HAProxy slots for tasks, more than the replicas (default 16)`, intOption)
+    .option('--constraint <expr...>', 'on a cluster: placement constraints, e.g. node.role==worker')
+    .option('--spread <label>', 'on a cluster: spread tasks over a node label, e.g. node.labels.zone')
+    .option('--lb-node <node>', 'on a cluster: the node HAProxy runs on (default: the manager --host names)')
+    .option('--no-cluster', 'on a Swarm manager: run on that machine alone, not on its cluster')
+    .action(async (name: string, o: Record<string, unknown>, cmd: Command) => {
       const input: EnvironmentInput = { name };
+      const core = getCore();
+      if (o.host !== undefined) input.host = o.host as string;
+      const clusterOptions = ['replicas', 'slots', 'constraint', 'spread', 'lbNode'].filter((k) => o[k] !== undefined);
+      // A host whose engine manages a Swarm cluster: the environment goes on the cluster.
+      const onCluster = o.host !== undefined && o.cluster !== false && (await ask(core, 'clusters:info', { host: o.host as string }).then((i) => i.manager, () => false));
+      if (clusterOptions.length && !onCluster) {
+        cmd.error(`error: --${clusterOptions[0].replace('lbNode', 'lb-node')} is for an environment on a cluster: give --host a Swarm manager (switchyard cluster init <host>)`, { exitCode: EXIT_USAGE });
+      }
+      if (onCluster) {
+        if (o.servers !== undefined) cmd.error('error: on a cluster, use --replicas (the backend is one service), not --servers', { exitCode: EXIT_USAGE });
+        input.servers = [{ name: 'web', kind: 'demo' }];
+        input.cluster = {
+          ...(o.replicas !== undefined ? { replicas: o.replicas as number } : {}),
+          ...(o.slots !== undefined ? { slots: o.slots as number } : {}),
+          ...(o.constraint !== undefined ? { constraints: o.constraint as string[] } : {}),
+          ...(o.spread !== undefined ? { spread: o.spread as string } : {}),
+          ...(o.lbNode !== undefined ? { lbNode: o.lbNode as string } : {}),
+        };
+      }
       if (o.port !== undefined) input.httpPort = o.port as number;
       if (o.balance) input.balance = o.balance as EnvironmentInput['balance'];
       if (o.servers !== undefined) {
@@ -141,8 +167,9 @@ export function buildProgram(getCore: (opts?: { renewals?: boolean; watchContain
         if (o.haproxyImage) input.images.haproxy = o.haproxyImage as string;
         if (o.demoBase) input.images.demoBase = o.demoBase as string;
       }
-      const created = (await call(getCore(), 'environments:create', input)) as { name: string; httpPort: number };
-      out(`created ${created.name} (HTTP port ${created.httpPort}); deploy it with: switchyard env deploy ${created.name}`);
+      const created = await ask(core, 'environments:create', input);
+      const where = created.cluster ? `, on the cluster of ${created.host}: ${created.cluster.replicas} tasks` : created.host !== 'local' ? `, on ${created.host}` : '';
+      out(`created ${created.name} (HTTP port ${created.httpPort}${where}); deploy it with: switchyard env deploy ${created.name}`);
     });
 
   env
@@ -167,6 +194,20 @@ export function buildProgram(getCore: (opts?: { renewals?: boolean; watchContain
   }
 
   env
+    .command('scale')
+    .description('On a cluster: set how many tasks the backend service runs, and deploy (no request fails)')
+    .argument('<name>')
+    .argument('<replicas>', `1 to ${MAX_CLUSTER_REPLICAS}`, intOption)
+    .action(async (name: string, replicas: number, _o: unknown, cmd: Command) => {
+      const core = getCore();
+      const current = await ask(core, 'environments:get', { name });
+      if (!current.cluster) cmd.error(`error: ${name} is not on a cluster; on one machine, add or remove servers instead (switchyard server add|remove)`, { exitCode: EXIT_USAGE });
+      await ask(core, 'environments:update', { name, patch: { cluster: { ...current.cluster, replicas } } });
+      const res = await call(core, 'environments:deploy', { name });
+      out((await follow(core, taskIdOf(res)!, out)).message);
+    });
+
+  env
     .command('status')
     .description("Show an environment's containers and backend health")
     .argument('<name>')
@@ -175,8 +216,13 @@ export function buildProgram(getCore: (opts?: { renewals?: boolean; watchContain
       out(`${s.name}: ${s.state}${s.url ? ` at ${s.url}` : ''}`);
       if (s.owner) out(`managed by another Switchyard: ${s.owner.by} (installation ${s.owner.installation.slice(0, 8)}); adopt it with: switchyard env adopt ${s.name}`);
       if (s.haproxy.version) out(`haproxy ${s.haproxy.version}${s.haproxy.configInSync ? '' : ' (config differs from the model: deploy to apply)'}`);
-      for (const c of s.containers) out(`container ${c.name}\t${c.state}`);
-      for (const v of s.servers) out(`server ${v.name}\t${v.status}\tweight ${v.weight}`);
+      if (s.cluster) {
+        out(`cluster of ${s.cluster.manager}: service ${s.cluster.service}, ${s.cluster.running}/${s.cluster.replicas} tasks running${s.cluster.update ? `, update ${s.cluster.update.state}` : ''}`);
+        for (const n of s.cluster.nodes) out(`node ${n.hostname}\t${n.state}\t${n.availability}\t${n.tasks} tasks`);
+        if (s.cluster.lost.length) out(`lost nodes: ${s.cluster.lost.join(', ')}`);
+      }
+      for (const c of s.containers) out(`container ${c.name}\t${c.state}${c.node ? `\t${c.node}` : ''}`);
+      for (const v of s.servers) out(`server ${v.name}\t${v.status}\tweight ${v.weight}${v.task ? `\t${v.task}\t${v.node}` : ''}`);
     });
 
   env

@@ -5,7 +5,7 @@
  */
 import type { z } from 'zod';
 import type { App } from '../../shared/apps';
-import { EnvironmentInput, MAX_SERVERS, type BalanceAlgorithm, type Environment, type ServerState } from '../../shared/model';
+import { ClusterPlacement, EnvironmentInput, MAX_SERVERS, type BalanceAlgorithm, type Environment, type ServerState } from '../../shared/model';
 
 export interface ServerRow {
   /** Stable row identity for the list (names change while typing). */
@@ -46,7 +46,23 @@ export interface EnvironmentFormState {
   /** The app's replicas: `count` servers named `prefix1` … `prefixN`. */
   replicas: { count: number | null; prefix: string };
   servers: ServerRow[];
+  /** On a Docker Swarm cluster: the backends are one replicated service (see ClusterPlacement). */
+  cluster: ClusterFormState;
 }
+
+export interface ClusterFormState {
+  enabled: boolean;
+  replicas: number | null;
+  slots: number | null;
+  constraints: { key: number; value: string }[];
+  /** Empty: no spread preference. */
+  spread: string;
+  /** Empty: the manager Switchyard reaches runs the load balancer. */
+  lbNode: string;
+}
+
+/** The one server of an environment on a cluster: its slots in HAProxy are named after it (web1, web2, …). */
+export const CLUSTER_SERVER = { demo: 'web', app: 'app' } as const;
 
 /** One variable of the app. A secret's value is only ever typed: a kept one is known by its reference. */
 export interface VarRow {
@@ -134,6 +150,23 @@ export function setReplicas(f: EnvironmentFormState, change: { count?: number | 
   if (f.replicas.count !== null && f.replicas.count >= 1) f.servers = withReplicas(f.servers, f.replicas.count, f.replicas.prefix);
 }
 
+/** The placement part of the form: from a saved placement, or off with the schema's defaults. */
+export function clusterFormFrom(cluster?: ClusterPlacement): ClusterFormState {
+  const c = cluster ?? ClusterPlacement.parse({});
+  return {
+    enabled: cluster !== undefined,
+    replicas: c.replicas,
+    slots: c.slots,
+    constraints: c.constraints.map((value) => ({ key: ++rowKey, value })),
+    spread: c.spread ?? '',
+    lbNode: c.lbNode ?? '',
+  };
+}
+
+export function constraintRow(value = ''): { key: number; value: string } {
+  return { key: ++rowKey, value };
+}
+
 export function serverRow(partial: Partial<Omit<ServerRow, 'key'>> = {}): ServerRow {
   return { key: ++rowKey, name: '', kind: 'demo', address: '', port: 80, weight: 100, maxconn: null, state: 'ready', ...partial };
 }
@@ -163,6 +196,7 @@ export function formFrom(env: Pick<Environment, 'name'> & Partial<Environment>):
         ? serverRow({ ...s, maxconn: s.maxconn ?? null })
         : serverRow({ name: s.name, kind: s.kind, weight: s.weight, maxconn: s.maxconn ?? null, state: s.state }),
     ),
+    cluster: clusterFormFrom(full.cluster),
   };
 }
 
@@ -199,12 +233,38 @@ export function nextServerName(rows: ServerRow[]): string {
   return `back${n}`;
 }
 
+/** The placement as the core takes it: empty text fields are the defaults, left out. */
+function clusterInput(c: ClusterFormState): Record<string, unknown> {
+  return {
+    replicas: c.replicas,
+    slots: c.slots,
+    constraints: c.constraints.map((r) => r.value.trim()),
+    ...(c.spread.trim() ? { spread: c.spread.trim() } : {}),
+    ...(c.lbNode ? { lbNode: c.lbNode } : {}),
+  };
+}
+
+/**
+ * On a cluster, the one server the service runs: `web` for the demo, `app` for the user's app;
+ * it keeps the weight, limit and traffic mode of the first row (every slot takes them).
+ */
+function clusterServer(f: EnvironmentFormState): Record<string, unknown> {
+  const kind = f.backends === 'app' ? 'app' : 'demo';
+  const row = f.servers.find((s) => s.kind !== 'external');
+  return { name: CLUSTER_SERVER[kind], kind, ...(row ? { weight: row.weight, ...(row.maxconn === null ? {} : { maxconn: row.maxconn }), state: row.state } : {}) };
+}
+
 /** What goes to the core; empty number fields stay null so the schema says they are required. */
 export function toInput(f: EnvironmentFormState): Record<string, unknown> {
   // Back to the demo: the app stays saved as it was (a patch cannot take it away), unused.
   const app = f.backends === 'app' ? { app: appInput(f.app) } : {};
+  const input = { ...app, ...plainInput(f) };
+  // On a cluster, one service whose replicas are its tasks: the placement says how many.
+  return f.cluster.enabled ? { ...input, cluster: clusterInput(f.cluster), servers: [clusterServer(f)] } : input;
+}
+
+function plainInput(f: EnvironmentFormState): Record<string, unknown> {
   return {
-    ...app,
     name: f.name,
     host: f.host,
     httpPort: f.httpPort,
@@ -255,6 +315,8 @@ const FORMAT_KEYS: Record<string, string> = {
   dockerfile: 'format.dockerfile',
   registry: 'format.registry',
   username: 'format.registryUser',
+  spread: 'format.spread',
+  lbNode: 'format.node',
 };
 
 /** An app variable's field (`app.env.0.name`, `app.secrets.1.value`): its words differ from a server's or the environment's. */
@@ -268,6 +330,7 @@ export function problemOf(issue: z.core.$ZodIssue, value?: unknown): FieldProble
     case 'invalid_format':
       if (value === '') return { ...base, key: 'required' };
       if (isVariable(issue.path) && leaf === 'name') return { ...base, key: 'format.variable' };
+      if (issue.path[0] === 'cluster' && issue.path[1] === 'constraints') return { ...base, key: 'format.constraint' };
       return { ...base, key: FORMAT_KEYS[leaf] ?? 'format.other' };
     case 'invalid_type':
       if (issue.input === undefined || issue.input === null || issue.input === '') return { ...base, key: 'required' };
@@ -282,6 +345,7 @@ export function problemOf(issue: z.core.$ZodIssue, value?: unknown): FieldProble
     case 'custom':
       if (isVariable(issue.path)) return { ...base, key: leaf === 'name' ? 'duplicateVariable' : 'format.control' };
       if (leaf === 'context') return { ...base, key: value === '' ? 'required' : 'format.folder' };
+      if (issue.path[0] === 'cluster' && leaf === 'slots') return { ...base, key: 'slotsAboveReplicas' };
       return { ...base, key: leaf === 'name' ? 'duplicateServer' : 'other' };
     default:
       return { ...base, key: 'other' };
@@ -299,11 +363,12 @@ export function validateForm(f: EnvironmentFormState): { input?: z.output<typeof
       problems[path] ??= problemOf(issue, valueAt(raw, issue.path));
     }
   }
-  if (f.backends === 'app') replicaProblems(f, problems);
+  // On a cluster the server rows are not shown: the placement says how many tasks run.
+  if (f.backends === 'app' && !f.cluster.enabled) replicaProblems(f, problems);
   // The schema checks unique names only once everything else passes; say it at once.
   const seen = new Map<string, number>();
   f.servers.forEach((s, i) => {
-    if (!s.name) return;
+    if (!s.name || f.cluster.enabled) return;
     if (seen.has(s.name)) problems[`servers.${i}.name`] ??= { key: 'duplicateServer', params: {}, message: `"${s.name}" is used by another server` };
     else seen.set(s.name, i);
   });

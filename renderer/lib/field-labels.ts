@@ -34,6 +34,12 @@ const LABELS: Record<string, string> = {
   'app.port': 'apps.port',
   'replicas.count': 'apps.replicas',
   'replicas.prefix': 'apps.prefix',
+  cluster: 'envCluster.form.run',
+  'cluster.replicas': 'envCluster.form.replicas',
+  'cluster.slots': 'envCluster.form.slots',
+  'cluster.constraints': 'envCluster.form.constraints',
+  'cluster.spread': 'envCluster.form.spread',
+  'cluster.lbNode': 'envCluster.form.lbNode',
   servers: 'form.sections.servers',
   https: 'env.tabs.https',
   'https.httpsPort': 'https.httpsPort',
@@ -66,6 +72,8 @@ export function useFieldLabel() {
     if (server && SERVER_FIELDS[server[2]]) return t('form.serverField', { n: Number(server[1]) + 1, field: t(SERVER_FIELDS[server[2]]) });
     const variable = /^app\.vars\.(\d+)\.(name|value)$/.exec(path);
     if (variable) return t('apps.varField', { n: Number(variable[1]) + 1, field: t(variable[2] === 'name' ? 'apps.varName' : 'apps.varValue') });
+    const constraint = /^cluster\.constraints\.(\d+)$/.exec(path);
+    if (constraint) return t('envCluster.form.constraint', { n: Number(constraint[1]) + 1 });
     const key = LABELS[path] ?? LABELS[path.replace(/\.\d+$/, '')];
     return key ? t(key) : path;
   };

@@ -7,7 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EnvironmentStatus } from '../../shared/contract';
-import { NODES, leaveSwarm, requireNodes, sshHostInput, startEngine, stopEngine } from '../support/cluster';
+import { NODES, leaveSwarm, nodeDocker, requireNodes, sshHostInput, startEngine, stopEngine } from '../support/cluster';
+import { buildReleaseImage, startClients } from '../support/release-app';
 import { TEST_IMAGES, freePort, testCore, uniqueName, until, type TestCore } from '../support/lab';
 import { startLoad } from '../support/load';
 
@@ -18,6 +19,7 @@ describe('an environment on a two-node Swarm cluster', () => {
   const manager = uniqueName('n1').slice(0, 20);
   const worker = uniqueName('n2').slice(0, 20);
   const name = uniqueName('clu');
+  const appEnv = uniqueName('capp');
   let t: TestCore;
   let port: number;
 
@@ -51,6 +53,7 @@ describe('an environment on a two-node Swarm cluster', () => {
   afterAll(async () => {
     if (t) {
       await t.runTask('environments:destroy', name).catch(() => undefined);
+      await t.runTask('environments:destroy', appEnv).catch(() => undefined);
       await t.close();
     }
     await startEngine(wrk).catch(() => undefined);
@@ -152,5 +155,51 @@ describe('an environment on a two-node Swarm cluster', () => {
     // Clients on the lost node's tasks are redispatched: requests keep being answered.
     expect(result.ok).toBeGreaterThan(50);
     await startEngine(wrk);
+  });
+
+  it('releases an app across both nodes through Swarm without a failed request; a crashing release rolls back by itself', async () => {
+    await until('the worker ready again', async () => (await t.call('clusters:info', { host: manager })).nodes.every((n) => n.state === 'ready'), 60_000, 500);
+    const repo = `sy-test/${uniqueName('capp')}`;
+    await Promise.all([buildReleaseImage(`${repo}:v1`, '1', nodeDocker(mgr)), buildReleaseImage(`${repo}:v2`, '2', nodeDocker(mgr))]);
+    const appPort = await freePort();
+    const app = { source: { kind: 'image' as const, image: `${repo}:v1` }, port: 80 };
+    await t.call('environments:create', { name: appEnv, host: manager, httpPort: appPort, images: TEST_IMAGES, cluster: { replicas: 4, slots: 8 }, app, servers: [{ name: 'app', kind: 'app' }] });
+    const deployed = await t.runTask('environments:deploy', appEnv);
+    expect(deployed.state, deployed.message).toBe('succeeded');
+    const appStatus = () => t.call('environments:status', { name: appEnv });
+    const spread = await until('4 slots UP on both nodes', async () => {
+      const x = await appStatus();
+      return upSlots(x).length === 4 && nodesOf(x).size === 2 && x;
+    }, 60_000);
+    expect(spread.cluster?.running).toBe(4);
+
+    const clients = startClients(appPort, 2, mgr.address);
+    await until('clients answered', async () => clients.total().ok > 20);
+    const started = await t.call('releases:start', { environment: appEnv, app: { ...app, source: { kind: 'image', image: `${repo}:v2` } }, rollout: { batch: 1, monitorMs: 1000 } });
+    const released = await t.core.tasks.whenDone(started.taskId);
+    expect(released.state, released.message).toBe('succeeded');
+    await until('clients on version 2', async () => (clients.total().versions['2'] ?? 0) > 20);
+    const [latest] = await t.call('releases:list', { environment: appEnv });
+    expect(latest).toMatchObject({ result: 'succeeded', failedRequests: 0 });
+    expect(latest.servers.every((s) => s.phase === 'new' || s.phase === 'switched')).toBe(true);
+    const after = await appStatus();
+    expect(upSlots(after)).toHaveLength(4);
+
+    // A release whose tasks crash at start: Swarm stops it and goes back, the old tasks serve throughout.
+    const crash = await t.call('releases:start', { environment: appEnv, app: { ...app, source: { kind: 'image', image: `${repo}:v2` }, env: [{ name: 'CRASH_WITH', value: 'missing DATABASE_URL' }] }, rollout: { batch: 1, monitorMs: 1000 } });
+    const stopped = await t.core.tasks.whenDone(crash.taskId);
+    expect(stopped.state).toBe('failed');
+    expect(stopped.error?.code).toBe('RELEASE_ROLLED_BACK');
+    const [rolled] = await t.call('releases:list', { environment: appEnv });
+    expect(rolled.result).toBe('rolled-back');
+    const back = await until('4 slots UP again', async () => {
+      const x = await appStatus();
+      return upSlots(x).length === 4 && x.cluster?.running === 4 && x;
+    }, 60_000);
+    expect(back.state).toBe('running');
+    const load = await clients.stop();
+    const total = Object.values(load).reduce((n, l) => ({ ok: n.ok + l.ok, failed: n.failed + l.failed, errors: [...n.errors, ...l.errors] }), { ok: 0, failed: 0, errors: [] as string[] });
+    console.log(`release and rolled-back release across 2 nodes: ${total.ok} requests, ${total.failed} failed`);
+    expect(total.failed, total.errors.slice(0, 5).join('; ')).toBe(0);
   });
 });

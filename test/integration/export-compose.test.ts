@@ -13,7 +13,7 @@ const run = promisify(execFile);
 /** Debian's docker-compose (1.29), on the test engine; the exported folder is all it gets. */
 async function compose(dir: string, project: string, ...args: string[]): Promise<string> {
   try {
-    const { stdout, stderr } = await run('docker-compose', ['-p', project, ...args], { cwd: dir, timeout: 180_000 });
+    const { stdout, stderr } = await run('docker-compose', ['-f', path.join(dir, 'compose.yaml'), '-p', project, ...args], { cwd: dir, timeout: 180_000 });
     return stdout + stderr;
   } catch (err) {
     const e = err as Error & { stdout?: string; stderr?: string };

@@ -2,6 +2,7 @@ import http from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type Docker from 'dockerode';
 import { docker, TEST_IMAGES } from './lab';
 import { streamToBuffer } from '../../electron/core/targets/docker-util';
 
@@ -40,11 +41,11 @@ export function releaseAppFolder(version: string): string {
   return dir;
 }
 
-/** Builds the release app at `version` as the local image `tag` (nothing is pulled). */
-export async function buildReleaseImage(tag: string, version: string): Promise<void> {
+/** Builds the release app at `version` as the image `tag` on `engine` (the test engine by default; nothing is pulled). */
+export async function buildReleaseImage(tag: string, version: string, engine: Docker = docker): Promise<void> {
   const dir = releaseAppFolder(version);
   try {
-    const stream = await docker.buildImage({ context: dir, src: ['Dockerfile', 'entrypoint.sh'] }, { t: tag });
+    const stream = await engine.buildImage({ context: dir, src: ['Dockerfile', 'entrypoint.sh'] }, { t: tag });
     const out = (await streamToBuffer(stream as AsyncIterable<unknown>)).toString('utf8');
     if (/"error"/.test(out)) throw new Error(`building ${tag} failed: ${out.slice(-500)}`);
   } finally {
@@ -65,7 +66,7 @@ export interface ClientLoad {
  * stopped: keep-alive connections (a browser), a new connection per request (curl, scripts),
  * and sticky clients sending back the cookie they were given (a logged-in user).
  */
-export function startClients(port: number, perKind = 2): { stop(): Promise<Record<'keepAlive' | 'fresh' | 'sticky', ClientLoad>>; total(): ClientLoad } {
+export function startClients(port: number, perKind = 2, host = '127.0.0.1'): { stop(): Promise<Record<'keepAlive' | 'fresh' | 'sticky', ClientLoad>>; total(): ClientLoad } {
   const kinds = ['keepAlive', 'fresh', 'sticky'] as const;
   const results = Object.fromEntries(kinds.map((k) => [k, { ok: 0, failed: 0, errors: [], versions: {} } as ClientLoad])) as Record<(typeof kinds)[number], ClientLoad>;
   const keepAgent = new http.Agent({ keepAlive: true, maxSockets: perKind });
@@ -80,7 +81,7 @@ export function startClients(port: number, perKind = 2): { stop(): Promise<Recor
       };
       const req = http.get(
         {
-          host: '127.0.0.1',
+          host,
           port,
           path: '/',
           agent: kind === 'keepAlive' || kind === 'sticky' ? keepAgent : false,

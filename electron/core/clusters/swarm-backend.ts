@@ -165,6 +165,8 @@ export interface TaskFact {
   /** Its address on the environment's overlay network, once it has one. */
   address?: string;
   error?: string;
+  /** How its container ended, once it has. */
+  exitCode?: number;
   containerId?: string;
   image: string;
   createdAt: string;
@@ -179,7 +181,7 @@ interface RawTask {
   CreatedAt?: string;
   UpdatedAt?: string;
   Spec?: { ContainerSpec?: { Image?: string } };
-  Status?: { State?: string; Err?: string; Message?: string; ContainerStatus?: { ContainerID?: string } };
+  Status?: { State?: string; Err?: string; Message?: string; ContainerStatus?: { ContainerID?: string; ExitCode?: number } };
   NetworksAttachments?: { Network?: { Spec?: { Name?: string } }; Addresses?: string[] }[];
 }
 
@@ -202,6 +204,7 @@ export async function serviceTasks(docker: Docker, service: string, network: str
     if (address) fact.address = address;
     if (t.Status?.Err) fact.error = t.Status.Err;
     if (t.Status?.ContainerStatus?.ContainerID) fact.containerId = t.Status.ContainerStatus.ContainerID;
+    if (typeof t.Status?.ContainerStatus?.ExitCode === 'number' && fact.state !== 'running') fact.exitCode = t.Status.ContainerStatus.ExitCode;
     return fact;
   });
 }

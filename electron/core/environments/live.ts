@@ -59,12 +59,18 @@ export class LiveService {
 
   async setServer(req: ServerSetRequest): Promise<ServerApplied> {
     const env = await this.envs.get(req.environment);
-    const server = env.servers.find((s) => s.name === req.server);
+    // On a cluster one slot (web3: a task) is set on its own, for as long as HAProxy runs; the
+    // server itself (web) sets every slot, and is kept in the model.
+    const slot = env.cluster ? slotOf(env, req.server) : undefined;
+    const server = env.servers.find((s) => s.name === req.server) ?? (slot ? env.servers[0] : undefined);
     if (!server) throw SwitchyardError.because('NOT_FOUND', 'server', { env: env.name, server: req.server }, { field: 'server' });
-    const target = `${BACKEND_NAME}/${server.name}`;
+    const targets = slot ? [req.server] : env.cluster ? Array.from({ length: env.cluster.slots }, (_, i) => `${server.name}${i + 1}`) : [server.name];
     const apply = async (api: RuntimeApi) => {
-      if (req.weight !== undefined) await runtimeCommand(api, `set server ${target} weight ${req.weight}`);
-      if (req.state !== undefined) await runtimeCommand(api, `set server ${target} state ${req.state}`);
+      for (const n of targets) {
+        const target = `${BACKEND_NAME}/${n}`;
+        if (req.weight !== undefined) await runtimeCommand(api, `set server ${target} weight ${req.weight}`);
+        if (req.state !== undefined) await runtimeCommand(api, `set server ${target} state ${req.state}`);
+      }
     };
     // Known already (an earlier toggle, or the poller of an open window): no Docker call.
     const known = this.apis.get(env.name) ?? this.poller.apiOf(env.name);
@@ -84,6 +90,11 @@ export class LiveService {
     else this.apis.delete(env.name);
     // HAProxy has it: the answer need not wait for the disk too. Reads here see the change at
     // once, the save starts now, and the core's close waits for it.
+    if (slot) {
+      // A slot's setting lives in HAProxy (and its server-state file across reloads), not in the model.
+      if (!api) throw new SwitchyardError('NOT_DEPLOYED', `${env.name} has no load balancer running: the slot ${req.server} is HAProxy's, so there is nothing to set`, { field: 'server' });
+      return { environment: env.name, server: req.server, state: req.state ?? server.state, weight: req.weight ?? server.weight, applied: true };
+    }
     void this.envs.saveServerSoon(env.name, server.name, { state: req.state, weight: req.weight });
     if (api) this.scheduleConfigSync(env.name);
     return { environment: env.name, server: server.name, state: req.state ?? server.state, weight: req.weight ?? server.weight, applied: Boolean(api) };
@@ -220,4 +231,14 @@ export class LiveService {
     // The deed carries the settings an adopter starts from: live changes included.
     await writeDeed(lb, await this.envs.me(), live, new Date());
   }
+}
+
+/** The slot a name is on a cluster environment (`web3` of `web` with 16 slots), if it is one. */
+function slotOf(env: Env, name: string): number | undefined {
+  const base = env.servers[0]?.name;
+  if (!base || !env.cluster || !name.startsWith(base)) return undefined;
+  const rest = name.slice(base.length);
+  if (!/^[1-9]\d*$/.test(rest)) return undefined;
+  const n = Number(rest);
+  return n <= env.cluster.slots ? n : undefined;
 }

@@ -10,6 +10,7 @@ import { composeBundle } from './compose';
 import type { ExportBundle, ExportFacts } from './export-model';
 import { jpsBundle } from './jps';
 import { stackBundle } from './stack';
+import { copyFolder } from './folder-copy';
 import { filesUnder, zipFolder } from './zip';
 
 const renderers: Record<ExportFormat, (env: Environment, facts: ExportFacts) => ExportBundle> = {
@@ -58,8 +59,7 @@ export class ExportService {
         await fs.writeFile(target, f.content, { mode: f.mode ?? 0o644 });
       }
       for (const f of bundle.folders) {
-        // Its history is not part of the build, and may be large.
-        await fs.cp(f.from, path.join(tmp, ...f.path.split('/')), { recursive: true, filter: (src) => path.basename(src) !== '.git' });
+        await copyFolder(f.from, path.join(tmp, ...f.path.split('/')), new Set([tmp, dir, ...(tmpZip ? [tmpZip] : []), ...(zipPath ? [zipPath] : [])]));
       }
       const files = await filesUnder(tmp);
       if (zipPath && tmpZip) await zipFolder(tmp, base, tmpZip);

@@ -30,6 +30,8 @@ import { dockerError, isNotFound, putFile } from '../targets/docker-util';
 import type { Target } from '../targets/target';
 import type { TaskContext } from '../tasks/task-manager';
 import { Rollout, RolloutStopped } from './rollout';
+import { backendServiceSpec, backendSpecHash, clusterServer, distributeImage, findService, serviceTasks } from '../clusters/swarm-backend';
+import { SwarmRollout } from '../clusters/swarm-release';
 
 /** A release's image as kept for a rollback: tagged per release so it stays on the host. */
 const releaseTag = (env: string, n: number) => ({ repo: `${PREFIX}-app/${env}`, tag: `r${n}` });
@@ -168,6 +170,7 @@ export class ReleaseService {
   private async run(name: string, app: App, policy: RolloutPolicy, ctx: TaskContext, opts: RunOptions): Promise<Message> {
     // Read again under the lock: what runs now is what the last task left.
     const env = await this.envs.get(name);
+    if (env.cluster) return this.runOnCluster(env, app, policy, ctx, opts);
     const current = opts.forDeploy?.previous ?? this.appOf(env);
     const target = await this.envs.target(env);
     const docker = target.docker;
@@ -267,6 +270,93 @@ export class ReleaseService {
     }
   }
 
+  /**
+   * A release on a cluster: Swarm's rolling update of the service (clusters/swarm-release.ts),
+   * recorded in the same history, task by task; a rollback is a release to an earlier one.
+   */
+  private async runOnCluster(env: Environment, app: App, policy: RolloutPolicy, ctx: TaskContext, opts: RunOptions): Promise<Message> {
+    const current = this.appOf(env);
+    const me = await this.envs.me();
+    const started = this.now();
+    const server = clusterServer(env);
+    const service = names.backend(env.name, server.name);
+    const network = names.backendNetwork(env.name);
+    let record: ReleaseRecord | undefined;
+    let adopted = false;
+    try {
+      if (opts.rollbackTo) ctx.step('rollback', 2, msg('release.rollback', { to: opts.rollbackTo.number }));
+      ctx.step('images', 5, msg('deploy.images'));
+      const cluster = await this.envs.clusterTargets(env);
+      const docker = cluster.manager.docker;
+      const image = await this.imageFor(cluster.manager, env, app, opts.rollbackTo, ctx);
+      await distributeImage(docker, image.ref, image.id, cluster.nodes, (l) => ctx.note(l));
+      ctx.checkCancelled();
+
+      const [api, svc] = await Promise.all([this.envs.runtimeApi(env), findService(docker, service)]);
+      if (!api || !svc) throw notDeployed(env.name);
+      const running = (await svc.inspect()) as { Spec: { Labels?: Record<string, string>; TaskTemplate?: { ContainerSpec?: { Image?: string } } } };
+      const runningRef = running.Spec.TaskTemplate?.ContainerSpec?.Image ?? '';
+      const runningImage = (await docker.getImage(runningRef).inspect().catch(() => undefined))?.Id ?? runningRef;
+      const next: Environment = { ...env, app };
+      const specHash = backendSpecHash(next, image, app.secrets.map((s) => s.ref));
+      await this.recordBaseline(env, current, runningImage, me, ctx, cluster.manager);
+      if (running.Spec.Labels?.[LABEL_SPEC] === specHash) {
+        if (!opts.rollbackTo) await this.adopt(env.name, app);
+        adopted = true;
+        return msg('release.unchanged', { env: env.name });
+      }
+      const tasks = (await serviceTasks(docker, service, network)).filter((t) => t.desired === 'running');
+      record = await this.open(env.name, (number) => ({
+        environment: env.name,
+        number,
+        startedAt: started.toISOString(),
+        by: { installation: me.installation.slice(0, 8), user: me.by },
+        app,
+        image,
+        changes: appChanges(current, app, { before: runningImage, after: image.id }),
+        ...(opts.rollbackTo ? { rollbackTo: opts.rollbackTo.number } : {}),
+        result: 'running',
+        servers: tasks.map((t) => ({ name: `${server.name}.${t.slot}`, phase: 'old' as ServerPhase })),
+      }));
+      this.running.add(`${record.environment}#${record.number}`);
+      this.emit(structuredClone(record));
+      // Tagged per release on the manager and copied to the nodes Switchyard reaches: the service
+      // names the image by that tag, so every node runs this very image (and a rollback finds it).
+      const tag = releaseTag(env.name, record.number);
+      const releaseRef = `${tag.repo}:${tag.tag}`;
+      await docker.getImage(image.id).tag(tag);
+      await distributeImage(docker, releaseRef, image.id, cluster.nodes, (l) => ctx.note(l));
+      const secretValues = this.secrets ? await this.secrets.open(app) : {};
+      const spec = backendServiceSpec(next, { ref: releaseRef, id: image.id }, secretValues, specHash, me);
+      ctx.step('release', 20, msg('release.batch', { servers: service }));
+      const rollout = new SwarmRollout(docker, api, { service, network, server: server.name, spec, policy, restState: server.state }, ctx, (task, phase) => {
+        if (!record!.servers.some((s) => s.name === task)) record!.servers.push({ name: task, phase });
+        this.phase(record!, task, phase);
+      });
+      const outcome = await rollout.run();
+      await this.adopt(env.name, app);
+      adopted = true;
+      const elapsed = this.now().getTime() - started.getTime();
+      await this.close(record, { result: 'succeeded', durationMs: elapsed, failedRequests: outcome.failedRequests });
+      await this.giveBack(current.secrets.map((s) => s.ref).filter((r) => !app.secrets.some((s) => s.ref === r)));
+      return msg('release.done', { number: record.number, env: env.name, servers: service, elapsed: { ms: elapsed }, failed: outcome.failedRequests });
+    } catch (err) {
+      const elapsed = this.now().getTime() - started.getTime();
+      if (err instanceof RolloutStopped && record) {
+        await this.close(record, { result: 'rolled-back', cause: err.why, durationMs: elapsed, failedRequests: err.failedRequests });
+        const c = err.why;
+        throw SwitchyardError.because('RELEASE_ROLLED_BACK', c.kind, { number: record.number, server: c.server ?? '', exitCode: '?', ms: 0, check: '', errors: 0, answers: 0, percent: 0, ...c.params } as never, {
+          detail: [c.message, ...c.logs].join('\n'),
+        });
+      }
+      if (record) await this.close(record, { result: 'failed', cause: { kind: 'failed', message: (err as Error).message, params: {}, logs: [] }, durationMs: elapsed });
+      if (err instanceof SwitchyardError) throw err;
+      throw dockerError(err, `releasing ${env.name}`);
+    } finally {
+      if (!adopted) await this.giveBack(opts.sealedNow ?? []);
+    }
+  }
+
   /** The release's image: pulled or built as a deploy does, or for a rollback the one it ran when the host still has it. */
   private async imageFor(target: Target, env: Environment, app: App, rollbackTo: ReleaseRecord | undefined, ctx: TaskContext): Promise<ReleaseRecord['image']> {
     const docker = target.docker;
@@ -281,7 +371,7 @@ export class ReleaseService {
   }
 
   /** The first release of an environment is what its deploy started: recorded once, so there is something to go back to. */
-  private async recordBaseline(env: Environment, app: App, imageId: string, me: Owner, ctx: TaskContext): Promise<void> {
+  private async recordBaseline(env: Environment, app: App, imageId: string, me: Owner, ctx: TaskContext, where?: Target): Promise<void> {
     const data = await this.store.read();
     if (data.releases.some((r) => r.environment === env.name)) return;
     ctx.note(msg('release.baseline', { number: 1 }));
@@ -298,7 +388,7 @@ export class ReleaseService {
       result: 'succeeded',
       servers: env.servers.filter((s) => s.kind === 'app').map((s) => ({ name: s.name, phase: 'new' as ServerPhase })),
     }));
-    await this.envs.target(env).then((t) => t.docker.getImage(imageId).tag(releaseTag(env.name, record.number))).catch(() => undefined);
+    await (where ? Promise.resolve(where) : this.envs.target(env)).then((t) => t.docker.getImage(imageId).tag(releaseTag(env.name, record.number))).catch(() => undefined);
   }
 
   /** Adds a release with the next number, and lets go of the oldest beyond the bound. */

@@ -3,7 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
+import type { RequestOf, ResponseOf } from '../../../shared/contract';
+import type { ExportResult } from '../../../shared/exports';
 import YAML from 'yaml';
 import { Environment, EnvironmentInput, parseOrThrow, type EnvironmentInput as EnvInput } from '../../../shared/model';
 import { composeBundle } from '../../../electron/core/export/compose';
@@ -67,6 +69,13 @@ async function expectValid(cfg: string, certFile?: string) {
   expect(res.code, res.output).toBe(0);
   expect(unexpectedWarnings(res.output)).toEqual([]);
 }
+
+describe('the export channel', () => {
+  it('takes a name, a format and an absolute folder; answers what was written', () => {
+    expectTypeOf<RequestOf<'environments:export'>>().toEqualTypeOf<{ name: string; format: 'compose' | 'stack' | 'jps'; dir: string; zip?: boolean | undefined }>();
+    expectTypeOf<ResponseOf<'environments:export'>>().toEqualTypeOf<ExportResult>();
+  });
+});
 
 describe('the config an export carries', () => {
   it('is read and written back exactly as the renderer lays it out', () => {
@@ -347,8 +356,19 @@ describe('the export service', () => {
     expect(existsSync(`${dir}.zip`)).toBe(false);
   });
 
+  it('copies a build folder into an export made inside it, without copying the export into itself', async () => {
+    const context = path.join(out, 'inside-app');
+    mkdirSync(path.join(context, '.git'), { recursive: true });
+    writeFileSync(path.join(context, 'Dockerfile'), 'FROM scratch\n');
+    writeFileSync(path.join(context, '.git', 'HEAD'), 'ref: x\n');
+    await s.create('inside', { httpPort: 18181, app: { source: { kind: 'build', context } }, servers: [{ name: 'app1', kind: 'app' }] });
+    const inside = new ExportService({ environment: (n) => s.envs.get(n), demoImage: async () => 'x', demoFolder: path.join(appRoot, 'docker', 'demo-backend') });
+    const r = await inside.export({ name: 'inside', format: 'compose', dir: path.join(context, 'export') });
+    expect(r.files.filter((f) => f.startsWith('app/'))).toEqual(['app/Dockerfile']);
+  });
+
   it('a build folder that is gone fails on its field, leaving nothing behind', async () => {
-    await s.create('gone', { app: { source: { kind: 'build', context: path.join(out, 'no-such-app') } }, servers: [{ name: 'app1', kind: 'app' }] });
+    await s.create('gone', { httpPort: 18182, app: { source: { kind: 'build', context: path.join(out, 'no-such-app') } }, servers: [{ name: 'app1', kind: 'app' }] });
     const gone = new ExportService({ environment: (n) => s.envs.get(n), demoImage: async () => 'x', demoFolder: path.join(appRoot, 'docker', 'demo-backend') });
     const before = readdirSync(out).sort();
     expect(await refusal(gone.export({ name: 'gone', format: 'compose', dir: path.join(out, 'gone') }))).toMatchObject({ code: 'VALIDATION', field: 'app.source.context', reason: 'contextMissing' });

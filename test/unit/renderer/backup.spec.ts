@@ -5,6 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { VueWrapper } from '@vue/test-utils';
 import type { BackupSummary, RestorePreview } from '../../../shared/backup';
+import type { ErrorInfo } from '../../../shared/errors';
 import { LOCAL_HOST } from '../../../shared/model';
 import BackupRestore from '../../../renderer/components/BackupRestore.vue';
 import { FakeTransport, flush, freshApp, mountInApp, settle, unmountAll } from './fake-transport';
@@ -52,14 +53,14 @@ describe('backup', () => {
     await w.find('[data-test=backup-create]').trigger('click');
     await settle();
     expect(fake.callsTo('backup:create')).toEqual([]);
-    expect(w.find('[data-field=file]').text()).toContain('The absolute path of a file');
-    expect(w.find('[data-field=again]').text()).toContain('The two passphrases differ.');
+    expect(w.find('[data-test=backup-form] [data-field=file]').text()).toContain('The absolute path of a file');
+    expect(w.find('[data-test=backup-form] [data-field=again]').text()).toContain('The two passphrases differ.');
 
     await type(w, '[data-test=backup-file]', '/home/ana/sy.backup');
     await type(w, '[data-test=backup-passphrase-again]', 'long enough words');
     await w.find('[data-test=backup-create]').trigger('click');
     await settle();
-    expect(fake.callsTo('backup:create').map((c) => c.payload)).toEqual([{ file: '/home/ana/sy.backup', passphrase: 'long enough words' }]);
+    expect(fake.callsTo('backup:create')).toEqual([{ file: '/home/ana/sy.backup', passphrase: 'long enough words' }]);
     expect(inputValues()).not.toContain('long enough words');
     const shown = w.find('[data-test=backup-summary]').text();
     expect(shown).toContain('Environments 2');
@@ -73,7 +74,7 @@ describe('backup', () => {
     await type(w, '[data-test=backup-file]', '/home/ana/notes.txt');
     await w.find('[data-test=backup-create]').trigger('click');
     await settle();
-    expect(w.find('[data-field=file]').text()).toContain('/home/ana/notes.txt existe déjà et n’est pas une sauvegarde de Switchyard');
+    expect(w.find('[data-test=backup-form] [data-field=file]').text()).toContain('/home/ana/notes.txt existe déjà et n’est pas une sauvegarde de Switchyard');
   });
 });
 
@@ -85,7 +86,7 @@ describe('restore', () => {
     expect(w.find('[data-test=restore-apply]').exists()).toBe(false);
     await w.find('[data-test=restore-preview]').trigger('click');
     await settle();
-    expect(fake.callsTo('backup:preview').map((c) => c.payload)).toEqual([{ file: '/home/ana/sy.backup', mode: 'merge' }]);
+    expect(fake.callsTo('backup:preview')).toEqual([{ file: '/home/ana/sy.backup', mode: 'merge' }]);
     const rows = w.findAll('[data-test=restore-item]').map((r) => r.findAll('td').map((td) => td.text()));
     expect(rows).toEqual([
       ['Added', 'Environment', 'shop', 'releases: 3, config versions: 4'],
@@ -102,26 +103,27 @@ describe('restore', () => {
     expect(document.body.querySelector('.n-dialog')?.textContent).toContain('Added: 1. Replaced: 1.');
     (document.querySelector('[data-test=confirm-restore]') as HTMLElement).click();
     await settle();
-    expect(fake.callsTo('backup:restore').map((c) => c.payload)).toEqual([{ file: '/home/ana/sy.backup', mode: 'merge' }]);
+    expect(fake.callsTo('backup:restore')).toEqual([{ file: '/home/ana/sy.backup', mode: 'merge' }]);
     // The page reads the hosts and logins again: a restore changed them.
     expect(fake.callsTo('hosts:list').length).toBeGreaterThan(0);
     expect(w.find('[data-test=restore-preview-table]').exists()).toBe(false);
   });
 
   it('a wrong passphrase or a replace into a folder with data: said on that field; changing the form drops the preview', async () => {
+    const refused = (error: ErrorInfo) => ({ error });
     fake.handle('backup:preview', (r) =>
       r.mode === 'replace'
-        ? { error: { code: 'VALIDATION', message: 'mode: …', field: 'mode', reason: 'restoreNotEmpty', params: { environments: 2, hosts: 1, registries: 0 } } }
+        ? refused({ code: 'VALIDATION', message: 'mode: …', field: 'mode', reason: 'restoreNotEmpty', params: { environments: 2, hosts: 1, registries: 0 } })
         : r.passphrase === 'right one'
           ? preview()
-          : { error: { code: 'VALIDATION', message: 'passphrase: …', field: 'passphrase', reason: 'backupWrongPassphrase', params: { file: r.file } } },
+          : refused({ code: 'VALIDATION', message: 'passphrase: …', field: 'passphrase', reason: 'backupWrongPassphrase', params: { file: r.file } }),
     );
     const w = mountInApp(BackupRestore, {}, 'fr');
     await type(w, '[data-test=restore-file]', '/home/ana/sy.backup');
     await type(w, '[data-test=restore-passphrase]', 'wrong one');
     await w.find('[data-test=restore-preview]').trigger('click');
     await settle();
-    expect(w.find('[data-field=passphrase]').text()).toContain('Ce n’est pas la phrase secrète avec laquelle /home/ana/sy.backup a été fait.');
+    expect(w.find('[data-test=restore-form] [data-field=passphrase]').text()).toContain('Ce n’est pas la phrase secrète avec laquelle /home/ana/sy.backup a été fait.');
 
     await type(w, '[data-test=restore-passphrase]', 'right one');
     await w.find('[data-test=restore-preview]').trigger('click');
@@ -134,6 +136,6 @@ describe('restore', () => {
     expect(w.find('[data-test=restore-preview-table]').exists()).toBe(false);
     await w.find('[data-test=restore-preview]').trigger('click');
     await settle();
-    expect(w.find('[data-field=mode]').text()).toContain('Ce dossier de données n’est pas vide (environnements : 2, hôtes : 1');
+    expect(w.find('[data-test=restore-form] [data-field=mode]').text()).toContain('Ce dossier de données n’est pas vide (environnements : 2, hôtes : 1');
   });
 });

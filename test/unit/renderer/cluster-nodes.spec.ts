@@ -198,7 +198,7 @@ describe('a host’s cluster', () => {
     await settle();
     expect(w.find('[data-test=cluster-summary]').text()).toBe('Gestionnaire d’une grappe Docker Swarm de 2 nœuds.');
     const cells = [...w.find('[data-node=vps1]').findAll('td')].map((c) => c.text());
-    expect(cells.slice(1, 4)).toEqual(['travail', 'arrêté', 'drainé']);
+    expect(cells.slice(1, 4)).toEqual(['exécutant', 'arrêté', 'drainé']);
     expect(cells[10]).toBe('Activer');
     expect(w.find('[data-test=cluster-problem]').text()).toBe('le nœud vps1 (10.0.0.2) n’est pas prêt : down');
   });

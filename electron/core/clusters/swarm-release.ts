@@ -1,0 +1,190 @@
+/**
+ * A release on a cluster: Swarm's own rolling update of the environment's service (start-first,
+ * `batch` tasks at a time, rolled back by Swarm when a new task fails within the monitor window),
+ * with HAProxy kept ahead of it: a task Swarm is stopping is taken out of its slot at once, new
+ * tasks are watched through the same health checks as on one host, and a new task that never gets
+ * healthy (or goes DOWN) makes Switchyard roll the service back itself.
+ */
+import type Docker from 'dockerode';
+import type { ReleaseCause, RolloutPolicy, ServerPhase } from '../../../shared/releases';
+import { BACKEND_NAME, FRONTEND_NAME } from '../environments/naming';
+import type { RuntimeApi } from '../haproxy/runtime-api';
+import { healthOf } from '../haproxy/stat-csv';
+import { RolloutStopped } from '../releases/rollout';
+import type { TaskContext } from '../tasks/task-manager';
+import { msg } from '../../../shared/messages';
+import { applyBackendService, serviceTasks, updateState, type TaskFact } from './swarm-backend';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const NS = 1e6;
+
+export interface SwarmReleasePlan {
+  /** The service (`sy-<env>-<server>`) and the overlay network its tasks are on. */
+  service: string;
+  network: string;
+  /** The model's server: slots are named after it (web1, web2, …) and tasks `web.<slot>` in the record. */
+  server: string;
+  /** The service spec of the new release (its image, its variables). */
+  spec: Docker.CreateServiceOptions;
+  policy: RolloutPolicy;
+  /** The server's state in the model: what a slot goes back to once the task it held is gone. */
+  restState: 'ready' | 'drain' | 'maint';
+}
+
+/** What HAProxy says of one slot: the address it sends to, and its health. */
+interface Slot {
+  name: string;
+  address?: string;
+  health: string;
+}
+
+export class SwarmRollout {
+  /** Tasks Swarm is stopping that HAProxy no longer sends to. */
+  private readonly drained = new Set<string>();
+  /** Slots set to maintenance for a stopping task, with that task's address: given back once it is gone. */
+  private readonly heldSlots = new Map<string, string>();
+  private newRef = '';
+
+  constructor(
+    private readonly docker: Docker,
+    private readonly api: RuntimeApi,
+    private readonly plan: SwarmReleasePlan,
+    private readonly ctx: TaskContext,
+    private readonly phase: (task: string, phase: ServerPhase) => void,
+  ) {}
+
+  /** Resolves when Swarm has every task on the new release; throws RolloutStopped once it is back on the old one. */
+  async run(): Promise<{ failedRequests: number }> {
+    const before = await this.frontend5xx().catch(() => 0);
+    const { spec, policy } = this.plan;
+    this.newRef = (spec.TaskTemplate as { ContainerSpec?: { Image?: string } } | undefined)?.ContainerSpec?.Image ?? '';
+    const timed: Docker.CreateServiceOptions = {
+      ...spec,
+      UpdateConfig: { ...spec.UpdateConfig, Parallelism: policy.batch, Monitor: policy.monitorMs * NS, Order: 'start-first', FailureAction: 'rollback', MaxFailureRatio: 0 },
+    };
+    const { id } = await applyBackendService(this.docker, timed);
+    const startedAt = Date.now();
+    const seenSince = new Map<string, number>();
+    try {
+      for (;;) {
+        this.ctx.checkCancelled();
+        const [state, tasks, slots] = await Promise.all([updateState(this.docker, id), serviceTasks(this.docker, this.plan.service, this.plan.network), this.slots()]);
+        await this.drainStopping(tasks, slots);
+        const rolledBack = state.state === 'rollback_completed' || state.state === 'rollback_paused' || state.state === 'rollback_started';
+        // New tasks: named in the record as they run, and held to the health check.
+        for (const t of tasks.filter((x) => x.desired === 'running' && x.image.split('@')[0] === this.newRef.split('@')[0])) {
+          const name = `${this.plan.server}.${t.slot}`;
+          if (t.state !== 'running' || !t.address) continue;
+          const slot = slots.find((s) => s.address === t.address);
+          if (!seenSince.has(t.id)) {
+            seenSince.set(t.id, Date.now());
+            this.phase(name, 'starting');
+          }
+          if (slot?.health === 'UP') this.phase(name, 'new');
+          else if (!rolledBack && Date.now() - seenSince.get(t.id)! > policy.healthTimeoutMs) {
+            await this.rollBack(id, { kind: 'unhealthy', server: name, message: `${name} did not pass its health check within ${policy.healthTimeoutMs} ms`, params: { ms: policy.healthTimeoutMs, check: slot?.health ?? 'no address' }, logs: [] });
+          }
+        }
+        if (state.state === 'completed' || (state.state === undefined && Date.now() - startedAt > 2000)) break;
+        if (rolledBack) {
+          await this.waitRolledBack(id);
+          await this.settleSlots();
+          const failed = tasks.find((t) => ['failed', 'rejected'].includes(t.state) && t.image.split('@')[0] === this.newRef.split('@')[0]);
+          const server = failed ? `${this.plan.server}.${failed.slot}` : this.plan.server;
+          const cause: ReleaseCause = failed
+            ? { kind: 'exited', server, message: `the new task ${server} failed: ${failed.error ?? state.message ?? ''}`, params: { exitCode: failed.exitCode ?? '?' }, logs: [] }
+            : { kind: 'failed', server, message: state.message ?? 'Swarm rolled the update back', params: {}, logs: [] };
+          throw new RolloutStopped(cause);
+        }
+        if (state.state === 'paused') {
+          await this.rollBack(id, { kind: 'failed', server: this.plan.server, message: state.message ?? 'Swarm paused the update', params: {}, logs: [] });
+        }
+        await sleep(100);
+      }
+    } catch (err) {
+      if (err instanceof RolloutStopped) {
+        err.failedRequests = await this.frontend5xx().then((n) => Math.max(0, n - before)).catch(() => undefined);
+        throw err;
+      }
+      if ((err as { code?: string }).code === 'CANCELLED') {
+        const stopped = await this.rollBack(id, { kind: 'cancelled', message: 'cancelled', params: {}, logs: [] }).catch((e: unknown) => e);
+        if (stopped instanceof RolloutStopped) stopped.failedRequests = await this.frontend5xx().then((n) => Math.max(0, n - before)).catch(() => undefined);
+        throw stopped;
+      }
+      throw err;
+    }
+    await this.settleSlots();
+    return { failedRequests: Math.max(0, (await this.frontend5xx()) - before) };
+  }
+
+  /** After the update: waits (a little) until the stopped tasks left their slots, and gives those back. */
+  private async settleSlots(): Promise<void> {
+    const deadline = Date.now() + 30_000;
+    while (this.heldSlots.size && Date.now() < deadline) {
+      const [tasks, slots] = await Promise.all([serviceTasks(this.docker, this.plan.service, this.plan.network), this.slots()]);
+      await this.drainStopping(tasks, slots);
+      if (this.heldSlots.size) await sleep(200);
+    }
+  }
+
+  /**
+   * Switchyard's own rollback (a new task never healthy, or Swarm paused): the service goes back
+   * to its previous spec the same way, old tasks drained as Swarm stops them. Always throws.
+   */
+  private async rollBack(id: string, cause: ReleaseCause): Promise<never> {
+    this.ctx.note(msg('release.rollingBack', { cause: cause.message }));
+    const svc = this.docker.getService(id);
+    const info = (await svc.inspect()) as { Version: { Index: number }; PreviousSpec?: Docker.CreateServiceOptions; UpdateStatus?: { State?: string } };
+    if (info.PreviousSpec && !String(info.UpdateStatus?.State ?? '').startsWith('rollback')) {
+      await svc.update({ ...info.PreviousSpec, version: info.Version.Index });
+    }
+    await this.waitRolledBack(id);
+    await this.settleSlots();
+    throw new RolloutStopped(cause);
+  }
+
+  /** Waits until every task runs the previous release again, draining the new ones as Swarm stops them. */
+  private async waitRolledBack(id: string): Promise<void> {
+    const deadline = Date.now() + 10 * 60_000;
+    while (Date.now() < deadline) {
+      const [state, tasks, slots] = await Promise.all([updateState(this.docker, id), serviceTasks(this.docker, this.plan.service, this.plan.network), this.slots()]);
+      await this.drainStopping(tasks, slots);
+      const current = tasks.filter((t) => t.desired === 'running');
+      const settled = state.state === 'rollback_completed' || state.state === 'completed' || state.state === 'rollback_paused' || state.state === 'paused';
+      if (settled && current.every((t) => t.state === 'running')) return;
+      await sleep(100);
+    }
+  }
+
+  /** Takes every task Swarm is stopping out of HAProxy at once, so no new request reaches it. */
+  private async drainStopping(tasks: TaskFact[], slots: Slot[]): Promise<void> {
+    // A slot that now holds another task (or none) is ready for the next one.
+    for (const [name, address] of this.heldSlots) {
+      const slot = slots.find((s) => s.name === name);
+      if (slot && slot.address === address) continue;
+      this.heldSlots.delete(name);
+      await this.api.execute(`set server ${BACKEND_NAME}/${name} state ${this.plan.restState}`).catch(() => undefined);
+    }
+    for (const t of tasks) {
+      if (t.desired === 'running' || t.state !== 'running' || !t.address || this.drained.has(t.id)) continue;
+      const slot = slots.find((s) => s.address === t.address);
+      if (!slot) continue;
+      this.drained.add(t.id);
+      this.heldSlots.set(slot.name, t.address);
+      await this.api.execute(`set server ${BACKEND_NAME}/${slot.name} state maint`).catch(() => undefined);
+      this.phase(`${this.plan.server}.${t.slot}`, 'switched');
+    }
+  }
+
+  private async slots(): Promise<Slot[]> {
+    const rows = await this.api.showStat();
+    return rows
+      .filter((r) => r.pxname === BACKEND_NAME && r.svname !== 'BACKEND' && r.svname !== 'FRONTEND')
+      .map((r) => ({ name: r.svname, address: r.addr ? r.addr.replace(/:\d+$/, '') : undefined, health: healthOf(r.status) }));
+  }
+
+  private async frontend5xx(): Promise<number> {
+    const row = (await this.api.showStat()).find((r) => r.pxname === FRONTEND_NAME && r.svname === 'FRONTEND');
+    return Number(row?.hrsp_5xx) || 0;
+  }
+}
