@@ -26,3 +26,23 @@ export function cli(dataDir: string, args: string[], env: NodeJS.ProcessEnv = {}
     child.stdin?.end(input);
   });
 }
+
+/**
+ * Runs `switchyard` as if on one of the test cluster's machines (test/support/cluster): inside that
+ * node's network namespace, its engine as the local one. Its loopback and published ports are then
+ * that machine's, as for a user running Switchyard on a cluster manager.
+ */
+export function cliOnNode(node: { name: string; dockerHost: string }, dataDir: string, args: string[]): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      'nsenter',
+      [`--net=/var/run/netns/${node.name}`, process.execPath, path.join(appRoot, 'electron/headless/bin.mjs'), ...args],
+      { env: { ...process.env, DOCKER_HOST: node.dockerHost, SWITCHYARD_DATA_DIR: dataDir }, timeout: 300_000 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+    child.stdin?.end();
+  });
+}
