@@ -20,6 +20,7 @@ describe('an environment on a two-node Swarm cluster', () => {
   const worker = uniqueName('n2').slice(0, 20);
   const name = uniqueName('clu');
   const appEnv = uniqueName('capp');
+  const lbEnv = uniqueName('clb');
   let t: TestCore;
   let port: number;
 
@@ -54,6 +55,7 @@ describe('an environment on a two-node Swarm cluster', () => {
     if (t) {
       await t.runTask('environments:destroy', name).catch(() => undefined);
       await t.runTask('environments:destroy', appEnv).catch(() => undefined);
+      await t.runTask('environments:destroy', lbEnv).catch(() => undefined);
       await t.close();
     }
     await startEngine(wrk).catch(() => undefined);
@@ -157,7 +159,7 @@ describe('an environment on a two-node Swarm cluster', () => {
     await startEngine(wrk);
   });
 
-  it('releases an app across both nodes through Swarm without a failed request; a crashing release rolls back by itself', async () => {
+  it('releases an app across both nodes through Swarm without a failed request; a crashing release rolls back by itself; a rollback goes back to release 1', async () => {
     await until('the worker ready again', async () => (await t.call('clusters:info', { host: manager })).nodes.every((n) => n.state === 'ready'), 60_000, 500);
     const repo = `sy-test/${uniqueName('capp')}`;
     await Promise.all([buildReleaseImage(`${repo}:v1`, '1', nodeDocker(mgr)), buildReleaseImage(`${repo}:v2`, '2', nodeDocker(mgr))]);
@@ -197,9 +199,39 @@ describe('an environment on a two-node Swarm cluster', () => {
       return upSlots(x).length === 4 && x.cluster?.running === 4 && x;
     }, 60_000);
     expect(back.state).toBe('running');
+
+    // Back to the first release (what the deploy started), the same way.
+    const rollback = await t.call('releases:rollback', { environment: appEnv, rollout: { batch: 2, monitorMs: 1000 } });
+    const rolledTo = await t.core.tasks.whenDone(rollback.taskId);
+    expect(rolledTo.state, rolledTo.message).toBe('succeeded');
+    const v1Before = clients.total().versions['1'] ?? 0;
+    await until('clients on version 1 again', async () => (clients.total().versions['1'] ?? 0) > v1Before + 20);
+    const [last] = await t.call('releases:list', { environment: appEnv });
+    expect(last).toMatchObject({ result: 'succeeded', rollbackTo: 1 });
     const load = await clients.stop();
     const total = Object.values(load).reduce((n, l) => ({ ok: n.ok + l.ok, failed: n.failed + l.failed, errors: [...n.errors, ...l.errors] }), { ok: 0, failed: 0, errors: [] as string[] });
     console.log(`release and rolled-back release across 2 nodes: ${total.ok} requests, ${total.failed} failed`);
     expect(total.failed, total.errors.slice(0, 5).join('; ')).toBe(0);
+  });
+
+  it('runs the load balancer on the node the user picks (a worker a host reaches), serving from there', async () => {
+    const lbPort = await freePort();
+    await t.call('environments:create', { name: lbEnv, host: manager, httpPort: lbPort, images: TEST_IMAGES, cluster: { replicas: 2, slots: 4, lbNode: 'swn5' }, servers: [{ name: 'web', kind: 'demo' }] });
+    const task = await t.runTask('environments:deploy', lbEnv);
+    expect(task.state, task.message).toBe('succeeded');
+    const s = await until('2 slots UP', async () => {
+      const x = await t.call('environments:status', { name: lbEnv });
+      return upSlots(x).length === 2 && x;
+    }, 60_000);
+    expect(s.url).toBe(`http://${wrk.address}:${lbPort}/`);
+    expect(s.containers.find((c) => c.role === 'haproxy')).toBeDefined();
+    const load = startLoad(lbPort, 2, 30_000, wrk.address);
+    await until('answers through the worker', async () => load.progress.ok > 20);
+    const result = await load.stop();
+    expect(result.failed, result.errors.join('; ')).toBe(0);
+    // A node no host reaches cannot hold the load balancer: refused, naming the field.
+    await t.call('environments:update', { name: lbEnv, patch: { cluster: { replicas: 2, slots: 4, lbNode: 'nowhere' } } });
+    await expect(t.call('environments:status', { name: lbEnv })).rejects.toMatchObject({ code: 'CLUSTER_FAILED', field: 'cluster.lbNode' });
+    await t.call('environments:update', { name: lbEnv, patch: { cluster: { replicas: 2, slots: 4, lbNode: 'swn5' } } });
   });
 });
