@@ -198,7 +198,7 @@ const en = {
     duplicateVariable: 'Another variable has this name.',
     tooManyServers: 'At most {max} servers.',
     tooFewServers: 'At least one server.',
-    slotsAboveReplicas: 'Must be more than the replicas: a release starts a new task beside each old one.',
+    slotsAboveReplicas: 'Must be more than the replicas.',
     format: {
       email: 'An email address.',
       url: 'An https:// URL.',
@@ -726,7 +726,10 @@ const en = {
     nodesTitle: 'Nodes',
     envTasks: 'Tasks here',
     noNodes: 'The cluster listed no node.',
-    scale: 'Tasks',
+    scale: 'Scale to',
+    waiting: 'Tasks not running',
+    waitingTask: '{task}: {state}',
+    waitingTaskError: '{task}: {state} ({error})',
     scaleHint: 'How many tasks of the service run: the cluster starts or stops tasks and HAProxy follows, without a reload.',
     apply: 'Apply',
     scaleTooMany: 'At most {max} with {slots} slots: raise the slots in Settings first.',
@@ -738,7 +741,7 @@ const en = {
       replicas: 'Replicas',
       replicasHint: 'Tasks of the service.',
       slots: 'Slots',
-      slotsHint: 'HAProxy’s places for tasks, more than the replicas: scaling within them changes no configuration.',
+      slotsHint: 'HAProxy’s places for tasks, more than the replicas (a release starts a new task beside each old one): scaling within them changes no configuration.',
       constraints: 'Placement constraints',
       constraintsHint: 'Nodes the tasks may run on, as Docker writes them.',
       constraint: 'Constraint {n}',
@@ -829,8 +832,6 @@ const en = {
     outputHint: 'What this server’s container writes to stdout and stderr, as it comes.',
     taskOn: '{task} on {node}',
     task: 'Task: {state}',
-    taskName: 'Task',
-    node: 'Node',
     taskError: 'Docker says',
     /** Docker Swarm's task states. */
     taskStates: {

@@ -108,7 +108,6 @@ describe('an environment on a cluster', () => {
     const cards = w.findAll('[data-test=server-cards] [data-test=server-card]');
     expect(cards.map((c) => c.attributes('data-server'))).toEqual(['web1', 'web3', 'web4']);
     expect(card(w, 'web3').find('[data-test=server-task]').text()).toBe('sy-lab-web.3 on swn2');
-    expect(card(w, 'web3').find('[data-test=server-node]').text()).toBe('swn2');
     expect(card(w, 'web3').text()).toContain('Task: running');
     // Swarm runs the tasks: no container to stop or start from here.
     expect(card(w, 'web3').find('[data-test=server-container]').exists()).toBe(false);
@@ -116,6 +115,19 @@ describe('an environment on a cluster', () => {
     await card(w, 'web3').find('[data-test=mode-drain]').trigger('click');
     await settle();
     expect(fake.callsTo('servers:set')).toEqual([{ environment: 'lab', server: 'web3', state: 'drain' }]);
+  });
+
+  it('shows the service’s own card before any task has a slot: its toggles set every slot, and Swarm runs its tasks', async () => {
+    status = { ...clusterStatus(), servers: [] };
+    const w = await openEnvironment();
+    const cards = w.findAll('[data-test=server-cards] [data-test=server-card]');
+    expect(cards.map((c) => c.attributes('data-server'))).toEqual(['web']);
+    expect(card(w, 'web').find('[data-test=server-task]').exists()).toBe(false);
+    expect(card(w, 'web').find('[data-test=server-container]').exists()).toBe(false);
+    expect(card(w, 'web').find('[data-test=server-output]').exists()).toBe(false);
+    await card(w, 'web').find('[data-test=mode-maint]').trigger('click');
+    await settle();
+    expect(fake.callsTo('servers:set')).toEqual([{ environment: 'lab', server: 'web', state: 'maint' }]);
   });
 
   it('names each slot’s task and node in French too', async () => {
@@ -156,10 +168,15 @@ describe('an environment on a cluster', () => {
   it('says plainly that a node is lost, and which', async () => {
     status = clusterStatus({ lost: ['swn2'], running: 2 });
     status.cluster!.nodes[1] = { ...status.cluster!.nodes[1], state: 'down', tasks: 0 };
+    // Its task waits for a node; it has no slot, so no card: the panel says why, in Docker's words.
+    status.containers[1] = { ...status.containers[1], name: 'sy-lab-web.2', state: 'pending', node: undefined, error: 'no suitable node (1 node not available for new tasks)' };
+    status.servers = status.servers.filter((s) => s.name !== 'web3');
     const w = await openEnvironment();
     const alert = w.find('[data-test=cluster-lost]');
     expect(alert.text()).toContain('Node swn2 is lost: its tasks are being moved; HAProxy took its slots out.');
     expect(w.find('[data-test=cluster-env-node][data-node=swn2] [data-test=node-state]').text()).toBe('down');
+    expect(w.findAll('[data-test=cluster-waiting-task]').map((t) => t.text())).toEqual(['sy-lab-web.2: pending (no suitable node (1 node not available for new tasks))']);
+    expect(w.findAll('[data-test=server-cards] [data-test=server-card]').map((c) => c.attributes('data-server'))).toEqual(['web1', 'web4']);
     unmountAll();
 
     status = clusterStatus({ lost: ['swn2', 'swn3'], running: 1 });
