@@ -20,6 +20,7 @@ export interface FakeRequest {
   /** Without the `/v1.xx` prefix. */
   path: string;
   query: URLSearchParams;
+  headers?: http.IncomingHttpHeaders;
 }
 
 interface Fault {
@@ -258,7 +259,7 @@ export class FakeDockerEngine {
     const route = url.pathname.replace(/^\/v[\d.]+/, '');
     const method = req.method ?? 'GET';
     const q = url.searchParams;
-    this.requests.push({ method, path: route, query: q });
+    this.requests.push({ method, path: route, query: q, headers: req.headers });
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const body = Buffer.concat(chunks);

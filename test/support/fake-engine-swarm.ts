@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { Reply } from './fake-engine-api';
 import { FakeEngineError } from './fake-engine-state';
+import { FakeSwarmServices } from './fake-engine-services';
 
 /**
  * A fake Docker Swarm for fake engines (fake-docker-engine.ts): the Engine API's swarm endpoints
- * (`/info`, `/swarm`, `/swarm/init|join|leave`, `/nodes`, `/nodes/{id}/update`, `/tasks`) answered
- * from an in-memory cluster that several fake engines share through one FakeSwarmNetwork, where
- * they find each other by address as real nodes do. Errors carry Docker 20.10's own words.
+ * (`/info`, `/swarm`, `/swarm/init|join|leave`, `/nodes`, `/nodes/{id}/update`, `/tasks`; services
+ * and their tasks in fake-engine-services.ts) answered from an in-memory cluster that several fake
+ * engines share through one FakeSwarmNetwork, where they find each other by address as real nodes
+ * do. Errors carry Docker 20.10's own words.
  */
 
 export interface FakeNode {
@@ -30,6 +32,8 @@ export class FakeCluster {
   readonly tokens = { Worker: `SWMTKN-1-${fakeId(20)}-worker`, Manager: `SWMTKN-1-${fakeId(20)}-manager` };
   /** Running tasks per node id. */
   readonly tasks = new Map<string, number>();
+  /** Services and their tasks, as a test sets them (fake-engine-services.ts). */
+  readonly services = new FakeSwarmServices();
   /** Too few managers online: listing or changing anything fails as Docker does without a leader. */
   leaderless = false;
   /** The next node updates fail as a concurrent change would (their version is out of date). */
@@ -83,6 +87,10 @@ export class FakeSwarmMember {
     let m: RegExpExecArray | null;
 
     if (method === 'GET' && route === '/info') return json(200, this.info());
+    if (route.startsWith('/services') || (route === '/tasks' && q.get('filters')?.includes('"service"'))) {
+      const served = this.readable().services.answer(method, route, q, body);
+      if (served) return served;
+    }
     if (method === 'GET' && route === '/swarm') {
       const c = this.managedCluster();
       return json(200, { ID: c.id, Version: { Index: 10 }, JoinTokens: c.tokens, Spec: { Name: 'default' } });

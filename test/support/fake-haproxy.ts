@@ -20,6 +20,8 @@ export interface FakeHaproxyServer {
   /** `set server … health down`, until `health up` or the container starts again. */
   forcedDown: boolean;
   hits: number;
+  /** A slot of a `server-template` (on a cluster): its address is the task Docker's DNS gave it, `0.0.0.0:port` while none. */
+  slot?: boolean;
 }
 
 /** What the process asks of the engine it runs on. */
@@ -37,7 +39,7 @@ const ADMF_FDRAIN = 0x08;
 /** Algorithms HAProxy treats as static: a weight other than the configured one is refused. */
 const STATIC_ALGORITHMS = new Set(['static-rr', 'source']);
 
-const STAT_COLUMNS = ['pxname', 'svname', 'qcur', 'qmax', 'scur', 'smax', 'slim', 'stot', 'bin', 'bout', 'dreq', 'dresp', 'ereq', 'econ', 'eresp', 'wretr', 'wredis', 'status', 'weight', 'act', 'bck', 'chkfail', 'chkdown', 'lastchg', 'downtime', 'qlimit', 'pid', 'iid', 'sid', 'throttle', 'lbtot', 'tracked', 'type', 'rate', 'rate_lim', 'rate_max', 'check_status', 'check_code', 'check_duration', 'hrsp_1xx', 'hrsp_2xx', 'hrsp_3xx', 'hrsp_4xx', 'hrsp_5xx', 'hrsp_other', 'hanafail', 'req_rate', 'req_rate_max', 'req_tot'];
+const STAT_COLUMNS = ['pxname', 'svname', 'qcur', 'qmax', 'scur', 'smax', 'slim', 'stot', 'bin', 'bout', 'dreq', 'dresp', 'ereq', 'econ', 'eresp', 'wretr', 'wredis', 'status', 'weight', 'act', 'bck', 'chkfail', 'chkdown', 'lastchg', 'downtime', 'qlimit', 'pid', 'iid', 'sid', 'throttle', 'lbtot', 'tracked', 'type', 'rate', 'rate_lim', 'rate_max', 'check_status', 'check_code', 'check_duration', 'hrsp_1xx', 'hrsp_2xx', 'hrsp_3xx', 'hrsp_4xx', 'hrsp_5xx', 'hrsp_other', 'hanafail', 'req_rate', 'req_rate_max', 'req_tot', 'addr'];
 
 const STATE_HEADER =
   '# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port';
@@ -97,7 +99,15 @@ export class FakeHaproxy {
     return this.servers.find((s) => s.name === name);
   }
 
+  /** Docker's DNS gives a template slot a task's address (`10.0.1.5`), or takes it away (undefined), as the resolvers follow it. */
+  resolve(slot: string, ip: string | undefined): void {
+    const s = this.server(slot);
+    if (!s?.slot) throw new Error(`fake haproxy: no template slot ${slot}`);
+    s.address = `${ip ?? '0.0.0.0'}:${s.address.split(':').pop()}`;
+  }
+
   private isUp(s: FakeHaproxyServer): boolean {
+    if (s.slot && s.address.startsWith('0.0.0.0:')) return false;
     return !s.forcedDown && this.host.serverUp(s.address);
   }
 
@@ -107,13 +117,21 @@ export class FakeHaproxy {
     const section = backendSection(config);
     this.balance = section.find((l) => l.startsWith('balance '))?.split(/\s+/)[1] ?? 'roundrobin';
     this.servers = section
-      .filter((l) => l.startsWith('server '))
-      .map((line) => {
+      .filter((l) => l.startsWith('server ') || l.startsWith('server-template '))
+      .flatMap((line) => {
         const words = line.split(/\s+/);
         const w = words.indexOf('weight');
         const weight = w > 0 ? Number(words[w + 1]) : 1;
         const admin: FakeAdminState = words.includes('disabled') ? 'maint' : 'ready';
-        return { name: words[1], address: words[2], weight, initialWeight: weight, admin, forcedDown: false, hits: before.get(words[1])?.hits ?? 0 };
+        if (words[0] === 'server') return [{ name: words[1], address: words[2], weight, initialWeight: weight, admin, forcedDown: false, hits: before.get(words[1])?.hits ?? 0 }];
+        // `server-template web 1-8 tasks.sy-shop-web:80`: web1 … web8, without an address until DNS gives one.
+        const [first, last] = words[2].includes('-') ? words[2].split('-').map(Number) : [1, Number(words[2])];
+        const port = words[3].split(':').pop();
+        return Array.from({ length: last - first + 1 }, (_, i) => {
+          const name = `${words[1]}${first + i}`;
+          const kept = before.get(name);
+          return { name, address: kept?.slot ? kept.address : `0.0.0.0:${port}`, weight, initialWeight: weight, admin, forcedDown: false, hits: kept?.hits ?? 0, slot: true };
+        });
       });
     for (const row of parseServerState(serverState)) {
       const s = this.server(row.name);
@@ -153,6 +171,7 @@ export class FakeHaproxy {
 
   private statusOf(s: FakeHaproxyServer): string {
     if (s.admin === 'maint') return 'MAINT';
+    if (s.slot && s.address.startsWith('0.0.0.0:')) return 'MAINT (resolution)';
     if (!this.isUp(s)) return 'DOWN';
     return s.admin === 'drain' ? 'DRAIN' : 'UP';
   }
@@ -167,7 +186,7 @@ export class FakeHaproxy {
       ...this.servers.map((s, i) => {
         const status = this.statusOf(s);
         const check = status === 'DOWN' ? 'L4CON' : 'L4OK';
-        return row({ pxname: 'servers', svname: s.name, scur: 0, stot: s.hits, status, weight: s.weight, act: 1, bck: 0, pid: 1, sid: i + 1, type: 2, check_status: check, check_duration: 0, lastchg: 1, hrsp_2xx: s.hits, req_tot: s.hits });
+        return row({ pxname: 'servers', svname: s.name, scur: 0, stot: s.hits, status, weight: s.weight, act: 1, bck: 0, pid: 1, sid: i + 1, type: 2, check_status: check, check_duration: 0, lastchg: 1, hrsp_2xx: s.hits, req_tot: s.hits, addr: s.slot ? s.address : '' });
       }),
       row({ pxname: 'servers', svname: 'BACKEND', stot: hits + this.unavailable, status: up ? 'UP' : 'DOWN', weight: this.servers.reduce((n, s) => n + s.weight, 0), pid: 1, type: 1, req_tot: hits + this.unavailable, hrsp_2xx: hits, hrsp_5xx: this.unavailable }),
     ];

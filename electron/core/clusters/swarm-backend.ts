@@ -45,7 +45,8 @@ export const serviceName = (env: Environment) => names.backend(env.name, cluster
  * name as HAProxy would not know it (web.3), `{{index}}` the task's slot number.
  */
 export function swarmValue(value: string, server: string): string {
-  return value.replaceAll('{{server}}', `${server}.{{.Task.Slot}}`).replaceAll('{{index}}', '{{.Task.Slot}}');
+  // Written as expandFor (shared/apps.ts) reads them on one machine: `{{ server }}` too.
+  return value.replace(/\{\{\s*server\s*\}\}/g, `${server}.{{.Task.Slot}}`).replace(/\{\{\s*index\s*\}\}/g, '{{.Task.Slot}}');
 }
 
 /** Everything a service is made from, hashed: a different hash is an update of the service. */
@@ -130,7 +131,9 @@ export async function applyBackendService(docker: Docker, spec: Docker.CreateSer
   const name = spec.Name!;
   const existing = await findService(docker, name);
   if (!existing) {
-    const created = (await docker.createService(spec)) as { id?: string; ID?: string };
+    // An explicit (empty) registry auth: given the spec alone, dockerode sends the spec itself, secret
+    // values included, as the X-Registry-Auth header, which Swarm keeps as the tasks' pull options.
+    const created = (await docker.createService({}, spec)) as { id?: string; ID?: string };
     const id = created.id ?? created.ID ?? name;
     onCreated?.(id);
     return { action: 'create', id };
@@ -145,7 +148,9 @@ export async function applyBackendService(docker: Docker, spec: Docker.CreateSer
     // A scale keeps the running spec as it is (no task replaced); an update takes the new one.
     const next = sameSpec ? { ...info.Spec, Mode: { Replicated: { Replicas: replicas } } } : spec;
     try {
-      await existing.update({ ...next, version: info.Version.Index });
+      // The version in the query and the spec in the body only: dockerode would put every field of
+      // a flat object in the URL too (secret values included).
+      await existing.update({ _query: { version: info.Version.Index }, _body: next });
       return { action: sameSpec ? 'scale' : 'update', id: info.ID };
     } catch (err) {
       if (attempt === 0 && /update out of sequence|version/i.test(String((err as Error).message))) continue;

@@ -43,6 +43,8 @@ export class SwarmRollout {
   private readonly drained = new Set<string>();
   /** Slots set to maintenance for a stopping task, with that task's address: given back once it is gone. */
   private readonly heldSlots = new Map<string, string>();
+  /** The phase last reported per task name: the loop sees the same one every poll, the record hears of changes only. */
+  private readonly reported = new Map<string, ServerPhase>();
   private newRef = '';
 
   constructor(
@@ -78,9 +80,10 @@ export class SwarmRollout {
           const slot = slots.find((s) => s.address === t.address);
           if (!seenSince.has(t.id)) {
             seenSince.set(t.id, Date.now());
-            this.phase(name, 'starting');
+            this.report(name, 'starting');
           }
-          if (slot?.health === 'UP') this.phase(name, 'new');
+          // A drained server's slots say DRAIN: HAProxy says so only of a server its checks find up.
+          if (slot?.health === 'UP' || slot?.health === 'DRAIN') this.report(name, 'new');
           else if (!rolledBack && Date.now() - seenSince.get(t.id)! > policy.healthTimeoutMs) {
             await this.rollBack(id, { kind: 'unhealthy', server: name, message: `${name} did not pass its health check within ${policy.healthTimeoutMs} ms`, params: { ms: policy.healthTimeoutMs, check: slot?.health ?? 'no address' }, logs: [] });
           }
@@ -136,7 +139,7 @@ export class SwarmRollout {
     const svc = this.docker.getService(id);
     const info = (await svc.inspect()) as { Version: { Index: number }; PreviousSpec?: Docker.CreateServiceOptions; UpdateStatus?: { State?: string } };
     if (info.PreviousSpec && !String(info.UpdateStatus?.State ?? '').startsWith('rollback')) {
-      await svc.update({ ...info.PreviousSpec, version: info.Version.Index });
+      await svc.update({ _query: { version: info.Version.Index }, _body: info.PreviousSpec });
     }
     await this.waitRolledBack(id);
     await this.settleSlots();
@@ -172,8 +175,14 @@ export class SwarmRollout {
       this.drained.add(t.id);
       this.heldSlots.set(slot.name, t.address);
       await this.api.execute(`set server ${BACKEND_NAME}/${slot.name} state maint`).catch(() => undefined);
-      this.phase(`${this.plan.server}.${t.slot}`, 'switched');
+      this.report(`${this.plan.server}.${t.slot}`, 'switched');
     }
+  }
+
+  private report(name: string, phase: ServerPhase): void {
+    if (this.reported.get(name) === phase) return;
+    this.reported.set(name, phase);
+    this.phase(name, phase);
   }
 
   private async slots(): Promise<Slot[]> {
