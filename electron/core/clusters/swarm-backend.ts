@@ -45,8 +45,12 @@ export const serviceName = (env: Environment) => names.backend(env.name, cluster
  * name as HAProxy would not know it (web.3), `{{index}}` the task's slot number.
  */
 export function swarmValue(value: string, server: string): string {
-  // Written as expandFor (shared/apps.ts) reads them on one machine: `{{ server }}` too.
-  return value.replace(/\{\{\s*server\s*\}\}/g, `${server}.{{.Task.Slot}}`).replace(/\{\{\s*index\s*\}\}/g, '{{.Task.Slot}}');
+  // Written as expandFor (shared/apps.ts) reads them on one machine: `{{ server }}` too. Any other
+  // `{{` is text, as on one machine: Swarm would read it as a template, so it is written as one
+  // that prints it.
+  return value.replace(/\{\{\s*(server|index)\s*\}\}|\{\{/g, (match, placeholder?: string) =>
+    placeholder === 'server' ? `${server}.{{.Task.Slot}}` : placeholder === 'index' ? '{{.Task.Slot}}' : '{{"{{"}}',
+  );
 }
 
 /** Everything a service is made from, hashed: a different hash is an update of the service. */
@@ -109,8 +113,9 @@ export function backendServiceSpec(env: Environment, image: BackendImage, secret
 }
 
 export async function findService(docker: Docker, name: string): Promise<Docker.Service | undefined> {
-  const [found] = (await docker.listServices({ filters: { name: [name] } })) as { ID: string; Spec?: { Name?: string } }[];
-  const exact = found && found.Spec?.Name === name ? found : undefined;
+  // Docker's name filter matches by prefix: sy-shop-web also finds sy-shop-web-api.
+  const list = (await docker.listServices({ filters: { name: [name] } })) as { ID: string; Spec?: { Name?: string } }[];
+  const exact = list.find((s) => s.Spec?.Name === name);
   return exact ? docker.getService(exact.ID) : undefined;
 }
 
@@ -218,23 +223,38 @@ export async function serviceTasks(docker: Docker, service: string, network: str
  * Waits until `replicas` tasks run and none is still starting; a task that fails to start is the
  * error (with Docker's reason: an image no node has, a constraint no node meets).
  */
-export async function waitTasks(docker: Docker, service: string, network: string, replicas: number, timeoutMs: number, since = 0): Promise<TaskFact[]> {
+export async function waitTasks(
+  docker: Docker,
+  service: string,
+  network: string,
+  replicas: number,
+  timeoutMs: number,
+  /**
+   * `known`: tasks that were there before (their old failures are not this deploy's); `pendingMs`:
+   * how long a task may wait for a node that fits before that is the error. Both on this
+   * computer's clock: the manager's may not agree with it.
+   */
+  opts: { known?: ReadonlySet<string>; pendingMs?: number } = {},
+): Promise<TaskFact[]> {
   const deadline = Date.now() + timeoutMs;
+  const known = opts.known ?? new Set<string>();
+  const pendingSince = new Map<string, number>();
   let last: TaskFact[] = [];
   while (Date.now() < deadline) {
     last = await serviceTasks(docker, service, network);
     const wanted = last.filter((t) => t.desired === 'running');
     const running = wanted.filter((t) => t.state === 'running' && t.address);
     if (running.length >= replicas && wanted.length === running.length) return running;
-    const failed = last.find((t) => Date.parse(t.updatedAt) >= since && ['failed', 'rejected'].includes(t.state) && t.error);
+    const failed = last.find((t) => !known.has(t.id) && ['failed', 'rejected'].includes(t.state) && t.error);
     if (failed && running.length < replicas && !wanted.some((t) => t.state === 'running' && t.slot === failed.slot)) {
       const pending = wanted.find((t) => t.slot === failed.slot || t.state === 'pending');
       if (!pending || pending.state === 'pending' || pending.state === 'rejected') {
         throw SwitchyardError.because('CLUSTER_FAILED', 'task', { service, reason: failed.error! }, { detail: failed.error });
       }
     }
-    const stuck = wanted.find((t) => t.state === 'pending' && t.error);
-    if (stuck && Date.now() - Date.parse(stuck.createdAt) > 10_000) {
+    for (const t of wanted) if (t.state === 'pending' && t.error && !pendingSince.has(t.id)) pendingSince.set(t.id, Date.now());
+    const stuck = wanted.find((t) => t.state === 'pending' && t.error && Date.now() - pendingSince.get(t.id)! >= (opts.pendingMs ?? 10_000));
+    if (stuck) {
       throw SwitchyardError.because('CLUSTER_FAILED', 'taskPending', { service, reason: stuck.error! }, { detail: stuck.error });
     }
     await sleep(250);

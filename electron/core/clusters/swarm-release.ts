@@ -83,7 +83,8 @@ export class SwarmRollout {
             this.report(name, 'starting');
           }
           // A drained server's slots say DRAIN: HAProxy says so only of a server its checks find up.
-          if (slot?.health === 'UP' || slot?.health === 'DRAIN') this.report(name, 'new');
+          // A server in maintenance runs no checks: its new tasks are judged by Swarm's monitor alone.
+          if (slot?.health === 'UP' || slot?.health === 'DRAIN' || (this.plan.restState === 'maint' && slot?.health === 'MAINT')) this.report(name, 'new');
           else if (!rolledBack && Date.now() - seenSince.get(t.id)! > policy.healthTimeoutMs) {
             await this.rollBack(id, { kind: 'unhealthy', server: name, message: `${name} did not pass its health check within ${policy.healthTimeoutMs} ms`, params: { ms: policy.healthTimeoutMs, check: slot?.health ?? 'no address' }, logs: [] });
           }

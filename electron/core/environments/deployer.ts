@@ -32,7 +32,7 @@ import { DEMO_BACKEND_PORT, EDGE_NETWORK, HAPROXY_CONFIG_DIR, LABEL_APP, LABEL_R
 import { PREVIEW_FACTS, currentFacts, hasCertificate, networkFacts, type NetworkFacts } from './network-facts';
 import { planDeploy, type ContainerFact } from './deploy-plan';
 import { claimOf, isForeign, ownedElsewhere, writeDeed } from './ownership';
-import { applyBackendService, backendServiceSpec, backendSpecHash, distributeImage, removeService, serviceChange, waitTasks, waitUpdate, type BackendImage } from '../clusters/swarm-backend';
+import { applyBackendService, backendServiceSpec, backendSpecHash, distributeImage, removeService, serviceChange, serviceTasks, waitTasks, waitUpdate, type BackendImage } from '../clusters/swarm-backend';
 
 /**
  * Where a cluster environment's backend runs: the manager of its Swarm (services, the overlay
@@ -359,10 +359,10 @@ export class Deployer {
     const specHash = backendSpecHash(env, image, env.app?.secrets.map((s) => s.ref) ?? []);
     const spec = backendServiceSpec(env, image, secretValues, specHash, this.me);
     ctx.note(msg('deploy.service', { name: spec.Name!, replicas: cluster.replicas }));
-    const since = Date.now() - 1000;
+    const known = new Set((await serviceTasks(docker, spec.Name!, network).catch(() => [])).map((t) => t.id));
     const { action, id } = await applyBackendService(docker, spec, (created) => undo.push(() => removeService(docker, created, network)));
     if (action === 'update') await waitUpdate(docker, id, this.timings.httpMs * 15);
-    await waitTasks(docker, spec.Name!, network, cluster.replicas, action === 'unchanged' ? this.timings.httpMs : this.timings.httpMs * 6, since);
+    await waitTasks(docker, spec.Name!, network, cluster.replicas, action === 'unchanged' ? this.timings.httpMs : this.timings.httpMs * 6, { known });
     const change = serviceChange(action, spec.Name!, cluster.replicas);
     return change ? [change] : [];
   }
