@@ -5,6 +5,7 @@
  */
 import { benchAcme } from './acme.bench';
 import { GOAL_REPLICAS, benchApps } from './apps.bench';
+import { benchClusters } from './clusters.bench';
 import { benchDeploy } from './deploy.bench';
 import { benchFailover } from './failover.bench';
 import { benchLive } from './live.bench';
@@ -29,3 +30,5 @@ console.log();
 await benchApps(smoke ? 2 : GOAL_REPLICAS, smoke ? 1 : 3);
 console.log();
 await benchReleases(smoke);
+console.log();
+await benchClusters(smoke);

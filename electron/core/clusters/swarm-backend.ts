@@ -299,6 +299,17 @@ export async function distributeImage(from: Docker, ref: string, id: string, to:
         .inspect()
         .then((i) => i.Id, (err) => (isNotFound(err) ? undefined : Promise.reject(err)));
       if (there === id) return;
+      // The node has this very image under another name (an earlier release's tag): named here too, nothing copied.
+      const byId = await node.docker
+        .getImage(id)
+        .inspect()
+        .then(() => true, (err) => (isNotFound(err) ? false : Promise.reject(err)));
+      if (byId) {
+        const at = ref.lastIndexOf(':');
+        const tagged = at > ref.lastIndexOf('/') ? { repo: ref.slice(0, at), tag: ref.slice(at + 1) } : { repo: ref, tag: 'latest' };
+        await node.docker.getImage(id).tag(tagged);
+        return;
+      }
       onLine?.(msg('deploy.copyImage', { image: ref, node: node.name }));
       const tar = await from.getImage(ref).get();
       const stream = (await node.docker.loadImage(tar as NodeJS.ReadableStream)) as NodeJS.ReadableStream;

@@ -36,6 +36,8 @@ interface Slot {
   name: string;
   address?: string;
   health: string;
+  /** A health check has passed since it got its address: HAProxy 2.6 counts a slot UP as soon as DNS fills it, before any check. */
+  checked: boolean;
 }
 
 export class SwarmRollout {
@@ -84,7 +86,8 @@ export class SwarmRollout {
           }
           // A drained server's slots say DRAIN: HAProxy says so only of a server its checks find up.
           // A server in maintenance runs no checks: its new tasks are judged by Swarm's monitor alone.
-          if (slot?.health === 'UP' || slot?.health === 'DRAIN' || (this.plan.restState === 'maint' && slot?.health === 'MAINT')) this.report(name, 'new');
+          const healthy = (slot?.health === 'UP' || slot?.health === 'DRAIN') && slot.checked;
+          if (healthy || (this.plan.restState === 'maint' && slot?.health === 'MAINT')) this.report(name, 'new');
           else if (!rolledBack && Date.now() - seenSince.get(t.id)! > policy.healthTimeoutMs) {
             await this.rollBack(id, { kind: 'unhealthy', server: name, message: `${name} did not pass its health check within ${policy.healthTimeoutMs} ms`, params: { ms: policy.healthTimeoutMs, check: slot?.health ?? 'no address' }, logs: [] });
           }
@@ -173,6 +176,11 @@ export class SwarmRollout {
       if (t.desired === 'running' || t.state !== 'running' || !t.address || this.drained.has(t.id)) continue;
       const slot = slots.find((s) => s.address === t.address);
       if (!slot) continue;
+      // Swarm marks a task to stop as soon as its replacement runs, before HAProxy's DNS has the
+      // replacement: the last slot serving is not taken out until another one serves (the old task
+      // still answers meanwhile; Swarm stops it only after its grace period).
+      const others = slots.filter((s) => s.name !== slot.name && !this.heldSlots.has(s.name) && s.health === 'UP' && s.checked);
+      if (others.length === 0) continue;
       this.drained.add(t.id);
       this.heldSlots.set(slot.name, t.address);
       await this.api.execute(`set server ${BACKEND_NAME}/${slot.name} state maint`).catch(() => undefined);
@@ -190,7 +198,7 @@ export class SwarmRollout {
     const rows = await this.api.showStat();
     return rows
       .filter((r) => r.pxname === BACKEND_NAME && r.svname !== 'BACKEND' && r.svname !== 'FRONTEND')
-      .map((r) => ({ name: r.svname, address: r.addr ? r.addr.replace(/:\d+$/, '') : undefined, health: healthOf(r.status) }));
+      .map((r) => ({ name: r.svname, address: r.addr ? r.addr.replace(/:\d+$/, '') : undefined, health: healthOf(r.status), checked: /\bL[467]OK/.test(r.check_status ?? '') }));
   }
 
   private async frontend5xx(): Promise<number> {

@@ -412,7 +412,14 @@ export class Deployer {
     }
     undo.push(() => net.remove());
     changes.push(msg('change.createdNetwork', { name }));
-    return net.inspect();
+    if (!opts.overlay) return net.inspect();
+    // Swarm gives a new overlay its subnet a moment after creating it.
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const info = await net.inspect();
+      if (info.IPAM?.Config?.some((c) => c.Subnet) || Date.now() > deadline) return info;
+      await sleep(100);
+    }
   }
 
   /** Does to one backend what the plan says (`unchanged`: nothing; `remove` is the clean-up's). */

@@ -356,15 +356,22 @@ describe('the tasks of a service', () => {
 
 describe('copying the image to the nodes', () => {
   /** A hand-made stand-in for dockerode, clearly a fake: only the image calls distributeImage makes. */
-  function fakeImageDocker(has: string | undefined, loadAnswer = '{"stream":"Loaded image: sy-shop-app:r1\\n"}') {
+  function fakeImageDocker(has: string | undefined, loadAnswer = '{"stream":"Loaded image: sy-shop-app:r1\\n"}', others: Record<string, string> = {}) {
     const loads: string[] = [];
+    const tags: string[] = [];
+    // Names (and ids) to image ids: the image under the release's reference, and any other.
+    const names: Record<string, string> = { ...others, ...(has ? { [image.ref]: has, [has]: has } : {}) };
+    for (const id of Object.values(others)) names[id] = id;
     const docker = {
-      getImage: () => ({
+      getImage: (name: string) => ({
         inspect: async () => {
-          if (!has) throw Object.assign(new Error('(HTTP code 404) no such image'), { statusCode: 404 });
-          return { Id: has };
+          if (!names[name]) throw Object.assign(new Error('(HTTP code 404) no such image'), { statusCode: 404 });
+          return { Id: names[name] };
         },
         get: async () => Readable.from([Buffer.from('TAR')]),
+        tag: async (t: { repo: string; tag: string }) => {
+          tags.push(`${t.repo}:${t.tag}`);
+        },
       }),
       loadImage: async (tar: NodeJS.ReadableStream) => {
         let text = '';
@@ -375,7 +382,7 @@ describe('copying the image to the nodes', () => {
         return out;
       },
     };
-    return { docker: docker as unknown as Docker, loads };
+    return { docker: docker as unknown as Docker, loads, tags };
   }
 
   it('copies it to the nodes that lack it or have another image under the tag, and only those', async () => {
@@ -393,6 +400,13 @@ describe('copying the image to the nodes', () => {
     expect(none.loads).toEqual(['TAR']);
     expect(stale.loads).toEqual(['TAR']);
     expect(lines.map((l) => l.params?.node)).toEqual(['swn3', 'swn4']);
+  });
+
+  it('names the image on a node that has it under another tag (an earlier release) instead of copying it', async () => {
+    const node = fakeImageDocker(undefined, undefined, { 'sy-app/shop:r1': image.id });
+    await distributeImage(fakeImageDocker(image.id).docker, image.ref, image.id, [{ name: 'swn2', docker: node.docker }]);
+    expect(node.loads).toEqual([]);
+    expect(node.tags).toEqual([image.ref.includes(':') ? image.ref : `${image.ref}:latest`]);
   });
 
   it('fails naming the node when its engine could not load the image', async () => {
