@@ -69,6 +69,7 @@ export class SwarmRollout {
     const { id } = await applyBackendService(this.docker, timed);
     const startedAt = Date.now();
     const seenSince = new Map<string, number>();
+    let swarmDoneAt: number | undefined;
     try {
       for (;;) {
         this.ctx.checkCancelled();
@@ -76,7 +77,9 @@ export class SwarmRollout {
         await this.drainStopping(tasks, slots);
         const rolledBack = state.state === 'rollback_completed' || state.state === 'rollback_paused' || state.state === 'rollback_started';
         // New tasks: named in the record as they run, and held to the health check.
-        for (const t of tasks.filter((x) => x.desired === 'running' && x.image.split('@')[0] === this.newRef.split('@')[0])) {
+        const fresh = tasks.filter((x) => x.desired === 'running' && x.image.split('@')[0] === this.newRef.split('@')[0]);
+        let serving = 0;
+        for (const t of fresh) {
           const name = `${this.plan.server}.${t.slot}`;
           if (t.state !== 'running' || !t.address) continue;
           const slot = slots.find((s) => s.address === t.address);
@@ -87,12 +90,23 @@ export class SwarmRollout {
           // A drained server's slots say DRAIN: HAProxy says so only of a server its checks find up.
           // A server in maintenance runs no checks: its new tasks are judged by Swarm's monitor alone.
           const healthy = (slot?.health === 'UP' || slot?.health === 'DRAIN') && slot.checked;
-          if (healthy || (this.plan.restState === 'maint' && slot?.health === 'MAINT')) this.report(name, 'new');
-          else if (!rolledBack && Date.now() - seenSince.get(t.id)! > policy.healthTimeoutMs) {
+          if (healthy || (this.plan.restState === 'maint' && slot?.health === 'MAINT')) {
+            this.report(name, 'new');
+            serving++;
+          } else if (!rolledBack && Date.now() - seenSince.get(t.id)! > policy.healthTimeoutMs) {
             await this.rollBack(id, { kind: 'unhealthy', server: name, message: `${name} did not pass its health check within ${policy.healthTimeoutMs} ms`, params: { ms: policy.healthTimeoutMs, check: slot?.health ?? 'no address' }, logs: [] });
           }
         }
-        if (state.state === 'completed' || (state.state === undefined && Date.now() - startedAt > 2000)) break;
+        // Done once Swarm has finished and every new task has passed a check in HAProxy: Swarm's
+        // monitor may end before the first check of the last task.
+        const swarmDone = state.state === 'completed' || (state.state === undefined && Date.now() - startedAt > 2000);
+        if (swarmDone && serving === fresh.length) break;
+        if (swarmDone) swarmDoneAt ??= Date.now();
+        if (swarmDoneAt !== undefined && Date.now() - swarmDoneAt > policy.healthTimeoutMs) {
+          const waiting = fresh.find((t) => t.state !== 'running');
+          const name = waiting ? `${this.plan.server}.${waiting.slot}` : this.plan.server;
+          await this.rollBack(id, { kind: 'unhealthy', server: name, message: `${name} was not serving within ${policy.healthTimeoutMs} ms of Swarm's update`, params: { ms: policy.healthTimeoutMs, check: waiting?.state ?? 'not checked' }, logs: [] });
+        }
         if (rolledBack) {
           await this.waitRolledBack(id);
           await this.settleSlots();

@@ -209,20 +209,7 @@ export class ReleaseService {
         return msg('release.unchanged', { env: env.name });
       }
 
-      record = await this.open(env.name, (number) => ({
-        environment: env.name,
-        number,
-        startedAt: started.toISOString(),
-        by: { installation: me.installation.slice(0, 8), user: me.by },
-        app,
-        image,
-        changes: appChanges(current, app, { before: runningImage, after: image.id }),
-        ...(opts.rollbackTo ? { rollbackTo: opts.rollbackTo.number } : {}),
-        result: 'running',
-        servers: toReplace.map((s) => ({ name: s, phase: 'old' as ServerPhase })),
-      }));
-      this.running.add(`${record.environment}#${record.number}`);
-      this.emit(structuredClone(record));
+      record = await this.begin(env.name, { started, me, app, image, current, runningImage, opts }, toReplace);
       await docker.getImage(image.id).tag(releaseTag(env.name, record.number)).catch(() => undefined);
       const secretValues = this.secrets ? await this.secrets.open(app) : {};
       const rollout = new Rollout(
@@ -253,17 +240,7 @@ export class ReleaseService {
       await this.giveBack(current.secrets.map((s) => s.ref).filter((ref) => !app.secrets.some((s) => s.ref === ref)));
       return msg('release.done', { number: record.number, env: env.name, servers: toReplace.join(', '), elapsed: { ms: elapsed }, failed: outcome.failedRequests });
     } catch (err) {
-      const elapsed = this.now().getTime() - started.getTime();
-      if (err instanceof RolloutStopped && record) {
-        await this.close(record, { result: 'rolled-back', cause: err.why, durationMs: elapsed, failedRequests: err.failedRequests });
-        const c = err.why;
-        throw SwitchyardError.because('RELEASE_ROLLED_BACK', c.kind, { number: record.number, server: c.server ?? '', ...c.params } as never, {
-          detail: [c.message, ...c.logs].join('\n'),
-        });
-      }
-      if (record) await this.close(record, { result: 'failed', cause: { kind: 'failed', message: (err as Error).message, params: {}, logs: [] }, durationMs: elapsed });
-      if (err instanceof SwitchyardError) throw err;
-      throw dockerError(err, `releasing ${env.name}`);
+      throw await this.failed(env.name, record, started, err);
     } finally {
       if (!adopted) await this.giveBack(opts.sealedNow ?? []);
       await unlock?.();
@@ -306,20 +283,7 @@ export class ReleaseService {
         return msg('release.unchanged', { env: env.name });
       }
       const tasks = (await serviceTasks(docker, service, network)).filter((t) => t.desired === 'running');
-      record = await this.open(env.name, (number) => ({
-        environment: env.name,
-        number,
-        startedAt: started.toISOString(),
-        by: { installation: me.installation.slice(0, 8), user: me.by },
-        app,
-        image,
-        changes: appChanges(current, app, { before: runningImage, after: image.id }),
-        ...(opts.rollbackTo ? { rollbackTo: opts.rollbackTo.number } : {}),
-        result: 'running',
-        servers: tasks.map((t) => ({ name: `${server.name}.${t.slot}`, phase: 'old' as ServerPhase })),
-      }));
-      this.running.add(`${record.environment}#${record.number}`);
-      this.emit(structuredClone(record));
+      record = await this.begin(env.name, { started, me, app, image, current, runningImage, opts }, tasks.map((t) => `${server.name}.${t.slot}`));
       // Tagged per release on the manager and copied to the nodes Switchyard reaches: the service
       // names the image by that tag, so every node runs this very image (and a rollback finds it).
       const tag = releaseTag(env.name, record.number);
@@ -341,20 +305,49 @@ export class ReleaseService {
       await this.giveBack(current.secrets.map((s) => s.ref).filter((r) => !app.secrets.some((s) => s.ref === r)));
       return msg('release.done', { number: record.number, env: env.name, servers: service, elapsed: { ms: elapsed }, failed: outcome.failedRequests });
     } catch (err) {
-      const elapsed = this.now().getTime() - started.getTime();
-      if (err instanceof RolloutStopped && record) {
-        await this.close(record, { result: 'rolled-back', cause: err.why, durationMs: elapsed, failedRequests: err.failedRequests });
-        const c = err.why;
-        throw SwitchyardError.because('RELEASE_ROLLED_BACK', c.kind, { number: record.number, server: c.server ?? '', exitCode: '?', ms: 0, check: '', errors: 0, answers: 0, percent: 0, ...c.params } as never, {
-          detail: [c.message, ...c.logs].join('\n'),
-        });
-      }
-      if (record) await this.close(record, { result: 'failed', cause: { kind: 'failed', message: (err as Error).message, params: {}, logs: [] }, durationMs: elapsed });
-      if (err instanceof SwitchyardError) throw err;
-      throw dockerError(err, `releasing ${env.name}`);
+      throw await this.failed(env.name, record, started, err);
     } finally {
       if (!adopted) await this.giveBack(opts.sealedNow ?? []);
     }
+  }
+
+  /** Opens a release's record (servers in their old phase) and tells it. */
+  private async begin(
+    environment: string,
+    r: { started: Date; me: Owner; app: App; image: ReleaseRecord['image']; current: App; runningImage: string; opts: RunOptions },
+    servers: string[],
+  ): Promise<ReleaseRecord> {
+    const record = await this.open(environment, (number) => ({
+      environment,
+      number,
+      startedAt: r.started.toISOString(),
+      by: { installation: r.me.installation.slice(0, 8), user: r.me.by },
+      app: r.app,
+      image: r.image,
+      changes: appChanges(r.current, r.app, { before: r.runningImage, after: r.image.id }),
+      ...(r.opts.rollbackTo ? { rollbackTo: r.opts.rollbackTo.number } : {}),
+      result: 'running',
+      servers: servers.map((name) => ({ name, phase: 'old' as ServerPhase })),
+    }));
+    this.running.add(`${record.environment}#${record.number}`);
+    this.emit(structuredClone(record));
+    return record;
+  }
+
+  /** A release that stopped: closed in the history as rolled back (with its cause) or failed; the error to throw. */
+  private async failed(environment: string, record: ReleaseRecord | undefined, started: Date, err: unknown): Promise<Error> {
+    const elapsed = this.now().getTime() - started.getTime();
+    if (err instanceof RolloutStopped && record) {
+      await this.close(record, { result: 'rolled-back', cause: err.why, durationMs: elapsed, failedRequests: err.failedRequests });
+      const c = err.why;
+      // Every case's parameters, so a cause from Swarm (which knows fewer of them) still words fully.
+      return SwitchyardError.because('RELEASE_ROLLED_BACK', c.kind, { number: record.number, server: c.server ?? '', exitCode: '?', ms: 0, check: '', errors: 0, answers: 0, percent: 0, ...c.params } as never, {
+        detail: [c.message, ...c.logs].join('\n'),
+      });
+    }
+    if (record) await this.close(record, { result: 'failed', cause: { kind: 'failed', message: (err as Error).message, params: {}, logs: [] }, durationMs: elapsed });
+    if (err instanceof SwitchyardError) return err;
+    return dockerError(err, `releasing ${environment}`);
   }
 
   /** The release's image: pulled or built as a deploy does, or for a rollback the one it ran when the host still has it. */
