@@ -15,9 +15,6 @@ import { dockerError, isNotFound } from '../targets/docker-util';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const NS = 1e9;
 
-/** The Swarm label every task of a service carries on its container. */
-export const SWARM_SERVICE_LABEL = 'com.docker.swarm.service.name';
-
 /** Where the backend of a cluster environment runs, and what it runs. */
 export interface BackendImage {
   /** As the service names it: each node runs the image it has under this reference. */
@@ -37,8 +34,6 @@ export function clusterServer(env: Environment): Server {
   if (!server || server.kind === 'external') throw SwitchyardError.because('VALIDATION', 'clusterServer', { env: env.name }, { field: 'servers' });
   return server;
 }
-
-export const serviceName = (env: Environment) => names.backend(env.name, clusterServer(env).name);
 
 /**
  * A variable's value with the replica placeholders as Swarm templates: `{{server}}` is the slot's

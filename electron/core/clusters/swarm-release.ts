@@ -7,10 +7,10 @@
  */
 import type Docker from 'dockerode';
 import type { ReleaseCause, RolloutPolicy, ServerPhase } from '../../../shared/releases';
-import { BACKEND_NAME, FRONTEND_NAME } from '../environments/naming';
+import { BACKEND_NAME } from '../environments/naming';
 import type { RuntimeApi } from '../haproxy/runtime-api';
 import { healthOf } from '../haproxy/stat-csv';
-import { RolloutStopped } from '../releases/rollout';
+import { RolloutStopped, frontend5xx } from '../releases/rollout';
 import type { TaskContext } from '../tasks/task-manager';
 import { msg } from '../../../shared/messages';
 import { applyBackendService, serviceTasks, updateState, type TaskFact } from './swarm-backend';
@@ -215,8 +215,7 @@ export class SwarmRollout {
       .map((r) => ({ name: r.svname, address: r.addr ? r.addr.replace(/:\d+$/, '') : undefined, health: healthOf(r.status), checked: /\bL[467]OK/.test(r.check_status ?? '') }));
   }
 
-  private async frontend5xx(): Promise<number> {
-    const row = (await this.api.showStat()).find((r) => r.pxname === FRONTEND_NAME && r.svname === 'FRONTEND');
-    return Number(row?.hrsp_5xx) || 0;
+  private frontend5xx(): Promise<number> {
+    return frontend5xx(this.api);
   }
 }

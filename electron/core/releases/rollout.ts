@@ -288,9 +288,8 @@ export class Rollout {
     return out;
   }
 
-  private async frontend5xx(): Promise<number> {
-    const row = (await this.api.showStat()).find((r) => r.pxname === FRONTEND_NAME && r.svname === 'FRONTEND');
-    return Number(row?.hrsp_5xx) || 0;
+  private frontend5xx(): Promise<number> {
+    return frontend5xx(this.api);
   }
 
   private async command(command: string): Promise<void> {
@@ -335,4 +334,10 @@ function causeOf(err: unknown): ReleaseCause {
   if (err instanceof SwitchyardError && err.code === 'CANCELLED') return { kind: 'cancelled', message: 'The release was cancelled', params: {}, logs: [] };
   const detail = (err as Error).message ?? String(err);
   return { kind: 'failed', message: detail, params: { detail }, logs: [] };
+}
+
+/** The 5xx answers HAProxy's front end has given so far: what a release's failed requests are counted from. */
+export async function frontend5xx(api: RuntimeApi): Promise<number> {
+  const row = (await api.showStat()).find((r) => r.pxname === FRONTEND_NAME && r.svname === 'FRONTEND');
+  return Number(row?.hrsp_5xx) || 0;
 }
