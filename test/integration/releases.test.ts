@@ -206,6 +206,20 @@ describe('releases: rolling updates under load, automatic rollback, history', ()
     expect(await leftovers()).toEqual([]);
   }, 120_000);
 
+  it('new containers that take 2 s to answer are switched to only once they do: zero failed requests', async () => {
+    const current = (await t.call('environments:get', { name })).app!;
+    const env = [...current.env.filter((v) => v.name !== 'VERSION'), { name: 'VERSION', value: '4' }, { name: 'START_AFTER', value: '2' }];
+    const { task, load } = await underLoad(() => t.call('releases:start', { environment: name, app: { ...current, env }, rollout: { ...FAST, batch: 2 } }));
+    expect(task.state, `${task.error?.code} ${task.error?.message}`).toBe('succeeded');
+    expect(failedOf(load)).toBe('keepAlive: 0 failed  / fresh: 0 failed  / sticky: 0 failed ');
+    expect(await versions()).toEqual({ '4': 16 });
+    const [latest] = await history();
+    // Two batches, each waiting for its containers' first passing check.
+    expect(latest).toMatchObject({ number: 9, result: 'succeeded', failedRequests: 0 });
+    expect(latest.durationMs).toBeGreaterThan(4000);
+    expect(await leftovers()).toEqual([]);
+  }, 120_000);
+
   it('refuses what it cannot release, and changes nothing', async () => {
     await expect(t.call('releases:rollback', { environment: name, to: 99 })).rejects.toMatchObject({ code: 'NOT_FOUND', field: 'to' });
     await expect(t.call('releases:rollback', { environment: name, to: 3 })).rejects.toMatchObject({ code: 'VALIDATION', field: 'to' });

@@ -131,6 +131,8 @@ export class FakeEngineState {
   exitOnStart: ((c: FakeContainer) => FakeExit | undefined) | undefined;
   /** Runtime API answers forced by tests: the first pattern a command matches answers it. */
   readonly forcedAnswers: { pattern: RegExp; answer: string }[] = [];
+  /** Whether a running container answers (its health check passes): all do unless a test says otherwise. */
+  answers: (c: FakeContainer) => boolean = () => true;
   /** Whether an address that names no container (an external server) is up. */
   externalUp: (address: string) => boolean = () => false;
   /**
@@ -479,8 +481,8 @@ export class FakeEngineState {
 
   private serverUp(address: string): boolean {
     const host = address.split(':')[0];
-    const c = [...this.containers.values()].find((x) => x.name === host || [...x.networks.values()].some((n) => n.aliases.includes(host)));
-    return c ? c.state === 'running' : this.externalUp(address);
+    const c = [...this.containers.values()].find((x) => x.name === host || [...x.networks.values()].some((n) => n.aliases.includes(host) || n.ip === host));
+    return c ? c.state === 'running' && this.answers(c) : this.externalUp(address);
   }
 
   private bindPorts(c: FakeContainer): FakeContainer['published'] {

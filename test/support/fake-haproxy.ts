@@ -1,8 +1,11 @@
 /**
  * A fake of one HAProxy master process, as the core sees it through the runtime API and the
  * published HTTP port: the servers of the `servers` backend read from its config, their admin
- * states and weights, and answers worded as HAProxy 2.6 words them. There are no health checks:
- * a server is UP while the container its address names runs (the fake engine says so).
+ * states, weights and addresses, and answers worded as HAProxy 2.6 words them. There are no
+ * health checks: a server is UP while the container its address names runs (the fake engine
+ * says so). The release slots of the `releases` backend behave as HAProxy 2.6's do: a slot
+ * leaving maintenance reads UP, with its last check's status, until its next check (the fake
+ * checks right after each `show stat`).
  * Behaviour that needs real HAProxy (reload under load, cookies, checks) is for the
  * integration tests.
  */
@@ -22,6 +25,8 @@ export interface FakeHaproxyServer {
   hits: number;
   /** A slot of a `server-template` (on a cluster): its address is the task Docker's DNS gave it, `0.0.0.0:port` while none. */
   slot?: boolean;
+  /** A release slot (backend `releases`): whether it left maintenance since its last check, and that check's status. */
+  probe?: { unchecked: boolean; lastCheck: string };
 }
 
 /** What the process asks of the engine it runs on. */
@@ -51,6 +56,8 @@ export class FakeHaproxy {
   /** Every runtime API command this process received, in order. */
   readonly received: string[] = [];
   servers: FakeHaproxyServer[] = [];
+  /** The release slots (backend `releases`), when the config has them. */
+  probes: FakeHaproxyServer[] = [];
   balance = 'roundrobin';
   /** 503s answered because no server took traffic: counted on the backend and front end only, as HAProxy does. */
   unavailable = 0;
@@ -80,6 +87,8 @@ export class FakeHaproxy {
     if (command === 'show servers state' || command.startsWith('show servers state ')) return this.serverState();
     const set = /^set server (\S+)\/(\S+) (state|weight|health) (\S+)$/.exec(command);
     if (set) return this.setServer(set[1], set[2], set[3], set[4]);
+    const addr = /^set server (\S+)\/(\S+) addr (\S+)(?: port (\d+))?$/.exec(command);
+    if (addr) return this.setAddress(addr[1], addr[2], addr[3], addr[4]);
     return `Unknown command: '${command.split(' ')[0]}'\n`;
   }
 
@@ -107,6 +116,7 @@ export class FakeHaproxy {
   }
 
   private isUp(s: FakeHaproxyServer): boolean {
+    if (s.probe) return this.host.serverUp(s.address);
     if (s.slot && s.address.startsWith('0.0.0.0:')) return false;
     return !s.forcedDown && this.host.serverUp(s.address);
   }
@@ -133,6 +143,12 @@ export class FakeHaproxy {
           return { name, address: kept?.slot ? kept.address : `0.0.0.0:${port}`, weight, initialWeight: weight, admin, forcedDown: false, hits: kept?.hits ?? 0, slot: true };
         });
       });
+    this.probes = backendSection(config, 'releases')
+      .filter((l) => l.startsWith('server '))
+      .map((line) => {
+        const words = line.split(/\s+/);
+        return { name: words[1], address: words[2], weight: 1, initialWeight: 1, admin: 'maint' as const, forcedDown: false, hits: 0, probe: { unchecked: false, lastCheck: 'INI' } };
+      });
     for (const row of parseServerState(serverState)) {
       const s = this.server(row.name);
       if (!s) continue;
@@ -142,12 +158,30 @@ export class FakeHaproxy {
     }
   }
 
+  /** A server of a backend this process has, or HAProxy's refusal. */
+  private find(backend: string, name: string): FakeHaproxyServer | string {
+    const list = backend === 'servers' ? this.servers : backend === 'releases' && this.probes.length ? this.probes : undefined;
+    if (!list) return 'No such backend.\n';
+    return list.find((s) => s.name === name) ?? 'No such server.\n';
+  }
+
+  private setAddress(backend: string, name: string, ip: string, port: string | undefined): string {
+    const s = this.find(backend, name);
+    if (typeof s === 'string') return s;
+    const [oldIp, oldPort] = s.address.split(':');
+    s.address = `${ip}:${port ?? oldPort}`;
+    const ipPart = oldIp === ip ? 'no need to change the addr' : `IP changed from '${oldIp}' to '${ip}'`;
+    const portPart = port === undefined ? '' : port === oldPort ? ', no need to change the port' : `, port changed from '${oldPort}' to '${port}'`;
+    return `${ipPart}${portPart} by 'stats socket command'\n`;
+  }
+
   private setServer(backend: string, name: string, what: string, value: string): string {
-    if (backend !== 'servers') return 'No such backend.\n';
-    const s = this.server(name);
-    if (!s) return 'No such server.\n';
+    const s = this.find(backend, name);
+    if (typeof s === 'string') return s;
     if (what === 'state') {
       if (value !== 'ready' && value !== 'drain' && value !== 'maint') return "'set server <srv> state' expects 'ready', 'drain' and 'maint'.\n";
+      // HAProxy 2.6: a server leaving maintenance is UP, its last check's status shown, until its next check.
+      if (s.probe && s.admin === 'maint' && value !== 'maint') s.probe.unchecked = true;
       s.admin = value;
       return '';
     }
@@ -188,8 +222,17 @@ export class FakeHaproxy {
         const check = status === 'DOWN' ? 'L4CON' : 'L4OK';
         return row({ pxname: 'servers', svname: s.name, scur: 0, stot: s.hits, status, weight: s.weight, act: 1, bck: 0, pid: 1, sid: i + 1, type: 2, check_status: check, check_duration: 0, lastchg: 1, hrsp_2xx: s.hits, req_tot: s.hits, addr: s.slot ? s.address : '' });
       }),
+      ...this.probes.map((s, i) => {
+        const status = s.admin === 'maint' ? 'MAINT' : s.probe!.unchecked ? 'UP' : this.isUp(s) ? 'UP' : 'DOWN';
+        return row({ pxname: 'releases', svname: s.name, status, weight: 1, act: 1, bck: 0, pid: 1, sid: i + 1, type: 2, check_status: s.probe!.lastCheck, check_duration: 0, lastchg: 1 });
+      }),
       row({ pxname: 'servers', svname: 'BACKEND', stot: hits + this.unavailable, status: up ? 'UP' : 'DOWN', weight: this.servers.reduce((n, s) => n + s.weight, 0), pid: 1, type: 1, req_tot: hits + this.unavailable, hrsp_2xx: hits, hrsp_5xx: this.unavailable }),
     ];
+    // Then every slot out of maintenance runs a check.
+    for (const p of this.probes) {
+      if (p.admin === 'maint') continue;
+      p.probe = { unchecked: false, lastCheck: this.isUp(p) ? 'L7OK' : 'L4CON' };
+    }
     return lines.join('\n') + '\n\n';
   }
 
@@ -203,10 +246,10 @@ export class FakeHaproxy {
   }
 }
 
-/** The indented lines of `backend servers`, trimmed. */
-function backendSection(config: string): string[] {
+/** The indented lines of a backend (`servers` unless said otherwise), trimmed. */
+function backendSection(config: string, backend = 'servers'): string[] {
   const lines = config.split('\n');
-  const start = lines.findIndex((l) => l.trim() === 'backend servers');
+  const start = lines.findIndex((l) => l.trim() === `backend ${backend}`);
   if (start < 0) return [];
   const out: string[] = [];
   for (const l of lines.slice(start + 1)) {

@@ -29,7 +29,7 @@ import type { Store } from '../store/store';
 import { dockerError, isNotFound, putFile } from '../targets/docker-util';
 import type { Target } from '../targets/target';
 import type { TaskContext } from '../tasks/task-manager';
-import { Rollout, RolloutStopped } from './rollout';
+import { Rollout, RolloutStopped, settleAsides } from './rollout';
 import { backendServiceSpec, backendSpecHash, clusterServer, distributeImage, findService, serviceTasks } from '../clusters/swarm-backend';
 import { SwarmRollout } from '../clusters/swarm-release';
 
@@ -131,6 +131,9 @@ export class ReleaseService {
   async beforeDeploy(env: Environment, ctx: TaskContext): Promise<void> {
     // On a cluster the deploy itself is Swarm's rolling update of the service.
     if (env.cluster || !env.app || !env.servers.some((s) => s.kind === 'app')) return;
+    // What a release stopped hard left is settled first, so the plan sees the servers as they serve.
+    const docker = (await this.envs.target(env)).docker;
+    for (const s of env.servers) if (s.kind === 'app') await settleAsides(docker, env.name, s.name).catch(() => undefined);
     const plan = await this.envs.plan(env.name).catch(() => undefined);
     if (!plan || !['unchanged', 'reload', 'start'].includes(plan.haproxy.action)) return;
     const apps = new Set(env.servers.filter((s) => s.kind === 'app').map((s) => s.name));
@@ -186,6 +189,7 @@ export class ReleaseService {
       ctx.checkCancelled();
 
       unlock = await acquireHostLock(docker, env.name, me, env.images.haproxy, this.now);
+      for (const s of env.servers) if (s.kind === 'app') await settleAsides(docker, env.name, s.name);
       // The runtime API is only given for an environment this installation manages (OWNED_ELSEWHERE otherwise).
       const [api, existing] = await Promise.all([this.envs.runtimeApi(env), docker.listContainers({ all: true, filters: envFilter(env.name) })]);
       const lb = existing.find((c) => c.Names.includes(`/${names.haproxy(env.name)}`));

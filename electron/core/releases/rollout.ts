@@ -16,6 +16,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** How often a rollout reads HAProxy's counters while it waits on a probe, a drain or a monitor window. */
 const POLL_MS = 100;
 
+/** How long a probe slot may take to run its first check (on a closed port: at once, in practice). */
+const SLOT_READY_MS = 5000;
+
+/** Restarted by its policy, a crashing container may look running between two attempts. */
+const isDown = (info: Docker.ContainerInspectInfo) => !info.State.Running || info.State.Restarting || info.RestartCount > 0;
+
 /** A rollout stopped: the cause goes into the release's history, and everything switched goes back. */
 export class RolloutStopped extends Error {
   /** Failed requests HAProxy's front end answered from the start of the rollout to the end of its rollback. */
@@ -43,6 +49,9 @@ interface Switch {
   /** The container serving before the release (renamed aside once switched), and its address. */
   old?: { id: string; ip: string };
   next?: { id: string; ip: string };
+  /** How far the switch went: the server left its state, the old container has its aside name, the new one has the server's name. */
+  drained: boolean;
+  aside: boolean;
   switched: boolean;
 }
 
@@ -106,67 +115,38 @@ export class Rollout {
 
   /** Starts a server's new container and waits until it passes its health check in a probe slot. */
   private async prepare(server: string, slot: number): Promise<void> {
-    const s: Switch = { server, switched: false };
+    const s: Switch = { server, drained: false, aside: false, switched: false };
     this.switches.push(s);
     const { env } = this.plan;
     const oldName = names.backend(env.name, server);
     const nextName = names.nextBackend(env.name, server);
-    // Left by a rollout that was stopped hard (the app closed mid-way): not the server. An old
-    // container left under its aside name is the server again when nothing else has its name.
-    await this.remove(nextName);
-    const prevName = names.prevBackend(env.name, server);
-    const aside = await this.docker.getContainer(prevName).inspect().catch(() => undefined);
-    if (aside) {
-      const serving = await this.docker.getContainer(oldName).inspect().catch(() => undefined);
-      if (serving) await this.remove(prevName);
-      else await this.docker.getContainer(aside.Id).rename({ name: oldName });
-    }
+    await settleAsides(this.docker, env.name, server);
     const old = await this.docker.getContainer(oldName).inspect().catch((err) => (isNotFound(err) ? undefined : Promise.reject(err)));
     if (!old) throw new SwitchyardError('NOT_FOUND', `"${server}" has no container to replace: deploy "${env.name}" first`, { field: 'server' });
     s.old = { id: old.Id, ip: ipOn(old, names.backendNetwork(env.name)) };
     this.onPhase(server, 'starting');
     const c = await this.docker.createContainer(this.plan.createOptions(server, nextName));
-    const crashedNow = async (seen: Docker.ContainerInspectInfo) => {
-      // Caught between two restarts, the state holds no exit code yet: read it once the attempt ends.
-      let info = seen;
-      for (let i = 0; i < 40 && info.State.ExitCode === 0 && (info.State.Running || info.State.Restarting); i++) {
-        await sleep(50);
-        info = await c.inspect().catch(() => info);
-      }
-      return new RolloutStopped({
-        kind: 'exited',
-        server,
-        params: { exitCode: info.State.ExitCode },
-        message: `The new container of ${server} stopped (exit code ${info.State.ExitCode}) before it passed its health check`,
-        logs: await this.lastLines(c.id),
-      });
-    };
     s.next = { id: c.id, ip: '' };
     try {
       await c.start();
     } catch (err) {
       // A process that exits at once can make the start itself fail (its network is gone).
       const info = await c.inspect().catch(() => undefined);
-      if (info && (info.State.ExitCode !== 0 || info.RestartCount > 0 || info.State.Restarting)) throw await crashedNow(info);
+      if (info && (info.State.ExitCode !== 0 || info.RestartCount > 0 || info.State.Restarting)) throw await this.crashed(server, c.id, info);
       throw err;
     }
-    // Restarted by its policy, a crashing container may look running between two attempts.
-    const down = (info: Docker.ContainerInspectInfo) => !info.State.Running || info.State.Restarting || info.RestartCount > 0;
     const first = await c.inspect();
-    if (down(first)) throw await crashedNow(first);
+    if (isDown(first)) throw await this.crashed(server, c.id, first);
     try {
       s.next.ip = ipOn(first, names.backendNetwork(env.name));
     } catch (err) {
       // Gone between the two reads: it crashed.
       const again = await c.inspect();
-      throw down(again) ? await crashedNow(again) : err;
+      throw isDown(again) ? await this.crashed(server, c.id, again) : err;
     }
     const probe = `${PROBE_BACKEND_NAME}/next${slot}`;
-    // A slot used before may remember being UP: it is forced DOWN before it is pointed anew.
-    await this.command(`set server ${probe} state maint`);
+    await this.freshSlot(slot);
     await this.command(`set server ${probe} addr ${s.next.ip} port ${this.plan.newPort}`);
-    await this.command(`set server ${probe} health down`);
-    await this.command(`set server ${probe} state ready`);
     try {
       const deadline = Date.now() + this.plan.policy.healthTimeoutMs;
       for (;;) {
@@ -175,11 +155,11 @@ export class Rollout {
         if (row?.status === 'UP') {
           // A check that passed while a crashing process was briefly up does not make it healthy.
           const now = await c.inspect();
-          if (down(now)) throw await crashedNow(now);
+          if (isDown(now)) throw await this.crashed(server, c.id, now);
           break;
         }
         const info = await c.inspect();
-        if (down(info)) throw await crashedNow(info);
+        if (isDown(info)) throw await this.crashed(server, c.id, info);
         if (Date.now() >= deadline) {
           const check = row?.check_status ? `${row.check_status}${row.check_code ? ` ${row.check_code}` : ''}` : 'no check answered';
           const ms = this.plan.policy.healthTimeoutMs;
@@ -199,12 +179,57 @@ export class Rollout {
     this.onPhase(server, 'healthy');
   }
 
+  /**
+   * Readies a probe slot so that UP means a check passed against the address it is given next.
+   * HAProxy 2.6 reports a server leaving maintenance UP, with its last check's status, until its
+   * next check: whatever `health down` said, and whichever container that check was about. So the
+   * slot leaves maintenance pointed at a closed port, and is given the new container only once a
+   * check has failed there: from then on only passing checks bring it UP.
+   */
+  private async freshSlot(slot: number): Promise<void> {
+    const probe = `${PROBE_BACKEND_NAME}/next${slot}`;
+    await this.command(`set server ${probe} state maint`);
+    await this.command(`set server ${probe} addr 127.0.0.1 port 1`);
+    await this.command(`set server ${probe} state ready`);
+    const deadline = Date.now() + SLOT_READY_MS;
+    for (;;) {
+      this.checkCancelled();
+      const row = (await this.api.showStat()).find((r) => r.pxname === PROBE_BACKEND_NAME && r.svname === `next${slot}`);
+      if (row?.status.startsWith('DOWN')) return;
+      if (Date.now() >= deadline) throw new SwitchyardError('RUNTIME_API', `HAProxy did not check the release slot next${slot} within ${SLOT_READY_MS} ms (it reads ${row?.status ?? 'nothing'})`);
+      await sleep(POLL_MS / 2);
+    }
+  }
+
+  /** Why a new container is not up: its exit code (once its last attempt ended) and last lines. */
+  private async crashed(server: string, id: string, seen: Docker.ContainerInspectInfo): Promise<RolloutStopped> {
+    // Caught between two restarts, the state holds no exit code yet: read it once the attempt ends.
+    let info = seen;
+    const c = this.docker.getContainer(id);
+    for (let i = 0; i < 40 && info.State.ExitCode === 0 && (info.State.Running || info.State.Restarting); i++) {
+      await sleep(50);
+      info = await c.inspect().catch(() => info);
+    }
+    return new RolloutStopped({
+      kind: 'exited',
+      server,
+      params: { exitCode: info.State.ExitCode },
+      message: `The new container of ${server} stopped (exit code ${info.State.ExitCode}) before it passed its health check`,
+      logs: await this.lastLines(id),
+    });
+  }
+
   /** Drains the old server, then points it at the new container. */
   private async switchTo(server: string): Promise<void> {
     const s = this.switches.find((x) => x.server === server)!;
     const { env, policy } = this.plan;
     const target = `${BACKEND_NAME}/${server}`;
+    const next = this.docker.getContainer(s.next!.id);
+    // Still up? It may have stopped since its check passed: then the old server is not touched.
+    const before = await next.inspect();
+    if (isDown(before)) throw await this.crashed(server, s.next!.id, before);
     this.onPhase(server, 'draining');
+    s.drained = true;
     await this.command(`set server ${target} state drain`);
     await waitSessionsEnd(this.api, server, policy.drainTimeoutMs);
     // Sticky clients still pinned here are redispatched from their next request on.
@@ -213,7 +238,14 @@ export class Rollout {
     // The names swap first: HAProxy resolves the server's name every second, and must find the
     // new container's address (or, for the moment between the renames, none: it keeps the last).
     await this.docker.getContainer(s.old!.id).rename({ name: names.prevBackend(env.name, server) });
-    await this.docker.getContainer(s.next!.id).rename({ name: names.backend(env.name, server) });
+    s.aside = true;
+    try {
+      await next.rename({ name: names.backend(env.name, server) });
+    } catch (err) {
+      // Docker refuses to rename a container whose process has just exited ("sandbox … not found").
+      const info = await next.inspect().catch(() => undefined);
+      throw info && isDown(info) ? await this.crashed(server, s.next!.id, info) : err;
+    }
     s.switched = true;
     await this.command(`set server ${target} addr ${s.next!.ip} port ${this.plan.newPort}`);
     await this.command(`set server ${target} state ${this.stateOf(server)}`);
@@ -255,23 +287,28 @@ export class Rollout {
     } while (true); // eslint-disable-line no-constant-condition
   }
 
-  /** Points every switched server back at its old container, hitlessly; removes the new ones. */
+  /**
+   * Points every server the rollout touched back at its old container, hitlessly, however far its
+   * switch went (drained, renamed aside, switched); removes the new containers.
+   */
   private async rollBack(): Promise<void> {
     const { env } = this.plan;
     for (const s of [...this.switches].reverse()) {
       try {
-        if (s.switched && s.old && s.next) {
+        if (s.drained && s.old) {
           this.onPhase(s.server, 'rolling-back');
           const target = `${BACKEND_NAME}/${s.server}`;
-          await this.command(`set server ${target} state maint`);
-          await waitSessionsEnd(this.api, s.server, Math.min(this.plan.policy.drainTimeoutMs, 5000));
-          await this.docker.getContainer(s.next.id).rename({ name: names.nextBackend(env.name, s.server) });
-          await this.docker.getContainer(s.old.id).rename({ name: names.backend(env.name, s.server) });
+          if (s.switched && s.next) {
+            await this.command(`set server ${target} state maint`);
+            await waitSessionsEnd(this.api, s.server, Math.min(this.plan.policy.drainTimeoutMs, 5000));
+            await this.docker.getContainer(s.next.id).rename({ name: names.nextBackend(env.name, s.server) });
+          }
+          if (s.aside) await this.docker.getContainer(s.old.id).rename({ name: names.backend(env.name, s.server) });
           await this.command(`set server ${target} addr ${s.old.ip} port ${this.plan.oldPort}`);
           await this.command(`set server ${target} state ${this.stateOf(s.server)}`);
         }
         if (s.next) await this.remove(s.next.id);
-        this.onPhase(s.server, s.switched ? 'restored' : 'old');
+        this.onPhase(s.server, s.drained ? 'restored' : 'old');
       } catch (err) {
         this.ctx.note(msg('release.rollbackTrouble', { server: s.server, detail: (err as Error).message }));
       }
@@ -311,6 +348,22 @@ export class Rollout {
   private async remove(ref: string): Promise<void> {
     await this.docker.getContainer(ref).remove({ force: true }).catch((err) => (isNotFound(err) ? undefined : Promise.reject(err)));
   }
+}
+
+/**
+ * What a rollout stopped hard (the app closed mid-way) may have left of a server: its new
+ * container (`_next`) is removed; its old one, left under its aside name (`_prev`), is the server
+ * again when nothing else has the server's name, and is removed when something does.
+ */
+export async function settleAsides(docker: Docker, environment: string, server: string): Promise<void> {
+  const gone = (err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err));
+  await docker.getContainer(names.nextBackend(environment, server)).remove({ force: true }).catch(gone);
+  const prevName = names.prevBackend(environment, server);
+  const aside = await docker.getContainer(prevName).inspect().catch(() => undefined);
+  if (!aside) return;
+  const serving = await docker.getContainer(names.backend(environment, server)).inspect().catch(() => undefined);
+  if (serving) await docker.getContainer(aside.Id).remove({ force: true }).catch(gone);
+  else await docker.getContainer(aside.Id).rename({ name: names.backend(environment, server) });
 }
 
 async function settleAll(work: Promise<unknown>[]): Promise<void> {
