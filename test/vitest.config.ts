@@ -10,6 +10,8 @@ export default defineConfig({
   root,
   test: {
     reporters: ['default', path.join(root, 'test/support/summary-reporter.ts')],
+    // The `switchyard` command the tests start, bundled from the sources under test.
+    globalSetup: [path.join(root, 'test/support/cli-bundle.ts')],
     projects: [
       {
         extends: true,

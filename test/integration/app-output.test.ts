@@ -4,12 +4,12 @@
  * restarts and a stop and start.
  */
 import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { names } from '../../electron/core/environments/naming';
 import type { AppOutput } from '../../shared/app-output';
 import { SwitchyardError } from '../../shared/errors';
-import { TEST_IMAGES, appRoot, docker, freePort, removeEnvironments, testCore, type TestCore, uniqueName, until } from '../support/lab';
+import { CLI_BUNDLE } from '../support/cli-bundle';
+import { TEST_IMAGES, docker, freePort, removeEnvironments, testCore, type TestCore, uniqueName, until } from '../support/lab';
 
 /**
  * A web app that says when it starts, then writes a line to stdout and one to stderr every 200 ms;
@@ -129,7 +129,7 @@ describe("following a replica's output", () => {
 
   it('switchyard app logs <env> <server> -f prints the last lines, then follows until Ctrl-C', async () => {
     // The CLI is another process on the same data folder, as beside the app.
-    const child = spawn(process.execPath, [path.join(appRoot, 'electron/headless/bin.mjs'), 'app', 'logs', name, 'app1', '-n', '3', '-f'], {
+    const child = spawn(process.execPath, [CLI_BUNDLE, 'app', 'logs', name, 'app1', '-n', '3', '-f'], {
       env: { ...process.env, SWITCHYARD_DATA_DIR: t.dataDir },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

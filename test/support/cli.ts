@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { appRoot } from './lab';
+import { CLI_BUNDLE } from './cli-bundle';
 
 export interface CliResult {
   code: number;
@@ -9,14 +8,14 @@ export interface CliResult {
 }
 
 /**
- * Runs the real `switchyard` command (electron/headless/bin.mjs) on a data folder. `input` is
+ * Runs the real `switchyard` command (its sources bundled once per test run: cli-bundle.ts) on a data folder. `input` is
  * written to its standard input (a password for `--password-stdin`); without it stdin is closed.
  */
 export function cli(dataDir: string, args: string[], env: NodeJS.ProcessEnv = {}, input?: string): Promise<CliResult> {
   return new Promise((resolve) => {
     const child = execFile(
       process.execPath,
-      [path.join(appRoot, 'electron/headless/bin.mjs'), ...args],
+      [CLI_BUNDLE, ...args],
       { env: { ...process.env, ...env, SWITCHYARD_DATA_DIR: dataDir }, timeout: 120_000 },
       (err, stdout, stderr) => {
         const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
@@ -36,7 +35,7 @@ export function cliOnNode(node: { name: string; dockerHost: string }, dataDir: s
   return new Promise((resolve) => {
     const child = execFile(
       'nsenter',
-      [`--net=/var/run/netns/${node.name}`, process.execPath, path.join(appRoot, 'electron/headless/bin.mjs'), ...args],
+      [`--net=/var/run/netns/${node.name}`, process.execPath, CLI_BUNDLE, ...args],
       { env: { ...process.env, DOCKER_HOST: node.dockerHost, SWITCHYARD_DATA_DIR: dataDir }, timeout: 300_000 },
       (err, stdout, stderr) => {
         const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;

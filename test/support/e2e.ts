@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } fro
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { CLI_BUNDLE } from './cli-bundle';
 import { TEST_IMAGES, appRoot, freePort } from './lab';
 
 export const ARTIFACTS = path.join(appRoot, 'test', 'artifacts');
@@ -56,7 +57,7 @@ export function ensureRendererBuilt(): void {
 export async function startServe(opts: { env?: NodeJS.ProcessEnv } = {}): Promise<Served> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sy-e2e-'));
   const port = await freePort();
-  const proc = spawn(process.execPath, [path.join(appRoot, 'electron/headless/bin.mjs'), 'serve', '--port', String(port)], {
+  const proc = spawn(process.execPath, [CLI_BUNDLE, 'serve', '--port', String(port)], {
     cwd: appRoot,
     env: { ...process.env, ...opts.env, SWITCHYARD_DATA_DIR: dataDir },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import * as acme from 'acme-client';
+import type * as acme from 'acme-client';
+import { acmeLibrary } from './library';
 import writeFileAtomic from 'write-file-atomic';
 import { z } from 'zod';
 import { SwitchyardError } from '../../../shared/errors';
@@ -83,8 +84,9 @@ export class AcmeAccounts {
       });
     }
     const poll = opts.poll ?? { attempts: 10, minMs: 1000, maxMs: 10_000 };
+    const lib = await acmeLibrary();
     const make = (accountKey: string, accountUrl?: string) =>
-      new acme.Client({ directoryUrl: req.directory.url, accountKey, accountUrl, backoffAttempts: poll.attempts, backoffMin: poll.minMs, backoffMax: poll.maxMs });
+      new lib.Client({ directoryUrl: req.directory.url, accountKey, accountUrl, backoffAttempts: poll.attempts, backoffMin: poll.minMs, backoffMax: poll.maxMs });
 
     const data = await this.read();
     const existing = data.accounts.find((a) => a.directoryUrl === req.directory.url && a.email === req.email);
@@ -98,7 +100,7 @@ export class AcmeAccounts {
       return make(key, existing.accountUrl);
     }
 
-    const key = (await acme.crypto.createPrivateEcdsaKey('P-256')).toString();
+    const key = (await lib.crypto.createPrivateEcdsaKey('P-256')).toString();
     const client = make(key);
     let termsOfService: string | null = null;
     try {

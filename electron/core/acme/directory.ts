@@ -1,8 +1,8 @@
 import https from 'node:https';
-import * as acme from 'acme-client';
 import { directoryUrl, type AcmeDirectory } from '../../../shared/https';
 import { msg } from '../../../shared/messages';
 import { caError } from './errors';
+import { directoryAgents, originOf } from './library';
 
 /** A directory setting turned into what a client needs: the URL and, for a private CA, whom to trust. */
 export interface ResolvedDirectory {
@@ -13,40 +13,9 @@ export interface ResolvedDirectory {
   label: string;
 }
 
-// acme-client talks through one shared axios instance, so a private CA's trust is attached
-// per request, by origin, instead of globally: Let's Encrypt keeps the system's roots.
-const agents = new Map<string, https.Agent>();
-let hooked = false;
-
-function hook(): void {
-  if (hooked) return;
-  hooked = true;
-  acme.axios.interceptors.request.use((config) => {
-    if (config.url) {
-      const agent = agents.get(originOf(config.url));
-      if (agent) config.httpsAgent = agent;
-    }
-    return config;
-  });
-  // The library retries a refused connection 5 times, 5 s more each time (75 s in all):
-  // a mistyped directory URL should fail while the user is still looking.
-  const settings = (acme.axios.defaults as { acmeSettings?: { retryMaxAttempts: number; retryDefaultDelay: number } }).acmeSettings;
-  if (settings) {
-    settings.retryMaxAttempts = 3;
-    settings.retryDefaultDelay = 2;
-  }
-}
-
-function originOf(url: string): string {
-  try {
-    return new URL(url).origin;
-  } catch {
-    return url;
-  }
-}
+const agents = directoryAgents;
 
 export function resolveDirectory(d: AcmeDirectory): ResolvedDirectory {
-  hook();
   const url = directoryUrl(d);
   if (d === 'letsencrypt') return { url, label: "Let's Encrypt" };
   if (d === 'letsencrypt-staging') return { url, label: "Let's Encrypt (staging)" };

@@ -1,4 +1,5 @@
-import * as acme from 'acme-client';
+import type * as acme from 'acme-client';
+import { acmeLibrary } from './library';
 import { SwitchyardError } from '../../../shared/errors';
 import { msg, type Message } from '../../../shared/messages';
 import { challengePortOf, type HttpsSettings } from '../../../shared/https';
@@ -76,10 +77,11 @@ async function issueFrom(dir: ResolvedDirectory, req: OrderRequest): Promise<Omi
   progress('order', msg('https.order', { ca: dir.label }));
   await reachDirectory(dir);
   const client = await req.accounts.client({ directory: dir, email, termsAccepted }, req.client);
-  const keyPem = (await acme.crypto.createPrivateEcdsaKey('P-256')).toString();
+  const lib = await acmeLibrary();
+  const keyPem = (await lib.crypto.createPrivateEcdsaKey('P-256')).toString();
   // Common names stop at 64 characters; the SAN extension carries every name anyway.
   const commonName = domains.find((d) => d.length <= 64);
-  const [, csr] = await acme.crypto.createCsr({ commonName, altNames: domains }, keyPem);
+  const [, csr] = await lib.crypto.createCsr({ commonName, altNames: domains }, keyPem);
   let order: acme.Order;
   let authorizations: acme.Authorization[];
   try {
