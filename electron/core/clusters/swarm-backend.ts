@@ -9,7 +9,8 @@ import type { App } from '../../../shared/apps';
 import type { ClusterPlacement, Environment, Server } from '../../../shared/model';
 import { SwitchyardError } from '../../../shared/errors';
 import { msg, type Message } from '../../../shared/messages';
-import { DEMO_BACKEND_PORT, LABEL_ENV, LABEL_SERVER, LABEL_SPEC, labelsFor, names, type Owner } from '../environments/naming';
+import { DEMO_BACKEND_PORT, LABEL_ENV, LABEL_INSTALLATION, LABEL_OWNER, LABEL_SERVER, LABEL_SPEC, labelsFor, names, type Owner } from '../environments/naming';
+import { ownedElsewhere } from '../environments/ownership';
 import { dockerError, isNotFound } from '../targets/docker-util';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -114,10 +115,15 @@ export async function findService(docker: Docker, name: string): Promise<Docker.
   return exact ? docker.getService(exact.ID) : undefined;
 }
 
-/** Every service of an environment (by label), for destroy and the footprint. */
-export async function environmentServices(docker: Docker, env: string): Promise<{ id: string; name: string }[]> {
-  const list = (await docker.listServices({ filters: { label: [`${LABEL_ENV}=${env}`] } })) as { ID: string; Spec?: { Name?: string } }[];
-  return list.map((s) => ({ id: s.ID, name: s.Spec?.Name ?? s.ID }));
+/** Every service of an environment (by label), for destroy and the footprint, with the installation that made it. */
+export async function environmentServices(docker: Docker, env: string): Promise<{ id: string; name: string; owner?: Owner }[]> {
+  const list = (await docker.listServices({ filters: { label: [`${LABEL_ENV}=${env}`] } })) as { ID: string; Spec?: { Name?: string; Labels?: Record<string, string> } }[];
+  return list.map((s) => ({ id: s.ID, name: s.Spec?.Name ?? s.ID, owner: ownerOf(s.Spec?.Labels) }));
+}
+
+function ownerOf(labels: Record<string, string> | undefined): Owner | undefined {
+  const installation = labels?.[LABEL_INSTALLATION];
+  return installation ? { installation, by: labels?.[LABEL_OWNER] ?? 'unknown' } : undefined;
 }
 
 export type ServiceAction = 'create' | 'update' | 'scale' | 'unchanged';
@@ -141,6 +147,10 @@ export async function applyBackendService(docker: Docker, spec: Docker.CreateSer
   // A version conflict means someone else changed it meanwhile: read it again and retry, once.
   for (let attempt = 0; ; attempt++) {
     const info = (await existing.inspect()) as { ID: string; Version: { Index: number }; Spec: Docker.CreateServiceOptions };
+    // Another installation's environment of the same name on this cluster: not ours to change.
+    const owner = ownerOf(info.Spec.Labels);
+    const mine = spec.Labels?.[LABEL_INSTALLATION];
+    if (owner && mine && owner.installation !== mine) throw ownedElsewhere(spec.Labels?.[LABEL_ENV] ?? name, owner);
     const sameSpec = info.Spec.Labels?.[LABEL_SPEC] === spec.Labels?.[LABEL_SPEC];
     const replicas = spec.Mode?.Replicated?.Replicas;
     const sameReplicas = info.Spec.Mode?.Replicated?.Replicas === replicas;

@@ -23,9 +23,13 @@ export async function destroyEnvironment(docker: Docker, env: string, ctx: TaskC
     if (found.length) unlock = await acquireHostLock(docker, env, me, found[0].ImageID);
     const claim = await claimOf(docker, env);
     if (isForeign(claim, me)) throw ownedElsewhere(env, claim.owner);
-    // On a cluster: its services first (Swarm would start their tasks again), and their tasks gone.
+    // On a cluster: its services first (Swarm would start their tasks again), and their tasks gone;
+    // none of them if one is another installation's (the load balancer may sit on another engine).
     if (manager) {
-      for (const s of await environmentServices(manager, env)) await removeService(manager, s.id, names.backendNetwork(env));
+      const services = await environmentServices(manager, env);
+      const foreign = services.find((s) => s.owner && s.owner.installation !== me.installation);
+      if (foreign) throw ownedElsewhere(env, foreign.owner!);
+      for (const s of services) await removeService(manager, s.id, names.backendNetwork(env));
     }
     const containers = await docker.listContainers({ all: true, filters: envFilter(env) });
     await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(ignoreGone)));

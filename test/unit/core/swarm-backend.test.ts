@@ -22,7 +22,7 @@ import { SwitchyardError } from '../../../shared/errors';
 import type { Message } from '../../../shared/messages';
 import type { Environment } from '../../../shared/model';
 import { clusterEnvironment, startFakeClusterLab, type FakeClusterLab } from '../../support/fake-cluster-lab';
-import { ME } from '../../support/fake-lab';
+import { ME, OTHER } from '../../support/fake-lab';
 
 const image: BackendImage = { ref: 'sy-shop-app:r1', id: `sha256:${'a'.repeat(64)}` };
 const SECRET = 'tok-9f8e7d-never-in-a-label';
@@ -249,6 +249,17 @@ describe('applying the service, against a fake swarm', () => {
     expect(String((err as Error).message)).toContain('update out of sequence');
     expect(lab.swarm.refused).toHaveLength(2);
     expect(updates()).toEqual([]);
+  });
+
+  it("refuses to change another installation's service of the same name (OWNED_ELSEWHERE), sending nothing", async () => {
+    await applyBackendService(lab.docker, backendServiceSpec(shop(), image, {}, hashOf(shop()), OTHER));
+    const before = structuredClone(lab.swarm.service('sy-shop-web'));
+    const err = await applyBackendService(lab.docker, specOf(shop({ cluster: { replicas: 5 } }))).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SwitchyardError);
+    expect((err as SwitchyardError).code).toBe('OWNED_ELSEWHERE');
+    expect((err as SwitchyardError).message).toContain(OTHER.by);
+    expect(updates()).toEqual([]);
+    expect(lab.swarm.service('sy-shop-web')).toEqual(before);
   });
 
   it('finds its own service beside another whose name begins with it (Docker filters names by prefix)', async () => {

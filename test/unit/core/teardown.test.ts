@@ -4,6 +4,8 @@ import { LABEL_ENV, names } from '../../../electron/core/environments/naming';
 import { destroyEnvironment } from '../../../electron/core/environments/teardown';
 import { FAKE_IMAGES, ME, OTHER, fakeEnvironment, recordingContext, startFakeLab, type FakeLab } from '../../support/fake-lab';
 import { refusal } from '../../support/outcomes';
+import { applyBackendService, backendServiceSpec, backendSpecHash } from '../../../electron/core/clusters/swarm-backend';
+import { clusterEnvironment, startFakeClusterLab, type FakeClusterLab } from '../../support/fake-cluster-lab';
 
 /** Destroy removes what is labelled for one environment, and nothing else on a shared engine. */
 describe('destroying an environment, against a fake engine', () => {
@@ -79,5 +81,33 @@ describe('destroying an environment, against a fake engine', () => {
     const mark = lab.engine.state.history.length;
     await destroy('gone');
     expect(lab.engine.state.history.slice(mark)).toEqual([]);
+  });
+});
+
+describe('destroying an environment on a cluster, against a fake swarm', () => {
+  let lab: FakeClusterLab;
+  const env = clusterEnvironment('shop');
+  const image = { ref: 'sy-shop-release:1', id: `sha256:${'1'.repeat(64)}` };
+  const serviceOf = (who: typeof ME) => backendServiceSpec(env, image, {}, backendSpecHash(env, image, []), who);
+
+  beforeEach(async () => {
+    lab = await startFakeClusterLab();
+  });
+
+  afterEach(async () => {
+    await lab.close();
+  });
+
+  it("refuses when the manager's service is another installation's (the load balancer may be elsewhere), removing nothing", async () => {
+    await applyBackendService(lab.docker, serviceOf(OTHER));
+    const err = await refusal(destroyEnvironment(lab.target.docker, 'shop', recordingContext(), ME, lab.docker));
+    expect(err?.code).toBe('OWNED_ELSEWHERE');
+    expect([...lab.swarm.services.values()].map((x) => x.Spec.Name)).toEqual(['sy-shop-web']);
+  });
+
+  it('removes its own service on the manager', async () => {
+    await applyBackendService(lab.docker, serviceOf(ME));
+    await destroyEnvironment(lab.target.docker, 'shop', recordingContext(), ME, lab.docker);
+    expect([...lab.swarm.services.values()]).toEqual([]);
   });
 });
