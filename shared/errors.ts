@@ -265,6 +265,10 @@ export const errorReasons = {
       params: ['path', 'status', 'expected', 'lines'],
       english: 'The app did not answer its health path as expected ({path} answered {status}, expected {expected}). Its last lines: {lines}',
     },
+    deployUnhealthy: {
+      params: ['env', 'checks', 'seconds', 'lines'],
+      english: 'Deployed, but no replica of the app in {env} passed its health check within {seconds} s ({checks}): fix the app ("app test" says which check fails) and deploy again. Its last lines: {lines}',
+    },
     healthSilent: {
       params: ['path', 'expected', 'lines'],
       english: 'The app did not answer its health path as expected ({path} answered nothing, expected {expected}). Its last lines: {lines}',

@@ -61,6 +61,7 @@ export const messageTemplates = {
   'deploy.haproxyUnchanged': 'Load balancer is up to date',
   'deploy.cleanup': 'Removing what the environment no longer has',
   'deploy.verify': 'Waiting for {url} to answer',
+  'deploy.appHealth': 'Waiting for a replica of the app to pass its health check ({check})',
   'deploy.up': '{env} is up at {url} (HTTP {status}; {changes})',
   'deploy.upUnchanged': '{env} is up at {url} (HTTP {status}; nothing to change)',
   // What a deploy changed, listed in its summary.

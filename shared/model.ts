@@ -243,7 +243,8 @@ function patchOf(obj: z.ZodObject): z.ZodObject {
     if (f instanceof z.ZodDefault || f instanceof z.ZodPrefault) f = f.unwrap() as z.ZodType;
     // HTTPS settings and the app are replaced whole: their cross-field checks need every field.
     if (key === 'https') f = HttpsSettings;
-    else if (key === 'app') f = AppInput;
+    // `app: null` takes the app away (the servers must no longer run it).
+    else if (key === 'app') f = AppInput.nullable();
     else if (key === 'cluster') f = ClusterPlacement;
     else if (f instanceof z.ZodObject) f = patchOf(f);
     shape[key] = f.optional();
@@ -265,8 +266,8 @@ export interface EnvironmentPatchFields {
   servers?: z.input<typeof Server>[];
   /** Replaces the whole HTTPS settings. */
   https?: z.input<typeof HttpsSettings>;
-  /** Replaces the whole app (secret variables: a new `value`, or the `ref` of one kept). */
-  app?: AppInput;
+  /** Replaces the whole app (secret variables: a new `value`, or the `ref` of one kept); `null` removes it. */
+  app?: AppInput | null;
   /** Replaces the whole cluster placement. */
   cluster?: z.input<typeof ClusterPlacement>;
 }

@@ -9,6 +9,13 @@ import { EXIT_USAGE, ask, type CliTools } from './cli-tools';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
+/** A number option (CPUs may be fractional); anything else is a command-line error naming it. */
+function numberOption(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`"${value}" is not a number.`);
+  return n;
+}
+
 /** `--env NAME=value`, repeatable. */
 export function keyValue(v: string, prev: { name: string; value: string }[] = []) {
   const at = v.indexOf('=');
@@ -44,7 +51,10 @@ export function addAppCommands(program: Command, { getCore, out, follow, intOpti
     .option('--env <NAME=value>', 'a variable ({{server}} and {{index}} name the replica); repeat', keyValue)
     .option('--secret <NAME>', 'a secret variable, its value read from standard input (one line each, in order); repeat', collect)
     .option('--replicas <n>', 'how many replicas (default: as many backends as now)', intOption)
-    .action(async (name: string, o: { image?: string; build?: string; dockerfile: string; port?: number; env?: { name: string; value: string }[]; secret?: string[]; replicas?: number }, cmd: Command) => {
+    .option('--command <arg>', "replaces the image's command, one argument per option; repeat", collect)
+    .option('--memory <MB>', 'a memory limit per replica, in MB', intOption)
+    .option('--cpus <n>', 'a CPU limit per replica (0.5: half a CPU)', numberOption)
+    .action(async (name: string, o: { image?: string; build?: string; dockerfile: string; port?: number; env?: { name: string; value: string }[]; secret?: string[]; replicas?: number; command?: string[]; memory?: number; cpus?: number }, cmd: Command) => {
       if ((o.image === undefined) === (o.build === undefined)) cmd.error('error: give one of --image <ref> or --build <dir>', { exitCode: EXIT_USAGE });
       if (o.replicas !== undefined && (o.replicas < 1 || o.replicas > 64)) cmd.error('error: --replicas must be between 1 and 64', { exitCode: EXIT_USAGE });
       const core = getCore();
@@ -56,6 +66,9 @@ export function addAppCommands(program: Command, { getCore, out, follow, intOpti
         port: o.port ?? env.app?.port ?? 80,
         env: o.env ?? [],
         secrets: (o.secret ?? []).map((s, i) => ({ name: s, value: values[i] })),
+        ...(o.command ? { command: o.command } : {}),
+        ...(o.memory !== undefined ? { memoryMb: o.memory } : {}),
+        ...(o.cpus !== undefined ? { cpus: o.cpus } : {}),
       };
       if (env.cluster) {
         // On a cluster the app is one service; its replicas are its tasks.

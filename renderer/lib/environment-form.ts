@@ -80,8 +80,11 @@ export interface AppFormState {
   source: { kind: 'image' | 'build'; image: string; context: string; dockerfile: string };
   port: number | null;
   vars: VarRow[];
-  /** What the form does not edit, kept as saved (the app is saved whole). */
-  kept: Pick<App, 'command' | 'memoryMb' | 'cpus'>;
+  /** The command replacing the image's, one argument per line (empty: the image's own). */
+  command: string;
+  /** Per replica; null: no limit. */
+  memoryMb: number | null;
+  cpus: number | null;
 }
 
 let rowKey = 0;
@@ -106,7 +109,9 @@ export function appFormFrom(app?: App): AppFormState {
       // Only names and references come back from the core: the values stay sealed there.
       ...(app?.secrets ?? []).map((v) => varRow({ name: v.name, secret: true, ref: v.ref })),
     ],
-    kept: { ...(app?.command ? { command: app.command } : {}), ...(app?.memoryMb ? { memoryMb: app.memoryMb } : {}), ...(app?.cpus ? { cpus: app.cpus } : {}) },
+    command: (app?.command ?? []).join('\n'),
+    memoryMb: app?.memoryMb ?? null,
+    cpus: app?.cpus ?? null,
   };
 }
 
@@ -208,8 +213,16 @@ function appInput(a: AppFormState): Record<string, unknown> {
     port: a.port,
     env: a.vars.filter((v) => !v.secret).map((v) => ({ name: v.name, value: v.value })),
     secrets: a.vars.filter((v) => v.secret).map((v) => (v.ref && !v.replacing ? { name: v.name, ref: v.ref } : { name: v.name, value: v.value })),
-    ...a.kept,
+    ...commandOf(a.command),
+    ...(a.memoryMb === null ? {} : { memoryMb: a.memoryMb }),
+    ...(a.cpus === null ? {} : { cpus: a.cpus }),
   };
+}
+
+/** One argument per line; blank lines are not arguments. None: the image's own command. */
+function commandOf(text: string): { command?: string[] } {
+  const args = text.split('\n').map((l) => l.replace(/\r$/, '')).filter((l) => l.trim() !== '');
+  return args.length ? { command: args } : {};
 }
 
 /**
@@ -256,7 +269,7 @@ function clusterServer(f: EnvironmentFormState): Record<string, unknown> {
 
 /** What goes to the core; empty number fields stay null so the schema says they are required. */
 export function toInput(f: EnvironmentFormState): Record<string, unknown> {
-  // Back to the demo: the app stays saved as it was (a patch cannot take it away), unused.
+  // Back to the demo: no app (the environment view's save takes the saved one away).
   const app = f.backends === 'app' ? { app: appInput(f.app) } : {};
   const input = { ...app, ...plainInput(f) };
   // On a cluster, one service whose replicas are its tasks: the placement says how many.

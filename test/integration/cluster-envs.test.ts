@@ -9,8 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EnvironmentStatus } from '../../shared/contract';
 import { NODES, leaveSwarm, nodeDocker, requireNodes, sshHostInput, startEngine, stopEngine } from '../support/cluster';
 import { buildReleaseImage, startClients } from '../support/release-app';
-import { TEST_IMAGES, freePort, testCore, uniqueName, until, type TestCore } from '../support/lab';
+import { TEST_IMAGES, freePort, get, testCore, uniqueName, until, type TestCore } from '../support/lab';
 import { startLoad } from '../support/load';
+import { TestPebble, serialKey, verifiedHttpsGet } from '../support/pebble';
 
 // Nodes of their own: other files' swarms (swn1–swn3) never meet this one.
 const { swn4: mgr, swn5: wrk } = NODES;
@@ -23,6 +24,9 @@ describe('an environment on a two-node Swarm cluster', () => {
   const lbEnv = uniqueName('clb');
   let t: TestCore;
   let port: number;
+  /** Let's Encrypt's test CA, its validator and DNS pointing the environment's domain at the manager. */
+  let pebble: TestPebble;
+  const domain = 'shop.cluster.switchyard.test';
 
   const status = () => t.call('environments:status', { name });
   const run = async (channel: 'environments:deploy' | 'environments:destroy') => {
@@ -43,12 +47,14 @@ describe('an environment on a two-node Swarm cluster', () => {
     await requireNodes();
     await leaveSwarm(wrk);
     await leaveSwarm(mgr);
-    t = testCore();
+    port = await freePort();
+    pebble = await TestPebble.start({ httpPort: port, defaultIPv4: '' });
+    await pebble.pointDomain(domain, mgr.address);
+    t = testCore({ ...process.env, SWITCHYARD_DNS_SERVERS: `127.0.0.1:${pebble.dnsPort}` });
     await t.call('hosts:add', sshHostInput(mgr, manager));
     await t.call('hosts:add', sshHostInput(wrk, worker));
     await t.call('clusters:init', { host: manager, advertiseAddress: mgr.address });
     await t.call('clusters:join', { host: worker, manager });
-    port = await freePort();
   }, 180_000);
 
   afterAll(async () => {
@@ -58,6 +64,7 @@ describe('an environment on a two-node Swarm cluster', () => {
       await t.runTask('environments:destroy', lbEnv).catch(() => undefined);
       await t.close();
     }
+    await pebble?.stop();
     await startEngine(wrk).catch(() => undefined);
     await leaveSwarm(wrk).catch(() => undefined);
     await leaveSwarm(mgr).catch(() => undefined);
@@ -157,6 +164,42 @@ describe('an environment on a two-node Swarm cluster', () => {
     // Clients on the lost node's tasks are redispatched: requests keep being answered.
     expect(result.ok).toBeGreaterThan(50);
     await startEngine(wrk);
+  });
+
+  it('switches HTTPS on with one call: the certificate from the CA (Pebble) is served by the load balancer on the manager, in front of tasks on both nodes', async () => {
+    await until('the worker ready again', async () => (await t.call('clusters:info', { host: manager })).nodes.every((n) => n.state === 'ready'), 60_000, 500);
+    const httpsPort = await freePort();
+    await t.call('environments:update', {
+      name,
+      patch: { https: { enabled: true, domains: [domain], email: 'ops@switchyard.test', directory: pebble.directory(), termsAccepted: true, httpsPort } },
+    });
+    const deployed = await t.runTask('environments:deploy', name);
+    expect(deployed.state, deployed.message).toBe('succeeded');
+    const { taskId } = await t.call('certificates:order', { environment: name });
+    const task = await t.core.tasks.whenDone(taskId);
+    expect(task.state, JSON.stringify(task.error)).toBe('succeeded');
+    const root = await pebble.rootCa();
+    // Verified against the CA's root, from outside the cluster, as a browser would; answered by tasks on both nodes.
+    const seen = new Set<string>();
+    let serial = '';
+    await until('HTTPS answers from both nodes', async () => {
+      const r = await verifiedHttpsGet(httpsPort, domain, root, '/', mgr.address);
+      expect(r.status).toBe(200);
+      expect(r.subject).toContain(`DNS:${domain}`);
+      serial = r.serial;
+      const node = /@(swn\d)/.exec(r.body)?.[1];
+      if (node) seen.add(node);
+      return seen.size === 2;
+    }, 30_000, 50);
+    const status = await t.call('certificates:status', { environment: name });
+    expect(serialKey(status?.serial ?? '')).toBe(serial);
+    // Plain HTTP now redirects to the HTTPS port.
+    const plain = await get(port, { address: mgr.address, host: domain });
+    expect([plain.status, plain.location]).toEqual([301, `https://${domain}:${httpsPort}/`]);
+    // Off again: plain HTTP serves, as before.
+    await t.call('environments:update', { name, patch: { https: { enabled: false, domains: [domain], email: 'ops@switchyard.test', directory: pebble.directory(), termsAccepted: true, httpsPort } } });
+    expect((await t.runTask('environments:deploy', name)).state).toBe('succeeded');
+    expect((await get(port, { address: mgr.address })).status).toBe(200);
   });
 
   it('releases an app across both nodes through Swarm without a failed request; a crashing release rolls back by itself; a rollback goes back to release 1', async () => {

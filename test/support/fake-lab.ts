@@ -21,7 +21,7 @@ export const ME: Owner = { installation: '11111111-1111-4111-8111-111111111111',
 export const OTHER: Owner = { installation: '22222222-2222-4222-8222-222222222222', by: 'them@desktop' };
 
 /** Nothing in the fake takes time: a wait that runs out means it would never have come. */
-export const FAST: DeployTimings = { readyMs: 300, httpMs: 300, drainMs: 0 };
+export const FAST: DeployTimings = { readyMs: 300, httpMs: 300, drainMs: 0, appHealthMs: 300 };
 
 const appRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 

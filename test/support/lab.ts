@@ -101,13 +101,16 @@ export interface Reply {
   /** The backend that answered, from the demo page's "Hello from Backend: <name>". */
   backend?: string;
   setCookie: string[];
+  /** Where a redirect sends the client. */
+  location?: string;
 }
 
 /** One GET on a fresh connection, like `curl` in the tutorial. */
-export function get(port: number, opts: { cookie?: string; path?: string; agent?: http.Agent } = {}): Promise<Reply> {
+export function get(port: number, opts: { cookie?: string; path?: string; agent?: http.Agent; address?: string; host?: string } = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
+    const headers: http.OutgoingHttpHeaders = { ...(opts.cookie ? { cookie: opts.cookie } : {}), ...(opts.host ? { host: opts.host } : {}) };
     const req = http.get(
-      { host: '127.0.0.1', port, path: opts.path ?? '/', agent: opts.agent ?? false, headers: opts.cookie ? { cookie: opts.cookie } : {}, timeout: 10_000 },
+      { host: opts.address ?? '127.0.0.1', port, path: opts.path ?? '/', agent: opts.agent ?? false, headers, timeout: 10_000 },
       (res) => {
         let body = '';
         res.setEncoding('utf8');
@@ -118,6 +121,7 @@ export function get(port: number, opts: { cookie?: string; path?: string; agent?
             body,
             backend: /Hello from Backend: ([A-Za-z0-9_-]+)/.exec(body)?.[1],
             setCookie: res.headers['set-cookie'] ?? [],
+            location: res.headers.location,
           }),
         );
       },

@@ -275,9 +275,9 @@ export interface VerifiedResponse {
  * One HTTPS GET on a new connection to 127.0.0.1:`port` for `domain`, its certificate verified
  * against `ca` (Pebble's root) as a browser checks its store.
  */
-export function verifiedHttpsGet(port: number, domain: string, ca: string, requestPath = '/'): Promise<VerifiedResponse> {
+export function verifiedHttpsGet(port: number, domain: string, ca: string, requestPath = '/', address = '127.0.0.1'): Promise<VerifiedResponse> {
   return new Promise((resolve, reject) => {
-    const req = https.get({ host: '127.0.0.1', port, path: requestPath, servername: domain, headers: { host: domain }, ca, agent: false, timeout: 5000 }, (res) => {
+    const req = https.get({ host: address, port, path: requestPath, servername: domain, headers: { host: domain }, ca, agent: false, timeout: 5000 }, (res) => {
       const cert = (res.socket as tls.TLSSocket).getPeerCertificate();
       let body = '';
       res.setEncoding('utf8').on('data', (c: string) => (body += c));

@@ -10,6 +10,7 @@ import type { ReleaseCause, RolloutPolicy, ServerPhase } from '../../../shared/r
 import { BACKEND_NAME } from '../environments/naming';
 import type { RuntimeApi } from '../haproxy/runtime-api';
 import { healthOf } from '../haproxy/stat-csv';
+import { passedCheck } from '../haproxy/server-health';
 import { RolloutStopped, frontend5xx } from '../releases/rollout';
 import type { TaskContext } from '../tasks/task-manager';
 import { msg } from '../../../shared/messages';
@@ -36,7 +37,7 @@ interface Slot {
   name: string;
   address?: string;
   health: string;
-  /** A health check has passed since it got its address: HAProxy 2.6 counts a slot UP as soon as DNS fills it, before any check. */
+  /** A health check has passed since it got its address (passedCheck): HAProxy 2.6 counts a slot UP as soon as DNS fills it, before any check. */
   checked: boolean;
 }
 
@@ -212,7 +213,7 @@ export class SwarmRollout {
     const rows = await this.api.showStat();
     return rows
       .filter((r) => r.pxname === BACKEND_NAME && r.svname !== 'BACKEND' && r.svname !== 'FRONTEND')
-      .map((r) => ({ name: r.svname, address: r.addr ? r.addr.replace(/:\d+$/, '') : undefined, health: healthOf(r.status), checked: /\bL[467]OK/.test(r.check_status ?? '') }));
+      .map((r) => ({ name: r.svname, address: r.addr ? r.addr.replace(/:\d+$/, '') : undefined, health: healthOf(r.status), checked: passedCheck(r) }));
   }
 
   private frontend5xx(): Promise<number> {

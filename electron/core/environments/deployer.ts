@@ -8,6 +8,9 @@ import { appImageTag, ensureAppImage } from '../apps/app-image';
 import { SwitchyardError } from '../../../shared/errors';
 import { msg, type Message } from '../../../shared/messages';
 import { renderConfig } from '../haproxy/render';
+import type { RuntimeApi } from '../haproxy/runtime-api';
+import { passedCheck } from '../haproxy/server-health';
+import type { StatRow } from '../haproxy/stat-csv';
 import type { TaskContext } from '../tasks/task-manager';
 import { dockerError, isNotFound, putFile } from '../targets/docker-util';
 import type { Target } from '../targets/target';
@@ -17,6 +20,7 @@ import {
   errorText,
   haproxyCreateOptions,
   isPortConflict,
+  logsOf,
   portInUse,
   reload,
   applyServerStates,
@@ -28,7 +32,7 @@ import {
 } from './haproxy-container';
 import type { ImageService } from './images';
 import { acquireHostLock } from './host-lock';
-import { DEMO_BACKEND_PORT, EDGE_NETWORK, HAPROXY_CONFIG_DIR, LABEL_APP, LABEL_ROLE, LABEL_SERVER, LABEL_SPEC, envFilter, labelsFor, names, type Owner } from './naming';
+import { BACKEND_NAME, DEMO_BACKEND_PORT, EDGE_NETWORK, HAPROXY_CONFIG_DIR, LABEL_APP, LABEL_ROLE, LABEL_SERVER, LABEL_SPEC, envFilter, labelsFor, names, type Owner } from './naming';
 import { PREVIEW_FACTS, currentFacts, hasCertificate, networkFacts, type NetworkFacts } from './network-facts';
 import { planDeploy, type ContainerFact } from './deploy-plan';
 import { claimOf, isForeign, ownedElsewhere, writeDeed } from './ownership';
@@ -59,11 +63,16 @@ const hash = (value: unknown) => createHash('sha256').update(JSON.stringify(valu
 export interface DeployTimings {
   /** For a load balancer's runtime API to answer. */
   readyMs: number;
+  /** How long a deploy that started app replicas waits for one of them to pass its health check. */
+  appHealthMs?: number;
   /** For the front end to answer HTTP. */
   httpMs: number;
   /** For an old HAProxy process to finish requests on a server just taken out of its config. */
   drainMs: number;
 }
+
+/** The longest an app may take to pass its first health check after a deploy started it (a release's default health timeout). */
+const APP_HEALTH_MS = 60_000;
 
 export const DEPLOY_TIMINGS: DeployTimings = { readyMs: 20_000, httpMs: 20_000, drainMs: 1000 };
 
@@ -260,7 +269,8 @@ export class Deployer {
       await writeDeed(this.docker.getContainer(name), this.me, env, this.now());
       if (claim.kind === 'unclaimed') changes.push(msg('change.claimed'));
       if (isForeign(claim, this.me)) changes.push(msg('change.takenOver', { by: claim.owner.by }));
-      await applyServerStates(await waitReady(this.target, this.docker.getContainer(name), env.name, this.timings.readyMs), env);
+      const api = await waitReady(this.target, this.docker.getContainer(name), env.name, this.timings.readyMs);
+      await applyServerStates(api, env);
 
       ctx.step('cleanup', 90, msg('deploy.cleanup'));
       const stale = plan.containers.filter((c) => c.action === 'remove').map((c) => ({ planned: c, info: existing.find((e) => factOf(e).name === c.name)! }));
@@ -275,6 +285,14 @@ export class Deployer {
       const url = `http://${this.target.publicHost}:${env.httpPort}/`;
       ctx.step('verify', 95, msg('deploy.verify', { url }));
       const status = await this.waitHttp(env.httpPort, this.timings.httpMs);
+      // App replicas this deploy started must show they work: a deploy whose app never passes its
+      // check fails, naming the checks and the app's last lines (it stays deployed, to be fixed).
+      const apps = env.servers.filter((s) => s.kind === 'app' && s.state !== 'maint').map((s) => s.name);
+      const started = running.some((c) => c.server && apps.includes(c.server) && c.action !== 'unchanged');
+      if (!this.cluster && apps.length && started) {
+        ctx.step('health', 97, msg('deploy.appHealth', { check: env.healthCheck.type === 'http' ? `${env.healthCheck.path} → ${env.healthCheck.expectStatus}` : 'TCP' }));
+        await this.waitAppHealthy(env, api, apps);
+      }
       return changes.length ? msg('deploy.up', { env: env.name, url, status, changes }) : msg('deploy.upUnchanged', { env: env.name, url, status });
     } catch (err) {
       for (const step of undo.reverse()) await step().catch(() => undefined);
@@ -488,6 +506,23 @@ export class Deployer {
     }
     await oldC.remove({ force: true });
     await next.rename({ name: opts.name });
+  }
+
+  /** Waits until one of the app's servers is UP by a check that passed (not only out of maintenance). */
+  private async waitAppHealthy(env: Environment, api: RuntimeApi, servers: string[]): Promise<void> {
+    const ms = this.timings.appHealthMs ?? APP_HEALTH_MS;
+    const deadline = Date.now() + ms;
+    let rows: StatRow[] = [];
+    for (;;) {
+      rows = (await api.showStat()).filter((r) => r.pxname === BACKEND_NAME && servers.includes(r.svname));
+      if (rows.some((r) => /^(UP|DRAIN)/.test(r.status) && passedCheck(r))) return;
+      if (Date.now() >= deadline) break;
+      await sleep(200);
+    }
+    const checks = rows.map((r) => `${r.svname}: ${r.check_status || r.status}${r.check_code ? ` ${r.check_code}` : ''}`).join(', ') || 'no check answered';
+    const log = await logsOf(this.docker.getContainer(names.backend(env.name, servers[0])), 50).catch(() => '');
+    const lines = log.trim().split('\n').slice(-3).join(' | ');
+    throw SwitchyardError.because('APP_TEST_FAILED', 'deployUnhealthy', { env: env.name, checks, seconds: Math.ceil(ms / 1000), lines }, { detail: log });
   }
 
   /** Waits for the front end to answer HTTP (any status: backends may still be starting). */

@@ -131,7 +131,7 @@ export class EnvironmentService {
     // Only the published ports matter here: the app's secrets are not sealed yet.
     await this.checkHostPorts({ ...saved, httpPort: p.httpPort ?? saved.httpPort, https: p.https ?? saved.https }, saved);
     // Secret values are sealed before the store's lock, and given back to the secret store if the save fails.
-    const before = p.app ? saved.app : undefined;
+    const before = p.app !== undefined ? saved.app : undefined;
     const app = p.app ? await this.sealApp(p.app, before, 'patch.app') : undefined;
     try {
       const saved = await this.store.update((data) => {
@@ -142,7 +142,7 @@ export class EnvironmentService {
         data.environments[i] = env;
         return env;
       });
-      if (app) await this.appSecrets?.dropUnused(before, app);
+      if (app || p.app === null) await this.appSecrets?.dropUnused(before, app);
       return saved;
     } catch (err) {
       if (app) await this.appSecrets?.dropUnused({ secrets: app.secrets.filter((s) => !before?.secrets.some((b) => b.ref === s.ref)) }, undefined);
@@ -522,9 +522,11 @@ function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
 
 /** An environment with a checked patch applied: nested settings merge, `servers` and `https` are replaced whole. */
 function applyPatch(cur: Env, p: EnvironmentPatch, now: Date): Env {
+  const { app, ...rest } = p;
   const merged = {
     ...cur,
-    ...p,
+    ...rest,
+    ...(app === null ? { app: undefined } : app !== undefined ? { app } : {}),
     sticky: { ...cur.sticky, ...p.sticky },
     healthCheck: { ...cur.healthCheck, ...p.healthCheck },
     timeouts: { ...cur.timeouts, ...p.timeouts },

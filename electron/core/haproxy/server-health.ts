@@ -37,3 +37,17 @@ export async function waitSessionsEnd(api: RuntimeApi, server: string, ms: numbe
     await sleep(25);
   }
 }
+
+/**
+ * Whether a server's UP comes from a check that passed. HAProxy 2.6 reads a server UP from the
+ * moment it leaves maintenance (a slot DNS fills again, a release slot made ready), its health
+ * set to `rise` and its last check's status shown, whichever address that check was about, until
+ * its next check: only a check that passes since takes the health above `rise`. With `fall 1`
+ * the two cannot be told apart, and a passing status is all there is to go by.
+ */
+export function passedCheck(row: { check_status?: string; check_health?: string; check_rise?: string; check_fall?: string }): boolean {
+  if (!/\bL[467]OK/.test(row.check_status ?? '')) return false;
+  const [health, rise, fall] = [row.check_health, row.check_rise, row.check_fall].map((v) => (v === undefined || v === '' ? NaN : Number(v)));
+  if (Number.isNaN(health) || Number.isNaN(rise) || Number.isNaN(fall) || fall <= 1) return true;
+  return health > rise;
+}

@@ -3,6 +3,7 @@ import { renderConfig } from '../../../electron/core/haproxy/render';
 import { currentFacts } from '../../../electron/core/environments/network-facts';
 import { HAPROXY_CONFIG_FILE, HAPROXY_DEED, LABEL_INSTALLATION, LABEL_ROLE, names } from '../../../electron/core/environments/naming';
 import type { Environment } from '../../../shared/model';
+import type { SwitchyardError } from '../../../shared/errors';
 import { ME, fakeEnvironment, startFakeLab, type FakeLab } from '../../support/fake-lab';
 
 /**
@@ -219,5 +220,31 @@ describe('the deployer, against a fake engine', () => {
     expect(lab.engine.calls('POST', /^\/build$/)).toHaveLength(1);
     expect(lab.engine.calls('POST', /^\/images\/create$/).map((r) => `${r.query.get('fromImage')}:${r.query.get('tag')}`)).toEqual(['fake/haproxy:2.9']);
     expect(lab.engine.container(lbName)!.image).toBe('fake/haproxy:2.9');
+  });
+
+  it('a deploy whose app replicas never pass their health check fails, naming the checks and the app’s last lines', async () => {
+    lab.engine.addImage('registry.example.com/team/shop:1');
+    const env = fakeEnvironment('shop', { app: { source: { kind: 'image', image: 'registry.example.com/team/shop:1' } }, servers: [{ name: 'app1', kind: 'app' }, { name: 'app2', kind: 'app' }] });
+    lab.engine.state.answers = (c) => !c.name.startsWith('sy-shop-app');
+    const err = await lab.deploy(env).then(
+      () => undefined,
+      (e: unknown) => e as SwitchyardError,
+    );
+    expect(err?.code).toBe('APP_TEST_FAILED');
+    expect(err?.reason).toBe('deployUnhealthy');
+    expect(err?.message).toMatch(/^Deployed, but no replica of the app in shop passed its health check within 1 s \(app1: L4CON, app2: L4CON\)/);
+    // Deployed all the same, to be fixed: the load balancer and both replicas are there.
+    expect(lab.engine.snapshot().containers.map((c) => c.name)).toEqual(['sy-shop-app1', 'sy-shop-app2', 'sy-shop-haproxy']);
+    // Once the app answers, the same deploy goes through (nothing to change, nothing to wait for).
+    lab.engine.state.answers = () => true;
+    const ctx = await lab.deploy(env);
+    expect(ctx.steps).not.toContain('health');
+  });
+
+  it('a deploy that starts app replicas waits for one to pass its check', async () => {
+    lab.engine.addImage('registry.example.com/team/shop:1');
+    const env = fakeEnvironment('shop', { app: { source: { kind: 'image', image: 'registry.example.com/team/shop:1' } }, servers: [{ name: 'app1', kind: 'app' }] });
+    const ctx = await lab.deploy(env);
+    expect(ctx.steps.at(-1)).toBe('health');
   });
 });

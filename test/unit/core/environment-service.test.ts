@@ -126,6 +126,26 @@ describe('the environment service, against a fake engine', () => {
     expect(s.lab.engine.snapshot()).toEqual(before);
   });
 
+  describe('taking the app away (back to the demo lab)', () => {
+    const shop = { httpPort: 18090, app: { source: { kind: 'image', image: 'registry.example.com/team/shop:1' } }, servers: [{ name: 'app1', kind: 'app' }] };
+
+    it('with the servers made demo servers in the same change, the app is gone from the model', async () => {
+      await s.create('shop', shop);
+      const env = await s.envs.update('shop', { servers: [{ name: 'back1', kind: 'demo' }], app: null });
+      expect(env.app).toBeUndefined();
+      expect((await s.envs.get('shop')).app).toBeUndefined();
+      expect(JSON.stringify(await s.store.read())).not.toContain('team/shop');
+    });
+
+    it('while servers still run it, refused naming the field; nothing changes', async () => {
+      await s.create('shop', shop);
+      const before = await s.envs.get('shop');
+      const err = await refusal(s.envs.update('shop', { app: null }));
+      expect(err).toMatchObject({ code: 'VALIDATION', field: 'patch.app' });
+      expect(await s.envs.get('shop')).toEqual(before);
+    });
+  });
+
   it('an environment is removed from the store only once its containers are gone', async () => {
     await s.done(await s.envs.deploy('lab'));
     expect((await refusal(s.envs.remove('lab')))?.code).toBe('BUSY');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RuntimeApi } from '../../../electron/core/haproxy/runtime-api';
-import { markServerDown, takeServerOut } from '../../../electron/core/haproxy/server-health';
+import { markServerDown, passedCheck, takeServerOut } from '../../../electron/core/haproxy/server-health';
 import type { StatRow } from '../../../electron/core/haproxy/stat-csv';
 
 /** A fake runtime API: records commands, answers `answer`, and reports `inFlight` sessions per `show stat`. */
@@ -50,5 +50,27 @@ describe('taking a server out through the runtime API', () => {
     const t0 = Date.now();
     expect(await takeServerOut(fake.api, 'back1', 100)).toEqual({ inFlight: 1 });
     expect(Date.now() - t0).toBeLessThan(1000);
+  });
+});
+
+describe('whether an UP comes from a passing check', () => {
+  // Rows as HAProxy 2.6.12 gave them for a server with `rise 2 fall 3` (and `fall 1`), read from a real process.
+  it('an UP read right after maintenance (health at rise, the last check’s status shown) is not one', () => {
+    expect(passedCheck({ check_status: 'L7OK', check_health: '2', check_rise: '2', check_fall: '3' })).toBe(false);
+  });
+
+  it('an UP after a check passed since is one', () => {
+    expect(passedCheck({ check_status: 'L7OK', check_health: '4', check_rise: '2', check_fall: '3' })).toBe(true);
+    expect(passedCheck({ check_status: '* L7OK', check_health: '3', check_rise: '2', check_fall: '3' })).toBe(true);
+  });
+
+  it('a failed or unstarted check is not one', () => {
+    expect(passedCheck({ check_status: 'L4CON', check_health: '0', check_rise: '2', check_fall: '3' })).toBe(false);
+    expect(passedCheck({ check_status: 'INI', check_health: '2', check_rise: '2', check_fall: '3' })).toBe(false);
+  });
+
+  it('with fall 1, or without the health columns, a passing status is all there is to go by', () => {
+    expect(passedCheck({ check_status: 'L7OK', check_health: '1', check_rise: '1', check_fall: '1' })).toBe(true);
+    expect(passedCheck({ check_status: 'L4OK' })).toBe(true);
   });
 });

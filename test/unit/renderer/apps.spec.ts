@@ -273,6 +273,62 @@ describe("an environment's settings", () => {
   });
 });
 
+describe("an environment's settings: the app's command and limits", () => {
+  it('show what is saved, and send what is typed: one argument per line, limits per replica', async () => {
+    const updates: { patch: { app?: Record<string, unknown> } }[] = [];
+    const saved = shop({ app: { ...shop().app!, command: ['node', 'server.js'], memoryMb: 128 } });
+    fake
+      .handle('environments:list', () => [saved])
+      .handle('environments:render', () => ({ config: 'global\n' }))
+      .handle('environments:status', ({ name }) => status(name))
+      .handle('environments:update', (r) => {
+        updates.push(r as { patch: { app?: Record<string, unknown> } });
+        return saved;
+      });
+    const w = mountInApp(EnvironmentView, { name: 'shop', tab: 'settings' });
+    await settle();
+    expect((w.find('[data-test=app-command] textarea').element as HTMLTextAreaElement).value).toBe('node\nserver.js');
+    expect((w.find('[data-test=app-memory] input').element as HTMLInputElement).value).toBe('128');
+    await w.find('[data-test=app-command] textarea').setValue('node\nserver.js --port=8080\n');
+    await type(w, '[data-test=app-memory]', '256');
+    await type(w, '[data-test=app-cpus]', '0.5');
+    await w.find('[data-test=submit]').trigger('click');
+    await settle();
+    expect(updates[0].patch.app).toMatchObject({ command: ['node', 'server.js --port=8080'], memoryMb: 256, cpus: 0.5 });
+    // Emptied: the image's own command, no limit.
+    await w.find('[data-test=app-command] textarea').setValue('');
+    await type(w, '[data-test=app-memory]', '');
+    await w.find('[data-test=submit]').trigger('click');
+    await settle();
+    expect(updates[1].patch.app).not.toHaveProperty('command');
+    expect(updates[1].patch.app).not.toHaveProperty('memoryMb');
+  });
+});
+
+describe("an environment's settings, back to the demo lab", () => {
+  it('take the saved app away with the change (servers become demo servers)', async () => {
+    const updates: { name: string; patch: Record<string, unknown> }[] = [];
+    fake
+      .handle('environments:list', () => [shop()])
+      .handle('environments:render', () => ({ config: 'global\n' }))
+      .handle('environments:status', ({ name }) => status(name))
+      .handle('environments:update', (r) => {
+        updates.push(r as { name: string; patch: Record<string, unknown> });
+        const { app: _app, ...rest } = shop();
+        return { ...rest, servers: [{ name: 'back1', kind: 'demo', weight: 100, state: 'ready' }] } as never;
+      });
+    const w = mountInApp(EnvironmentView, { name: 'shop', tab: 'settings' });
+    await settle();
+    await w.find('[data-test=backends-demo] input').trigger('change');
+    await flush();
+    await w.find('[data-test=submit]').trigger('click');
+    await settle();
+    expect(updates).toHaveLength(1);
+    expect(updates[0].patch.app).toBeNull();
+    expect((updates[0].patch.servers as { kind: string }[]).every((x) => x.kind === 'demo')).toBe(true);
+  });
+});
+
 describe('Test the app', () => {
   const failing: AppTestReport = {
     ok: false,
