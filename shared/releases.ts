@@ -82,7 +82,8 @@ export const ReleaseChange = z
   .strict();
 export type ReleaseChange = z.infer<typeof ReleaseChange>;
 
-export const releaseCauseKinds = ['exited', 'unhealthy', 'down', 'errors', 'cancelled', 'failed'] as const;
+/** `interrupted`: the process running it went away before it ended (closed by the next release or deploy). */
+export const releaseCauseKinds = ['exited', 'unhealthy', 'down', 'errors', 'cancelled', 'failed', 'interrupted'] as const;
 export const ReleaseCause = z
   .object({
     /**

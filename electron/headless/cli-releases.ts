@@ -41,7 +41,8 @@ export function releaseLine(r: ReleaseRecord): string {
   const what = r.changes.length
     ? r.changes.map((c) => (c.names ? `${c.field} ${c.names.join(',')}` : c.to !== undefined ? `${c.field} ${c.to}` : c.field)).join('; ')
     : 'no change';
-  const result = r.result === 'rolled-back' && r.cause ? `rolled-back (${r.cause.kind}${r.cause.server ? ` on ${r.cause.server}` : ''})` : r.result;
+  const result =
+    r.result === 'rolled-back' && r.cause ? `rolled-back (${r.cause.kind}${r.cause.server ? ` on ${r.cause.server}` : ''})` : r.cause?.kind === 'interrupted' ? 'failed (interrupted)' : r.result;
   const took = r.durationMs !== undefined ? `${(r.durationMs / 1000).toFixed(1)}s` : '-';
   const failed = r.failedRequests !== undefined ? String(r.failedRequests) : '-';
   const back = r.rollbackTo !== undefined ? `back to ${r.rollbackTo}; ` : '';

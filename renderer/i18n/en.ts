@@ -619,6 +619,7 @@ const en = {
     },
   },
   env: {
+    releaseUnderway: 'A release is under way: deploy or destroy once it ends.',
     back: 'All environments',
     deploy: 'Deploy',
     redeploy: 'Deploy changes',
@@ -1041,6 +1042,7 @@ const en = {
       errors: '{server} answered {errors} errors in {answers} requests on the new release (more than {percent} %).',
       cancelled: 'Cancelled; the servers went back to the previous release.',
       failed: 'It failed: {detail}',
+      interrupted: 'Stopped before it ended: the Switchyard that ran it was closed. The next release or deploy put every server back on a container that serves.',
     },
     logs: 'Last lines of the new container of {server}',
     logsNoServer: 'Last lines of the new container',

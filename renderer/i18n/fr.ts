@@ -619,6 +619,7 @@ const fr: Messages = {
     },
   },
   env: {
+    releaseUnderway: 'Une mise en production est en cours : déployez ou détruisez une fois qu’elle est finie.',
     back: 'Tous les environnements',
     deploy: 'Déployer',
     redeploy: 'Déployer les modifications',
@@ -1041,6 +1042,7 @@ const fr: Messages = {
       errors: '{server} a répondu {errors} erreurs sur {answers} requêtes avec la nouvelle version (plus de {percent} %).',
       cancelled: 'Annulée ; les serveurs sont revenus à la version précédente.',
       failed: 'Échec : {detail}',
+      interrupted: 'Arrêtée avant la fin : le Switchyard qui la menait a été fermé. La mise en production ou le déploiement suivant a remis chaque serveur sur un conteneur qui sert.',
     },
     logs: 'Dernières lignes du nouveau conteneur de {server}',
     logsNoServer: 'Dernières lignes du nouveau conteneur',

@@ -130,6 +130,7 @@ export class ReleaseService {
    */
   async beforeDeploy(env: Environment, ctx: TaskContext): Promise<void> {
     // On a cluster the deploy itself is Swarm's rolling update of the service.
+    await this.closeInterrupted(env.name);
     if (env.cluster || !env.app || !env.servers.some((s) => s.kind === 'app')) return;
     // What a release stopped hard left is settled first, so the plan sees the servers as they serve.
     const docker = (await this.envs.target(env)).docker;
@@ -173,6 +174,7 @@ export class ReleaseService {
   private async run(name: string, app: App, policy: RolloutPolicy, ctx: TaskContext, opts: RunOptions): Promise<Message> {
     // Read again under the lock: what runs now is what the last task left.
     const env = await this.envs.get(name);
+    await this.closeInterrupted(name);
     if (env.cluster) return this.runOnCluster(env, app, policy, ctx, opts);
     const current = opts.forDeploy?.previous ?? this.appOf(env);
     const target = await this.envs.target(env);
@@ -315,6 +317,26 @@ export class ReleaseService {
     }
   }
 
+  /**
+   * Releases still "running" in the history while this process holds the environment's lock
+   * (under which every release runs) were left by a process that went away mid-way: closed as
+   * interrupted. Their containers are settled by the rollout (settleAsides) or the deploy.
+   */
+  async closeInterrupted(environment: string): Promise<void> {
+    const stale = (await this.store.read()).releases.filter((r) => r.environment === environment && r.result === 'running' && !this.runsHere(r));
+    if (!stale.length) return;
+    const now = this.now().toISOString();
+    await this.store.update((data) => {
+      for (const r of data.releases) {
+        if (r.environment !== environment || r.result !== 'running' || this.runsHere(r)) continue;
+        r.result = 'failed';
+        r.endedAt = now;
+        r.cause = { kind: 'interrupted', message: 'Stopped before it ended: the process running it went away', params: {}, logs: [] };
+      }
+    });
+    for (const r of stale) this.emit({ ...structuredClone(r), result: 'failed', endedAt: now, cause: { kind: 'interrupted', message: 'Stopped before it ended: the process running it went away', params: {}, logs: [] } });
+  }
+
   /** Opens a release's record (servers in their old phase) and tells it. */
   private async begin(
     environment: string,
@@ -345,7 +367,7 @@ export class ReleaseService {
       await this.close(record, { result: 'rolled-back', cause: err.why, durationMs: elapsed, failedRequests: err.failedRequests });
       const c = err.why;
       // Every case's parameters, so a cause from Swarm (which knows fewer of them) still words fully.
-      return SwitchyardError.because('RELEASE_ROLLED_BACK', c.kind, { number: record.number, server: c.server ?? '', exitCode: '?', ms: 0, check: '', errors: 0, answers: 0, percent: 0, ...c.params } as never, {
+      return SwitchyardError.because('RELEASE_ROLLED_BACK', c.kind === 'interrupted' ? 'failed' : c.kind, { number: record.number, server: c.server ?? '', exitCode: '?', ms: 0, check: '', errors: 0, answers: 0, percent: 0, ...c.params } as never, {
         detail: [c.message, ...c.logs].join('\n'),
       });
     }

@@ -5,6 +5,11 @@ import type { App } from '../../../shared/apps';
 import { renderConfig } from '../../../electron/core/haproxy/render';
 import { AppSecrets } from '../../../electron/core/apps/app-secrets';
 import { releaseLine } from '../../../electron/headless/cli-releases';
+import { ReleaseService } from '../../../electron/core/releases/release-service';
+import { Store } from '../../../electron/core/store/store';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { haproxyCheck, unexpectedWarnings } from '../../support/haproxy-check';
 
 const stamp = '2026-01-01T00:00:00.000Z';
@@ -101,5 +106,37 @@ describe('the history as `switchyard releases` prints it', () => {
       servers: [],
     };
     expect(releaseLine(r).split('\t')).toEqual(['4', stamp, 'rolled-back (errors on app2)', '12.3s', '7', 'ana@laptop', 'env MODE', 'sha256:feed']);
+  });
+});
+
+describe('a release left running by a process that went away', () => {
+  it('is closed as interrupted by the next release or deploy of its environment, and told; others are left alone', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sy-rel-'));
+    try {
+      const store = new Store(dir);
+      const record = (environment: string, number: number, result: ReleaseRecord['result']): ReleaseRecord => ({
+        environment,
+        number,
+        startedAt: stamp,
+        by: { installation: '11111111', user: 'me@laptop' },
+        app: app(),
+        image: { ref: 'shop:1', id: 'sha256:1' },
+        changes: [],
+        result,
+        servers: [{ name: 'app1', phase: 'starting' }],
+      });
+      await store.update((d) => void d.releases.push(record('shop', 1, 'succeeded'), record('shop', 2, 'running'), record('other', 1, 'running')));
+      const told: ReleaseRecord[] = [];
+      const releases = new ReleaseService({} as never, store, {} as never, undefined, () => new Date('2026-01-02T00:00:00.000Z'), (r) => told.push(r));
+      await releases.closeInterrupted('shop');
+      const after = (await store.read()).releases;
+      expect(after.find((r) => r.environment === 'shop' && r.number === 2)).toMatchObject({ result: 'failed', endedAt: '2026-01-02T00:00:00.000Z', cause: { kind: 'interrupted' } });
+      expect(after.find((r) => r.environment === 'shop' && r.number === 1)?.result).toBe('succeeded');
+      expect(after.find((r) => r.environment === 'other')?.result).toBe('running');
+      expect(told.map((r) => [r.environment, r.number, r.result])).toEqual([['shop', 2, 'failed']]);
+      expect(releaseLine(after.find((r) => r.number === 2 && r.environment === 'shop')!).split('\t')[2]).toBe('failed (interrupted)');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

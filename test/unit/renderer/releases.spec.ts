@@ -404,4 +404,23 @@ describe('the releases panel', () => {
     expect(l.find('[data-test=releases]').exists()).toBe(false);
     expect(fake.callsTo('releases:list')).toEqual([{ environment: 'shop' }]);
   });
+
+  it('while a release runs, the environment cannot be deployed or destroyed from its page (the core would refuse), and says why', async () => {
+    fake
+      .handle('environments:list', () => [shop()])
+      .handle('environments:render', () => ({ config: 'global\n' }))
+      .handle('environments:status', ({ name }) => ({ name, state: 'running', containers: [], servers: [], haproxy: { reachable: true, configInSync: true } }));
+    const w = mountInApp(EnvironmentView, { name: 'shop', tab: 'releases' });
+    await settle();
+    expect(w.find('[data-test=deploy]').attributes('disabled')).toBeUndefined();
+    useTasksStore().upsert(releaseTask());
+    await settle();
+    for (const b of ['deploy', 'destroy']) {
+      expect(w.find(`[data-test=${b}]`).attributes('disabled'), b).toBeDefined();
+      expect(w.find(`[data-test=${b}]`).attributes('title')).toBe('A release is under way: deploy or destroy once it ends.');
+    }
+    useTasksStore().upsert(releaseTask('succeeded'));
+    await settle();
+    expect(w.find('[data-test=deploy]').attributes('disabled')).toBeUndefined();
+  });
 });
