@@ -6,7 +6,7 @@ import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { ensureRendererBuilt, startServe, type Served } from '../support/e2e';
-import { uniqueName } from '../support/lab';
+import { freePort, uniqueName } from '../support/lab';
 
 let served: Served;
 const env = uniqueName('ws');
@@ -137,12 +137,13 @@ describe('switchyard serve over WebSocket', () => {
   it('answers calls by id with the core envelope, refusals included', async () => {
     const c = new Client();
     await c.opened;
+    const port = await freePort();
     const [created, bad, unknown] = await Promise.all([
-      c.call('environments:create', { name: env, httpPort: 18999 }),
+      c.call('environments:create', { name: env, httpPort: port }),
       c.call('environments:create', { name: 'Bad Name' }),
       c.call('environments:explode', {}),
     ]);
-    expect(created).toMatchObject({ ok: true, result: { name: env, httpPort: 18999 } });
+    expect(created).toMatchObject({ ok: true, result: { name: env, httpPort: port } });
     expect(bad).toMatchObject({ ok: false, error: { code: 'VALIDATION', field: 'name' } });
     expect(unknown).toMatchObject({ ok: false, error: { code: 'UNKNOWN_CHANNEL' } });
     await c.close();

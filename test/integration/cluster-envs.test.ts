@@ -98,6 +98,41 @@ describe('an environment on a two-node Swarm cluster', () => {
     expect(Object.keys(result.byBackend).map((b) => b.split('@')[1]).sort()).toEqual(['swn4', 'swn5']);
   });
 
+  it('switches HTTPS on with one call: the certificate from the CA (Pebble) is served by the load balancer on the manager, in front of tasks on both nodes', async () => {
+    const httpsPort = await freePort();
+    await t.call('environments:update', {
+      name,
+      patch: { https: { enabled: true, domains: [domain], email: 'ops@switchyard.test', directory: pebble.directory(), termsAccepted: true, httpsPort } },
+    });
+    const deployed = await t.runTask('environments:deploy', name);
+    expect(deployed.state, deployed.message).toBe('succeeded');
+    const { taskId } = await t.call('certificates:order', { environment: name });
+    const task = await t.core.tasks.whenDone(taskId);
+    expect(task.state, JSON.stringify(task.error)).toBe('succeeded');
+    const root = await pebble.rootCa();
+    // Verified against the CA's root, from outside the cluster, as a browser would; answered by tasks on both nodes.
+    const seen = new Set<string>();
+    let serial = '';
+    await until('HTTPS answers from both nodes', async () => {
+      const r = await verifiedHttpsGet(httpsPort, domain, root, '/', mgr.address);
+      expect(r.status).toBe(200);
+      expect(r.subject).toContain(`DNS:${domain}`);
+      serial = r.serial;
+      const node = /@(swn\d)/.exec(r.body)?.[1];
+      if (node) seen.add(node);
+      return seen.size === 2;
+    }, 30_000, 50);
+    const status = await t.call('certificates:status', { environment: name });
+    expect(serialKey(status?.serial ?? '')).toBe(serial);
+    // Plain HTTP now redirects to the HTTPS port.
+    const plain = await get(port, { address: mgr.address, host: domain });
+    expect([plain.status, plain.location]).toEqual([301, `https://${domain}:${httpsPort}/`]);
+    // Off again: plain HTTP serves, as before.
+    await t.call('environments:update', { name, patch: { https: { enabled: false, domains: [domain], email: 'ops@switchyard.test', directory: pebble.directory(), termsAccepted: true, httpsPort } } });
+    expect((await t.runTask('environments:deploy', name)).state).toBe('succeeded');
+    expect((await get(port, { address: mgr.address })).status).toBe(200);
+  });
+
   it('scales 2 → 6 → 2 under load without a failed request, the slots following the tasks', async () => {
     const load = startLoad(port, 8, 180_000, mgr.address);
     await scale(6);
@@ -164,42 +199,6 @@ describe('an environment on a two-node Swarm cluster', () => {
     // Clients on the lost node's tasks are redispatched: requests keep being answered.
     expect(result.ok).toBeGreaterThan(50);
     await startEngine(wrk);
-  });
-
-  it('switches HTTPS on with one call: the certificate from the CA (Pebble) is served by the load balancer on the manager, in front of tasks on both nodes', async () => {
-    await until('the worker ready again', async () => (await t.call('clusters:info', { host: manager })).nodes.every((n) => n.state === 'ready'), 60_000, 500);
-    const httpsPort = await freePort();
-    await t.call('environments:update', {
-      name,
-      patch: { https: { enabled: true, domains: [domain], email: 'ops@switchyard.test', directory: pebble.directory(), termsAccepted: true, httpsPort } },
-    });
-    const deployed = await t.runTask('environments:deploy', name);
-    expect(deployed.state, deployed.message).toBe('succeeded');
-    const { taskId } = await t.call('certificates:order', { environment: name });
-    const task = await t.core.tasks.whenDone(taskId);
-    expect(task.state, JSON.stringify(task.error)).toBe('succeeded');
-    const root = await pebble.rootCa();
-    // Verified against the CA's root, from outside the cluster, as a browser would; answered by tasks on both nodes.
-    const seen = new Set<string>();
-    let serial = '';
-    await until('HTTPS answers from both nodes', async () => {
-      const r = await verifiedHttpsGet(httpsPort, domain, root, '/', mgr.address);
-      expect(r.status).toBe(200);
-      expect(r.subject).toContain(`DNS:${domain}`);
-      serial = r.serial;
-      const node = /@(swn\d)/.exec(r.body)?.[1];
-      if (node) seen.add(node);
-      return seen.size === 2;
-    }, 30_000, 50);
-    const status = await t.call('certificates:status', { environment: name });
-    expect(serialKey(status?.serial ?? '')).toBe(serial);
-    // Plain HTTP now redirects to the HTTPS port.
-    const plain = await get(port, { address: mgr.address, host: domain });
-    expect([plain.status, plain.location]).toEqual([301, `https://${domain}:${httpsPort}/`]);
-    // Off again: plain HTTP serves, as before.
-    await t.call('environments:update', { name, patch: { https: { enabled: false, domains: [domain], email: 'ops@switchyard.test', directory: pebble.directory(), termsAccepted: true, httpsPort } } });
-    expect((await t.runTask('environments:deploy', name)).state).toBe('succeeded');
-    expect((await get(port, { address: mgr.address })).status).toBe(200);
   });
 
   it('releases an app across both nodes through Swarm without a failed request; a crashing release rolls back by itself; a rollback goes back to release 1', async () => {

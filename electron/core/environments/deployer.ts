@@ -486,6 +486,7 @@ export class Deployer {
       if (old) await saveServerState(old, oldC);
     }
     const next = await createHaproxy(this.docker, env.name, { ...opts, name: nextName }, config);
+    if (env.cluster) return this.swapOnOverlay(env, lb, oldC, next, opts.name!);
     let stoppedOld = false;
     try {
       try {
@@ -506,6 +507,33 @@ export class Deployer {
     }
     await oldC.remove({ force: true });
     await next.rename({ name: opts.name });
+  }
+
+  /**
+   * The load balancer of an environment on a cluster is on the overlay network, where Docker
+   * (20.10) refuses to rename a running container ("cannot create entry in table
+   * endpoint_table … already exists"): the names are swapped while neither runs. The old one
+   * stops first (a short gap: it would hold the HTTP port anyway), is set aside, and comes back
+   * if the new one does not start.
+   */
+  private async swapOnOverlay(env: Environment, lb: Docker.ContainerInfo, oldC: Docker.Container, next: Docker.Container, name: string): Promise<void> {
+    const aside = `${name}-old`;
+    await this.docker.getContainer(aside).remove({ force: true }).catch(() => undefined);
+    const wasRunning = lb.State === 'running';
+    if (wasRunning) await oldC.stop({ t: 10 }).catch((err) => (/not running|304/i.test(String(err)) ? undefined : Promise.reject(err)));
+    await oldC.rename({ name: aside });
+    try {
+      await next.rename({ name });
+      await next.start();
+      await waitReady(this.target, next, env.name, this.timings.readyMs);
+    } catch (err) {
+      await next.remove({ force: true }).catch(() => undefined);
+      await oldC.rename({ name }).catch(() => undefined);
+      if (wasRunning) await oldC.start().catch(() => undefined);
+      if (isPortConflict(err)) throw portInUse(env.httpPort);
+      throw err;
+    }
+    await oldC.remove({ force: true });
   }
 
   /** Waits until one of the app's servers is UP by a check that passed (not only out of maintenance). */
