@@ -18,8 +18,10 @@ export const ConfigTrigger = z.discriminatedUnion(
     z.object({ kind: z.literal('deploy') }).strict(),
     z.object({ kind: z.literal('https') }).strict(),
     z.object({ kind: z.literal('restore'), version: versionNumber() }).strict(),
+    // A release that changed the app's port: the servers' lines change without a deploy.
+    z.object({ kind: z.literal('release'), number: z.number().int().min(1) }).strict(),
   ],
-  { error: 'must be a deploy, an HTTPS change or a restore' },
+  { error: 'must be a deploy, an HTTPS change, a restore or a release' },
 );
 export type ConfigTrigger = z.infer<typeof ConfigTrigger>;
 

@@ -6,6 +6,7 @@ import { ask, type CliTools } from './cli-tools';
 /** What made a version, as the table says it. */
 export function triggerText(t: ConfigTrigger): string {
   if (t.kind === 'restore') return `restore of ${t.version}`;
+  if (t.kind === 'release') return `release ${t.number}`;
   return t.kind === 'https' ? 'HTTPS change' : 'deploy';
 }
 

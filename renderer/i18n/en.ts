@@ -948,7 +948,7 @@ const en = {
     diffTitle: 'From version {from} to version {to}',
     configTitle: 'Version {version}',
     restore: 'Restore…',
-    trigger: { deploy: 'deploy', https: 'HTTPS change', restore: 'restore of {version}' },
+    trigger: { deploy: 'deploy', https: 'HTTPS change', restore: 'restore of {version}', release: 'release {number}' },
     confirmRestore: {
       title: 'Restore version {version} of {name}?',
       body: 'The settings of version {version} (servers, balance, sticky sessions, health check, timeouts…) replace the current ones, then {name} is deployed with them. Its name and host stay, and so do the values of its app’s secret variables. Changes saved but never deployed are lost.',

@@ -949,7 +949,7 @@ const fr: Messages = {
     diffTitle: 'De la version {from} à la version {to}',
     configTitle: 'Version {version}',
     restore: 'Restaurer…',
-    trigger: { deploy: 'déploiement', https: 'changement HTTPS', restore: 'restauration de la version {version}' },
+    trigger: { deploy: 'déploiement', https: 'changement HTTPS', restore: 'restauration de la version {version}', release: 'mise en production {number}' },
     confirmRestore: {
       title: 'Restaurer la version {version} de {name} ?',
       body: 'Les réglages de la version {version} (serveurs, algorithme, sessions persistantes, vérifications de santé, délais…) remplacent les réglages actuels, puis {name} est déployé avec eux. Son nom et son hôte restent, ainsi que les valeurs des variables secrètes de son application. Les modifications enregistrées mais jamais déployées sont perdues.',

@@ -206,10 +206,11 @@ describe('releases: rolling updates under load, automatic rollback, history', ()
     expect(await leftovers()).toEqual([]);
   }, 120_000);
 
-  it('new containers that take 2 s to answer are switched to only once they do: zero failed requests', async () => {
+  it('new containers that take 2 s to answer, on another port, are switched to only once they do: zero failed requests; the config history keeps the new config', async () => {
     const current = (await t.call('environments:get', { name })).app!;
-    const env = [...current.env.filter((v) => v.name !== 'VERSION'), { name: 'VERSION', value: '4' }, { name: 'START_AFTER', value: '2' }];
-    const { task, load } = await underLoad(() => t.call('releases:start', { environment: name, app: { ...current, env }, rollout: { ...FAST, batch: 2 } }));
+    const env = [...current.env.filter((v) => v.name !== 'VERSION'), { name: 'VERSION', value: '4' }, { name: 'START_AFTER', value: '2' }, { name: 'PORT', value: '8080' }];
+    const configs = (await t.call('configs:list', { environment: name })).length;
+    const { task, load } = await underLoad(() => t.call('releases:start', { environment: name, app: { ...current, port: 8080, env }, rollout: { ...FAST, batch: 2 } }));
     expect(task.state, `${task.error?.code} ${task.error?.message}`).toBe('succeeded');
     expect(failedOf(load)).toBe('keepAlive: 0 failed  / fresh: 0 failed  / sticky: 0 failed ');
     expect(await versions()).toEqual({ '4': 16 });
@@ -218,6 +219,11 @@ describe('releases: rolling updates under load, automatic rollback, history', ()
     expect(latest).toMatchObject({ number: 9, result: 'succeeded', failedRequests: 0 });
     expect(latest.durationMs).toBeGreaterThan(4000);
     expect(await leftovers()).toEqual([]);
+    // The servers' lines name the new port: the config file and its history say so.
+    const versions_ = await t.call('configs:list', { environment: name });
+    expect(versions_).toHaveLength(configs + 1);
+    expect(versions_[0].trigger).toEqual({ kind: 'release', number: 9 });
+    expect((await t.call('environments:plan', { name })).unchanged).toBe(true);
   }, 120_000);
 
   it('refuses what it cannot release, and changes nothing', async () => {

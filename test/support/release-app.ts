@@ -10,7 +10,8 @@ import { streamToBuffer } from '../../electron/core/targets/docker-util';
  * An app to release: busybox httpd saying which replica answered and which version it runs
  * (`VERSION`, baked in at build time, overridable by a variable). Variables make it misbehave
  * the ways a bad release does: CRASH_WITH exits at start; FAIL_PAGES=1 keeps /health answering
- * 200 while every page answers 500. START_AFTER=<seconds> makes it slow to start, as many apps are.
+ * 200 while every page answers 500. START_AFTER=<seconds> makes it slow to start, as many apps are;
+ * PORT moves it off port 80.
  */
 export function releaseAppFolder(version: string): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sy-release-app-'));
@@ -34,8 +35,8 @@ export function releaseAppFolder(version: string): string {
       '  echo "<h1>Hello from Backend: ${BACKEND_NAME:-unnamed}</h1><p>version ${VERSION}</p>" > /www/index.html',
       'fi',
       'if [ -n "${START_AFTER:-}" ]; then sleep "$START_AFTER"; fi',
-      'echo "release app ${BACKEND_NAME:-unnamed} version ${VERSION} listening on 80"',
-      'exec httpd -f -p 80 -h /www',
+      'echo "release app ${BACKEND_NAME:-unnamed} version ${VERSION} listening on ${PORT:-80}"',
+      'exec httpd -f -p "${PORT:-80}" -h /www',
       '',
     ].join('\n'),
   );

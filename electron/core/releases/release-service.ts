@@ -238,7 +238,7 @@ export class ReleaseService {
       const saved = { ...env, app };
       await Promise.all([
         this.adopt(env.name, app).then(() => (adopted = true)),
-        opts.forDeploy ? undefined : this.syncConfig(docker, saved),
+        opts.forDeploy ? undefined : this.syncConfig(docker, saved, record.number, me),
         opts.forDeploy ? undefined : writeDeed(docker.getContainer(names.haproxy(env.name)), me, saved, this.now()).catch(() => undefined),
       ]);
       const elapsed = this.now().getTime() - started.getTime();
@@ -477,12 +477,15 @@ export class ReleaseService {
   }
 
   /** Writes the config the released settings render, without a reload: HAProxy already runs it through its runtime API. */
-  private async syncConfig(docker: Docker, env: Environment): Promise<void> {
+  private async syncConfig(docker: Docker, env: Environment, release: number, me: Owner): Promise<void> {
     const lb = docker.getContainer(names.haproxy(env.name));
     const facts = await currentFacts(docker, env.name);
     if (!facts) return;
     const config = renderConfig(env, facts);
-    if ((await currentConfig(lb)) !== config) await putFile(lb, HAPROXY_CONFIG_DIR, 'haproxy.cfg', config);
+    if ((await currentConfig(lb)) === config) return;
+    await putFile(lb, HAPROXY_CONFIG_DIR, 'haproxy.cfg', config);
+    // The config history keeps what runs: this release's config is a version of it too.
+    await this.envs.history.record(env, config, { kind: 'release', number: release }, me).catch(() => undefined);
   }
 
   /** Deletes sealed values nothing uses any more: not the app of any environment, not any kept release. */

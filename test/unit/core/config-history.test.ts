@@ -2,6 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { triggerText } from '../../../electron/headless/cli-configs';
+import type { ConfigTrigger } from '../../../shared/config-history';
 import { AppSecrets } from '../../../electron/core/apps/app-secrets';
 import { EnvironmentService } from '../../../electron/core/environments/service';
 import { EventBus } from '../../../electron/core/events';
@@ -259,5 +261,16 @@ describe('config history', () => {
       await envs.create({ name: 'lab', httpPort: 18080, images: FAKE_IMAGES });
       expect(await envs.history.list('lab')).toEqual([]);
     });
+  });
+});
+
+describe('what made a version, as the CLI table says it', () => {
+  it('names a deploy, an HTTPS change, a restore and a release with their numbers', () => {
+    expect([{ kind: 'deploy' }, { kind: 'https' }, { kind: 'restore', version: 3 }, { kind: 'release', number: 9 }].map((t) => triggerText(t as ConfigTrigger))).toEqual([
+      'deploy',
+      'HTTPS change',
+      'restore of 3',
+      'release 9',
+    ]);
   });
 });
