@@ -12,7 +12,7 @@ import type { AppTestReport } from './app-test-report';
 import { ReleaseRequest, RollbackRequest, type ReleaseRecord } from './releases';
 import type { AppOutput } from './app-output';
 import { ConfigDiffRequest, ConfigRef, ConfigsRef, type ConfigDiff, type ConfigVersion, type ConfigVersionSummary, type ConfigsChange } from './config-history';
-import { HostKey, SshHostInput, type Host, type HostCheckResult, type SshHost } from './hosts';
+import { HostKey, SshAuthInput, SshHostInput, type Host, type HostCheckResult, type SshHost } from './hosts';
 import { BackupCreateRequest, BackupRestoreRequest, type BackupSummary, type RestorePreview, type RestoreResult } from './backup';
 import { ClusterInit, ClusterJoin, ClusterLeave, ClusterRef, NodeAvailabilitySet, type ClusterInfo, type ClusterNode } from './clusters';
 import { EnvironmentInput, EnvironmentPatch, type Environment, name } from './model';
@@ -331,6 +331,12 @@ export const channels = {
   /** Pins the host key the user compared (trust on first use, or a deliberate re-accept). */
   'hosts:trust': channel(z.object({ id: name(), hostKey: HostKey }).strict()).returns<SshHost>(),
   'hosts:remove': channel(z.object({ id: name() }).strict()).returns<{ removed: true }>(),
+  /**
+   * Changes how Switchyard logs in to a host (a new password, another key, the agent), also while
+   * environments run on it: the old secret is deleted once the new one is stored, and the next
+   * call connects with the new credentials. Nothing else of the host changes.
+   */
+  'hosts:credentials': channel(z.object({ id: name(), auth: SshAuthInput }).strict()).returns<SshHost>(),
   /** What the environments placed on a host have there, by name; the host is not contacted. */
   'hosts:footprint': channel(z.object({ id: name() }).strict()).returns<Footprint[]>(),
   /** Forgets a host and the environments placed on it, without contacting it; its stored secrets are deleted. */

@@ -241,6 +241,7 @@ export function createCore(opts: CoreOptions): Core {
     'hosts:list': async () => [LOCAL_HOST, ...(await hosts.list())],
     'hosts:add': (r) => hosts.add(r),
     'hosts:trust': (r) => hosts.trust(r.id, r.hostKey),
+    'hosts:credentials': (r) => hosts.setCredentials(r.id, r.auth),
     'hosts:remove': async (r) => {
       const removed = await hosts.remove(r.id);
       await registries.forgetHost(r.id);

@@ -73,6 +73,20 @@ interface AddOptions {
 }
 
 /** Remote hosts over SSH: list, add (secrets from stdin), check, trust the host key, remove. */
+/** The one way to log in the options give (--agent, --key [--passphrase-stdin], --password-stdin); secrets read from standard input. */
+async function authFrom(o: Pick<AddOptions, 'agent' | 'key' | 'passphraseStdin' | 'passwordStdin'>, cmd: Command): Promise<SshHostInput['auth']> {
+  const ways = [o.agent && '--agent', o.key !== undefined && '--key', o.passwordStdin && '--password-stdin'].filter(Boolean);
+  if (ways.length !== 1) {
+    cmd.error(`error: choose one way to log in: --agent, --key <path> or --password-stdin${ways.length ? ` (not ${ways.join(' and ')})` : ''}`, { exitCode: EXIT_USAGE });
+  }
+  if (o.passphraseStdin && o.key === undefined) cmd.error('error: --passphrase-stdin goes with --key <path>', { exitCode: EXIT_USAGE });
+  if (o.agent) return { method: 'agent' };
+  if (o.key !== undefined) {
+    return o.passphraseStdin ? { method: 'key', keyPath: absolutePath(o.key), passphrase: await readSecret('Passphrase') } : { method: 'key', keyPath: absolutePath(o.key) };
+  }
+  return { method: 'password', password: await readSecret('Password') };
+}
+
 export function addHostCommands(program: Command, tools: CliTools): void {
   const { getCore, out, intOption } = tools;
   const host = program.command('host').description('Remote hosts reached over SSH: add, check, trust, list, remove, forget');
@@ -98,20 +112,8 @@ export function addHostCommands(program: Command, tools: CliTools): void {
     .option('--fingerprint <SHA256:…>', 'with --algorithm: a host key already compared with the server, trusted at once')
     .option('--algorithm <type>', 'the host key type, e.g. ssh-ed25519')
     .action(async (name: string, o: AddOptions, cmd: Command) => {
-      const ways = [o.agent && '--agent', o.key !== undefined && '--key', o.passwordStdin && '--password-stdin'].filter(Boolean);
-      if (ways.length !== 1) {
-        cmd.error(`error: choose one way to log in: --agent, --key <path> or --password-stdin${ways.length ? ` (not ${ways.join(' and ')})` : ''}`, { exitCode: EXIT_USAGE });
-      }
-      if (o.passphraseStdin && o.key === undefined) cmd.error('error: --passphrase-stdin goes with --key <path>', { exitCode: EXIT_USAGE });
       if ((o.fingerprint === undefined) !== (o.algorithm === undefined)) cmd.error('error: --fingerprint and --algorithm go together', { exitCode: EXIT_USAGE });
-
-      let auth: SshHostInput['auth'];
-      if (o.agent) auth = { method: 'agent' };
-      else if (o.key !== undefined) {
-        auth = o.passphraseStdin
-          ? { method: 'key', keyPath: absolutePath(o.key), passphrase: await readSecret('Passphrase') }
-          : { method: 'key', keyPath: absolutePath(o.key) };
-      } else auth = { method: 'password', password: await readSecret('Password') };
+      const auth = await authFrom(o, cmd);
       const input: SshHostInput = { name, address: o.address, user: o.user, auth };
       if (o.port !== undefined) input.port = o.port;
       if (o.fingerprint !== undefined && o.algorithm !== undefined) input.hostKey = { fingerprint: o.fingerprint, algorithm: o.algorithm };
@@ -120,6 +122,21 @@ export function addHostCommands(program: Command, tools: CliTools): void {
       const added = await ask(core, 'hosts:add', input);
       out(`added ${added.id}: ${added.user}@${added.address}:${added.port}, ${added.auth.method}`);
       await runChecks(core, added.id, [], tools);
+    });
+
+  host
+    .command('credentials')
+    .description('Change how Switchyard logs in to a host (a new password, another key, the agent), also while environments run on it')
+    .argument('<name>')
+    .option('--agent', 'log in with the keys of the SSH agent (SSH_AUTH_SOCK)')
+    .option('--key <path>', 'log in with this private key file')
+    .option('--passphrase-stdin', "with --key: read the key's passphrase from standard input")
+    .option('--password-stdin', 'log in with a password read from standard input')
+    .action(async (name: string, o: Pick<AddOptions, 'agent' | 'key' | 'passphraseStdin' | 'passwordStdin'>, cmd: Command) => {
+      const core = getCore();
+      const h = await ask(core, 'hosts:credentials', { id: name, auth: await authFrom(o, cmd) });
+      out(`${h.id} now logs in with ${h.auth.method === 'key' ? `the key ${h.auth.keyPath}` : h.auth.method === 'agent' ? 'the SSH agent' : 'the new password'}`);
+      await runChecks(core, h.id, [], tools);
     });
 
   host

@@ -236,6 +236,8 @@ const en = {
     localHint: 'The local Docker engine.',
     kind: { local: 'local' },
     check: 'Test connection',
+    credentials: 'Credentials',
+    credentialsSaved: '{name} now logs in with the new credentials',
     remove: 'Remove',
     removeTitle: 'Remove the host {name}?',
     removeConfirm: 'Its stored password or passphrase is deleted too. Nothing on the server is touched.',
@@ -263,6 +265,8 @@ const en = {
       secretsHint: 'Passwords and passphrases are stored encrypted on this computer and are never shown again.',
       cancel: 'Cancel',
       submit: 'Add and test',
+      saveCredentials: 'Save and test',
+      credentialsHint: 'How Switchyard logs in to {name} ({user}{\'@\'}{address}); the environments placed on it keep running. The old password or passphrase is deleted.',
     },
     key: {
       seeAbove: 'Not trusted: see above.',

@@ -237,6 +237,8 @@ const fr: Messages = {
     localHint: 'Le moteur Docker local.',
     kind: { local: 'local' },
     check: 'Tester la connexion',
+    credentials: 'Identifiants',
+    credentialsSaved: '{name} se connecte désormais avec les nouveaux identifiants',
     remove: 'Supprimer',
     removeTitle: 'Supprimer l’hôte {name} ?',
     removeConfirm: 'Son mot de passe ou sa phrase secrète enregistrés sont supprimés aussi. Rien n’est touché sur le serveur.',
@@ -264,6 +266,8 @@ const fr: Messages = {
       secretsHint: 'Mots de passe et phrases secrètes sont enregistrés chiffrés sur cet ordinateur et ne sont plus jamais affichés.',
       cancel: 'Annuler',
       submit: 'Ajouter et tester',
+      saveCredentials: 'Enregistrer et tester',
+      credentialsHint: 'Comment Switchyard se connecte à {name} ({user}{\'@\'}{address}) ; les environnements qui y sont placés continuent de tourner. L’ancien mot de passe ou l’ancienne phrase secrète est supprimé.',
     },
     key: {
       seeAbove: 'Non approuvée : voir ci-dessus.',

@@ -80,6 +80,14 @@ export const useHostsStore = defineStore('hosts', () => {
     return host;
   }
 
+  /** New credentials for a host (kept running environments and all); checked at once. */
+  async function setCredentials(id: string, auth: SshHostInput['auth']): Promise<SshHost> {
+    const host = await invoke('hosts:credentials', { id, auth });
+    put(host);
+    await check(id);
+    return host;
+  }
+
   async function remove(id: string): Promise<void> {
     await invoke('hosts:remove', { id });
     hosts.value = hosts.value.filter((h) => h.id !== id);
@@ -110,5 +118,5 @@ export const useHostsStore = defineStore('hosts', () => {
     delete checkErrors.value[c.id];
   });
 
-  return { hosts, sshHosts, loaded, loading, error, checks, checking, checkErrors, load, add, check, trust, remove, footprint, forget };
+  return { hosts, sshHosts, loaded, loading, error, checks, checking, checkErrors, load, add, check, trust, setCredentials, remove, footprint, forget };
 });

@@ -70,6 +70,26 @@ describe('a host added over SSH, end to end through the contract', () => {
     expect(stats.servers.find((s) => s.name === 'back1')?.state).toBe('maint');
   });
 
+  it('takes new credentials while an environment runs there: a wrong password fails the login check, the right one works again; the old secret is deleted', async () => {
+    const secretRefs = () => (readFileSync(path.join(t.dataDir, 'secrets.json'), 'utf8').match(/"s[0-9a-f]{24}"/g) ?? []).length;
+    const refs = secretRefs();
+    const u = sshd.users.dockerPassword;
+    const wrong = await t.call('hosts:credentials', { id: 'vps-1', auth: { method: 'password', password: 'not-the-password' } });
+    expect(wrong.auth.method).toBe('password');
+    const failed = await t.call('hosts:check', { id: 'vps-1' });
+    expect(failed.find((c) => c.check === 'authenticated')?.ok).toBe(false);
+    await t.call('hosts:credentials', { id: 'vps-1', auth: { method: 'password', password: u.password! } });
+    const checks = await t.call('hosts:check', { id: 'vps-1' });
+    expect(checks.filter((c) => !c.ok), JSON.stringify(checks)).toEqual([]);
+    // One stored password, the current one: each change deleted the one before.
+    expect(secretRefs()).toBe(refs);
+    expect((await t.call('environments:status', { name })).state).toBe('running');
+    // Bad input names the field and changes nothing.
+    await expect(t.call('hosts:credentials', { id: 'vps-1', auth: { method: 'key', keyPath: 'relative/key' } })).rejects.toMatchObject({ code: 'VALIDATION', field: 'auth.keyPath' });
+    await expect(t.call('hosts:credentials', { id: 'nowhere', auth: { method: 'agent' } })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(secretRefs()).toBe(refs);
+  });
+
   it('refuses a changed host key and deploys nothing', async () => {
     // A reinstalled server (or an impostor): the open connection goes, a new one meets a new key.
     sshd.killSessions();

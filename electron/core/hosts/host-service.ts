@@ -1,7 +1,7 @@
 import type { Footprint, Forgotten } from '../../../shared/contract';
 import { SwitchyardError } from '../../../shared/errors';
 import { parseOrThrow } from '../../../shared/model';
-import { HostKey, SshHost, parseSshHostInput, storedHost, type SshHostInput } from '../../../shared/hosts';
+import { HostKey, SshAuthInput, SshHost, parseSshHostInput, storedHost, type SshHostInput } from '../../../shared/hosts';
 import type { SecretStore } from '../secrets/secret-store';
 import { SshConnection, type SshConnectionOptions, type SshCredentials } from '../targets/ssh-connection';
 import { SshDockerTarget } from '../targets/ssh-target';
@@ -103,6 +103,38 @@ export class HostService {
     });
     await this.dropTarget(id);
     return host;
+  }
+
+  /**
+   * New credentials for a host (a password changed on the server, a restore that left it without
+   * one): the new secret is stored first, the host saved, then the old secret deleted and the
+   * connection closed, so a failure at any step leaves the host logging in as before.
+   */
+  async setCredentials(id: string, input: SshAuthInput): Promise<SshHost> {
+    const a = parseOrThrow(SshAuthInput, input, 'auth');
+    const before = await this.get(id);
+    const refs: { password?: string; passphrase?: string } = {};
+    if (a.method === 'password') refs.password = await this.secrets.put(a.password);
+    if (a.method === 'key' && a.passphrase !== undefined) refs.passphrase = await this.secrets.put(a.passphrase);
+    let saved: SshHost;
+    try {
+      const auth = storedHost({ name: before.name, address: before.address, port: before.port, user: before.user, auth: a }, refs).auth;
+      saved = await this.repo.update((hosts) => {
+        const h = hosts.find((x) => x.id === id);
+        if (!h) throw SwitchyardError.because('NOT_FOUND', 'host', { host: id }, { field: 'host' });
+        h.auth = auth;
+        return parseOrThrow(SshHost, h);
+      });
+    } catch (err) {
+      await this.forgetSecrets(refs);
+      throw err;
+    }
+    await this.dropTarget(id);
+    await this.forgetSecrets({
+      password: before.auth.method === 'password' ? before.auth.passwordRef : undefined,
+      passphrase: before.auth.method === 'key' ? before.auth.passphraseRef : undefined,
+    });
+    return saved;
   }
 
   async remove(id: string): Promise<{ removed: true }> {

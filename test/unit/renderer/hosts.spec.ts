@@ -171,6 +171,28 @@ describe('HostsView', () => {
     expect(fake.callsTo('hosts:trust')).toEqual([{ id: 'vps', hostKey: { fingerprint: FP_NEW, algorithm: 'ssh-ed25519' } }]);
   });
 
+  it('changes a host’s credentials: only the way to log in is asked, the new password goes once to the core, then the checks run', async () => {
+    const SECRET = 'n3w-pa55word';
+    fake
+      .handle('hosts:list', () => [LOCAL_HOST, vps({ hostKey: { algorithm: 'ssh-ed25519', fingerprint: FP_NEW } })])
+      .handle('hosts:credentials', ({ id, auth }) => vps({ id, hostKey: { algorithm: 'ssh-ed25519', fingerprint: FP_NEW }, auth: auth.method === 'password' ? { method: 'password', passwordRef: 'ref-new-000000' } : { method: 'agent' } }))
+      .handle('hosts:check', () => passing());
+    wrapper = mountInApp(HostsView);
+    await settle();
+    await wrapper.find('[data-host=vps] [data-test=host-credentials]').trigger('click');
+    await settle();
+    const form = wrapper.find('[data-host=vps] [data-test=host-form]');
+    expect(form.find('[data-test=host-name]').exists()).toBe(false);
+    expect(form.find('[data-test=host-credentials-hint]').text()).toContain('deploy@203.0.113.10');
+    await form.find('[data-test=host-password] input').setValue(SECRET);
+    await form.find('[data-test=host-submit]').trigger('click');
+    await settle();
+    expect(fake.callsTo('hosts:credentials')).toEqual([{ id: 'vps', auth: { method: 'password', password: SECRET } }]);
+    expect(fake.callsTo('hosts:check').length).toBeGreaterThan(0);
+    expect(wrapper.find('[data-host=vps] [data-test=host-form]').exists()).toBe(false);
+    expect(document.body.innerHTML).not.toContain(SECRET);
+  });
+
   it('names the failed check and marks the ones after it as not checked', async () => {
     fake.handle('hosts:list', () => [LOCAL_HOST, vps({ hostKey: { algorithm: 'ssh-ed25519', fingerprint: FP_NEW } })]).handle('hosts:check', () => [
       { check: 'reachable', ok: true, message: 'The SSH server of vps answers' },
