@@ -186,6 +186,8 @@ const en = {
   validation: {
     domain: '“{value}” cannot be in a certificate: use lower-case domain names such as www.example.com (no wildcard, no IP address, no duplicates).',
     domainsRequired: 'At least one domain name.',
+    domains: 'These cannot be in a certificate: {values}. Use lower-case domain names such as www.example.com, one per line (no wildcard, no IP address, no duplicates).',
+    httpsPortSame: 'Must differ from the HTTP port ({port}): both are published on the host.',
     terms: 'The certificate authority’s terms must be accepted before it issues a certificate.',
     reservedHostName: '"local" is this computer; choose another name.',
     required: 'Required.',
@@ -1485,6 +1487,8 @@ const en = {
     memory: 'Memory limit (MB)',
     cpus: 'CPUs',
     limitsHint: 'Per replica; empty: no limit.',
+    noLimit: 'no limit',
+    commandPlaceholder: 'the image’s own',
     replicas: 'Replicas',
     prefix: 'Named',
     replicaNames: '{first} … {last}',
@@ -1552,6 +1556,8 @@ const en = {
     removed: 'The login to {registry} is removed.',
   },
   backup: {
+    passphraseNone: 'none: secrets left out',
+    passphraseIfAny: 'the one it was written with, if any',
     title: 'Backup and restore',
     hint: 'One file with every environment, host (and its trusted key), registry login, release and config history, ACME account and certificate renewal of this data folder. Secrets go in only encrypted with a passphrase; without one they are left out.',
     create: 'Back up',

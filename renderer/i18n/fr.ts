@@ -187,6 +187,8 @@ const fr: Messages = {
   validation: {
     domain: '« {value} » ne peut pas figurer dans un certificat : utilisez des noms de domaine en minuscules comme www.example.com (ni joker, ni adresse IP, ni doublon).',
     domainsRequired: 'Au moins un nom de domaine.',
+    domains: 'Ceux-ci ne peuvent pas figurer dans un certificat : {values}. Utilisez des noms de domaine en minuscules comme www.example.com, un par ligne (ni joker, ni adresse IP, ni doublon).',
+    httpsPortSame: 'Doit être différent du port HTTP ({port}) : les deux sont publiés sur l’hôte.',
     terms: 'Les conditions de l’autorité de certification doivent être acceptées avant qu’elle émette un certificat.',
     reservedHostName: '« local » désigne cet ordinateur ; choisissez un autre nom.',
     required: 'Obligatoire.',
@@ -1484,6 +1486,8 @@ const fr: Messages = {
     memory: 'Limite de mémoire (Mo)',
     cpus: 'Processeurs',
     limitsHint: 'Par réplique ; vide : sans limite.',
+    noLimit: 'sans limite',
+    commandPlaceholder: 'celle de l’image',
     replicas: 'Répliques',
     prefix: 'Nommées',
     replicaNames: '{first} … {last}',
@@ -1551,6 +1555,8 @@ const fr: Messages = {
     removed: 'La connexion à {registry} est retirée.',
   },
   backup: {
+    passphraseNone: 'aucune : secrets laissés de côté',
+    passphraseIfAny: 'celle de sa création, s’il en a une',
     title: 'Sauvegarde et restauration',
     hint: 'Un fichier avec chaque environnement, hôte (et sa clé approuvée), connexion aux registres, historique des versions et des configurations, compte ACME et renouvellement de certificat de ce dossier de données. Les secrets n’y entrent que chiffrés avec une phrase secrète ; sans elle, ils sont laissés de côté.',
     create: 'Sauvegarder',
@@ -1577,7 +1583,7 @@ const fr: Messages = {
     },
     restore: 'Restaurer',
     restorePassphrase: 'Phrase secrète (pour une sauvegarde chiffrée)',
-    mode: 'Comment',
+    mode: 'Mode',
     modes: {
       merge: 'Fusionner dans ce dossier de données',
       replace: 'Remplacer (dossier de données vide seulement)',

@@ -8,7 +8,7 @@ export function useFormat() {
   const dec = computed(() => new Intl.NumberFormat(locale.value, { maximumFractionDigits: 1 }));
   const pct = computed(() => new Intl.NumberFormat(locale.value, { style: 'percent', maximumFractionDigits: 0 }));
   const time = computed(() => new Intl.DateTimeFormat(locale.value, { hour: '2-digit', minute: '2-digit', second: '2-digit' }));
-  const dateTime = computed(() => new Intl.DateTimeFormat(locale.value, { dateStyle: 'short', timeStyle: 'medium' }));
+  const dateTime = computed(() => new Intl.DateTimeFormat(locale.value, { dateStyle: 'medium', timeStyle: 'medium' }));
   return {
     int: (n: number) => int.value.format(n),
     dec: (n: number) => dec.value.format(n),

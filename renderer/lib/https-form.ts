@@ -75,15 +75,19 @@ export function formPathOf(schemaPath: string): string {
   return p;
 }
 
-export function validateHttpsForm(f: HttpsFormState, enabled: boolean): { settings?: HttpsSettingsInput; problems: FieldProblems } {
+export function validateHttpsForm(f: HttpsFormState, enabled: boolean, httpPort?: number): { settings?: HttpsSettingsInput; problems: FieldProblems } {
   const settings = settingsOf(f, enabled);
   const res = HttpsSettings.safeParse(settings);
   const problems: FieldProblems = {};
-  if (res.success) return { settings, problems };
+  // The environment's HTTP port is published beside it: the same number cannot be both.
+  if (httpPort !== undefined && f.httpsPort === httpPort) problems.httpsPort = { key: 'httpsPortSame', params: { port: httpPort }, message: `must differ from the HTTP port (${httpPort})` };
+  if (res.success) return Object.keys(problems).length ? { problems } : { settings, problems };
+  // Every domain that cannot be in a certificate is named, not only the first.
+  const bad = res.error.issues.filter((i) => formPathOf(i.path.map(String).join('.')) === 'domains' && i.code === 'custom').map((i) => String(valueAt(settings, i.path)));
   for (const issue of res.error.issues) {
     const path = formPathOf(issue.path.map(String).join('.'));
     const value = valueAt(settings, issue.path);
-    if (path === 'domains' && issue.code === 'custom') problems[path] ??= { key: 'domain', params: { value: String(value) }, message: issue.message };
+    if (path === 'domains' && issue.code === 'custom') problems[path] ??= bad.length > 1 ? { key: 'domains', params: { values: [...new Set(bad)].join(', ') }, message: issue.message } : { key: 'domain', params: { value: String(value) }, message: issue.message };
     else if (path === 'domains' && issue.code === 'too_small') problems[path] ??= { key: 'domainsRequired', params: {}, message: issue.message };
     else if (path === 'termsAccepted') problems[path] ??= { key: 'terms', params: {}, message: issue.message };
     else if (path === 'challengePort') problems[path] ??= portProblem(value, issue.message);

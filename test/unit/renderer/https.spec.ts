@@ -48,6 +48,25 @@ beforeEach(() => {
 afterEach(unmountAll);
 
 describe('HttpsPanel', () => {
+  it('refuses an HTTPS port equal to the HTTP port, and names every domain a certificate cannot hold; nothing is sent', async () => {
+    fake.handle('certificates:status', () => null).handle('environments:status', () => ({ error: { code: 'NOT_FOUND', message: 'not deployed' } }));
+    const env = envOf();
+    wrapper = mountInApp(HttpsPanel, { env });
+    await settle();
+    await wrapper.find('[data-test=https-domains] textarea').setValue('www.example.com\nlocalhost\nexample..com');
+    await wrapper.find('[data-test=https-email] input').setValue('ops@example.com');
+    await wrapper.find('[data-test=https-port] input').setValue(String(env.httpPort));
+    await wrapper.find('[data-test=https-terms]').trigger('click');
+    await wrapper.find('[data-test=https-form]').trigger('submit');
+    await settle();
+    const text = wrapper.text();
+    expect(text).toContain(`Must differ from the HTTP port (${env.httpPort})`);
+    expect(text).toContain('These cannot be in a certificate: localhost, example..com.');
+    expect(fake.callsTo('environments:update')).toEqual([]);
+    // The e-mail field is the app's to check: no browser bubble in another language.
+    expect(wrapper.find('[data-test=https-email] input').attributes('type')).toBe('text');
+  });
+
   it('enables HTTPS in one click: saves the settings with HTTPS on, orders, and shows the steps as they go', async () => {
     let saved: unknown;
     let current: CertificateStatus | null = null;

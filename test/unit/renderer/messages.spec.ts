@@ -240,7 +240,7 @@ describe('certificates, hosts and locks in a French window', () => {
     ).toInfo();
     const body = mountInApp(ErrorAlert, { error }, 'fr').find('[data-test=error-body]').text();
     expect(body).toContain('Un autre Switchyard (ana@laptop, installation 1a2b3c4d) déploie ou détruit lab sur cet hôte depuis le ');
-    expect(body).toContain('01/01/2026');
+    expect(body).toContain('1 janv. 2026');
     expect(body).toContain('supprimez le conteneur sy-lab-lock.');
     expect(body).not.toContain('2026-01-01T10');
   });
