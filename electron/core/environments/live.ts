@@ -51,6 +51,7 @@ export class LiveService {
     // figures: destroyed (its task succeeded), or removed and forgotten (this process or another).
     events.on('tasks:updated', (t) => {
       if (t.kind === 'destroy' && t.state === 'succeeded') this.poller.forget(t.target);
+      if (t.kind === 'deploy' && t.state === 'succeeded') this.poller.deployed(t.target);
     });
     events.on('environments:changed', (c) => {
       if (c.change === 'removed') this.poller.forget(c.name);

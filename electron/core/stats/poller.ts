@@ -139,6 +139,15 @@ export class StatsPoller {
     this.watched.get(env)?.session?.renew();
   }
 
+  /**
+   * Looks for the environment's load balancer at the next tick, not the fifth: a deploy just
+   * made it (a window showing "not deployed" for up to five seconds after a deploy said done).
+   */
+  deployed(env: string): void {
+    const w = this.watched.get(env);
+    if (w && !w.api) w.idle = 0;
+  }
+
   /** The runtime API the poller found for a watched environment, if it did: saves a toggle looking it up. */
   apiOf(env: string): RuntimeApi | undefined {
     return this.watched.get(env)?.api;
