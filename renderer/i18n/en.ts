@@ -983,6 +983,7 @@ const en = {
       monitorHint: 'How long each switched server is watched before the next batch.',
       alsoRollbacks: 'The servers at once and these waits apply to a rollback from the timeline too.',
       start: 'Release',
+      deployFirst: 'Deploy the environment first: a release replaces servers that run.',
       started: 'Releasing {name}…',
     },
     live: {

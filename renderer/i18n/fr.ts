@@ -983,6 +983,7 @@ const fr: Messages = {
       monitorHint: 'Durée pendant laquelle chaque serveur basculé est surveillé avant le lot suivant.',
       alsoRollbacks: 'Le nombre de serveurs à la fois et ces délais valent aussi pour un retour en arrière depuis la chronologie.',
       start: 'Mettre en production',
+      deployFirst: 'Déployez d’abord l’environnement : une mise en production remplace des serveurs qui tournent.',
       started: 'Mise en production de {name}…',
     },
     live: {

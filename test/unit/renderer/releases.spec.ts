@@ -423,4 +423,15 @@ describe('the releases panel', () => {
     await settle();
     expect(w.find('[data-test=deploy]').attributes('disabled')).toBeUndefined();
   });
+
+  it('offers no release for an environment that is not deployed yet, and says why', async () => {
+    fake
+      .handle('environments:list', () => [shop()])
+      .handle('environments:render', () => ({ config: 'global\n' }))
+      .handle('environments:status', ({ name }) => ({ name, state: 'not-deployed', containers: [], servers: [], haproxy: { reachable: false, configInSync: true } }));
+    const w = mountInApp(EnvironmentView, { name: 'shop', tab: 'releases' });
+    await settle();
+    expect(w.find('[data-test=release-start]').attributes('disabled')).toBeDefined();
+    expect(w.find('[data-test=release-not-deployed]').text()).toBe('Deploy the environment first: a release replaces servers that run.');
+  });
 });
