@@ -405,13 +405,19 @@ describe('the releases panel', () => {
     expect(fake.callsTo('releases:list')).toEqual([{ environment: 'shop' }]);
   });
 
-  it('while a release runs, the environment cannot be deployed or destroyed from its page (the core would refuse), and says why', async () => {
+  /** The shop's page on its Releases tab, the environment in `state`. */
+  async function shopPage(state: 'running' | 'not-deployed'): Promise<W> {
     fake
       .handle('environments:list', () => [shop()])
       .handle('environments:render', () => ({ config: 'global\n' }))
-      .handle('environments:status', ({ name }) => ({ name, state: 'running', containers: [], servers: [], haproxy: { reachable: true, configInSync: true } }));
+      .handle('environments:status', ({ name }) => ({ name, state, containers: [], servers: [], haproxy: { reachable: state === 'running', configInSync: true } }));
     const w = mountInApp(EnvironmentView, { name: 'shop', tab: 'releases' });
     await settle();
+    return w;
+  }
+
+  it('while a release runs, the environment cannot be deployed or destroyed from its page (the core would refuse), and says why', async () => {
+    const w = await shopPage('running');
     expect(w.find('[data-test=deploy]').attributes('disabled')).toBeUndefined();
     useTasksStore().upsert(releaseTask());
     await settle();
@@ -425,12 +431,7 @@ describe('the releases panel', () => {
   });
 
   it('offers no release for an environment that is not deployed yet, and says why', async () => {
-    fake
-      .handle('environments:list', () => [shop()])
-      .handle('environments:render', () => ({ config: 'global\n' }))
-      .handle('environments:status', ({ name }) => ({ name, state: 'not-deployed', containers: [], servers: [], haproxy: { reachable: false, configInSync: true } }));
-    const w = mountInApp(EnvironmentView, { name: 'shop', tab: 'releases' });
-    await settle();
+    const w = await shopPage('not-deployed');
     expect(w.find('[data-test=release-start]').attributes('disabled')).toBeDefined();
     expect(w.find('[data-test=release-not-deployed]').text()).toBe('Deploy the environment first: a release replaces servers that run.');
   });
