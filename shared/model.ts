@@ -194,14 +194,7 @@ const environmentFields = {
     ]),
 };
 
-function uniqueServerNames(
-  env: { servers: { name: string; kind: string }[]; app?: unknown; cluster?: unknown; httpPort?: number; https?: { httpsPort?: number } },
-  ctx: z.RefinementCtx,
-): void {
-  // Both are published on the same host: one port cannot be both.
-  if (env.https?.httpsPort !== undefined && env.https.httpsPort === env.httpPort) {
-    ctx.addIssue({ code: 'custom', path: ['https', 'httpsPort'], message: `must differ from the HTTP port (${env.httpPort})` });
-  }
+function uniqueServerNames(env: { servers: { name: string; kind: string }[]; app?: unknown; cluster?: unknown }, ctx: z.RefinementCtx): void {
   const seen = new Set<string>();
   env.servers.forEach((s, i) => {
     if (seen.has(s.name)) {

@@ -125,6 +125,10 @@ export class Rollout {
     if (!old) throw new SwitchyardError('NOT_FOUND', `"${server}" has no container to replace: deploy "${env.name}" first`, { field: 'server' });
     s.old = { id: old.Id, ip: ipOn(old, names.backendNetwork(env.name)) };
     this.onPhase(server, 'starting');
+    // The release slot is readied while the container starts: neither waits for the other.
+    const probe = `${PROBE_BACKEND_NAME}/next${slot}`;
+    const slotReady = this.freshSlot(slot);
+    slotReady.catch(() => undefined);
     const c = await this.docker.createContainer(this.plan.createOptions(server, nextName));
     s.next = { id: c.id, ip: '' };
     try {
@@ -144,8 +148,7 @@ export class Rollout {
       const again = await c.inspect();
       throw isDown(again) ? await this.crashed(server, c.id, again) : err;
     }
-    const probe = `${PROBE_BACKEND_NAME}/next${slot}`;
-    await this.freshSlot(slot);
+    await slotReady;
     await this.command(`set server ${probe} addr ${s.next.ip} port ${this.plan.newPort}`);
     try {
       const deadline = Date.now() + this.plan.policy.healthTimeoutMs;

@@ -94,18 +94,3 @@ describe('environment model', () => {
     expect(err.message).toBe('servers: an environment needs at least one server');
   });
 });
-
-describe('the HTTPS port', () => {
-  it('must differ from the HTTP port, refused naming the field', () => {
-    const input = { name: 'lab', httpPort: 8443, https: { enabled: false, domains: ['www.example.com'], email: 'ops@example.com', httpsPort: 8443 } };
-    let err: unknown;
-    try {
-      parseOrThrow(EnvironmentInput, input);
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(SwitchyardError);
-    expect(err).toMatchObject({ code: 'VALIDATION', field: 'https.httpsPort' });
-    expect(() => parseOrThrow(EnvironmentInput, { ...input, httpPort: 8080 })).not.toThrow();
-  });
-});
