@@ -20,6 +20,7 @@ import {
   errorText,
   haproxyCreateOptions,
   isPortConflict,
+  lastLines,
   logsOf,
   portInUse,
   reload,
@@ -549,8 +550,7 @@ export class Deployer {
     }
     const checks = rows.map((r) => `${r.svname}: ${r.check_status || r.status}${r.check_code ? ` ${r.check_code}` : ''}`).join(', ') || 'no check answered';
     const log = await logsOf(this.docker.getContainer(names.backend(env.name, servers[0])), 50).catch(() => '');
-    const lines = log.trim().split('\n').slice(-3).join(' | ');
-    throw SwitchyardError.because('APP_TEST_FAILED', 'deployUnhealthy', { env: env.name, checks, seconds: Math.ceil(ms / 1000), lines }, { detail: log });
+    throw SwitchyardError.because('APP_TEST_FAILED', 'deployUnhealthy', { env: env.name, checks, seconds: Math.ceil(ms / 1000), lines: lastLines(log, 3) }, { detail: log });
   }
 
   /** Waits for the front end to answer HTTP (any status: backends may still be starting). */

@@ -238,7 +238,8 @@ export async function logsOf(container: Docker.Container, tail = 200): Promise<s
   return Buffer.concat(out).toString('utf8');
 }
 
-function lastLines(text: string, n = 6): string {
+/** A log's last lines on one line, for a message (the whole log goes in its detail). */
+export function lastLines(text: string, n = 6): string {
   return text.trim().split('\n').slice(-n).join(' | ');
 }
 

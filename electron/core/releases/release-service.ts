@@ -326,15 +326,16 @@ export class ReleaseService {
     const stale = (await this.store.read()).releases.filter((r) => r.environment === environment && r.result === 'running' && !this.runsHere(r));
     if (!stale.length) return;
     const now = this.now().toISOString();
-    await this.store.update((data) => {
-      for (const r of data.releases) {
-        if (r.environment !== environment || r.result !== 'running' || this.runsHere(r)) continue;
+    const closed = await this.store.update((data) => {
+      const left = data.releases.filter((r) => r.environment === environment && r.result === 'running' && !this.runsHere(r));
+      for (const r of left) {
         r.result = 'failed';
         r.endedAt = now;
         r.cause = { kind: 'interrupted', message: 'Stopped before it ended: the process running it went away', params: {}, logs: [] };
       }
+      return structuredClone(left);
     });
-    for (const r of stale) this.emit({ ...structuredClone(r), result: 'failed', endedAt: now, cause: { kind: 'interrupted', message: 'Stopped before it ended: the process running it went away', params: {}, logs: [] } });
+    for (const r of closed) this.emit(r);
   }
 
   /** Opens a release's record (servers in their old phase) and tells it. */

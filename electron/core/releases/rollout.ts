@@ -120,7 +120,7 @@ export class Rollout {
     const { env } = this.plan;
     const oldName = names.backend(env.name, server);
     const nextName = names.nextBackend(env.name, server);
-    await settleAsides(this.docker, env.name, server);
+    // What a hard-stopped rollout left was settled by the release before this one began (settleAsides).
     const old = await this.docker.getContainer(oldName).inspect().catch((err) => (isNotFound(err) ? undefined : Promise.reject(err)));
     if (!old) throw new SwitchyardError('NOT_FOUND', `"${server}" has no container to replace: deploy "${env.name}" first`, { field: 'server' });
     s.old = { id: old.Id, ip: ipOn(old, names.backendNetwork(env.name)) };
