@@ -132,9 +132,11 @@ export class ReleaseService {
     // On a cluster the deploy itself is Swarm's rolling update of the service.
     await this.closeInterrupted(env.name);
     if (env.cluster || !env.app || !env.servers.some((s) => s.kind === 'app')) return;
-    // What a release stopped hard left is settled first, so the plan sees the servers as they serve.
+    // What a release stopped hard left is settled first, so the plan sees the servers as they serve
+    // (and only in an environment this installation manages: the deploy refuses another's).
+    const ours = await this.envs.assertOwned(env).then(() => true, () => false);
     const docker = (await this.envs.target(env)).docker;
-    for (const s of env.servers) if (s.kind === 'app') await settleAsides(docker, env.name, s.name).catch(() => undefined);
+    for (const s of env.servers) if (ours && s.kind === 'app') await settleAsides(docker, env.name, s.name).catch(() => undefined);
     const plan = await this.envs.plan(env.name).catch(() => undefined);
     if (!plan || !['unchanged', 'reload', 'start'].includes(plan.haproxy.action)) return;
     const apps = new Set(env.servers.filter((s) => s.kind === 'app').map((s) => s.name));
@@ -191,9 +193,11 @@ export class ReleaseService {
       ctx.checkCancelled();
 
       unlock = await acquireHostLock(docker, env.name, me, env.images.haproxy, this.now);
-      for (const s of env.servers) if (s.kind === 'app') await settleAsides(docker, env.name, s.name);
-      // The runtime API is only given for an environment this installation manages (OWNED_ELSEWHERE otherwise).
-      const [api, existing] = await Promise.all([this.envs.runtimeApi(env), docker.listContainers({ all: true, filters: envFilter(env.name) })]);
+      // The runtime API is only given for an environment this installation manages (OWNED_ELSEWHERE otherwise):
+      // only then is what a hard-stopped release left ours to settle.
+      const api = await this.envs.runtimeApi(env);
+      for (const s of env.servers) if (api && s.kind === 'app') await settleAsides(docker, env.name, s.name);
+      const existing = await docker.listContainers({ all: true, filters: envFilter(env.name) });
       const lb = existing.find((c) => c.Names.includes(`/${names.haproxy(env.name)}`));
       if (!api || lb?.State !== 'running') throw notDeployed(env.name);
       const containerOf = (server: string) => existing.find((c) => c.Names.includes(`/${names.backend(env.name, server)}`));
