@@ -116,8 +116,11 @@ export class SshConnection {
         reject(e);
       });
       ch.end(input);
-      ch.on('close', () => {
+      // The whole answer (data, exit status, close) can arrive in the read that confirmed the
+      // channel, before these listeners exist: ssh2 hands the exit status to 'close' as well.
+      ch.on('close', (closeCode?: number | null) => {
         clearTimeout(timer);
+        if (code === undefined) code = closeCode;
         if (code === undefined) reject(connectionLost(this.peer));
         else resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
       });
