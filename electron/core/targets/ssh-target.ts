@@ -164,7 +164,10 @@ export function asSocket(ch: ClientChannel, port: number): net.Socket {
   });
   s.setTimeout = (ms: number, cb?: () => void) => {
     idleMs = ms;
-    if (cb) ch.once('timeout', cb);
+    // As net.Socket does: a zero timeout takes the callback off again, so reused channels
+    // do not gather listeners.
+    if (cb && ms === 0) ch.removeListener('timeout', cb);
+    else if (cb) ch.once('timeout', cb);
     arm();
     return ch;
   };

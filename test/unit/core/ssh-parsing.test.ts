@@ -75,6 +75,13 @@ describe('an SSH channel used as a socket', () => {
     const timedOut = new Promise((r) => s.setTimeout(30, () => r('timeout')));
     expect(await timedOut).toBe('timeout');
     s.setTimeout(0);
+    // The HTTP client sets and clears its idle timeout on every request of a kept-alive socket.
+    for (let i = 0; i < 20; i++) {
+      const onIdle = () => undefined;
+      s.setTimeout(1000, onIdle);
+      s.setTimeout(0, onIdle);
+    }
+    expect(standIn.listenerCount('timeout')).toBe(0);
     const ended = new Promise((r) => standIn.on('finish', () => r('ended')));
     standIn.push(null);
     standIn.resume();
