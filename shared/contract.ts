@@ -17,6 +17,7 @@ import { BackupCreateRequest, BackupRestoreRequest, type BackupSummary, type Res
 import { ClusterInit, ClusterJoin, ClusterLeave, ClusterRef, NodeAvailabilitySet, type ClusterInfo, type ClusterNode } from './clusters';
 import { EnvironmentInput, EnvironmentPatch, type Environment, name } from './model';
 import { ExportRequest, type ExportResult } from './exports';
+import { PreferencesPatch, type Preferences } from './preferences';
 import {
   EnvWatch,
   LogsTail,
@@ -425,6 +426,10 @@ export const channels = {
    */
   'stats:history': channel(EnvWatch).returns<StatsHistory>(),
   'stats:settings': channel(StatsSettings).returns<{ intervalMs: number }>(),
+  /** The installation's preferences: desktop notifications, the language they speak. */
+  'preferences:get': channel(Empty).returns<Preferences>(),
+  /** Changes some preferences (the rest stay) and returns them all. */
+  'preferences:set': channel(PreferencesPatch).returns<Preferences>(),
   /** Sends requests through the environment's front end; progress as `traffic:progress`. */
   'traffic:run': channel(TrafficRequest).returns<TaskStarted>(),
   'traffic:get': channel(TrafficRef).returns<TrafficReport>(),
@@ -491,6 +496,8 @@ export const events = {
    */
   'environments:status': event(AnyEnvironment).carries<EnvironmentStatus>((p) => p.name),
   'hosts:changed': event(Everything).carries<HostChange>(),
+  /** The preferences changed, in this process or another on the same data folder. */
+  'preferences:changed': event(Everything).carries<Preferences>(),
   /** A host's cluster after an init, join, leave or availability change made by this process. */
   'clusters:changed': event(Everything).carries<ClusterInfo>(),
   /** A release started, moved a server on (old → new), or ended: in this process or another on the same data folder. */

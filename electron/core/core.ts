@@ -18,6 +18,7 @@ import { HttpsService } from './environments/https';
 import { ImageService } from './environments/images';
 import { ContainerEventsWatcher } from './environments/container-events';
 import { StatusFeed } from './environments/status-feed';
+import { applyPreferences } from '../../shared/preferences';
 import { Subscriptions } from './subscriptions';
 import { markServerDown } from './haproxy/server-health';
 import { EventBus } from './events';
@@ -186,6 +187,7 @@ export function createCore(opts: CoreOptions): Core {
     }
     for (const r of changes.releases) if (!releases.runsHere(r)) events.emit('releases:changed', r);
     for (const c of changes.configs) events.emit('configs:changed', c);
+    if (changes.preferences) events.emit('preferences:changed', changes.preferences);
     if (changes.environments.some((c) => c.change !== 'updated')) {
       statusFeed.listChanged();
       void containerEvents?.refresh();
@@ -313,6 +315,12 @@ export function createCore(opts: CoreOptions): Core {
     'stats:get': (r) => live.stats(r.environment),
     'stats:history': (r) => live.history(r.environment),
     'stats:settings': (r) => (r.intervalMs === undefined ? live.statsSettings() : live.setInterval(r.intervalMs)),
+    'preferences:get': async () => (await store.read()).preferences,
+    'preferences:set': (r) =>
+      store.update((data) => {
+        data.preferences = applyPreferences(data.preferences, r);
+        return data.preferences;
+      }),
     'traffic:run': (r) => live.runTraffic(r),
     'traffic:get': (r) => live.trafficReport(r.taskId),
     'logs:tail': (r) => live.tailLogs(r.environment, r.limit),

@@ -16,6 +16,7 @@ import { addReleaseCommands } from './cli-releases';
 import { addConfigCommands } from './cli-configs';
 import { addClusterCommands } from './cli-clusters';
 import { addBackupCommands } from './cli-backup';
+import { addPreferenceCommands } from './cli-preferences';
 import { addExportCommands } from './cli-export';
 import { EXIT_FAILED, EXIT_USAGE, ask, shellWord, type CliTools } from './cli-tools';
 
@@ -287,6 +288,7 @@ export function buildProgram(getCore: (opts?: { renewals?: boolean; watchContain
   addClusterCommands(program, tools);
   addBackupCommands(program, tools);
   addExportCommands(program, tools);
+  addPreferenceCommands(program, tools);
 
   return program;
 }

@@ -10,6 +10,8 @@ import { createBackground, trayIconPath, wantsBackground, type Background } from
 import { serveIpc } from './ipc';
 import { defaultAutostart } from './login-item';
 import { watchCertificates } from './notifications';
+import { watchBackends } from './backend-notifications';
+import { followPreferences, notificationLocale } from './preferences';
 import { appPage, createMainWindow, harden } from './window';
 
 const APP_NAME = 'Switchyard';
@@ -44,6 +46,7 @@ function start(): void {
   let mainWindow: BrowserWindow | null = null;
   let core: Core | null = null;
   let stopCertificateWatch: (() => void) | null = null;
+  let stopPreferenceWatches: (() => void) | null = null;
   let background: Background | null = null;
 
   const openWindow = (): void => {
@@ -84,15 +87,23 @@ function start(): void {
     const keychain = safeStorage.isEncryptionAvailable() && (process.platform !== 'linux' || safeStorage.getSelectedStorageBackend() !== 'basic_text');
     core = createCore({ dataDir, appRoot: app.getAppPath(), secretCipher: keychain ? safeStorageCipher(safeStorage) : undefined, renewals: true, watchContainers: true, watchStore: true });
     serveIpc(core, page);
+    const notify = (title: string, body: string) => {
+      if (!Notification.isSupported()) return;
+      const note = new Notification({ title, body });
+      note.on('click', showWindow);
+      note.show();
+    };
+    const preferences = followPreferences(core);
     stopCertificateWatch = watchCertificates(core, {
-      notify: (title, body) => {
-        if (!Notification.isSupported()) return;
-        const note = new Notification({ title, body });
-        note.on('click', showWindow);
-        note.show();
-      },
-      locale: () => app.getLocale(),
+      notify,
+      locale: () => notificationLocale(preferences.current(), app.getLocale()),
+      enabled: () => preferences.current().notifications.certificates,
     });
+    const stopBackendWatch = watchBackends(core, { notify, preferences, systemLocale: () => app.getLocale() });
+    stopPreferenceWatches = () => {
+      stopBackendWatch();
+      preferences.stop();
+    };
     // The window, or with `--background` the tray only (see background.ts).
     background = createBackground({
       core,
@@ -124,6 +135,8 @@ function start(): void {
   app.on('before-quit', (event) => {
     stopCertificateWatch?.();
     stopCertificateWatch = null;
+    stopPreferenceWatches?.();
+    stopPreferenceWatches = null;
     background?.stop();
     background = null;
     if (!core) return;

@@ -15,6 +15,8 @@ export interface CertificateWatchDeps {
   notify: (title: string, body: string) => void;
   /** The UI language, e.g. `fr-FR`; read at each notification. */
   locale: () => string;
+  /** Whether the user wants these notifications now (read at each one); default yes. */
+  enabled?: () => boolean;
   now?: () => Date;
   setInterval?: (fn: () => void, ms: number) => unknown;
   clearInterval?: (handle: unknown) => void;
@@ -51,6 +53,8 @@ export function watchCertificates(core: Pick<Core, 'events' | 'invoke'>, deps: C
     }
     const key = alertKey(alert);
     if (shown.get(environment) === key) return;
+    // Turned off: not shown, nor counted as shown, so turning them on again tells what stands.
+    if (deps.enabled && !deps.enabled()) return;
     shown.set(environment, key);
     const { title, body } = certificateMessage(alert, deps.locale());
     deps.notify(title, body);

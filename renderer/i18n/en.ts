@@ -1456,6 +1456,7 @@ const en = {
     installation: 'This installation',
     installationValue: '{id}, created by {by}',
     licenses: 'Open-source licenses',
+    licensesShow: 'Show the licenses',
     licensesIntro: 'Switchyard ships with these open-source packages. Each one’s license and notice follow.',
     count: '{n} packages',
     filter: 'Filter by name or license',
@@ -1622,6 +1623,14 @@ const en = {
   },
   settings: {
     title: 'Settings',
+    notifications: 'Desktop notifications',
+    notificationsHint: 'Shown by the app, even from the tray with no window open.',
+    notify: {
+      backends: 'Backends',
+      backendsHint: 'A server goes down (its health checks fail), or an environment has no server left. Once per incident.',
+      certificates: 'Certificates',
+      certificatesHint: 'A certificate expires within days, has expired, or fails to renew.',
+    },
     appearance: 'Appearance',
     stats: 'Live statistics',
     statsInterval: 'Refresh every (ms)',

@@ -1455,6 +1455,7 @@ const fr: Messages = {
     installation: 'Cette installation',
     installationValue: '{id}, créée par {by}',
     licenses: 'Licences libres',
+    licensesShow: 'Afficher les licences',
     licensesIntro: 'Switchyard est livré avec ces paquets libres. La licence et les mentions de chacun suivent.',
     count: '{n} paquets',
     filter: 'Filtrer par nom ou par licence',
@@ -1621,6 +1622,14 @@ const fr: Messages = {
   },
   settings: {
     title: 'Réglages',
+    notifications: 'Notifications du bureau',
+    notificationsHint: 'Affichées par l’application, même depuis la zone de notification sans fenêtre ouverte.',
+    notify: {
+      backends: 'Serveurs backend',
+      backendsHint: 'Un serveur tombe (ses contrôles de santé échouent), ou un environnement n’a plus aucun serveur. Une fois par incident.',
+      certificates: 'Certificats',
+      certificatesHint: 'Un certificat expire dans quelques jours, a expiré, ou ne se renouvelle pas.',
+    },
     appearance: 'Apparence',
     stats: 'Statistiques en direct',
     statsInterval: 'Rafraîchir toutes les (ms)',

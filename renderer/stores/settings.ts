@@ -1,7 +1,8 @@
 import { defineStore } from 'pinia';
 import { computed, ref, watch } from 'vue';
 import type { SystemInfo } from '../../shared/contract';
-import { invoke } from '../api/client';
+import type { NotificationKind, Preferences } from '../../shared/preferences';
+import { invoke, subscribe } from '../api/client';
 import { i18n, pickLocale, type Locale } from '../i18n';
 import { toUiError, type UiError } from '../lib/errors';
 
@@ -81,11 +82,62 @@ export const useSettingsStore = defineStore('settings', () => {
   /** The core's interval, when nothing was chosen here. */
   const coreStatsIntervalMs = ref<number | null>(null);
 
-  /** Gives the core the interval chosen in an earlier visit (it forgets it when it restarts), or reads its own. */
+  /** The installation's preferences (kept by the core): which desktop notifications to show. */
+  const preferences = ref<Preferences | null>(null);
+  const preferencesError = ref<UiError | null>(null);
+
+  async function loadPreferences(): Promise<void> {
+    try {
+      preferences.value = await invoke('preferences:get', {});
+      preferencesError.value = null;
+    } catch (err) {
+      preferencesError.value = toUiError(err);
+    }
+  }
+
+  async function setNotifications(kind: NotificationKind, on: boolean): Promise<void> {
+    try {
+      preferences.value = await invoke('preferences:set', { notifications: { [kind]: on } });
+      preferencesError.value = null;
+    } catch (err) {
+      preferencesError.value = toUiError(err);
+    }
+  }
+
+  /** Notifications come from the core's process: they speak the language this window shows. */
+  async function tellLocale(l: Locale): Promise<void> {
+    if (preferences.value?.locale === l) return;
+    const saved = await invoke('preferences:set', { locale: l }).catch(() => null);
+    if (saved) preferences.value = saved;
+  }
+
+  /** Gives the core the interval chosen in an earlier visit (it forgets it when it restarts), or reads its own; and this window's language. */
   async function applySaved(): Promise<void> {
+    void tellLocale(locale.value);
     if (statsIntervalMs.value !== null) await setStatsInterval(statsIntervalMs.value).catch(() => undefined);
     else coreStatsIntervalMs.value = (await invoke('stats:settings', {}).catch(() => null))?.intervalMs ?? null;
   }
+  watch(locale, (l) => void tellLocale(l));
 
-  return { themePref, localePref, statsIntervalMs, coreStatsIntervalMs, osDark, dark, locale, systemInfo, error, loadSystemInfo, setStatsInterval, applySaved };
+  // Changed in another window, or from the CLI.
+  subscribe('preferences:changed', {}, (p) => (preferences.value = p));
+
+  return {
+    themePref,
+    localePref,
+    statsIntervalMs,
+    coreStatsIntervalMs,
+    osDark,
+    dark,
+    locale,
+    systemInfo,
+    error,
+    preferences,
+    preferencesError,
+    loadSystemInfo,
+    setStatsInterval,
+    applySaved,
+    loadPreferences,
+    setNotifications,
+  };
 });

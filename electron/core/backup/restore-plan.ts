@@ -14,7 +14,7 @@ import { rewriteAccount, rewriteConfig, rewriteEnvironment, rewriteHost, rewrite
  * Every list of the data file, and how a restore treats it. A new list in StoreData fails the
  * type check here until someone decides what a restore does with it.
  */
-const STORE_LISTS: Record<Exclude<keyof StoreData, 'schemaVersion'>, string> = {
+const STORE_LISTS: Record<Exclude<keyof StoreData, 'schemaVersion' | 'preferences'>, string> = {
   environments: 'merged by name, with their history',
   hosts: 'merged by id',
   registries: 'merged by registry and host',
@@ -41,6 +41,8 @@ export interface Planned<T> {
 
 export interface RestorePlan {
   mode: RestoreMode;
+  /** Into an empty folder the backup's preferences come along; a merge keeps this folder's. */
+  preferences?: StoreData['preferences'];
   environments: Planned<EnvironmentUnit>[];
   hosts: Planned<SshHost>[];
   registries: Planned<RegistryCredential>[];
@@ -115,6 +117,7 @@ export function planRestore(current: Snapshot, backup: Snapshot, mode: RestoreMo
   );
   return {
     mode,
+    ...(mode === 'replace' ? { preferences: backup.store.preferences } : {}),
     environments: pair(unitsOf(current.store), unitsOf(backup.store), (u) => u.env.name, views),
     hosts: pair(current.store.hosts, backup.store.hosts, (h) => h.id, views),
     registries: pair(current.store.registries, backup.store.registries, registryId, views),
@@ -164,6 +167,7 @@ export function applyPlan(data: StoreData, plan: RestorePlan, resolve: Resolve):
   }
   for (const p of plan.hosts.filter(applies)) put(data.hosts, (h) => h.id === p.name, rewriteHost(p.backup!, resolve));
   for (const p of plan.registries.filter(applies)) put(data.registries, (r) => registryId(r) === p.name, rewriteRegistry(p.backup!, resolve));
+  if (plan.preferences) data.preferences = structuredClone(plan.preferences);
 }
 
 /** The ACME accounts file's list once the plan is applied. */

@@ -6,6 +6,7 @@ import type { SshHost } from '../../../shared/hosts';
 import type { ReleaseRecord } from '../../../shared/releases';
 import type { ConfigsChange, StoredConfigVersion } from '../../../shared/config-history';
 import { historyChanges } from '../history/config-history';
+import type { Preferences } from '../../../shared/preferences';
 
 /** What one save (this process's or another's) changed, environment by environment and host by host. */
 export interface StoreChanges {
@@ -15,6 +16,8 @@ export interface StoreChanges {
   releases: ReleaseRecord[];
   /** Environments whose config history gained a version, or lost them all. */
   configs: ConfigsChange[];
+  /** The preferences, when they changed. */
+  preferences?: Preferences;
 }
 
 interface Diffable {
@@ -22,6 +25,7 @@ interface Diffable {
   hosts: SshHost[];
   releases?: ReleaseRecord[];
   configs?: StoredConfigVersion[];
+  preferences?: Preferences;
 }
 
 function diffBy<T, C>(before: T[], after: T[], key: (x: T) => string, make: (change: 'created' | 'updated' | 'removed', id: string, now?: T) => C): C[] {
@@ -46,10 +50,11 @@ export function diffStore(before: Diffable, after: Diffable): StoreChanges {
     hosts: diffBy(before.hosts, after.hosts, (h) => h.id, (change, id, host) => (host ? { change, id, host } : { change, id })),
     releases: diffBy(before.releases ?? [], after.releases ?? [], (r) => `${r.environment}#${r.number}`, (_change, _id, now) => now).filter((r): r is ReleaseRecord => r !== undefined),
     configs: historyChanges(before.configs ?? [], after.configs ?? []),
+    ...(after.preferences && JSON.stringify(before.preferences) !== JSON.stringify(after.preferences) ? { preferences: after.preferences } : {}),
   };
 }
 
-export const isEmpty = (c: StoreChanges) => c.environments.length === 0 && c.hosts.length === 0 && c.releases.length === 0 && c.configs.length === 0;
+export const isEmpty = (c: StoreChanges) => c.environments.length === 0 && c.hosts.length === 0 && c.releases.length === 0 && c.configs.length === 0 && !c.preferences;
 
 export interface FileWatchOptions {
   /** `poll`: stat the file on a timer only (what a folder fs.watch cannot follow falls back to). */

@@ -9,6 +9,7 @@ import { RegistryCredential } from '../../../shared/registries';
 import { Environment } from '../../../shared/model';
 import { ReleaseRecord } from '../../../shared/releases';
 import { StoredConfigVersion } from '../../../shared/config-history';
+import { Preferences, defaultPreferences } from '../../../shared/preferences';
 import { diffStore, isEmpty, watchDataFile, type FileWatchOptions, type StoreChanges } from './store-changes';
 
 export const STORE_SCHEMA_VERSION = 1;
@@ -27,11 +28,13 @@ export const StoreData = z
     releases: z.array(ReleaseRecord).default([]),
     /** Every environment's config history, bounded per environment (electron/core/history/config-history.ts). */
     configs: z.array(StoredConfigVersion).default([]),
+    /** Notifications and language, for the whole installation. */
+    preferences: Preferences.default(defaultPreferences),
   })
   .strict();
 export type StoreData = z.infer<typeof StoreData>;
 
-const empty = (): StoreData => ({ schemaVersion: STORE_SCHEMA_VERSION, environments: [], hosts: [], registries: [], releases: [], configs: [] });
+const empty = (): StoreData => ({ schemaVersion: STORE_SCHEMA_VERSION, environments: [], hosts: [], registries: [], releases: [], configs: [], preferences: defaultPreferences() });
 
 /** A change waiting for the next save. */
 interface Pending {

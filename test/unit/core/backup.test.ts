@@ -110,6 +110,7 @@ async function populate(f: Folder): Promise<void> {
     d.registries.push({ registry: 'registry.example.com', host: 'local', username: 'deployer', passwordRef: registry });
     d.environments.push(lab, shop);
     d.releases.push(release('shop', 1, oldToken), release('shop', 2, token));
+    d.preferences = { notifications: { backends: false, certificates: true }, locale: 'fr' };
     d.configs.push({
       environment: 'lab',
       version: 1,
@@ -266,6 +267,7 @@ describe('restoring into a new installation', () => {
     expect(result.missingSecrets).toEqual([]);
     const [before, after] = [await src.store.read(), await dst.store.read()];
     expect(withoutRefs(after)).toEqual(withoutRefs(before));
+    expect(after.preferences).toEqual({ notifications: { backends: false, certificates: true }, locale: 'fr' });
     // Sealed again under this installation's key, under references of its own.
     expect(after.hosts[0].auth).not.toEqual(before.hosts[0].auth);
     expect(await openedSecrets(dst)).toEqual({
@@ -522,6 +524,8 @@ describe('a merge', () => {
     const after = await dst.store.read();
     expect(after.environments.map((e) => `${e.name}:${e.httpPort}:${e.host}`)).toEqual(['lab:8080:local', 'shop:8081:vps-1', 'mine:7070:local']);
     expect(after.hosts[0].address).toBe('203.0.113.10');
+    // A merge keeps this folder's preferences (a restore into an empty one takes the backup's).
+    expect(after.preferences).toEqual({ notifications: { backends: true, certificates: true } });
     expect(await openedSecrets(dst)).toMatchObject({ 'host vps-1': SECRETS.ssh, 'env shop API_TOKEN': SECRETS.token });
     // The replaced host's password is no longer used by anything: gone from the secret store.
     await expect(dst.secrets.get(ref)).rejects.toMatchObject({ code: 'NOT_FOUND' });

@@ -148,3 +148,20 @@ describe('switchyard CLI', () => {
     expect(bad.stderr).toContain('--cpus');
   });
 });
+
+describe('switchyard notifications', () => {
+  it('shows both kinds on, turns one off for the app to read, and refuses a value other than on or off (exit 2, nothing changed)', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sy-cli-notify-'));
+    try {
+      expect(await cli(dir, ['notifications'])).toMatchObject({ code: 0, stdout: 'backends      on\ncertificates  on\n' });
+      expect(await cli(dir, ['notifications', '--backends', 'off'])).toMatchObject({ code: 0, stdout: 'backends      off\ncertificates  on\n' });
+      expect(JSON.parse(readFileSync(path.join(dir, 'switchyard.json'), 'utf8')).preferences.notifications).toEqual({ backends: false, certificates: true });
+      const bad = await cli(dir, ['notifications', '--certificates', 'maybe']);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain("option '--certificates <on|off>' argument 'maybe' is invalid. must be on or off");
+      expect((await cli(dir, ['notifications'])).stdout).toBe('backends      off\ncertificates  on\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -123,6 +123,7 @@ vi.mock('../../../electron/core/core', async () => {
 // The transport is another file's business (and tested on its own); the notifications too.
 vi.mock('../../../electron/main/ipc', () => ({ serveIpc: () => undefined }));
 vi.mock('../../../electron/main/notifications', () => ({ watchCertificates: () => () => undefined }));
+vi.mock('../../../electron/main/backend-notifications', () => ({ watchBackends: () => () => undefined }));
 
 const settle = () => new Promise((done) => setTimeout(done, 10));
 
