@@ -382,6 +382,8 @@ export const channels = {
   'environments:list': channel(Empty).returns<Environment[]>(),
   'environments:get': channel(EnvRef).returns<Environment>(),
   'environments:create': channel(EnvironmentInput).returns<Environment>(),
+  /** The tutorial lab with the defaults, on the first free name (lab, lab-2, …) and port (8080 up) of the host; not deployed yet. */
+  'environments:createLab': channel(z.object({ host: name().optional() }).strict()).returns<Environment>(),
   'environments:update': channel(z.object({ name: EnvRef.shape.name, patch: EnvironmentPatch }).strict()).returns<Environment>(),
   /** The haproxy.cfg an update would render, nothing saved: for a diff before saving. */
   'environments:preview': channel(z.object({ name: EnvRef.shape.name, patch: EnvironmentPatch }).strict()).returns<RenderedConfig>(),

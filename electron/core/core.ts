@@ -278,6 +278,7 @@ export function createCore(opts: CoreOptions): Core {
     'environments:list': () => environments.list(),
     'environments:get': (r) => environments.get(r.name),
     'environments:create': (r) => environments.create(r),
+    'environments:createLab': (r) => environments.createLab(r.host),
     'environments:update': async (r) => {
       const updated = await environments.update(r.name, r.patch);
       await https.settingsChanged(updated);

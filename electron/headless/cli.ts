@@ -174,6 +174,20 @@ export function buildProgram(getCore: (opts?: { renewals?: boolean; watchContain
     });
 
   env
+    .command('lab')
+    .description('Create the tutorial lab on the first free name (lab, lab-2, …) and port (8080 up), and deploy it, showing progress')
+    .option('--host <host>', 'the host it runs on (default: this computer)')
+    .option('--no-deploy', 'create it only')
+    .action(async (o: { host?: string; deploy: boolean }) => {
+      const core = getCore();
+      const created = await ask(core, 'environments:createLab', o.host === undefined ? {} : { host: o.host });
+      out(`created ${created.name} (HTTP port ${created.httpPort}${created.host !== 'local' ? `, on ${created.host}` : ''})`);
+      if (!o.deploy) return out(`deploy it with: switchyard env deploy ${created.name}`);
+      const res = await call(core, 'environments:deploy', { name: created.name });
+      out((await follow(core, taskIdOf(res)!, out)).message);
+    });
+
+  env
     .command('list')
     .description('List environments')
     .action(async () => {

@@ -58,7 +58,9 @@ const en = {
     loading: 'Loading environments…',
     empty: 'No environments yet',
     emptyHint: 'An environment is an HAProxy load balancer in front of a few backend servers.',
-    emptyAction: 'Create the HAProxy lab',
+    emptyAction: 'Create and deploy the HAProxy lab',
+    emptyCustom: 'New environment…',
+    emptyActionHint: 'Two demo backends behind HAProxy with round robin, a sticky cookie and redispatch, on this computer at the first free port from 8080. Nothing to fill in.',
     loadFailed: 'Could not load the environments',
     open: 'Open {name}',
     columns: {
@@ -547,6 +549,7 @@ const en = {
         host: 'Port {port} is in use on {host}: choose another port, or stop what listens there (sudo ss -tlnp "sport = :{port}").',
         container: 'Port {port} is already used by the container {holder}. Choose another HTTP port for this environment.',
         program: 'Port {port} is already used by another program. Choose another HTTP port for this environment.',
+        noneFree: 'Every port from {from} to {to} is in use on {host}: create the environment with a port of your choice.',
         environment: 'Port {port} is already used by the environment {holder} on the same host. Choose another HTTP port.',
       },
       IMAGE_MISSING: {

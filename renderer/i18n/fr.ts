@@ -59,7 +59,9 @@ const fr: Messages = {
     loading: 'Chargement des environnements…',
     empty: 'Aucun environnement pour l’instant',
     emptyHint: 'Un environnement, c’est un répartiteur de charge HAProxy devant quelques serveurs backend.',
-    emptyAction: 'Créer le lab HAProxy',
+    emptyAction: 'Créer et déployer le lab HAProxy',
+    emptyCustom: 'Nouvel environnement…',
+    emptyActionHint: 'Deux backends de démonstration derrière HAProxy, en tourniquet, avec cookie de session et redistribution, sur cet ordinateur au premier port libre à partir de 8080. Rien à remplir.',
     loadFailed: 'Impossible de charger les environnements',
     open: 'Ouvrir {name}',
     columns: {
@@ -547,6 +549,7 @@ const fr: Messages = {
         host: 'Le port {port} est pris sur {host} : choisissez un autre port, ou arrêtez ce qui y écoute (sudo ss -tlnp "sport = :{port}").',
         container: 'Le port {port} est déjà pris par le conteneur {holder}. Choisissez un autre port HTTP pour cet environnement.',
         program: 'Le port {port} est déjà pris par un autre programme. Choisissez un autre port HTTP pour cet environnement.',
+        noneFree: 'Tous les ports de {from} à {to} sont pris sur {host} : créez l’environnement avec un port de votre choix.',
         environment: 'Le port {port} est déjà utilisé par l’environnement {holder} sur le même hôte. Choisissez un autre port HTTP.',
       },
       IMAGE_MISSING: {

@@ -81,6 +81,13 @@ export const useEnvironmentsStore = defineStore('environments', () => {
     return env;
   }
 
+  /** The tutorial lab on the first free name and port of the host (not deployed yet). */
+  async function createLab(host?: string): Promise<Environment> {
+    const env = await invoke('environments:createLab', host === undefined ? {} : { host });
+    put(env);
+    return env;
+  }
+
   /** Saves a change to the model (nothing changes on the containers until a deploy). */
   async function update(name: string, patch: EnvironmentPatch): Promise<Environment> {
     const before = configs.value[name] ?? (await render(name).catch(() => undefined));
@@ -215,6 +222,7 @@ export const useEnvironmentsStore = defineStore('environments', () => {
     watchStatus,
     byName,
     create,
+    createLab,
     update,
     remove,
     footprint,

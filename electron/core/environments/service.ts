@@ -103,6 +103,28 @@ export class EnvironmentService {
     }
   }
 
+  /**
+   * The tutorial lab (the model's defaults: two demo backends, round robin, a sticky cookie,
+   * redispatch), named and placed so that it can deploy now: the first of lab, lab-2, … that no
+   * environment here or on the host has, on the first port from 8080 up that no environment here
+   * claims and nothing on the host holds.
+   */
+  async createLab(host = 'local'): Promise<Env> {
+    const target = await this.targetFor(host);
+    const envs = await this.list();
+    const onHost = await withTimeout(environmentsOnHost(target), HOST_PORT_CHECK_MS).catch(() => new Set<string>());
+    let name = 'lab';
+    for (let i = 2; envs.some((e) => e.name === name) || onHost.has(name); i++) name = `lab-${i}`;
+    const claimed = new Set(envs.filter((e) => e.host === host).flatMap((e) => publishedPorts(e).map((p) => p.port)));
+    for (let port = LAB_PORTS.from; port <= LAB_PORTS.to; port++) {
+      if (claimed.has(port)) continue;
+      // A host that does not answer in time is asked again by create(), and by the deploy.
+      const holder = await withTimeout(portHolder(target, name, port), HOST_PORT_CHECK_MS).catch(() => undefined);
+      if (holder === null || holder === undefined) return this.create({ name, host, httpPort: port });
+    }
+    throw SwitchyardError.because('PORT_IN_USE', 'noneFree', { from: LAB_PORTS.from, to: LAB_PORTS.to, host }, { field: 'httpPort' });
+  }
+
   private async sealApp(app: NonNullable<EnvironmentPatch['app']>, previous?: Env['app'], field = 'app'): Promise<NonNullable<Env['app']>> {
     const parsed = parseOrThrow(AppInput, app, field);
     if (!this.appSecrets) {
@@ -480,6 +502,15 @@ type PortsOf = Pick<Env, 'name' | 'host' | 'httpPort'> & { https?: { enabled?: b
 
 /** How long asking a host which ports it listens on may hold up a save. */
 const HOST_PORT_CHECK_MS = 5000;
+
+/** Where the one-click lab looks for a free HTTP port: the tutorial's 8080, then the next ones. */
+const LAB_PORTS = { from: 8080, to: 8179 };
+
+/** The names of the environments whose containers are on a host, whoever deployed them. */
+async function environmentsOnHost(target: Target): Promise<Set<string>> {
+  const containers = await target.docker.listContainers({ all: true, filters: { label: [LABEL_ENV] } });
+  return new Set(containers.map((c) => c.Labels?.[LABEL_ENV]).filter((n): n is string => !!n));
+}
 
 /** The host ports an environment's load balancer publishes, each with the field that sets it. */
 function publishedPorts(env: PortsOf): { port: number; field: string }[] {

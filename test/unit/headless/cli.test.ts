@@ -165,3 +165,21 @@ describe('switchyard notifications', () => {
     }
   });
 });
+
+describe('switchyard env lab', () => {
+  it('creates the tutorial lab on the first free name and port; a second one gets the next name and another port', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sy-cli-lab-'));
+    try {
+      const first = await cli(dir, ['env', 'lab', '--no-deploy']);
+      expect(first.stderr).toBe('');
+      const [, port] = /^created lab \(HTTP port (\d+)\)\ndeploy it with: switchyard env deploy lab\n$/.exec(first.stdout) ?? [];
+      expect(Number(port)).toBeGreaterThanOrEqual(8080);
+      const second = await cli(dir, ['env', 'lab', '--no-deploy']);
+      const [, port2] = /^created lab-2 \(HTTP port (\d+)\)\n/.exec(second.stdout) ?? [];
+      expect(Number(port2)).toBeGreaterThan(Number(port));
+      expect((await cli(dir, ['env', 'list'])).stdout).toBe(`lab\tport ${port}\troundrobin\t2 servers\nlab-2\tport ${port2}\troundrobin\t2 servers\n`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
