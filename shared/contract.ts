@@ -215,6 +215,14 @@ export interface EnvironmentStatus {
   };
 }
 
+/** An image a host's engine has. */
+export interface LocalImage {
+  ref: string;
+  /** Bytes. */
+  size: number;
+  created: string;
+}
+
 /** An environment found on a host, deployed by this or another Switchyard. */
 export interface FoundEnvironment {
   name: string;
@@ -384,6 +392,8 @@ export const channels = {
   'environments:create': channel(EnvironmentInput).returns<Environment>(),
   /** The tutorial lab with the defaults, on the first free name (lab, lab-2, …) and port (8080 up) of the host; not deployed yet. */
   'environments:createLab': channel(z.object({ host: name().optional() }).strict()).returns<Environment>(),
+  /** The tagged images a host's engine has, newest first (not those Switchyard builds): what an image field offers without a pull. */
+  'images:list': channel(z.object({ host: name().optional() }).strict()).returns<LocalImage[]>(),
   'environments:update': channel(z.object({ name: EnvRef.shape.name, patch: EnvironmentPatch }).strict()).returns<Environment>(),
   /** The haproxy.cfg an update would render, nothing saved: for a diff before saving. */
   'environments:preview': channel(z.object({ name: EnvRef.shape.name, patch: EnvironmentPatch }).strict()).returns<RenderedConfig>(),

@@ -15,7 +15,7 @@ import { AppService } from './apps/app-service';
 import { ReplicaOutput } from './apps/replica-output';
 import { LiveService } from './environments/live';
 import { HttpsService } from './environments/https';
-import { ImageService } from './environments/images';
+import { ImageService, localImages } from './environments/images';
 import { ContainerEventsWatcher } from './environments/container-events';
 import { StatusFeed } from './environments/status-feed';
 import { applyPreferences } from '../../shared/preferences';
@@ -279,6 +279,7 @@ export function createCore(opts: CoreOptions): Core {
     'environments:get': (r) => environments.get(r.name),
     'environments:create': (r) => environments.create(r),
     'environments:createLab': (r) => environments.createLab(r.host),
+    'images:list': async (r) => localImages((await targetFor(r.host ?? 'local')).docker),
     'environments:update': async (r) => {
       const updated = await environments.update(r.name, r.patch);
       await https.settingsChanged(updated);

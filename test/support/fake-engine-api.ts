@@ -128,7 +128,10 @@ export async function answer(s: FakeEngineState, method: string, route: string, 
   if ((m = at(/^\/volumes\/([^/]+)$/)) && method === 'GET') return json(200, volumeInfo(s.volume(m[1])));
   if ((m = at(/^\/volumes\/([^/]+)$/)) && method === 'DELETE') return (s.removeVolume(m[1]), empty());
 
-  // images (names may hold slashes)
+  // images (names may hold slashes); every fake image was made at the same instant, the order they were added in
+  if (method === 'GET' && route === '/images/json') {
+    return json(200, [...s.images.values()].map((i, n) => ({ Id: i.id, RepoTags: i.tags.length ? i.tags : ['<none>:<none>'], Created: 1_700_000_000 + n, Size: 1_000_000, Labels: i.labels })));
+  }
   if ((m = at(/^\/images\/(.+)\/json$/)) && method === 'GET') return json(200, imageInspect(s.image(m[1])));
   if (method === 'POST' && route === '/images/create') {
     const ref = `${q.get('fromImage')}:${q.get('tag') ?? 'latest'}`;

@@ -7,7 +7,8 @@ import { msg, type Message } from '../../../shared/messages';
 import { dockerError, followProgress, isNotFound, tarOf } from '../targets/docker-util';
 import { registryOf } from '../../../shared/registries';
 import type { AuthConfig } from '../registries/registry-service';
-import { LABEL_APP } from './naming';
+import { LABEL_APP, PREFIX } from './naming';
+import type { LocalImage } from '../../../shared/contract';
 
 export const DEMO_IMAGE_REPO = 'switchyard/demo-backend';
 
@@ -169,3 +170,22 @@ async function inspectImage(docker: Docker, ref: string): Promise<string | undef
     throw dockerError(err, `looking for the image ${ref}`);
   }
 }
+
+/**
+ * The tagged images an engine has, newest first, without those Switchyard builds itself (the
+ * demo backend, apps built from a folder): what an image field can offer without a pull.
+ */
+export async function localImages(docker: Docker): Promise<LocalImage[]> {
+  const list = await docker.listImages();
+  const out: LocalImage[] = [];
+  for (const image of list.sort((a, b) => b.Created - a.Created)) {
+    for (const ref of image.RepoTags ?? []) {
+      if (ref === '<none>:<none>' || builtHere(ref.slice(0, ref.lastIndexOf(':')))) continue;
+      out.push({ ref, size: image.Size, created: new Date(image.Created * 1000).toISOString() });
+    }
+  }
+  return out;
+}
+
+/** Repositories Switchyard builds into: the demo backend, apps built from a folder (and their releases). */
+const builtHere = (repo: string) => repo === DEMO_IMAGE_REPO || repo.startsWith(`${PREFIX}-app/`);

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_DEMO_BASE_IMAGE, DEFAULT_HAPROXY_IMAGE } from '../../../shared/model';
+import { localImages } from '../../../electron/core/environments/images';
 import { OTHER } from '../../support/fake-lab';
 import { refusal, startFakeServices, type FakeServices } from '../../support/fake-services';
 
@@ -53,5 +54,28 @@ describe('the one-click lab', () => {
     expect(err).toMatchObject({ code: 'PORT_IN_USE', reason: 'noneFree', field: 'httpPort' });
     expect(err?.message).toBe('Every port from 8080 to 8179 is in use on local: create the environment with a port of your choice');
     expect(await s.envs.list()).toEqual([]);
+  });
+});
+
+describe('the images a host has, for image fields', () => {
+  let s: FakeServices;
+  beforeEach(async () => {
+    s = await startFakeServices();
+  });
+  afterEach(async () => {
+    await s.close();
+  });
+
+  it('lists tagged images newest first, leaving out the demo backend and built apps', async () => {
+    s.lab.engine.addImage('haproxy:2.8');
+    s.lab.engine.addImage('switchyard/demo-backend:0123456789ab');
+    s.lab.engine.addImage('sy-app/shop:latest');
+    s.lab.engine.addImage('registry.example.com:5000/team/shop:1.4');
+    const images = await localImages(s.lab.target.docker);
+    const refs = images.map((i) => i.ref);
+    expect(refs.slice(0, 2)).toEqual(['registry.example.com:5000/team/shop:1.4', 'haproxy:2.8']);
+    expect(refs).not.toContain('switchyard/demo-backend:0123456789ab');
+    expect(refs).not.toContain('sy-app/shop:latest');
+    expect(images[0]).toMatchObject({ size: 1_000_000, created: expect.stringMatching(/^20\d\d-/) });
   });
 });
