@@ -236,15 +236,16 @@ export class ReleaseService {
         ctx,
         (server, phase) => this.phase(record!, server, phase),
       );
-      const outcome = await rollout.run();
-
-      // The model now says what runs, and the config file says what HAProxy does (a new port).
+      // Once every server runs the new containers, the model says what runs, and the config file
+      // what HAProxy does (a new port): saved while the old containers are removed.
       const saved = { ...env, app };
-      await Promise.all([
-        this.adopt(env.name, app).then(() => (adopted = true)),
-        opts.forDeploy ? undefined : this.syncConfig(docker, saved, record.number, me),
-        opts.forDeploy ? undefined : writeDeed(docker.getContainer(names.haproxy(env.name)), me, saved, this.now()).catch(() => undefined),
-      ]);
+      const outcome = await rollout.run(() =>
+        Promise.all([
+          this.adopt(env.name, app).then(() => (adopted = true)),
+          opts.forDeploy ? undefined : this.syncConfig(docker, saved, record!.number, me),
+          opts.forDeploy ? undefined : writeDeed(docker.getContainer(names.haproxy(env.name)), me, saved, this.now()).catch(() => undefined),
+        ]),
+      );
       const elapsed = this.now().getTime() - started.getTime();
       await this.close(record, { result: 'succeeded', durationMs: elapsed, failedRequests: outcome.failedRequests });
       await this.giveBack(current.secrets.map((s) => s.ref).filter((ref) => !app.secrets.some((s) => s.ref === ref)));

@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import type { ReleaseCause, RolloutPolicy, ServerPhase } from '../../../shared/releases';
+import { MAX_RELEASE_BATCH, type ReleaseCause, type RolloutPolicy, type ServerPhase } from '../../../shared/releases';
 import type { Environment } from '../../../shared/model';
 import { SwitchyardError } from '../../../shared/errors';
 import { msg } from '../../../shared/messages';
@@ -84,22 +84,41 @@ export class Rollout {
     this.docker = docker;
   }
 
-  async run(): Promise<RolloutOutcome> {
+  /**
+   * `whileCleaning`: work that needs every server switched but not the old containers gone (the
+   * model and config saved), run while they are removed: Docker takes a while to remove them.
+   */
+  async run(whileCleaning?: () => Promise<unknown>): Promise<RolloutOutcome> {
     const { policy, servers } = this.plan;
     const before = await this.frontend5xx();
+    const batches: string[][] = [];
+    for (let i = 0; i < servers.length; i += policy.batch) batches.push(servers.slice(i, i + policy.batch));
+    // The next batch's containers start (and pass their checks) while this one drains and
+    // switches: they serve nothing until their own switch. That takes two sets of release slots.
+    const overlap = policy.batch * 2 <= MAX_RELEASE_BATCH;
+    // Settled, not raced: a stop must wait for every container of a batch still being made.
+    const prepareBatch = (k: number) => settleAll(batches[k].map((server, j) => this.prepare(server, (overlap ? (k % 2) * policy.batch : 0) + j + 1)));
+    let preparing: Promise<void> | undefined;
     try {
-      for (let i = 0; i < servers.length; i += policy.batch) {
-        const batch = servers.slice(i, i + policy.batch);
-        this.ctx.step('release', 20 + Math.round((70 * i) / servers.length), msg('release.batch', { servers: batch.join(', ') }));
+      for (let k = 0; k < batches.length; k++) {
+        const batch = batches[k];
+        this.ctx.step('release', 20 + Math.round((70 * k * policy.batch) / servers.length), msg('release.batch', { servers: batch.join(', ') }));
         this.checkCancelled();
-        // Settled, not raced: a stop must wait for every container of the batch still being made.
-        await settleAll(batch.map((server, slot) => this.prepare(server, slot + 1)));
+        const ready = preparing ?? prepareBatch(k);
+        preparing = undefined;
+        await ready;
         this.checkCancelled();
+        if (overlap && k + 1 < batches.length) {
+          preparing = prepareBatch(k + 1);
+          preparing.catch(() => undefined);
+        }
         await settleAll(batch.map((server) => this.switchTo(server)));
         await this.monitor(batch);
         for (const server of batch) this.onPhase(server, 'new');
       }
     } catch (err) {
+      // The next batch may still be making its containers: the rollback must know them all.
+      await preparing?.catch(() => undefined);
       const cause = causeOf(err);
       this.ctx.note(msg('release.rollingBack', { cause: cause.message }));
       await this.rollBack();
@@ -108,8 +127,12 @@ export class Rollout {
       throw stopped;
     }
     this.ctx.step('cleanup', 92, msg('release.cleanup'));
-    if (policy.graceMs) await sleep(policy.graceMs);
-    await Promise.all(this.switches.map((s) => (s.old ? this.remove(s.old.id) : undefined)));
+    const removed = (async () => {
+      if (policy.graceMs) await sleep(policy.graceMs);
+      await Promise.all(this.switches.map((s) => (s.old ? this.remove(s.old.id) : undefined)));
+    })();
+    await settleAll([removed, Promise.resolve(whileCleaning?.())]);
+    // After the removals: a request still in an old container when it went counts too.
     return { failedRequests: Math.max(0, (await this.frontend5xx()) - before) };
   }
 

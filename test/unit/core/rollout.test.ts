@@ -141,6 +141,33 @@ describe('a release on one machine, against a fake engine and load balancer', ()
     expect(lb().http().status).toBe(200);
   });
 
+  it("the next server's new container starts and passes its check while the one before it drains and switches", async () => {
+    await rollout().run();
+    const at = (server: string, phase: ServerPhase) => phases.findIndex(([s, p]) => s === server && p === phase);
+    expect(at('app2', 'starting')).toBeGreaterThan(-1);
+    expect(at('app2', 'starting')).toBeLessThan(at('app1', 'switched'));
+    expect(at('app2', 'draining')).toBeGreaterThan(at('app1', 'new'));
+    // Two sets of release slots: the two servers were never probed in the same one.
+    const slotOf = (server: string) => lb().received.find((c) => c.startsWith('set server releases/next') && c.includes(` addr ${ipOf(names.backend('shop', server))} `));
+    expect(slotOf('app1')).toMatch(/releases\/next1 /);
+    expect(slotOf('app2')).toMatch(/releases\/next2 /);
+  });
+
+  it('a next server that fails its check while the one before it switched: both serve their old containers again', async () => {
+    const old = SERVERS.map((s) => serving(s)!);
+    lab.engine.state.answers = (c) => c.name !== names.nextBackend('shop', 'app2');
+    const err = await stopped(rollout().run());
+    expect(err.why).toMatchObject({ kind: 'unhealthy', server: 'app2' });
+    for (const [i, server] of SERVERS.entries()) expect(serving(server)!.id).toBe(old[i].id);
+    // app1 went through its switch and came back; app2 was never touched.
+    expect(lb().server('app1')).toMatchObject({ admin: 'ready', address: `${ipOf(old[0].name)}:80` });
+    expect(sent('app1').length).toBeGreaterThan(0);
+    expect(sent('app2')).toEqual([]);
+    expect(lb().server('app2')!.admin).toBe('ready');
+    expect(leftovers()).toEqual([]);
+    expect(lb().http().status).toBe(200);
+  });
+
   it('what a rollout stopped hard left is settled: an old container aside serves again, a new one is removed', async () => {
     const old = serving('app1')!;
     lab.engine.state.rename(old.id, names.prevBackend('shop', 'app1'));
