@@ -391,7 +391,7 @@ export const channels = {
   'environments:get': channel(EnvRef).returns<Environment>(),
   'environments:create': channel(EnvironmentInput).returns<Environment>(),
   /** The tutorial lab with the defaults, on the first free name (lab, lab-2, …) and port (8080 up) of the host; not deployed yet. */
-  'environments:createLab': channel(z.object({ host: name().optional() }).strict()).returns<Environment>(),
+  'lab:create': channel(z.object({ host: name().optional() }).strict()).returns<Environment>(),
   /** The tagged images a host's engine has, newest first (not those Switchyard builds): what an image field offers without a pull. */
   'images:list': channel(z.object({ host: name().optional() }).strict()).returns<LocalImage[]>(),
   'environments:update': channel(z.object({ name: EnvRef.shape.name, patch: EnvironmentPatch }).strict()).returns<Environment>(),
@@ -453,6 +453,8 @@ export const channels = {
   'tasks:list': channel(Empty).returns<Task[]>(),
   'tasks:get': channel(TaskRef).returns<Task>(),
   'tasks:cancel': channel(TaskRef).returns<Task>(),
+  /** Forgets the tasks that have ended (succeeded, failed, cancelled); running ones stay. */
+  'tasks:clear': channel(Empty).returns<{ cleared: number }>(),
   /** An environment's config history, newest first: each version without its text, with what it changed. */
   'configs:list': channel(ConfigsRef).returns<ConfigVersionSummary[]>(),
   /** One version with its haproxy.cfg and the settings it was rendered from (secret variables as references). */

@@ -278,7 +278,7 @@ export function createCore(opts: CoreOptions): Core {
     'environments:list': () => environments.list(),
     'environments:get': (r) => environments.get(r.name),
     'environments:create': (r) => environments.create(r),
-    'environments:createLab': (r) => environments.createLab(r.host),
+    'lab:create': (r) => environments.createLab(r.host),
     'images:list': async (r) => localImages((await targetFor(r.host ?? 'local')).docker),
     'environments:update': async (r) => {
       const updated = await environments.update(r.name, r.patch);
@@ -331,6 +331,7 @@ export function createCore(opts: CoreOptions): Core {
     'tasks:list': () => tasks.list(),
     'tasks:get': (r) => tasks.get(r.id),
     'tasks:cancel': (r) => tasks.cancel(r.id),
+    'tasks:clear': () => ({ cleared: tasks.clear() }),
     'configs:list': (r) => environments.history.list(r.environment),
     'configs:get': (r) => environments.history.get(r.environment, r.version),
     'configs:diff': (r) => environments.history.diff(r.environment, r.from, r.to),

@@ -180,7 +180,7 @@ export function buildProgram(getCore: (opts?: { renewals?: boolean; watchContain
     .option('--no-deploy', 'create it only')
     .action(async (o: { host?: string; deploy: boolean }) => {
       const core = getCore();
-      const created = await ask(core, 'environments:createLab', o.host === undefined ? {} : { host: o.host });
+      const created = await ask(core, 'lab:create', o.host === undefined ? {} : { host: o.host });
       out(`created ${created.name} (HTTP port ${created.httpPort}${created.host !== 'local' ? `, on ${created.host}` : ''})`);
       if (!o.deploy) return out(`deploy it with: switchyard env deploy ${created.name}`);
       const res = await call(core, 'environments:deploy', { name: created.name });

@@ -83,7 +83,7 @@ export const useEnvironmentsStore = defineStore('environments', () => {
 
   /** The tutorial lab on the first free name and port of the host (not deployed yet). */
   async function createLab(host?: string): Promise<Environment> {
-    const env = await invoke('environments:createLab', host === undefined ? {} : { host });
+    const env = await invoke('lab:create', host === undefined ? {} : { host });
     put(env);
     return env;
   }

@@ -40,6 +40,17 @@ export const useTasksStore = defineStore('tasks', () => {
     upsert(await invoke('tasks:cancel', { id }));
   }
 
+  /** Forgets the ended tasks, here and in the core; those under way stay. How many went. */
+  async function clear(): Promise<number> {
+    const { cleared } = await invoke('tasks:clear', {});
+    for (const t of Object.values(byId.value)) {
+      if (t.state === 'running') continue;
+      delete byId.value[t.id];
+      delete dismissed.value[t.id];
+    }
+    return cleared;
+  }
+
   /** The task of `kind` under way on `target`, if any. */
   function runningFor(target: string, kinds: readonly TaskKind[] = ['deploy', 'destroy']): Task | undefined {
     return running.value.find((t) => t.target === target && kinds.includes(t.kind));
@@ -82,5 +93,5 @@ export const useTasksStore = defineStore('tasks', () => {
   // Updates sent while the connection was down are lost: ask for the whole list again.
   onReconnect(() => void load());
 
-  return { byId, tasks, running, loaded, error, dismissed, load, cancel, runningFor, latestFor, dismiss, onFinished, whenDone, upsert };
+  return { byId, tasks, running, loaded, error, dismissed, load, cancel, clear, runningFor, latestFor, dismiss, onFinished, whenDone, upsert };
 });

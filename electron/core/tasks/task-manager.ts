@@ -67,6 +67,17 @@ export class TaskManager {
     return t;
   }
 
+  /** Forgets every task that has ended (running ones stay); how many went. */
+  clear(): number {
+    let cleared = 0;
+    for (const [id, t] of this.tasks) {
+      if (t.state === 'running') continue;
+      this.tasks.delete(id);
+      cleared++;
+    }
+    return cleared;
+  }
+
   /** The running task of `kind`s acting on `target`, if any. */
   running(target: string): Task | undefined {
     return [...this.tasks.values()].find((t) => t.target === target && t.state === 'running');

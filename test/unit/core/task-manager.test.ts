@@ -62,6 +62,30 @@ describe('tasks', () => {
     expect(end.steps.map((s) => s.name)).toEqual(['images']);
   });
 
+  it('clears the tasks that ended and keeps the one still running', async () => {
+    const { tasks } = setup();
+    const ok = tasks.start('deploy', 'lab', async () => 'done');
+    const bad = tasks.start('destroy', 'shop', async () => {
+      throw new SwitchyardError('PORT_IN_USE', 'Port 80 is taken');
+    });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const busy = tasks.start('traffic', 'lab', async () => {
+      await gate;
+      return 'sent';
+    });
+    await tasks.whenDone(ok.id);
+    await tasks.whenDone(bad.id);
+
+    expect(tasks.clear()).toBe(2);
+    expect(tasks.list().map((t) => t.id)).toEqual([busy.id]);
+    expect(() => tasks.get(ok.id)).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
+    expect(tasks.clear()).toBe(0);
+
+    release();
+    expect((await tasks.whenDone(busy.id)).state).toBe('succeeded');
+  });
+
   it('answers NOT_FOUND for an unknown id', () => {
     const { tasks } = setup();
     expect(() => tasks.get('nope')).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));

@@ -63,7 +63,7 @@ describe('core messages in the window’s language', () => {
     expect(text).not.toContain('90001');
   });
 
-  it('a deploy summary and its changes in French; the same task in English reads as the CLI would', () => {
+  it('a deploy summary in French, its answer and changes under Details; in English the same words as the CLI, split the same way', async () => {
     const up = msg('deploy.up', {
       env: 'lab',
       url: 'http://localhost:8080/',
@@ -71,10 +71,17 @@ describe('core messages in the window’s language', () => {
       changes: [msg('change.created', { name: 'sy-lab-back1' }), msg('change.reloaded', { name: 'sy-lab-haproxy' })],
     });
     const fr = mountInApp(TaskCard, { task: task({ state: 'succeeded', step: 'verify', progress: 100, ...coded(up) }) }, 'fr');
-    expect(fr.find('[data-test=task-message]').text()).toContain('lab est en service à http://localhost:8080/ (HTTP 200 ; sy-lab-back1 créé, sy-lab-haproxy rechargé)');
+    expect(fr.find('[data-test=task-message]').text()).toBe('lab est en service à http://localhost:8080/');
+    expect(fr.text()).not.toContain('sy-lab-back1');
+    await fr.find('[data-test=task-details]').trigger('click');
+    expect(fr.find('[data-test=task-deployed]').text()).toContain('Réponse : HTTP 200');
+    expect(fr.findAll('[data-test=task-changes] li').map((li) => li.text())).toEqual(['sy-lab-back1 créé', 'sy-lab-haproxy rechargé']);
     unmountAll();
     const en = mountInApp(TaskCard, { task: task({ state: 'succeeded', step: 'verify', progress: 100, ...coded(up) }) }, 'en');
-    expect(en.find('[data-test=task-message]').text()).toBe(`— ${english(up)}`);
+    expect(english(up)).toBe('lab is up at http://localhost:8080/ (HTTP 200; created sy-lab-back1, reloaded sy-lab-haproxy)');
+    expect(en.find('[data-test=task-message]').text()).toBe('lab is up at http://localhost:8080/');
+    await en.find('[data-test=task-details]').trigger('click');
+    expect(en.findAll('[data-test=task-changes] li').map((li) => li.text())).toEqual(['created sy-lab-back1', 'reloaded sy-lab-haproxy']);
   });
 
   it('a destroy summary uses French plurals', () => {
