@@ -5,6 +5,8 @@ import type { Core } from '../core/core';
 /** Exit codes: 0 done, 1 the operation failed, 2 the command line was wrong. */
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
+/** Quit by a second Ctrl-C while a task ran (128 + SIGINT, as shells report it). */
+export const EXIT_INTERRUPTED = 130;
 
 /** What cli.ts hands to the files that add shortcut commands. */
 export interface CliTools {

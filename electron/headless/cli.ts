@@ -18,7 +18,7 @@ import { addClusterCommands } from './cli-clusters';
 import { addBackupCommands } from './cli-backup';
 import { addPreferenceCommands } from './cli-preferences';
 import { addExportCommands } from './cli-export';
-import { EXIT_FAILED, EXIT_USAGE, ask, shellWord, type CliTools } from './cli-tools';
+import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, ask, shellWord, type CliTools } from './cli-tools';
 
 const appRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -47,8 +47,23 @@ function taskIdOf(result: unknown): string | undefined {
 /** Keeps the process alive until the task ends (it runs in this process); fails if it failed. */
 async function waitTask(core: Core, id: string, onUpdate?: (t: Task) => void): Promise<Task> {
   const off = onUpdate ? core.events.on('tasks:updated', (t) => t.id === id && onUpdate(t)) : undefined;
-  const task = await core.tasks.whenDone(id);
-  off?.();
+  // Ctrl-C asks the task to stop as the window's Cancel does (a release rolls back); a second
+  // one quits at once, leaving what a hard stop leaves (settled by the next deploy or release).
+  let asked = false;
+  const onInterrupt = () => {
+    if (asked) process.exit(EXIT_INTERRUPTED);
+    asked = true;
+    process.stderr.write('cancelling: the task stops at its next step (Ctrl-C again quits at once)\n');
+    void core.invoke('tasks:cancel', { id });
+  };
+  process.on('SIGINT', onInterrupt);
+  let task: Task;
+  try {
+    task = await core.tasks.whenDone(id);
+  } finally {
+    process.off('SIGINT', onInterrupt);
+    off?.();
+  }
   if (task.state !== 'succeeded') throw new Failed(task.error ?? { code: 'INTERNAL', message: task.message });
   return task;
 }

@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReleaseRecord, RolloutPolicyInput } from '../../shared/releases';
 import type { AppInput } from '../../shared/apps';
 import { names } from '../../electron/core/environments/naming';
+import { spawn } from 'node:child_process';
 import { cli } from '../support/cli';
+import { CLI_BUNDLE } from '../support/cli-bundle';
 import { docker, freePort, get, removeEnvironments, testCore, until, uniqueName, type TestCore, TEST_IMAGES } from '../support/lab';
 import { buildReleaseImage, startClients } from '../support/release-app';
 
@@ -242,4 +244,24 @@ describe('releases: rolling updates under load, automatic rollback, history', ()
     await t.call('environments:remove', { name: lab });
     expect((await history()).length).toBe(before);
   });
+
+  it("Ctrl-C on a release from the CLI cancels it as the window's Cancel does: rolled back, exit 1, the release before still serving", async () => {
+    const before = await versions();
+    const child = spawn(process.execPath, [CLI_BUNDLE, 'release', name, '--env', 'MARK=ctrl-c', '--monitor', '5'], { env: { ...process.env, SWITCHYARD_DATA_DIR: t.dataDir } });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await until('the rollout under way', async () => /\] release: /.test(out), 60_000);
+    child.kill('SIGINT');
+    expect(await exited).toBe(1);
+    expect(err).toContain('cancelling: the task stops at its next step');
+    expect(err).toMatch(/error RELEASE_ROLLED_BACK: .*cancel/i);
+    expect(await versions()).toEqual(before);
+    expect(await leftovers()).toEqual([]);
+    const [latest] = (await cli(t.dataDir, ['releases', name])).stdout.trim().split('\n').map((l) => l.split('\t'));
+    expect(latest[2]).toMatch(/^rolled-back/);
+    expect(latest.join(' ')).toMatch(/cancel/i);
+  }, 180_000);
 });
