@@ -681,7 +681,7 @@ const fr: Messages = {
         start: 'Le répartiteur arrêté {name} redémarre tel quel.',
         unchanged: 'Le répartiteur {name} reste tel quel.',
       },
-      backend: 'Backend {name}',
+      backend: 'Serveur backend {name}',
       leftover: 'Reste d’un déploiement précédent : {name}',
       actions: { create: 'créé', recreate: 'recréé', start: 'démarré', unchanged: 'inchangé', remove: 'supprimé' },
       pull: 'L’image {image} est d’abord téléchargée.',

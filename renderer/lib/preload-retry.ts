@@ -1,9 +1,14 @@
+import { defineAsyncComponent, type AsyncComponentLoader, type Component } from 'vue';
+import ReloadNotice from '../components/ReloadNotice.vue';
+
 /**
  * A view's code and styles load when it first opens. A request can fail on the way even though
  * the file is there (with `switchyard serve`, Chromium drops requests in flight when Docker
  * adds or removes a network interface on the same machine). Vite then reports a
  * `vite:preloadError`; unhandled, the view never renders. Here a stylesheet that failed is
- * fetched again a few times and the view goes on rendering meanwhile.
+ * fetched again a few times and the view goes on rendering meanwhile. A view whose script does not
+ * load (a window left open across an update asks for files the new build has replaced) says so
+ * and offers a reload, rather than leaving its place blank.
  */
 const RETRY_DELAYS_MS = [250, 1000, 3000];
 
@@ -42,4 +47,9 @@ export function retryFailedPreloads(win: Window): void {
     event.preventDefault();
     reloadStylesheet(win.document, url);
   });
+}
+
+/** A view loaded when first shown; if its code cannot be loaded, a notice asking for a reload stands in its place. */
+export function lazyView<T extends Component>(loader: AsyncComponentLoader<T>): T {
+  return defineAsyncComponent({ loader, errorComponent: ReloadNotice });
 }

@@ -99,8 +99,8 @@ describe('the environment form', () => {
 
     const { w, submits } = mountForm('fr');
     const rows = w.findAll('[data-test=server-row]');
-    // Empty shows the demo backend's default.
-    expect(rows[0].find('[data-test=server-maxconn] input').attributes('placeholder')).toBe('8');
+    // Empty shows the demo backend's default, said to be one.
+    expect(rows[0].find('[data-test=server-maxconn] input').attributes('placeholder')).toBe('8 (par défaut)');
     await rows[1].find('[data-test=server-maxconn] input').setValue('20');
     await rows[1].find('[data-test=server-maxconn] input').trigger('blur');
     await w.find('[data-test=submit]').trigger('click');
