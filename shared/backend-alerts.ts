@@ -3,7 +3,7 @@
  * out (DOWN), or an environment with no server left to send visitors to. Pure, fed the statuses
  * the core pushes, so what it alerts on is tested without a desktop.
  */
-import type { EnvironmentState, EnvironmentStatus, ServerHealth } from './contract';
+import type { EnvironmentState, EnvironmentStatus, ServerHealth } from './status';
 
 export type BackendAlertKind = 'server-down' | 'no-server';
 

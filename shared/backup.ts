@@ -3,7 +3,7 @@
  * preview and a restore answer. The file format itself is electron/core/backup/backup-format.ts.
  */
 import { z } from 'zod';
-import type { InstallationRef } from './contract';
+import type { InstallationRef } from './system';
 
 /** The backup file format this Switchyard writes and reads (older ones are read too, newer ones refused). */
 export const BACKUP_FORMAT = 1;

@@ -1,11 +1,18 @@
 /**
- * The one list of every channel (request schema + response type) and every event.
- * Both transports (Electron IPC and the headless WebSocket) and the CLI are generic
- * over this map; no channel name is spelled anywhere else as a loose string.
+ * The table of contents of the core's API: every channel (request schema + response type) and
+ * every event, with the helpers both ends use. Both transports (Electron IPC and the headless
+ * WebSocket) and the CLI are generic over these maps; no channel name is spelled anywhere else as
+ * a loose string.
+ *
+ * The data types the channels carry live in shared/ by domain: tasks.ts, status.ts (environment
+ * status), deploy-plan.ts, footprint.ts (what is on a host), store-changes.ts, system.ts,
+ * images.ts, and the older model.ts, hosts.ts, live.ts, clusters.ts, releases.ts, …. This file
+ * keeps only the request schemas that are the contract's own vocabulary (Empty, EnvRef, …) and
+ * re-exports the types that were declared here, so importers may keep importing them from here.
+ * A file in shared/ takes a type from the file that declares it, never from this one: this file
+ * imports them all, and the other way round is an import cycle.
  */
 import { z } from 'zod';
-import type { ErrorInfo } from './errors';
-import type { MessageCode, MessageParams } from './messages';
 import type { CertificateStatus } from './https';
 import { RegistryLogin, RegistryRef, type RegistryEntry } from './registries';
 import type { AppTestReport } from './app-test-report';
@@ -35,6 +42,24 @@ import {
   type StatsSnapshot,
   type TrafficReport,
 } from './live';
+import type { TaskStarted, Task } from './tasks';
+import type { ContainerStatus, EnvironmentStatus } from './status';
+import type { SystemInfo } from './system';
+import type { LocalImage } from './images';
+import type { Footprint, Forgotten, FoundEnvironment } from './footprint';
+import type { DeployPlan, RenderedConfig } from './deploy-plan';
+import type { EnvironmentChange, HostChange } from './store-changes';
+
+export { taskKinds, taskStates } from './tasks';
+export type { TaskKind, TaskState, TaskStep, Task, TaskStarted } from './tasks';
+export type { ContainerRole, ContainerStatus, ServerHealth, ServerStatus, ClusterNodeStatus, ClusterStatus, EnvironmentState, EnvironmentStatus } from './status';
+export { dockerProblems } from './system';
+export type { InstallationRef, DockerProblem, SystemOs, SystemInfo } from './system';
+export type { LocalImage } from './images';
+export type { Footprint, Forgotten, FoundEnvironment } from './footprint';
+export { containerActions, loadBalancerActions } from './deploy-plan';
+export type { RenderedConfig, ContainerAction, LoadBalancerAction, PlannedContainer, PortChange, DeployPlan } from './deploy-plan';
+export type { EnvironmentChange, HostChange } from './store-changes';
 
 /** Declares a channel: `channel(RequestSchema).returns<ResponseType>()`. */
 function channel<Req extends z.ZodType>(request: Req) {
@@ -71,267 +96,6 @@ const EnvRef = z.object({ name: name() }).strict();
 const ServerRef = z.object({ environment: name(), server: name() }).strict();
 const TaskRef = z.object({ id: z.string().min(1).max(64) }).strict();
 
-export const taskKinds = ['deploy', 'destroy', 'traffic', 'certificate', 'adopt', 'app-test', 'release'] as const;
-export type TaskKind = (typeof taskKinds)[number];
-export const taskStates = ['running', 'succeeded', 'failed', 'cancelled'] as const;
-export type TaskState = (typeof taskStates)[number];
-
-export interface TaskStep {
-  /** Stable identifier (`images`, `network`, `backends`, `config`, `haproxy`, `verify`, …). */
-  name: string;
-  state: 'running' | 'done' | 'failed' | 'skipped';
-  /** In English, for the CLI and logs; the window words `code` + `params` in its language. */
-  message?: string;
-  /** The message's stable code (shared/messages.ts); absent when the message has none. */
-  code?: MessageCode;
-  params?: MessageParams;
-  startedAt: string;
-  endedAt?: string;
-}
-
-export interface Task {
-  id: string;
-  kind: TaskKind;
-  /** What the task acts on, e.g. the environment's name. */
-  target: string;
-  state: TaskState;
-  /** The step under way (or the last one). */
-  step: string;
-  /** 0 to 100. */
-  progress: number;
-  /** The latest note, then the result, in English (what the CLI prints). */
-  message: string;
-  /** `message` as a stable code and its parameters, for the window to word in its language. */
-  code?: MessageCode;
-  params?: MessageParams;
-  steps: TaskStep[];
-  error?: ErrorInfo;
-  createdAt: string;
-  endedAt?: string;
-}
-
-export interface TaskStarted {
-  taskId: string;
-}
-
-export type ContainerRole = 'haproxy' | 'backend';
-
-export interface ContainerStatus {
-  name: string;
-  role: ContainerRole;
-  /** For backends: the server it runs. */
-  server?: string;
-  /** Docker's state: running, exited, created, … */
-  state: string;
-  /** The image by name (a tag, or a digest when it has no tag); the id when it has neither. */
-  image: string;
-  id: string;
-  /** When it last started (ISO 8601); absent when it never did. */
-  startedAt?: string;
-  /** How many times Docker restarted it by its restart policy (after a crash). */
-  restartCount?: number;
-  /** On a cluster: the node (hostname) a task runs on. */
-  node?: string;
-  /** On a cluster: why a task failed, in Docker's words. */
-  error?: string;
-}
-
-export type ServerHealth = 'UP' | 'DOWN' | 'MAINT' | 'DRAIN' | 'NOLB' | 'NO_CHECK' | 'UNKNOWN';
-
-export interface ServerStatus {
-  name: string;
-  /** Health as HAProxy reports it, reduced to a word. */
-  health: ServerHealth;
-  /** HAProxy's own status text, e.g. `UP 1/3`. */
-  status: string;
-  weight: number;
-  container?: string;
-  /** The address HAProxy sends its requests to (`ip:port`), once it has one. */
-  address?: string;
-  /** On a cluster: the task in this slot (`service.slot`) and the node it runs on. */
-  task?: string;
-  node?: string;
-}
-
-/** A node of the cluster an environment runs on, as its status shows it. */
-export interface ClusterNodeStatus {
-  id: string;
-  hostname: string;
-  /** ready, down, disconnected, unknown (Docker's word). */
-  state: string;
-  /** active, pause, drain. */
-  availability: string;
-  /** Tasks of this environment running there. */
-  tasks: number;
-}
-
-/** On a cluster: where the environment's tasks run, and the nodes it has lost. */
-export interface ClusterStatus {
-  /** The host whose engine manages the cluster. */
-  manager: string;
-  service: string;
-  replicas: number;
-  running: number;
-  nodes: ClusterNodeStatus[];
-  /** Nodes that are not ready (their engine stopped, or the machine is gone): hostnames. */
-  lost: string[];
-  /** Swarm's rolling update of the service, while one runs or after one stopped. */
-  update?: { state: string; message?: string };
-}
-
-export type EnvironmentState = 'not-deployed' | 'running' | 'partly-down' | 'stopped' | 'failed' | 'owned-elsewhere';
-
-/** An installation of Switchyard (one data folder), as resources on an engine name it. */
-export interface InstallationRef {
-  /** Its id (a UUID). */
-  installation: string;
-  /** Who created it: `user@machine`. */
-  by: string;
-}
-
-export interface EnvironmentStatus {
-  name: string;
-  state: EnvironmentState;
-  /** Who manages it on the host, when that is another Switchyard (`owned-elsewhere`). */
-  owner?: InstallationRef;
-  /** The front end's address, once deployed. */
-  url?: string;
-  containers: ContainerStatus[];
-  servers: ServerStatus[];
-  /** Set for an environment on a cluster. */
-  cluster?: ClusterStatus;
-  haproxy: {
-    /** HAProxy's version as its runtime API reports it. */
-    version?: string;
-    /** Whether the runtime API answered. */
-    reachable: boolean;
-    /** Whether the config running is the one the model renders today. */
-    configInSync: boolean;
-    /**
-     * Whether the running load balancer publishes the host ports the model says (HTTP, and HTTPS
-     * once on); false after a port change not deployed yet. Absent while it does not run.
-     */
-    portsInSync?: boolean;
-  };
-}
-
-/** An image a host's engine has. */
-export interface LocalImage {
-  ref: string;
-  /** Bytes. */
-  size: number;
-  created: string;
-}
-
-/** An environment found on a host, deployed by this or another Switchyard. */
-export interface FoundEnvironment {
-  name: string;
-  /** This installation's store has an environment of that name on the host. */
-  known: boolean;
-  /** This installation manages it there (its own, or one it may claim: made before installations had ids). */
-  managedHere: boolean;
-  /** Who manages it, when the host says so. */
-  owner?: InstallationRef;
-  containers: number;
-  running: number;
-  httpPort?: number;
-  /** Settings to adopt it with exist: this store's, or those its manager left on the host. */
-  adoptable: boolean;
-}
-
-/**
- * Why the local Docker engine did not answer: no socket or pipe to connect to (not installed, or
- * not started) / a socket nobody listens on (stopped) / this user may not use it / anything else.
- */
-export const dockerProblems = ['missing-socket', 'connection-refused', 'permission-denied', 'other'] as const;
-export type DockerProblem = (typeof dockerProblems)[number];
-/** The operating system the core runs on: where Docker must be installed and started. */
-export type SystemOs = 'linux' | 'darwin' | 'win32' | 'other';
-
-export interface SystemInfo {
-  version: string;
-  dataDir: string;
-  /** This installation: what its resources on every engine are labelled with. */
-  installation: InstallationRef;
-  os: SystemOs;
-  docker: {
-    reachable: boolean;
-    version?: string;
-    error?: string;
-    /** Set when it is not reachable. */
-    problem?: DockerProblem;
-    /** Where the engine was looked for, as DOCKER_HOST is written. */
-    endpoint?: string;
-    /** Whether Docker is on this computer, when that can be told (a missing socket then means not installed, or not started). */
-    installed?: boolean;
-  };
-}
-
-export interface RenderedConfig {
-  config: string;
-}
-
-/**
- * What Switchyard creates on a host for one environment, by name: what may remain there when
- * the environment is forgotten without the host being reached.
- */
-export interface Footprint {
-  environment: string;
-  /** The id of the host it is placed on. */
-  host: string;
-  /** Every container, network and volume of it carries this label (`docker ps -a --filter label=…`). */
-  label: string;
-  containers: string[];
-  networks: string[];
-  volumes: string[];
-}
-
-export const containerActions = ['create', 'recreate', 'start', 'unchanged', 'remove'] as const;
-/** What a deploy does to a backend container (or to a leftover of an earlier run: remove). */
-export type ContainerAction = (typeof containerActions)[number];
-export const loadBalancerActions = ['create', 'recreate', 'restart', 'reload', 'start', 'unchanged'] as const;
-/**
- * What a deploy does to the load balancer: a reload keeps serving (new config, same container);
- * recreate replaces the container (new image or ports); restart starts a stopped one with a new
- * config; start starts a stopped one as it is.
- */
-export type LoadBalancerAction = (typeof loadBalancerActions)[number];
-
-export interface PlannedContainer {
-  name: string;
-  /** `leftover`: something an interrupted deploy left behind (a config check, a half-made replacement). */
-  role: 'backend' | 'leftover';
-  server?: string;
-  action: ContainerAction;
-}
-
-/** A host port the load balancer publishes that a deploy changes (null: not published before, or no longer). */
-export interface PortChange {
-  kind: 'http' | 'https';
-  from: number | null;
-  to: number | null;
-}
-
-/** What a deploy would do now: the deploy itself follows the same plan. */
-export interface DeployPlan {
-  environment: string;
-  /** `ports`: the published ports that change, why the load balancer is recreated even when its config stays the same. */
-  haproxy: { name: string; action: LoadBalancerAction; ports?: PortChange[] };
-  containers: PlannedContainer[];
-  /** Images the deploy needs; one not on the host is pulled (HAProxy) or built (the demo backend). */
-  images: { ref: string; role: 'haproxy' | 'demo' | 'app'; present: boolean }[];
-  /** The basis of the config diff: what the load balancer runs now (null: there is none yet), and what the deploy puts there. */
-  config: { running: string | null; next: string };
-  /** Nothing would change. */
-  unchanged: boolean;
-}
-
-export interface Forgotten {
-  forgotten: true;
-  /** What may remain on the host, one entry per environment forgotten. */
-  left: Footprint[];
-}
-
 export const channels = {
   'system:info': channel(Empty).returns<SystemInfo>(),
   'hosts:list': channel(Empty).returns<Host[]>(),
@@ -350,9 +114,9 @@ export const channels = {
   'hosts:footprint': channel(z.object({ id: name() }).strict()).returns<Footprint[]>(),
   /** Forgets a host and the environments placed on it, without contacting it; its stored secrets are deleted. */
   'hosts:forget': channel(z.object({ id: name() }).strict()).returns<Forgotten>(),
-  /** Reachable, authenticated, Docker and its version, Docker access, architecture, disk, ports. */
   /** Environments deployed on a host by any Switchyard, with who manages each. */
   'hosts:environments': channel(z.object({ id: name() }).strict()).returns<FoundEnvironment[]>(),
+  /** Reachable, authenticated, Docker and its version, Docker access, architecture, disk, ports. */
   'hosts:check': channel(
     z.object({ id: name(), ports: z.array(z.number().int().min(1, 'must be between 1 and 65535').max(65535, 'must be between 1 and 65535')).max(20).default([]) }).strict(),
   ).returns<HostCheckResult[]>(),
@@ -376,13 +140,13 @@ export const channels = {
     /** When Docker got the last of them: `apps:output` lines after it are the ones these do not have. */
     until?: string;
   }>(),
-  /** Private registry logins (never their passwords). */
   /** A rolling update to a new app (or the same app again: a moved tag, a rebuilt folder); the task fails when it rolled back. */
   'releases:start': channel(ReleaseRequest).returns<TaskStarted>(),
   /** Newest first. */
   'releases:list': channel(z.object({ environment: name() }).strict()).returns<ReleaseRecord[]>(),
   /** A rolling update back to an earlier release (by default the last one that succeeded before the one serving). */
   'releases:rollback': channel(RollbackRequest).returns<TaskStarted>(),
+  /** Private registry logins (never their passwords). */
   'registries:list': channel(Empty).returns<RegistryEntry[]>(),
   /** Checks a login with the host's engine, then keeps it (the password sealed); replaces an earlier one. */
   'registries:login': channel(RegistryLogin).returns<RegistryEntry>(),
@@ -470,21 +234,6 @@ export const channels = {
   /** Restores a backup (replace: only into an empty data folder; merge: the backup's items win); a refused file changes nothing. */
   'backup:restore': channel(BackupRestoreRequest).returns<RestoreResult>(),
 } as const;
-
-/** What changed in the store (this process's change or another's, the CLI's for one). */
-export interface EnvironmentChange {
-  change: 'created' | 'updated' | 'removed';
-  name: string;
-  /** As saved now; absent once removed. */
-  environment?: Environment;
-}
-
-export interface HostChange {
-  change: 'created' | 'updated' | 'removed';
-  id: string;
-  /** As saved now; absent once removed. */
-  host?: SshHost;
-}
 
 /**
  * Every event, with what a subscription to it names. Events reach only the windows (sockets)

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { name, Server, ServerState } from './model';
-import type { ServerHealth } from './contract';
+import type { ServerHealth } from './status';
 
 export const EnvWatch = z.object({ environment: name() }).strict();
 
