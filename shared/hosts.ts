@@ -140,8 +140,10 @@ export interface HostCheckResult {
   skipped?: true;
   /** For `port` checks. */
   port?: number;
-  /** The error's machine-readable detail, e.g. `host-key-unknown SHA256:…`, so the UI can offer to trust the key. */
+  /** The error's machine-readable detail (`host-key-unknown SHA256:…`, `ssh-auth-failed`…), for logs and scripts. */
   detail?: string;
+  /** On a failed `host-key` check: the key the server presented (and the one trusted before), for the UI to offer trusting it. */
+  hostKey?: HostKeyProblem;
   /** On a failed (not skipped) check: the error code a call would fail with for the same cause. */
   code?: ErrorCode;
   /** On a failed check: the error's case and parameters (see errorReasons), for the window to word it. */
@@ -198,11 +200,18 @@ export function hostKeyDetail(kind: typeof HOST_KEY_UNKNOWN | typeof HOST_KEY_CH
   return expected ? `${base} expected ${expected.fingerprint}` : base;
 }
 
+/** A host key the connection refused: not trusted yet, or not the one trusted before (its fingerprint). */
+export interface HostKeyProblem {
+  kind: 'unknown' | 'changed';
+  presented: HostKey;
+  expected?: string;
+}
+
 /** The presented key of a host-key error's detail, or undefined when the detail is something else. */
-export function parseHostKeyDetail(detail: string | undefined): { kind: 'unknown' | 'changed'; presented: HostKey; expected?: string } | undefined {
+export function parseHostKeyDetail(detail: string | undefined): HostKeyProblem | undefined {
   const m = /^host-key-(unknown|changed) (SHA256:[A-Za-z0-9+/]{43}) ([a-z0-9][a-z0-9@.-]{2,63})(?: expected (SHA256:[A-Za-z0-9+/]{43}))?$/.exec(detail ?? '');
   if (!m) return undefined;
-  const out: { kind: 'unknown' | 'changed'; presented: HostKey; expected?: string } = {
+  const out: HostKeyProblem = {
     kind: m[1] as 'unknown' | 'changed',
     presented: { fingerprint: m[2], algorithm: m[3] },
   };

@@ -2,7 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { SwitchyardError } from '../../shared/errors';
-import { hostKeyFile, parseHostKeyDetail, type Host, type HostCheckName, type HostCheckResult, type SshHostInput } from '../../shared/hosts';
+import { hostKeyFile, type Host, type HostCheckName, type HostCheckResult, type SshHostInput } from '../../shared/hosts';
 import type { Footprint } from '../../shared/contract';
 import type { Core } from '../core/core';
 import { EXIT_USAGE, ask, type CliTools } from './cli-tools';
@@ -29,7 +29,7 @@ function failureOf(r: HostCheckResult): SwitchyardError {
 
 /** The presented key and the exact command that trusts it, once the user has compared it. */
 function trustAdvice(id: string, r: HostCheckResult, globalArgs: string): string[] {
-  const k = parseHostKeyDetail(r.detail);
+  const k = r.hostKey;
   if (!k) return [];
   const { algorithm, fingerprint } = k.presented;
   const compare = `"ssh-keygen -lf ${hostKeyFile(algorithm)}" on the server`;

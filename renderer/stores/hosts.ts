@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import type { Footprint } from '../../shared/contract';
-import { parseHostKeyDetail, type Host, type HostCheckResult, type HostKey, type SshHost, type SshHostInput } from '../../shared/hosts';
+import { type Host, type HostCheckResult, type HostKey, type SshHost, type SshHostInput } from '../../shared/hosts';
 import { invoke, subscribe } from '../api/client';
 import { toUiError, type UiError } from '../lib/errors';
 import { sharedLoad } from '../lib/shared-load';
@@ -59,7 +59,7 @@ export const useHostsStore = defineStore('hosts', () => {
     try {
       const results = await invoke('hosts:check', { id, ports });
       const keyLine = results.find((r) => r.check === 'host-key' && !r.ok && !r.skipped);
-      const key = parseHostKeyDetail(keyLine?.detail);
+      const key = keyLine?.hostKey;
       const out: HostChecks = { at: Date.now(), results, ok: results.every((r) => r.ok), ...(key ? { key } : {}) };
       checks.value[id] = out;
       delete checkErrors.value[id];

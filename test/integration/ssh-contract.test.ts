@@ -36,8 +36,9 @@ describe('a host added over SSH, end to end through the contract', () => {
 
     const first = await t.core.invoke('hosts:check', { id: 'vps-1' });
     const unknown = first.ok ? (first.result as HostCheckResult[]).find((c) => c.check === 'host-key' && !c.ok) : undefined;
-    const detail = first.ok ? unknown?.detail : first.error.detail;
-    const presented = parseHostKeyDetail(detail);
+    expect(first.ok, JSON.stringify(first)).toBe(true);
+    // The presented key crosses the contract as typed fields.
+    const presented = unknown?.hostKey;
     expect(presented?.kind).toBe('unknown');
     expect(presented?.presented.fingerprint).toBe((await sshd.hostFingerprint()).fingerprint);
 

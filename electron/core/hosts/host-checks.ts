@@ -60,8 +60,8 @@ export async function checkHost(target: SshDockerTarget, opts: { ports?: number[
     add(check, false, e.message, { ...extra, code: e.code, reason, params: e.params });
   };
   /** A check that failed with an error a call threw: its words, and its case when it has one. */
-  const failWith = (check: HostCheckName, e: SwitchyardError, message = e.message) =>
-    add(check, false, message, { detail: e.detail, code: e.code, ...(e.reason === undefined ? {} : { reason: e.reason, params: e.params }) });
+  const failWith = (check: HostCheckName, e: SwitchyardError, message = e.message, extra: Partial<HostCheckResult> = {}) =>
+    add(check, false, message, { detail: e.detail, code: e.code, ...(e.reason === undefined ? {} : { reason: e.reason, params: e.params }), ...extra });
   const finish = () => {
     for (const check of ORDER) if (!results.some((r) => r.check === check)) pass(check, msg('check.skipped'), { skipped: true });
     for (const port of opts.ports ?? []) if (!results.some((r) => r.port === port)) pass('port', msg('check.portSkipped', { port }), { skipped: true, port });
@@ -76,7 +76,7 @@ export async function checkHost(target: SshDockerTarget, opts: { ports?: number[
     const e = err instanceof SwitchyardError ? err : new SwitchyardError('INTERNAL', (err as Error).message ?? String(err));
     const keyProblem = parseHostKeyDetail(e.detail);
     if (keyProblem || e.detail === 'ssh-auth-failed') pass('reachable', msg('check.sshAnswers', { host: where }));
-    if (keyProblem) failWith('host-key', e);
+    if (keyProblem) failWith('host-key', e, e.message, { hostKey: keyProblem });
     else if (e.detail === 'ssh-auth-failed') {
       pass('host-key', msg('check.keyMatches'));
       failWith('authenticated', e);

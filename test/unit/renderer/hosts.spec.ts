@@ -37,7 +37,9 @@ const keyProblem = (kind: 'unknown' | 'changed'): HostCheckResult[] => [
     check: 'host-key',
     ok: false,
     message: 'not trusted',
-    detail: kind === 'unknown' ? `host-key-unknown ${FP_NEW} ssh-ed25519` : `host-key-changed ${FP_NEW} ssh-ed25519 expected ${FP_OLD}`,
+    detail: kind === 'unknown' ? 'host-key-unknown' : 'host-key-changed',
+    // The key crosses as typed fields: the window reads them, not the detail.
+    hostKey: { kind, presented: { algorithm: 'ssh-ed25519', fingerprint: FP_NEW }, ...(kind === 'changed' ? { expected: FP_OLD } : {}) },
   },
   ...['authenticated', 'docker', 'docker-access', 'architecture', 'disk'].map((c) => ({ check: c as HostCheckResult['check'], ok: false, message: 'Not checked', skipped: true as const })),
 ];
