@@ -127,9 +127,9 @@ const en = {
     editHint: 'Saving changes the environment’s description only; deploy to apply it to the containers.',
     sections: {
       general: 'General',
-      sessions: 'Sessions and retries',
+      sessions: 'Sessions',
       health: 'Health checks',
-      timeouts: 'Timeouts',
+      timeouts: 'Timeouts and retries',
       images: 'Images',
       servers: 'Servers',
     },
@@ -138,6 +138,20 @@ const en = {
     httpPort: 'HTTP port',
     httpPortHint: 'The port on this computer where the load balancer answers.',
     balance: 'Algorithm',
+    /** Under each algorithm's name in its list, and under the field for the chosen one. */
+    balanceHints: {
+      roundrobin: 'Each server in turn, as often as its weight says.',
+      leastconn: 'The server with the fewest connections: for long requests.',
+      source: 'The same client IP always goes to the same server.',
+      random: 'A server drawn at random, as often as its weight says.',
+      first: 'The first server with room takes every request, up to its max. connections; the others wait in reserve.',
+    },
+    advanced: {
+      title: 'Advanced settings',
+      summary: 'Health checks, timeouts, retries and images.',
+      changed: 'All at their defaults | 1 setting differs from the defaults | {n} settings differ from the defaults',
+    },
+    imageNotLocal: 'not on this host: pulled at deploy',
     sticky: 'Sticky sessions',
     stickyHint: 'A cookie keeps each visitor on the same backend.',
     cookieName: 'Cookie name',

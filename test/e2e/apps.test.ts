@@ -7,7 +7,7 @@
 import { rmSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ensureRendererBuilt, launchChromium, openPage, recordFailure, screenshot, startServe, type Served } from '../support/e2e';
+import { ensureRendererBuilt, launchChromium, openAdvancedSettings, openPage, recordFailure, screenshot, startServe, type Served } from '../support/e2e';
 import { TEST_IMAGES, docker, freePort, removeEnvironments, uniqueName } from '../support/lab';
 import { tutorialAppFolder } from '../support/tutorial-app';
 
@@ -51,6 +51,7 @@ describe('your own app through the window', () => {
     await page.locator('[data-test=environment-form]').waitFor();
     await fill('[data-test=field-name]', name);
     await fill('[data-test=field-httpPort]', String(httpPort));
+    await openAdvancedSettings(page);
     await fill('[data-test=field-haproxyImage]', TEST_IMAGES.haproxy);
     await page.locator('[data-test=backends-app]').click();
     await page.locator('[data-test=app-source-build]').click();

@@ -7,7 +7,7 @@
 import net from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ensureRendererBuilt, launchChromium, openPage, recordFailure, startServe, type Served } from '../support/e2e';
+import { ensureRendererBuilt, launchChromium, openAdvancedSettings, openPage, recordFailure, startServe, type Served } from '../support/e2e';
 import { cli } from '../support/cli';
 import { TEST_IMAGES, freePort, removeEnvironments, uniqueName } from '../support/lab';
 
@@ -50,8 +50,11 @@ describe('first steps', () => {
     await page.locator('[data-test=field-name] input').fill(name);
     await page.locator('[data-test=field-httpPort] input').fill(String(takenPort));
     await page.locator('[data-test=field-httpPort] input').blur();
+    await openAdvancedSettings(page);
     await page.locator('[data-test=field-haproxyImage] input').fill(TEST_IMAGES.haproxy);
+    await page.locator('[data-test=field-haproxyImage] input').blur();
     await page.locator('[data-test=field-demoBaseImage] input').fill(TEST_IMAGES.demoBase);
+    await page.locator('[data-test=field-demoBaseImage] input').blur();
     await page.locator('[data-test=submit]').click();
 
     const port = field('httpPort');
@@ -86,6 +89,8 @@ describe('first steps', () => {
 
   it('unsaved settings mark their tab, and opening another tab asks before they are lost', async () => {
     await page.locator('.n-tabs-tab[data-name=settings]').click();
+    await page.locator('[data-test=environment-form]').waitFor();
+    await openAdvancedSettings(page);
     await page.locator('[data-test=field-retries] input').fill('7');
     await page.locator('[data-test=field-retries] input').blur();
     await page.locator('.n-tabs-tab[data-name=settings] [data-test=unsaved-dot]').waitFor();

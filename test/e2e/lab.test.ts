@@ -5,7 +5,7 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { deployLabThroughForm, ensureRendererBuilt, launchChromium, openPage, recordFailure, screenshot, startServe, type Served } from '../support/e2e';
+import { deployLabThroughForm, ensureRendererBuilt, launchChromium, openAdvancedSettings, openPage, recordFailure, screenshot, startServe, type Served } from '../support/e2e';
 import { freePort, removeEnvironments, uniqueName } from '../support/lab';
 
 const name = uniqueName('lab');
@@ -105,6 +105,8 @@ describe('the lab through the window', () => {
 
   it('edits a setting: the deploy confirmation shows the change against the running config, then applies it', async () => {
     await openTab('settings');
+    await page.locator('[data-test=environment-form]').waitFor();
+    await openAdvancedSettings(page);
     await page.locator('[data-test=field-retries] input').fill('4');
     await page.locator('[data-test=field-retries] input').blur();
     await page.locator('[data-test=submit-deploy]').click();

@@ -143,6 +143,16 @@ export async function recordFailure(ctx: { task: { name: string; result?: { stat
 }
 
 /**
+ * On the open environment form, opens "Advanced settings" (folded at first: the images, retries,
+ * timeouts and health checks are in it) unless it is open already.
+ */
+export async function openAdvancedSettings(page: Page): Promise<void> {
+  const toggle = page.locator('[data-test=environment-form] [data-test=advanced-toggle]');
+  if ((await toggle.getAttribute('aria-expanded')) !== 'true') await toggle.click();
+  await page.locator('[data-test=environment-form] [data-test=advanced-body]').waitFor();
+}
+
+/**
  * On the open new-environment form: names the lab, gives its port and the stand-in images,
  * submits with "create and deploy", and waits until it runs with both backends healthy.
  */
@@ -150,8 +160,12 @@ export async function deployLabThroughForm(page: Page, name: string, httpPort: n
   await page.locator('[data-test=field-name] input').fill(name);
   await page.locator('[data-test=field-httpPort] input').fill(String(httpPort));
   await page.locator('[data-test=field-httpPort] input').blur();
+  await openAdvancedSettings(page);
+  // Each image field offers the host's images while focused: leaving it closes that list.
   await page.locator('[data-test=field-haproxyImage] input').fill(TEST_IMAGES.haproxy);
+  await page.locator('[data-test=field-haproxyImage] input').blur();
   await page.locator('[data-test=field-demoBaseImage] input').fill(TEST_IMAGES.demoBase);
+  await page.locator('[data-test=field-demoBaseImage] input').blur();
   await page.locator('[data-test=submit-deploy]').click();
 
   await page.locator(`[data-test=environment-view][data-env=${name}]`).waitFor();

@@ -144,24 +144,25 @@ describe('the environment form', () => {
     };
     try {
       const { w, submits } = mountForm('fr');
-      // The last server's port, then the interval above it: the interval comes first on the form.
+      // The interval, then the last server's port above it (the advanced settings come after the
+      // servers): the port comes first on the form.
+      await type(w, 'field-interval', '');
       await w.find('[data-test=add-external]').trigger('click');
       await type(w, 'server-address', 'backend.example');
       await type(w, 'server-port', '70000');
-      await type(w, 'field-interval', '');
       await w.find('[data-test=submit]').trigger('click');
       await flush();
       await flush();
       expect(submits).toHaveLength(0);
-      expect(w.find('[data-test=form-invalid]').text()).toContain('Certains champs sont à corriger, à commencer par Intervalle (ms).');
-      expect(scrolled).toEqual(['healthCheck.interval']);
-      expect(document.activeElement?.closest('[data-field]')?.getAttribute('data-field')).toBe('healthCheck.interval');
+      expect(w.find('[data-test=form-invalid]').text()).toContain('Certains champs sont à corriger, à commencer par Serveur 3 : Port.');
+      expect(scrolled).toEqual(['servers.2.port']);
+      expect(document.activeElement?.closest('[data-field]')?.getAttribute('data-field')).toBe('servers.2.port');
       // Fixed: the next one is named, and "show it" goes there.
-      await type(w, 'field-interval', '2000');
-      expect(w.find('[data-test=form-invalid]').text()).toContain('à commencer par Serveur 3 : Port.');
+      await type(w, 'server-port', '8080');
+      expect(w.find('[data-test=form-invalid]').text()).toContain('à commencer par Intervalle (ms).');
       await w.find('[data-test=form-invalid-goto]').trigger('click');
       await flush();
-      expect(scrolled).toEqual(['healthCheck.interval', 'servers.2.port']);
+      expect(scrolled).toEqual(['servers.2.port', 'healthCheck.interval']);
     } finally {
       Element.prototype.scrollIntoView = scroll;
     }
