@@ -11,14 +11,8 @@ declare module '*.vue' {
  * so the declarations here stay global.
  */
 interface SwitchyardBridge {
-  invoke(
-    channel: import('../shared/contract').ChannelName,
-    payload: unknown,
-  ): Promise<import('../shared/errors').Envelope<unknown>>;
-  subscribe(
-    event: import('../shared/contract').EventName,
-    argument: unknown,
-  ): Promise<import('../shared/errors').Envelope<import('../shared/contract').SubscriptionRef>>;
+  invoke(channel: import('../shared/contract').ChannelName, payload: unknown): Promise<import('../shared/errors').Envelope<unknown>>;
+  subscribe(event: import('../shared/contract').EventName, argument: unknown): Promise<import('../shared/errors').Envelope<import('../shared/contract').SubscriptionRef>>;
   unsubscribe(id: string): void;
   /** Every event the core sends this window: only what it subscribed to. */
   onEvent(listener: (event: import('../shared/contract').EventName, payload: unknown) => void): () => void;

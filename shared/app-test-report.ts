@@ -15,4 +15,3 @@ export interface AppTestReport {
   /** The container's last lines of output (stdout and stderr). */
   logs: string;
 }
-

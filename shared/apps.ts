@@ -14,14 +14,13 @@ const IMAGE_PATTERN =
   /^(?:[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?(?::[0-9]{1,5})?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
 
 /** No control characters but tab and line breaks (they would corrupt a variable or a command line). */
-const noControl = (v: string) => [...v].every((c) => {
-  const code = c.charCodeAt(0);
-  return code === 9 || code === 10 || code >= 32 && code !== 127;
-});
+const noControl = (v: string) =>
+  [...v].every((c) => {
+    const code = c.charCodeAt(0);
+    return code === 9 || code === 10 || (code >= 32 && code !== 127);
+  });
 
-export const EnvVarName = z
-  .string({ error: 'must be text' })
-  .regex(ENV_NAME_PATTERN, 'must be a variable name: letters, digits and _, not starting with a digit');
+export const EnvVarName = z.string({ error: 'must be text' }).regex(ENV_NAME_PATTERN, 'must be a variable name: letters, digits and _, not starting with a digit');
 
 export const EnvVar = z
   .object({
@@ -33,15 +32,14 @@ export const EnvVar = z
 /** As stored: the value is a reference into the secret store. */
 export const SecretVar = z.object({ name: EnvVarName, ref: z.string().min(1) }).strict();
 /** As a user submits it: a new value to seal, or the reference of one kept already. */
-export const SecretVarInput = z.union([
-  SecretVar,
-  z.object({ name: EnvVarName, value: z.string({ error: 'must be text' }).min(1, 'is required').max(8192, 'is too long') }).strict(),
-]);
+export const SecretVarInput = z.union([SecretVar, z.object({ name: EnvVarName, value: z.string({ error: 'must be text' }).min(1, 'is required').max(8192, 'is too long') }).strict()]);
 
 export const AppSource = z.discriminatedUnion(
   'kind',
   [
-    z.object({ kind: z.literal('image'), image: z.string().max(255, 'is too long').regex(IMAGE_PATTERN, 'must be a Docker image reference such as nginx:1.27 or registry.example.com/team/app:1.2') }).strict(),
+    z
+      .object({ kind: z.literal('image'), image: z.string().max(255, 'is too long').regex(IMAGE_PATTERN, 'must be a Docker image reference such as nginx:1.27 or registry.example.com/team/app:1.2') })
+      .strict(),
     z
       .object({
         kind: z.literal('build'),

@@ -26,11 +26,7 @@ export const BackupCreateRequest = z
   .object({
     file: BackupFile,
     /** Without one, the secrets are left out of the file. */
-    passphrase: z
-      .string({ error: 'must be text' })
-      .min(BACKUP_PASSPHRASE_MIN, `must be at least ${BACKUP_PASSPHRASE_MIN} characters`)
-      .max(1024, 'is too long')
-      .optional(),
+    passphrase: z.string({ error: 'must be text' }).min(BACKUP_PASSPHRASE_MIN, `must be at least ${BACKUP_PASSPHRASE_MIN} characters`).max(1024, 'is too long').optional(),
   })
   .strict();
 export type BackupCreateRequest = z.input<typeof BackupCreateRequest>;

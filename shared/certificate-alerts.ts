@@ -34,8 +34,7 @@ export function certificateAlert(status: CertificateStatus | null, now: Date): C
   if (!status) return null;
   const environment = status.environment;
   const failed = status.failures > 0;
-  const failure = (): Pick<CertificateAlert, 'failures' | 'lastError'> =>
-    status.lastError ? { failures: status.failures, lastError: status.lastError } : { failures: status.failures };
+  const failure = (): Pick<CertificateAlert, 'failures' | 'lastError'> => (status.lastError ? { failures: status.failures, lastError: status.lastError } : { failures: status.failures });
 
   const end = status.notAfter === undefined ? NaN : Date.parse(status.notAfter);
   if (Number.isNaN(end)) {

@@ -61,9 +61,7 @@ const NODE_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9])?$/;
 const hostId = () => z.string({ error: 'must be text' }).regex(HOST_ID_PATTERN, 'must be the id of a known host');
 
 /** The address other nodes reach this one at: an IPv4 address, without a port. */
-export const AdvertiseAddress = z
-  .string({ error: 'must be text' })
-  .refine(isIPv4, 'must be an IPv4 address such as 10.0.0.5 (without a port)');
+export const AdvertiseAddress = z.string({ error: 'must be text' }).refine(isIPv4, 'must be an IPv4 address such as 10.0.0.5 (without a port)');
 
 export const NodeRole = z.enum(nodeRoles, { error: `must be one of: ${nodeRoles.join(', ')}` });
 export const NodeAvailability = z.enum(nodeAvailabilities, { error: `must be one of: ${nodeAvailabilities.join(', ')}` });

@@ -8,8 +8,7 @@ import { z } from 'zod';
 import type { Message } from './messages';
 import { name, type Environment } from './model';
 
-const versionNumber = () =>
-  z.number({ error: 'must be a version number' }).int('must be a whole number').min(1, 'must be 1 or more').max(Number.MAX_SAFE_INTEGER, 'is too large');
+const versionNumber = () => z.number({ error: 'must be a version number' }).int('must be a whole number').min(1, 'must be 1 or more').max(Number.MAX_SAFE_INTEGER, 'is too large');
 
 /** What made a version: a deploy, a certificate order switching HTTPS on (it deploys), or putting back version `version`. */
 export const ConfigTrigger = z.discriminatedUnion(

@@ -90,12 +90,7 @@ export class SwitchyardError extends Error {
    * case's template (with `detail` where the template quotes it), so the CLI and the window
    * can never say two different things.
    */
-  static because<C extends ReasonCode, R extends ReasonOf<C>>(
-    code: C,
-    reason: R,
-    params: ReasonParams<C, R>,
-    opts: Omit<ErrorOptions, 'reason' | 'params'> = {},
-  ): SwitchyardError {
+  static because<C extends ReasonCode, R extends ReasonOf<C>>(code: C, reason: R, params: ReasonParams<C, R>, opts: Omit<ErrorOptions, 'reason' | 'params'> = {}): SwitchyardError {
     const message = englishError(code, reason, params as MessageParams, opts.detail);
     return new SwitchyardError(code, message, { ...opts, reason, params: params as MessageParams });
   }
@@ -124,7 +119,7 @@ export const errorReasons = {
     portEnvironment: { params: ['port', 'holder'], english: 'Port {port} is already used by the environment "{holder}" on the same host: choose another port' },
     portContainer: { params: ['port', 'holder'], english: 'Port {port} is already in use on the host by the container {holder}: choose another port' },
     portProgram: { params: ['port'], english: 'Port {port} is already in use on the host by another program: choose another port' },
-    portTwice: { params: ['port'], english: 'Port {port} is already this environment\'s HTTP port: choose another port for HTTPS' },
+    portTwice: { params: ['port'], english: "Port {port} is already this environment's HTTP port: choose another port for HTTPS" },
     clusterServer: { params: ['env'], english: 'On a cluster, {env} runs one service: give it exactly one "demo" or "app" server' },
     sshNoAgent: {
       params: ['host'],
@@ -206,8 +201,7 @@ export const errorReasons = {
     /** Docker Hub answers so both for a name that does not exist and for a private one. */
     absentOrPrivate: {
       params: ['image', 'registry'],
-      english:
-        'The image {image} is not on the host and {registry} would not give it: check its name and tag; if it is private, log in to {registry} first (switchyard registry login {registry}).',
+      english: 'The image {image} is not on the host and {registry} would not give it: check its name and tag; if it is private, log in to {registry} first (switchyard registry login {registry}).',
     },
     unreachable: {
       params: ['image', 'registry'],
@@ -268,7 +262,8 @@ export const errorReasons = {
     },
     deployUnhealthy: {
       params: ['env', 'checks', 'seconds', 'lines'],
-      english: 'Deployed, but no replica of the app in {env} passed its health check within {seconds} s ({checks}): fix the app ("app test" says which check fails) and deploy again. Its last lines: {lines}',
+      english:
+        'Deployed, but no replica of the app in {env} passed its health check within {seconds} s ({checks}): fix the app ("app test" says which check fails) and deploy again. Its last lines: {lines}',
     },
     healthSilent: {
       params: ['path', 'expected', 'lines'],
@@ -326,8 +321,7 @@ export const errorReasons = {
     nothingToAdopt: { params: ['env', 'host'], english: 'There is no environment named "{env}" on {host} to adopt' },
     noSettings: {
       params: ['env', 'host'],
-      english:
-        '"{env}" on {host} carries no settings this Switchyard can read (an older version deployed it). Create an environment named "{env}" on this host with the same settings, then adopt it.',
+      english: '"{env}" on {host} carries no settings this Switchyard can read (an older version deployed it). Create an environment named "{env}" on this host with the same settings, then adopt it.',
     },
   },
   ALREADY_EXISTS: {
@@ -371,8 +365,7 @@ export const errorReasons = {
   SSH_AUTH_FAILED: {
     password: {
       params: ['user', 'host'],
-      english:
-        'The server refused the password for user "{user}" on {host}: the password is wrong, the user does not exist there, or password logins are disabled (PasswordAuthentication no)',
+      english: 'The server refused the password for user "{user}" on {host}: the password is wrong, the user does not exist there, or password logins are disabled (PasswordAuthentication no)',
     },
     key: {
       params: ['keyPath', 'user', 'host'],
@@ -380,7 +373,7 @@ export const errorReasons = {
     },
     agent: {
       params: ['user', 'host'],
-      english: "The server accepted none of the SSH agent's keys for user \"{user}\" on {host}: the user does not exist there, or none of the agent's keys is in its ~/.ssh/authorized_keys",
+      english: 'The server accepted none of the SSH agent\'s keys for user "{user}" on {host}: the user does not exist there, or none of the agent\'s keys is in its ~/.ssh/authorized_keys',
     },
   },
   DOCKER_ACCESS_DENIED: {
@@ -409,15 +402,15 @@ export const errorReasons = {
     },
     unavailable: {
       params: ['host', 'state'],
-      english: 'The engine of {host} is not an active manager of a Docker Swarm cluster (its swarm state is {state}): repair or unlock it on {host}, or start a cluster with switchyard cluster init {host}',
+      english:
+        'The engine of {host} is not an active manager of a Docker Swarm cluster (its swarm state is {state}): repair or unlock it on {host}, or start a cluster with switchyard cluster init {host}',
     },
   },
   CLUSTER_FAILED: {
     init: { params: ['host'], english: 'Docker on {host} could not start a cluster: {detail}' },
     join: {
       params: ['host', 'manager', 'address'],
-      english:
-        'Docker on {host} could not join the cluster of {manager} (at {address}): {detail}. The nodes must reach each other on TCP port 2377, TCP and UDP port 7946 and UDP port 4789.',
+      english: 'Docker on {host} could not join the cluster of {manager} (at {address}): {detail}. The nodes must reach each other on TCP port 2377, TCP and UDP port 7946 and UDP port 4789.',
     },
     leave: { params: ['host'], english: 'Docker on {host} could not leave its cluster: {detail}' },
     availability: { params: ['node', 'host'], english: 'The cluster {host} manages could not change the availability of {node}: {detail}' },
@@ -428,7 +421,8 @@ export const errorReasons = {
     imageCopy: { params: ['image', 'node'], english: 'Could not copy the image {image} to the node {node}: {detail}' },
     lbNode: {
       params: ['node', 'host'],
-      english: 'The load balancer\'s node {node} is not a node of the cluster {host} manages that Switchyard reaches: add that machine as a host (or leave the load balancer\'s node empty to run it on {host})',
+      english:
+        "The load balancer's node {node} is not a node of the cluster {host} manages that Switchyard reaches: add that machine as a host (or leave the load balancer's node empty to run it on {host})",
     },
     tasks: { params: ['service', 'running', 'replicas', 'seconds'], english: 'Only {running} of {replicas} tasks of {service} run after {seconds} s' },
     update: { params: ['service', 'state', 'message'], english: 'Swarm stopped the rolling update of {service} ({state}): {message}. The previous tasks serve.' },
@@ -493,10 +487,19 @@ export const errorReasons = {
     },
   },
   RELEASE_ROLLED_BACK: {
-    exited: { params: ['number', 'server', 'exitCode'], english: 'Release {number} was rolled back: the new container of {server} stopped (exit code {exitCode}) before it passed its health check. The previous release is serving.' },
-    unhealthy: { params: ['number', 'server', 'ms', 'check'], english: 'Release {number} was rolled back: the new container of {server} did not pass its health check within {ms} ms ({check}). The previous release is serving.' },
+    exited: {
+      params: ['number', 'server', 'exitCode'],
+      english: 'Release {number} was rolled back: the new container of {server} stopped (exit code {exitCode}) before it passed its health check. The previous release is serving.',
+    },
+    unhealthy: {
+      params: ['number', 'server', 'ms', 'check'],
+      english: 'Release {number} was rolled back: the new container of {server} did not pass its health check within {ms} ms ({check}). The previous release is serving.',
+    },
     down: { params: ['number', 'server', 'check'], english: 'Release {number} was rolled back: {server} went DOWN on the new release ({check}). The previous release is serving.' },
-    errors: { params: ['number', 'server', 'errors', 'answers', 'percent'], english: 'Release {number} was rolled back: {server} answered {errors} errors in {answers} requests on the new release (more than {percent} %). The previous release is serving.' },
+    errors: {
+      params: ['number', 'server', 'errors', 'answers', 'percent'],
+      english: 'Release {number} was rolled back: {server} answered {errors} errors in {answers} requests on the new release (more than {percent} %). The previous release is serving.',
+    },
     cancelled: { params: ['number'], english: 'Release {number} was cancelled and rolled back. The previous release is serving.' },
     failed: { params: ['number'], english: 'Release {number} was rolled back: {detail}. The previous release is serving.' },
   },

@@ -27,31 +27,20 @@ export const FINGERPRINT_PATTERN = /^SHA256:[A-Za-z0-9+/]{43}$/;
 const SECRET_REF_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
 
 const hostName = () =>
-  z
-    .string({ error: 'must be text' })
-    .regex(NAME_PATTERN, 'must be 1 to 24 characters: lower-case letters, digits and hyphens, starting with a letter and not ending with a hyphen');
+  z.string({ error: 'must be text' }).regex(NAME_PATTERN, 'must be 1 to 24 characters: lower-case letters, digits and hyphens, starting with a letter and not ending with a hyphen');
 
 export const SshAddress = z
   .string({ error: 'must be text' })
   .regex(HOSTNAME_PATTERN, 'must be a host name or an IPv4 address, without spaces, quotes or a port')
   .refine((v) => !/^[0-9.]+$/.test(v) || isIPv4(v), 'is not a valid IPv4 address');
 
-const sshPort = () =>
-  z
-    .number({ error: 'must be a number' })
-    .int('must be a whole number')
-    .min(1, 'must be between 1 and 65535')
-    .max(65535, 'must be between 1 and 65535')
-    .default(22);
+const sshPort = () => z.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be between 1 and 65535').max(65535, 'must be between 1 and 65535').default(22);
 
-const sshUser = () =>
-  z.string({ error: 'must be text' }).regex(USER_PATTERN, 'must be a user name: letters, digits, ".", "_" or "-", not starting with a digit, "." or "-", at most 32 characters');
+const sshUser = () => z.string({ error: 'must be text' }).regex(USER_PATTERN, 'must be a user name: letters, digits, ".", "_" or "-", not starting with a digit, "." or "-", at most 32 characters');
 
-const keyPath = () =>
-  z.string({ error: 'must be text' }).regex(KEY_PATH_PATTERN, 'must be the absolute path of a private key file, without quotes, $ or line breaks');
+const keyPath = () => z.string({ error: 'must be text' }).regex(KEY_PATH_PATTERN, 'must be the absolute path of a private key file, without quotes, $ or line breaks');
 
-const secret = (what: string) =>
-  z.string({ error: 'must be text' }).regex(SECRET_PATTERN, `must be a ${what} of 1 to 1024 characters without line breaks`);
+const secret = (what: string) => z.string({ error: 'must be text' }).regex(SECRET_PATTERN, `must be a ${what} of 1 to 1024 characters without line breaks`);
 
 export const SecretRef = z.string({ error: 'must be text' }).regex(SECRET_REF_PATTERN, 'must be a secret reference');
 

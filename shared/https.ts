@@ -16,24 +16,17 @@ export const HTTP01_PORT = 80;
 const DOMAIN_PATTERN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const PEM_CERT_PATTERN = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
 
-export const Domain = z
-  .string({ error: 'must be text' })
-  .superRefine((v, ctx) => {
-    const fail = (message: string) => ctx.addIssue({ code: 'custom', message });
-    if (v.startsWith('*.')) return fail(`"${v}" is a wildcard: HTTP-01 validation cannot issue wildcards, list each name instead`);
-    if (v !== v.toLowerCase()) return fail(`"${v}" must be written in lower case`);
-    if (/^[0-9.]+$/.test(v) || v.includes(':')) return fail(`"${v}" is an IP address: certificates are issued for domain names`);
-    if (!DOMAIN_PATTERN.test(v)) {
-      fail(`"${v}" is not a valid domain name (letters, digits, hyphens and dots, such as www.example.com)`);
-    }
-  });
+export const Domain = z.string({ error: 'must be text' }).superRefine((v, ctx) => {
+  const fail = (message: string) => ctx.addIssue({ code: 'custom', message });
+  if (v.startsWith('*.')) return fail(`"${v}" is a wildcard: HTTP-01 validation cannot issue wildcards, list each name instead`);
+  if (v !== v.toLowerCase()) return fail(`"${v}" must be written in lower case`);
+  if (/^[0-9.]+$/.test(v) || v.includes(':')) return fail(`"${v}" is an IP address: certificates are issued for domain names`);
+  if (!DOMAIN_PATTERN.test(v)) {
+    fail(`"${v}" is not a valid domain name (letters, digits, hyphens and dots, such as www.example.com)`);
+  }
+});
 
-const port = () =>
-  z
-    .number({ error: 'must be a number' })
-    .int('must be a whole number')
-    .min(1, 'must be between 1 and 65535')
-    .max(65535, 'must be between 1 and 65535');
+const port = () => z.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be between 1 and 65535').max(65535, 'must be between 1 and 65535');
 
 /**
  * A port checked in one non-fatal step, so that every problem with it stays on its field:
@@ -43,8 +36,7 @@ const port = () =>
 const challengePort = () =>
   z.custom<number>((v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 65535, {
     abort: false,
-    error: (iss) =>
-      typeof iss.input !== 'number' ? 'must be a number' : Number.isInteger(iss.input) ? 'must be between 1 and 65535' : 'must be a whole number',
+    error: (iss) => (typeof iss.input !== 'number' ? 'must be a number' : Number.isInteger(iss.input) ? 'must be between 1 and 65535' : 'must be a whole number'),
   });
 
 export const CustomDirectory = z
@@ -66,10 +58,7 @@ export const AcmeDirectory = z.union([z.literal('letsencrypt'), z.literal('letse
 
 const httpsFields = {
   enabled: z.boolean().default(false),
-  domains: z
-    .array(Domain, { error: 'must be a list of domain names' })
-    .min(1, 'needs at least one domain name')
-    .max(100, 'at most 100 domain names per certificate'),
+  domains: z.array(Domain, { error: 'must be a list of domain names' }).min(1, 'needs at least one domain name').max(100, 'at most 100 domain names per certificate'),
   email: z.email('must be an email address (the CA writes to it before a certificate expires)'),
   directory: AcmeDirectory.default('letsencrypt'),
   /** The user agreed to the CA's terms of service; nothing is ordered without it. */

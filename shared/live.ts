@@ -22,9 +22,7 @@ export const ServerAdd = z.object({ environment: name(), server: Server }).stric
 export const ServerRemove = z.object({ environment: name(), server: name() }).strict();
 
 /** With `intervalMs`, sets how often stats are read; without, only tells the current value. */
-export const StatsSettings = z
-  .object({ intervalMs: z.number().int('must be a whole number').min(200, 'must be at least 200 ms').max(60_000, 'must be at most 60000 ms').optional() })
-  .strict();
+export const StatsSettings = z.object({ intervalMs: z.number().int('must be a whole number').min(200, 'must be at least 200 ms').max(60_000, 'must be at most 60000 ms').optional() }).strict();
 
 export const TrafficRequest = z
   .object({
@@ -38,7 +36,10 @@ export const TrafficRequest = z
     ratePerSecond: z.number().min(0.1, 'must be at least 0.1').max(100_000, 'must be at most 100000').optional(),
     /** Each simulated client keeps the cookies it is given (sticky sessions), like a browser. */
     keepCookies: z.boolean().default(false),
-    path: z.string().regex(/^\/[A-Za-z0-9._~!&*+,;=:@%/?-]{0,199}$/, 'must start with / and contain no spaces or quotes').default('/'),
+    path: z
+      .string()
+      .regex(/^\/[A-Za-z0-9._~!&*+,;=:@%/?-]{0,199}$/, 'must start with / and contain no spaces or quotes')
+      .default('/'),
   })
   .strict()
   .refine((v) => (v.requests === undefined) !== (v.durationMs === undefined), {
@@ -48,9 +49,7 @@ export const TrafficRequest = z
 
 export const TrafficRef = z.object({ taskId: z.string().min(1).max(64) }).strict();
 
-export const LogsTail = z
-  .object({ environment: name(), limit: z.number().int().min(1, 'must be between 1 and 1000').max(1000, 'must be between 1 and 1000').default(200) })
-  .strict();
+export const LogsTail = z.object({ environment: name(), limit: z.number().int().min(1, 'must be between 1 and 1000').max(1000, 'must be between 1 and 1000').default(200) }).strict();
 
 export type ServerSetRequest = z.output<typeof ServerSet>;
 export type TrafficRequest = z.output<typeof TrafficRequest>;

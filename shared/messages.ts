@@ -179,8 +179,7 @@ export const messageTemplates = {
   'preflight.fixPublish': "Publish the load balancer's HTTP port as {port} on that address, or point the domain at the machine that runs it.",
   'preflight.fixReach': 'Check that port {port} is open to the internet and reaches the load balancer.',
   'preflight.fixRedirect': 'The load balancer must answer /.well-known/acme-challenge/ before redirecting HTTP to HTTPS: redeploy the environment with HTTPS enabled.',
-  'preflight.fixOtherServer':
-    'Another web server answers for this name, or the load balancer does not serve ACME challenges yet: point the domain at this load balancer and redeploy the environment.',
+  'preflight.fixOtherServer': 'Another web server answers for this name, or the load balancer does not serve ACME challenges yet: point the domain at this load balancer and redeploy the environment.',
   // A host's checks that passed (a failed one is an error, worded as one).
   'check.sshAnswers': 'The SSH server of {host} answers',
   'check.keyMatches': 'The host key matches the trusted one',
@@ -198,7 +197,8 @@ export const messageTemplates = {
   'check.portSkipped': 'Port {port}: not checked',
   'check.swarmNone': 'Not in a Docker Swarm cluster',
   'check.swarmPending': 'Joining a Docker Swarm cluster',
-  'check.swarmManager': 'Manager of a Docker Swarm cluster of {n} nodes, {ready} ready | Manager of a Docker Swarm cluster of {n} node, {ready} ready | Manager of a Docker Swarm cluster of {n} nodes, {ready} ready',
+  'check.swarmManager':
+    'Manager of a Docker Swarm cluster of {n} nodes, {ready} ready | Manager of a Docker Swarm cluster of {n} node, {ready} ready | Manager of a Docker Swarm cluster of {n} nodes, {ready} ready',
   'check.swarmWorker': 'Worker of a Docker Swarm cluster (its manager is at {manager})',
   // What is wrong with a cluster (a host's swarm check, the cluster section of a host).
   'clusterProblem.nodeNotReady': 'node {node} ({address}) is not ready: {state}',

@@ -20,26 +20,12 @@ const IMAGE_PATTERN =
   /^(?:[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?(?::[0-9]{1,5})?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
 
 export const name = () =>
-  z
-    .string({ error: 'must be text' })
-    .regex(
-      NAME_PATTERN,
-      'must be 1 to 24 characters: lower-case letters, digits and hyphens, starting with a letter and not ending with a hyphen',
-    );
+  z.string({ error: 'must be text' }).regex(NAME_PATTERN, 'must be 1 to 24 characters: lower-case letters, digits and hyphens, starting with a letter and not ending with a hyphen');
 
-const port = () =>
-  z
-    .number({ error: 'must be a number' })
-    .int('must be a whole number')
-    .min(1, 'must be between 1 and 65535')
-    .max(65535, 'must be between 1 and 65535');
+const port = () => z.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be between 1 and 65535').max(65535, 'must be between 1 and 65535');
 
 const millis = (max = 3_600_000) =>
-  z
-    .number({ error: 'must be a number of milliseconds' })
-    .int('must be a whole number of milliseconds')
-    .min(1, 'must be at least 1 ms')
-    .max(max, `must be at most ${max} ms`);
+  z.number({ error: 'must be a number of milliseconds' }).int('must be a whole number of milliseconds').min(1, 'must be at least 1 ms').max(max, `must be at most ${max} ms`);
 
 export const balanceAlgorithms = ['roundrobin', 'leastconn', 'source', 'random', 'first'] as const;
 export const BalanceAlgorithm = z.enum(balanceAlgorithms, {
@@ -49,10 +35,7 @@ export const BalanceAlgorithm = z.enum(balanceAlgorithms, {
 export const serverStates = ['ready', 'drain', 'maint'] as const;
 export const ServerState = z.enum(serverStates, { error: `must be one of: ${serverStates.join(', ')}` });
 
-export const ImageRef = z
-  .string()
-  .max(255, 'image reference is too long')
-  .regex(IMAGE_PATTERN, 'must be a Docker image reference such as haproxy:lts or registry.example.com/team/app:1.2');
+export const ImageRef = z.string().max(255, 'image reference is too long').regex(IMAGE_PATTERN, 'must be a Docker image reference such as haproxy:lts or registry.example.com/team/app:1.2');
 
 /**
  * Connections HAProxy opens to one demo backend at once; more requests wait in HAProxy's queue.
@@ -152,16 +135,29 @@ const NODE_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9])?$/;
  */
 export const ClusterPlacement = z
   .object({
-    replicas: z.number({ error: 'must be a number' }).int('must be a whole number').min(1, `must be between 1 and ${MAX_CLUSTER_REPLICAS}`).max(MAX_CLUSTER_REPLICAS, `must be between 1 and ${MAX_CLUSTER_REPLICAS}`).default(2),
+    replicas: z
+      .number({ error: 'must be a number' })
+      .int('must be a whole number')
+      .min(1, `must be between 1 and ${MAX_CLUSTER_REPLICAS}`)
+      .max(MAX_CLUSTER_REPLICAS, `must be between 1 and ${MAX_CLUSTER_REPLICAS}`)
+      .default(2),
     /**
      * HAProxy slots for tasks (`server-template`): scaling within them changes no config. At
      * least `replicas`; a release's start-first update needs one more per task it updates at once.
      */
-    slots: z.number({ error: 'must be a number' }).int('must be a whole number').min(2, `must be between 2 and ${MAX_CLUSTER_REPLICAS}`).max(MAX_CLUSTER_REPLICAS, `must be between 2 and ${MAX_CLUSTER_REPLICAS}`).default(16),
-    constraints: z.array(z.string({ error: 'must be text' }).regex(CONSTRAINT_PATTERN, 'must be a placement constraint such as node.role==worker or node.labels.zone!=b')).max(20, 'at most 20 constraints').default([]),
+    slots: z
+      .number({ error: 'must be a number' })
+      .int('must be a whole number')
+      .min(2, `must be between 2 and ${MAX_CLUSTER_REPLICAS}`)
+      .max(MAX_CLUSTER_REPLICAS, `must be between 2 and ${MAX_CLUSTER_REPLICAS}`)
+      .default(16),
+    constraints: z
+      .array(z.string({ error: 'must be text' }).regex(CONSTRAINT_PATTERN, 'must be a placement constraint such as node.role==worker or node.labels.zone!=b'))
+      .max(20, 'at most 20 constraints')
+      .default([]),
     spread: z.string({ error: 'must be text' }).regex(SPREAD_PATTERN, 'must be a node or engine label such as node.labels.zone').optional(),
     /** The node HAProxy runs on (hostname or id); absent: the manager Switchyard reaches. */
-    lbNode: z.string({ error: 'must be text' }).regex(NODE_PATTERN, 'must be a node\'s hostname or id').optional(),
+    lbNode: z.string({ error: 'must be text' }).regex(NODE_PATTERN, "must be a node's hostname or id").optional(),
   })
   .strict()
   .refine((c) => c.slots > c.replicas, { message: 'must be more than replicas: a release starts a new task beside each old one', path: ['slots'] });
@@ -273,10 +269,7 @@ export interface EnvironmentPatchFields {
 }
 
 /** A partial change to an environment (everything but its name). */
-export const EnvironmentPatch = patchOf(z.object(environmentFields).omit({ name: true })) as unknown as z.ZodType<
-  EnvironmentPatchFields,
-  EnvironmentPatchFields
->;
+export const EnvironmentPatch = patchOf(z.object(environmentFields).omit({ name: true })) as unknown as z.ZodType<EnvironmentPatchFields, EnvironmentPatchFields>;
 
 export const LocalHost = z
   .object({
@@ -285,7 +278,6 @@ export const LocalHost = z
     name: z.string().min(1).max(64),
   })
   .strict();
-
 
 export const LOCAL_HOST: LocalHost = { id: 'local', kind: 'local', name: 'This computer' };
 

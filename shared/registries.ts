@@ -12,12 +12,9 @@ export const DOCKER_HUB_AUTH_ADDRESS = 'https://index.docker.io/v1/';
 
 const HOST_ID_PATTERN = /^[a-z](?:[a-z0-9-]{0,22}[a-z0-9])?$/;
 /** `host[:port]`: a DNS name with a dot, `localhost`, or an IPv4 address. */
-const REGISTRY_PATTERN =
-  /^(?:localhost|(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?|(?:\d{1,3}\.){3}\d{1,3})(?::\d{1,5})?$/;
+const REGISTRY_PATTERN = /^(?:localhost|(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?|(?:\d{1,3}\.){3}\d{1,3})(?::\d{1,5})?$/;
 
-export const RegistryName = z
-  .string({ error: 'must be text' })
-  .regex(REGISTRY_PATTERN, 'must be a registry address such as registry.example.com, ghcr.io or 127.0.0.1:5000 (no scheme, no path)');
+export const RegistryName = z.string({ error: 'must be text' }).regex(REGISTRY_PATTERN, 'must be a registry address such as registry.example.com, ghcr.io or 127.0.0.1:5000 (no scheme, no path)');
 
 const fields = {
   registry: RegistryName,

@@ -21,7 +21,12 @@ const ms = (min: number, max: number, what: string) =>
 export const RolloutPolicy = z
   .object({
     /** Servers replaced at once. */
-    batch: z.number({ error: 'must be a number' }).int('must be a whole number').min(1, `must be between 1 and ${MAX_RELEASE_BATCH}`).max(MAX_RELEASE_BATCH, `must be between 1 and ${MAX_RELEASE_BATCH}`).default(1),
+    batch: z
+      .number({ error: 'must be a number' })
+      .int('must be a whole number')
+      .min(1, `must be between 1 and ${MAX_RELEASE_BATCH}`)
+      .max(MAX_RELEASE_BATCH, `must be between 1 and ${MAX_RELEASE_BATCH}`)
+      .default(1),
     /** For a new container to pass its health check. */
     healthTimeoutMs: ms(1000, 600_000, 'the health timeout').default(60_000),
     /** For an old server's sessions to end once drained; then it goes to maintenance and its sticky clients move. */

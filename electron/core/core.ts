@@ -132,11 +132,7 @@ export function createCore(opts: CoreOptions): Core {
     demoImage: async (base) => (await images.demoImage(base)).tag,
     demoFolder: path.join(opts.appRoot, 'docker', 'demo-backend'),
   });
-  const registries = new RegistryService(
-    { list: async () => (await store.read()).registries, update: (fn) => store.update((d) => fn(d.registries)) },
-    secrets,
-    async (id) => targetFor(id),
-  );
+  const registries = new RegistryService({ list: async () => (await store.read()).registries, update: (fn) => store.update((d) => fn(d.registries)) }, secrets, async (id) => targetFor(id));
   const live = new LiveService(environments, tasks, events, opts.dataDir);
   const https = new HttpsService(environments, tasks, events, {
     dataDir: opts.dataDir,

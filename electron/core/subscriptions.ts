@@ -132,6 +132,9 @@ export class Subscriptions {
     if (!r || --r.count > 0) return;
     this.running.delete(key);
     // Stops once started, even if that start is still under way.
-    void r.stop.then((stop) => stop?.(), () => undefined);
+    void r.stop.then(
+      (stop) => stop?.(),
+      () => undefined,
+    );
   }
 }

@@ -54,42 +54,59 @@ export function addAppCommands(program: Command, { getCore, out, follow, intOpti
     .option('--command <arg>', "replaces the image's command, one argument per option; repeat", collect)
     .option('--memory <MB>', 'a memory limit per replica, in MB', intOption)
     .option('--cpus <n>', 'a CPU limit per replica (0.5: half a CPU)', numberOption)
-    .action(async (name: string, o: { image?: string; build?: string; dockerfile: string; port?: number; env?: { name: string; value: string }[]; secret?: string[]; replicas?: number; command?: string[]; memory?: number; cpus?: number }, cmd: Command) => {
-      if ((o.image === undefined) === (o.build === undefined)) cmd.error('error: give one of --image <ref> or --build <dir>', { exitCode: EXIT_USAGE });
-      if (o.replicas !== undefined && (o.replicas < 1 || o.replicas > 64)) cmd.error('error: --replicas must be between 1 and 64', { exitCode: EXIT_USAGE });
-      const core = getCore();
-      const env = await ask(core, 'environments:get', { name });
-      const values = await readLines(o.secret?.length ?? 0);
-      if (values.length < (o.secret?.length ?? 0)) cmd.error(`error: ${o.secret!.length} secret values expected on standard input, got ${values.length}`, { exitCode: EXIT_USAGE });
-      const input: AppInput = {
-        source: o.image !== undefined ? { kind: 'image', image: o.image } : { kind: 'build', context: path.resolve(o.build!), dockerfile: o.dockerfile },
-        port: o.port ?? env.app?.port ?? 80,
-        env: o.env ?? [],
-        secrets: (o.secret ?? []).map((s, i) => ({ name: s, value: values[i] })),
-        ...(o.command ? { command: o.command } : {}),
-        ...(o.memory !== undefined ? { memoryMb: o.memory } : {}),
-        ...(o.cpus !== undefined ? { cpus: o.cpus } : {}),
-      };
-      if (env.cluster) {
-        // On a cluster the app is one service; its replicas are its tasks.
-        const replicas = o.replicas ?? env.cluster.replicas;
-        const saved = await ask(core, 'environments:update', { name, patch: { app: input, servers: [{ name: 'app', kind: 'app' }], cluster: { ...env.cluster, replicas } } });
+    .action(
+      async (
+        name: string,
+        o: {
+          image?: string;
+          build?: string;
+          dockerfile: string;
+          port?: number;
+          env?: { name: string; value: string }[];
+          secret?: string[];
+          replicas?: number;
+          command?: string[];
+          memory?: number;
+          cpus?: number;
+        },
+        cmd: Command,
+      ) => {
+        if ((o.image === undefined) === (o.build === undefined)) cmd.error('error: give one of --image <ref> or --build <dir>', { exitCode: EXIT_USAGE });
+        if (o.replicas !== undefined && (o.replicas < 1 || o.replicas > 64)) cmd.error('error: --replicas must be between 1 and 64', { exitCode: EXIT_USAGE });
+        const core = getCore();
+        const env = await ask(core, 'environments:get', { name });
+        const values = await readLines(o.secret?.length ?? 0);
+        if (values.length < (o.secret?.length ?? 0)) cmd.error(`error: ${o.secret!.length} secret values expected on standard input, got ${values.length}`, { exitCode: EXIT_USAGE });
+        const input: AppInput = {
+          source: o.image !== undefined ? { kind: 'image', image: o.image } : { kind: 'build', context: path.resolve(o.build!), dockerfile: o.dockerfile },
+          port: o.port ?? env.app?.port ?? 80,
+          env: o.env ?? [],
+          secrets: (o.secret ?? []).map((s, i) => ({ name: s, value: values[i] })),
+          ...(o.command ? { command: o.command } : {}),
+          ...(o.memory !== undefined ? { memoryMb: o.memory } : {}),
+          ...(o.cpus !== undefined ? { cpus: o.cpus } : {}),
+        };
+        if (env.cluster) {
+          // On a cluster the app is one service; its replicas are its tasks.
+          const replicas = o.replicas ?? env.cluster.replicas;
+          const saved = await ask(core, 'environments:update', { name, patch: { app: input, servers: [{ name: 'app', kind: 'app' }], cluster: { ...env.cluster, replicas } } });
+          const what = saved.app!.source.kind === 'image' ? saved.app!.source.image : `the folder ${saved.app!.source.context}`;
+          out(`${name} runs ${what} on port ${saved.app!.port} as the service app, ${replicas} tasks on the cluster of ${saved.host}; deploy it with: switchyard env deploy ${name}`);
+          return;
+        }
+        // The replicas take the place of the demo backends; external servers stay beside them.
+        const external = env.servers.filter((s) => s.kind === 'external');
+        const current = env.servers.filter((s) => s.kind !== 'external');
+        const count = o.replicas ?? Math.max(1, current.length);
+        const replicas: ServerInput[] = Array.from({ length: count }, (_, i) => {
+          const same = current.find((s) => s.kind === 'app' && s.name === `app${i + 1}`);
+          return same ?? { name: `app${i + 1}`, kind: 'app' };
+        });
+        const saved = await ask(core, 'environments:update', { name, patch: { app: input, servers: [...replicas, ...external] } });
         const what = saved.app!.source.kind === 'image' ? saved.app!.source.image : `the folder ${saved.app!.source.context}`;
-        out(`${name} runs ${what} on port ${saved.app!.port} as the service app, ${replicas} tasks on the cluster of ${saved.host}; deploy it with: switchyard env deploy ${name}`);
-        return;
-      }
-      // The replicas take the place of the demo backends; external servers stay beside them.
-      const external = env.servers.filter((s) => s.kind === 'external');
-      const current = env.servers.filter((s) => s.kind !== 'external');
-      const count = o.replicas ?? Math.max(1, current.length);
-      const replicas: ServerInput[] = Array.from({ length: count }, (_, i) => {
-        const same = current.find((s) => s.kind === 'app' && s.name === `app${i + 1}`);
-        return same ?? { name: `app${i + 1}`, kind: 'app' };
-      });
-      const saved = await ask(core, 'environments:update', { name, patch: { app: input, servers: [...replicas, ...external] } });
-      const what = saved.app!.source.kind === 'image' ? saved.app!.source.image : `the folder ${saved.app!.source.context}`;
-      out(`${name} runs ${what} on port ${saved.app!.port} as ${replicas.map((r) => r.name).join(', ')}; deploy it with: switchyard env deploy ${name}`);
-    });
+        out(`${name} runs ${what} on port ${saved.app!.port} as ${replicas.map((r) => r.name).join(', ')}; deploy it with: switchyard env deploy ${name}`);
+      },
+    );
 
   app
     .command('test')

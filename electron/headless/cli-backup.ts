@@ -107,11 +107,7 @@ export function addBackupCommands(program: Command, { getCore, out }: CliTools):
       const s = await ask(getCore(), 'backup:create', passphrase === undefined ? { file } : { file, passphrase });
       out(`wrote ${s.file} (${s.bytes} bytes, format ${s.format})`);
       out(countsLine(s.counts));
-      out(
-        s.encrypted
-          ? `secrets: ${s.counts.secrets} included, encrypted with the passphrase`
-          : `secrets: ${s.secretsLeftOut} left out (no passphrase); a restore names each one to give again`,
-      );
+      out(s.encrypted ? `secrets: ${s.counts.secrets} included, encrypted with the passphrase` : `secrets: ${s.secretsLeftOut} left out (no passphrase); a restore names each one to give again`);
     });
 
   program

@@ -36,10 +36,7 @@ function trustAdvice(id: string, r: HostCheckResult, globalArgs: string): string
   const lines =
     k.kind === 'unknown'
       ? [`host key: ${algorithm} ${fingerprint}`, `Compare it with what ${compare} prints; if they are the same, trust it:`]
-      : [
-          `host key: ${algorithm} ${fingerprint} (trusted until now: ${k.expected})`,
-          `Trust the new key only if the server was reinstalled and ${compare} prints the same:`,
-        ];
+      : [`host key: ${algorithm} ${fingerprint} (trusted until now: ${k.expected})`, `Trust the new key only if the server was reinstalled and ${compare} prints the same:`];
   return [...lines, `  switchyard${globalArgs} host trust ${id} --fingerprint ${fingerprint} --algorithm ${algorithm}`];
 }
 
@@ -58,7 +55,9 @@ function absolutePath(p: string): string {
   return path.resolve(p === '~' || p.startsWith('~/') ? path.join(os.homedir(), p.slice(1)) : p);
 }
 
-const collectInts = (intOption: (v: string) => number) => (v: string, prev: number[] = []) => [...prev, intOption(v)];
+const collectInts =
+  (intOption: (v: string) => number) =>
+  (v: string, prev: number[] = []) => [...prev, intOption(v)];
 
 interface AddOptions {
   address: string;

@@ -5,7 +5,6 @@ import type { ReleaseRecord, RolloutPolicyInput } from '../../shared/releases';
 import { keyValue } from './cli-apps';
 import { EXIT_USAGE, ask, type CliTools } from './cli-tools';
 
-
 interface RolloutFlags {
   batch?: number;
   healthTimeout?: number;
@@ -38,9 +37,7 @@ function rolloutOptions(cmd: Command, intOption: (v: string) => number): Command
 
 /** One line per release, newest first: what `switchyard releases` prints (tab-separated). */
 export function releaseLine(r: ReleaseRecord): string {
-  const what = r.changes.length
-    ? r.changes.map((c) => (c.names ? `${c.field} ${c.names.join(',')}` : c.to !== undefined ? `${c.field} ${c.to}` : c.field)).join('; ')
-    : 'no change';
+  const what = r.changes.length ? r.changes.map((c) => (c.names ? `${c.field} ${c.names.join(',')}` : c.to !== undefined ? `${c.field} ${c.to}` : c.field)).join('; ') : 'no change';
   const result =
     r.result === 'rolled-back' && r.cause ? `rolled-back (${r.cause.kind}${r.cause.server ? ` on ${r.cause.server}` : ''})` : r.cause?.kind === 'interrupted' ? 'failed (interrupted)' : r.result;
   const took = r.durationMs !== undefined ? `${(r.durationMs / 1000).toFixed(1)}s` : '-';

@@ -156,9 +156,17 @@ export function buildProgram(getCore: (opts?: { renewals?: boolean; watchContain
       if (o.host !== undefined) input.host = o.host as string;
       const clusterOptions = ['replicas', 'slots', 'constraint', 'spread', 'lbNode'].filter((k) => o[k] !== undefined);
       // A host whose engine manages a Swarm cluster: the environment goes on the cluster.
-      const onCluster = o.host !== undefined && o.cluster !== false && (await ask(core, 'clusters:info', { host: o.host as string }).then((i) => i.manager, () => false));
+      const onCluster =
+        o.host !== undefined &&
+        o.cluster !== false &&
+        (await ask(core, 'clusters:info', { host: o.host as string }).then(
+          (i) => i.manager,
+          () => false,
+        ));
       if (clusterOptions.length && !onCluster) {
-        cmd.error(`error: --${clusterOptions[0].replace('lbNode', 'lb-node')} is for an environment on a cluster: give --host a Swarm manager (switchyard cluster init <host>)`, { exitCode: EXIT_USAGE });
+        cmd.error(`error: --${clusterOptions[0].replace('lbNode', 'lb-node')} is for an environment on a cluster: give --host a Swarm manager (switchyard cluster init <host>)`, {
+          exitCode: EXIT_USAGE,
+        });
       }
       if (onCluster) {
         if (o.servers !== undefined) cmd.error('error: on a cluster, use --replicas (the backend is one service), not --servers', { exitCode: EXIT_USAGE });

@@ -9,7 +9,9 @@ export async function readSecret(what: string, input: NodeJS.ReadStream = proces
   const chunks: Buffer[] = [];
   for await (const chunk of input) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
   // The line break that `echo` or a file adds ends the line; it is not part of the secret.
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 function readHidden(what: string, input: NodeJS.ReadStream, prompt: NodeJS.WriteStream): Promise<string> {

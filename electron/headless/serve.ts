@@ -143,9 +143,7 @@ export async function startServer(opts: ServeOptions): Promise<HeadlessServer> {
   });
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(err.code === 'EADDRINUSE' ? new SwitchyardError('PORT_IN_USE', `Port ${port} on ${host} is already in use`, { field: 'port' }) : err),
-    );
+    server.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? new SwitchyardError('PORT_IN_USE', `Port ${port} on ${host} is already in use`, { field: 'port' }) : err));
     server.listen(port, host, () => resolve());
   });
   port = (server.address() as AddressInfo).port;
@@ -211,10 +209,7 @@ export async function runServe(opts: RunServeOptions): Promise<void> {
   const running = opts.core.tasks.list().filter((t) => t.state === 'running');
   for (const t of running) opts.core.tasks.cancel(t.id);
   let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    Promise.all(running.map((t) => opts.core.tasks.whenDone(t.id))),
-    new Promise((r) => (timer = setTimeout(r, 10_000))),
-  ]);
+  await Promise.race([Promise.all(running.map((t) => opts.core.tasks.whenDone(t.id))), new Promise((r) => (timer = setTimeout(r, 10_000)))]);
   clearTimeout(timer);
   await server.close();
   opts.out('Switchyard stopped.');

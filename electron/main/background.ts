@@ -90,8 +90,7 @@ export function createBackground<M>(deps: BackgroundDeps<M>): Background {
 
   // One evaluation at a time, in arrival order: a late answer must not undo a newer one.
   let queue: Promise<void> = Promise.resolve();
-  const enqueue = (work: () => Promise<void> | void): Promise<void> =>
-    (queue = queue.then(work).catch((err: Error) => console.error(`Background renewals: ${err.message}`)));
+  const enqueue = (work: () => Promise<void> | void): Promise<void> => (queue = queue.then(work).catch((err: Error) => console.error(`Background renewals: ${err.message}`)));
 
   const refresh = async (): Promise<void> => {
     const res = await deps.core.invoke('environments:list', {});

@@ -34,10 +34,7 @@ function buildMenu(): Menu {
 
 function start(): void {
   const here = import.meta.dirname;
-  const page = appPage(
-    app.isPackaged ? undefined : process.env.ELECTRON_RENDERER_URL,
-    path.join(here, '../renderer/index.html'),
-  );
+  const page = appPage(app.isPackaged ? undefined : process.env.ELECTRON_RENDERER_URL, path.join(here, '../renderer/index.html'));
   const preload = path.join(here, '../preload/index.cjs');
   const stateFile = path.join(app.getPath('userData'), 'window-state.json');
   // Linux shows the window's own icon in task switchers (the installed .desktop entry names the
@@ -76,48 +73,51 @@ function start(): void {
     if (app.isReady() && !wantsBackground(argv)) showWindow();
   });
 
-  app.whenReady().then(() => {
-    // The page asks for nothing (camera, notifications, …); refuse anything that asks anyway.
-    session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
-    Menu.setApplicationMenu(buildMenu());
-    // `||`, as the CLI does: an empty SWITCHYARD_DATA_DIR means unset, not the current folder.
-    const dataDir = path.resolve(process.env.SWITCHYARD_DATA_DIR || app.getPath('userData'));
-    // Secrets go through the OS keychain; on Linux without one Electron would fall back to a
-    // fixed password, so the core keeps its own key file instead.
-    const keychain = safeStorage.isEncryptionAvailable() && (process.platform !== 'linux' || safeStorage.getSelectedStorageBackend() !== 'basic_text');
-    core = createCore({ dataDir, appRoot: app.getAppPath(), secretCipher: keychain ? safeStorageCipher(safeStorage) : undefined, renewals: true, watchContainers: true, watchStore: true });
-    serveIpc(core, page);
-    const notify = (title: string, body: string) => {
-      if (!Notification.isSupported()) return;
-      const note = new Notification({ title, body });
-      note.on('click', showWindow);
-      note.show();
-    };
-    const preferences = followPreferences(core);
-    stopCertificateWatch = watchCertificates(core, {
-      notify,
-      locale: () => notificationLocale(preferences.current(), app.getLocale()),
-      enabled: () => preferences.current().notifications.certificates,
+  app
+    .whenReady()
+    .then(() => {
+      // The page asks for nothing (camera, notifications, …); refuse anything that asks anyway.
+      session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+      Menu.setApplicationMenu(buildMenu());
+      // `||`, as the CLI does: an empty SWITCHYARD_DATA_DIR means unset, not the current folder.
+      const dataDir = path.resolve(process.env.SWITCHYARD_DATA_DIR || app.getPath('userData'));
+      // Secrets go through the OS keychain; on Linux without one Electron would fall back to a
+      // fixed password, so the core keeps its own key file instead.
+      const keychain = safeStorage.isEncryptionAvailable() && (process.platform !== 'linux' || safeStorage.getSelectedStorageBackend() !== 'basic_text');
+      core = createCore({ dataDir, appRoot: app.getAppPath(), secretCipher: keychain ? safeStorageCipher(safeStorage) : undefined, renewals: true, watchContainers: true, watchStore: true });
+      serveIpc(core, page);
+      const notify = (title: string, body: string) => {
+        if (!Notification.isSupported()) return;
+        const note = new Notification({ title, body });
+        note.on('click', showWindow);
+        note.show();
+      };
+      const preferences = followPreferences(core);
+      stopCertificateWatch = watchCertificates(core, {
+        notify,
+        locale: () => notificationLocale(preferences.current(), app.getLocale()),
+        enabled: () => preferences.current().notifications.certificates,
+      });
+      const stopBackendWatch = watchBackends(core, { notify, preferences, systemLocale: () => app.getLocale() });
+      stopPreferenceWatches = () => {
+        stopBackendWatch();
+        preferences.stop();
+      };
+      // The window, or with `--background` the tray only (see background.ts).
+      background = createBackground({
+        core,
+        app,
+        createTray: () => new Tray(trayIcon()),
+        buildMenu: (items) => Menu.buildFromTemplate(items),
+        openWindow,
+        autostart: defaultAutostart(),
+      });
+      return background.start();
+    })
+    .catch((err: Error) => {
+      console.error(`Switchyard could not start: ${err.stack ?? err.message}`);
+      app.exit(1);
     });
-    const stopBackendWatch = watchBackends(core, { notify, preferences, systemLocale: () => app.getLocale() });
-    stopPreferenceWatches = () => {
-      stopBackendWatch();
-      preferences.stop();
-    };
-    // The window, or with `--background` the tray only (see background.ts).
-    background = createBackground({
-      core,
-      app,
-      createTray: () => new Tray(trayIcon()),
-      buildMenu: (items) => Menu.buildFromTemplate(items),
-      openWindow,
-      autostart: defaultAutostart(),
-    });
-    return background.start();
-  }).catch((err: Error) => {
-    console.error(`Switchyard could not start: ${err.stack ?? err.message}`);
-    app.exit(1);
-  });
 
   // macOS keeps the app running without windows; the dock icon brings one back.
   app.on('activate', () => {

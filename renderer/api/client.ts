@@ -73,7 +73,11 @@ function attach(entry: Live): void {
       if (envelope?.ok === true) return entry.accept();
       // Refused: it will not be asked again, and hears nothing meant for others.
       live.delete(entry);
-      entry.refuse(envelope?.ok === false && isErrorInfo(envelope.error) ? SwitchyardError.fromInfo(envelope.error) : new SwitchyardError('INTERNAL', `The core sent a malformed answer to a subscription to ${entry.event}.`));
+      entry.refuse(
+        envelope?.ok === false && isErrorInfo(envelope.error)
+          ? SwitchyardError.fromInfo(envelope.error)
+          : new SwitchyardError('INTERNAL', `The core sent a malformed answer to a subscription to ${entry.event}.`),
+      );
     },
     (err: unknown) => {
       if (entry.answered) return;
@@ -165,10 +169,7 @@ export function onConnectionState(listener: (state: ConnectionState) => void): (
 
 function currentTransport(): Transport {
   if (!transport) {
-    throw new SwitchyardError(
-      'INTERNAL',
-      'There is no connection to the Switchyard core: open this page from the desktop app or from the address `switchyard serve` printed.',
-    );
+    throw new SwitchyardError('INTERNAL', 'There is no connection to the Switchyard core: open this page from the desktop app or from the address `switchyard serve` printed.');
   }
   return transport;
 }

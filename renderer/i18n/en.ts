@@ -289,7 +289,7 @@ const en = {
       cancel: 'Cancel',
       submit: 'Add and test',
       saveCredentials: 'Save and test',
-      credentialsHint: 'How Switchyard logs in to {name} ({user}{\'@\'}{address}); the environments placed on it keep running. The old password or passphrase is deleted.',
+      credentialsHint: "How Switchyard logs in to {name} ({user}{'@'}{address}); the environments placed on it keep running. The old password or passphrase is deleted.",
     },
     key: {
       seeAbove: 'Not trusted: see above.',
@@ -298,7 +298,8 @@ const en = {
       unknownTitle: 'First connection: check the server’s identity',
       unknownText: 'The server presents this host key. Compare it with the one the server itself shows before trusting it; Switchyard refuses any other key afterwards.',
       changedTitle: 'The host key has changed',
-      changedText: 'The server presents a different key from the one you trusted. Nothing was sent to it. If the server was reinstalled, check the new key on the server; otherwise someone may be intercepting the connection.',
+      changedText:
+        'The server presents a different key from the one you trusted. Nothing was sent to it. If the server was reinstalled, check the new key on the server; otherwise someone may be intercepting the connection.',
       presented: 'Presented:',
       expected: 'Trusted until now:',
       compare: 'On the server, run:',
@@ -329,7 +330,8 @@ const en = {
     doneAt: 'Done {time}.',
     certificate: 'Certificate',
     settings: 'HTTPS settings',
-    intro: 'Certificates come from an ACME authority such as Let’s Encrypt over HTTP-01: every name must point at this load balancer, and its HTTP port {port} must be reachable from the internet as port 80. HAProxy answers the challenges itself.',
+    intro:
+      'Certificates come from an ACME authority such as Let’s Encrypt over HTTP-01: every name must point at this load balancer, and its HTTP port {port} must be reachable from the internet as port 80. HAProxy answers the challenges itself.',
     domains: 'Domain names (one per line)',
     email: 'Email for the certificate authority',
     directory: 'Certificate authority',
@@ -424,7 +426,8 @@ const en = {
         port: 'The app did not answer HTTP on its container port; its log is in the details.',
         health: 'The app did not answer its health path as expected: {path} answered {status}, expected {expected}.',
         healthSilent: 'The app did not answer its health path: nothing came back from {path} (expected {expected}).',
-        deployUnhealthy: 'Deployed, but no replica of the app in {env} passed its health check within {seconds} s ({checks}). Fix the app (Test the app says which check fails) and deploy again; its last lines are in the details.',
+        deployUnhealthy:
+          'Deployed, but no replica of the app in {env} passed its health check within {seconds} s ({checks}). Fix the app (Test the app says which check fails) and deploy again; its last lines are in the details.',
       },
       RUNTIME_API: {
         unreachable: 'HAProxy’s runtime API for {env} is not reachable ({errno}). Is its container running?',
@@ -442,8 +445,10 @@ const en = {
       },
       BUSY: {
         running: 'A deploy or destroy of {env} is already running; wait for it to finish.',
-        hostLock: 'Another Switchyard ({by}, installation {installation}) is deploying or destroying {env} on this host. Try again when it is done; if nothing runs there any more, remove the container {container}.',
-        hostLockSince: 'Another Switchyard ({by}, installation {installation}) has been deploying or destroying {env} on this host since {since}. Try again when it is done; if nothing runs there any more, remove the container {container}.',
+        hostLock:
+          'Another Switchyard ({by}, installation {installation}) is deploying or destroying {env} on this host. Try again when it is done; if nothing runs there any more, remove the container {container}.',
+        hostLockSince:
+          'Another Switchyard ({by}, installation {installation}) has been deploying or destroying {env} on this host since {since}. Try again when it is done; if nothing runs there any more, remove the container {container}.',
         hostLockContended: 'Could not lock {env} on the host: another process keeps taking the lock.',
         containersLeft: '{env} still has {count} containers; destroy it first.',
         hostInUse: 'Environments still run on {host}: move or remove them first (if that server is gone for good, forget the host: its environments are forgotten with it).',
@@ -451,7 +456,8 @@ const en = {
       },
       NOT_FOUND: {
         nothingToAdopt: 'There is no environment named {env} on {host} to adopt.',
-        noSettings: '{env} on {host} carries no settings this Switchyard can read (an older version deployed it). Create an environment named {env} on this host with the same settings, then adopt it.',
+        noSettings:
+          '{env} on {host} carries no settings this Switchyard can read (an older version deployed it). Create an environment named {env} on this host with the same settings, then adopt it.',
         environment: 'There is no environment named {env}.',
         server: '{env} has no server named {server}.',
         host: 'There is no host named {host}.',
@@ -464,10 +470,12 @@ const en = {
         server: '{env} already has a server named {server}.',
       },
       HOST_KEY_UNKNOWN: {
-        unknown: 'The host key of {host} ({address}:{port}) is not trusted yet: it presents {algorithm} {fingerprint}. Compare it with “ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub” on the server, then trust it.',
+        unknown:
+          'The host key of {host} ({address}:{port}) is not trusted yet: it presents {algorithm} {fingerprint}. Compare it with “ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub” on the server, then trust it.',
       },
       HOST_KEY_CHANGED: {
-        changed: 'The host key of {host} changed (trusted: {expected}, presented: {presented}). Nothing was sent. If the server was reinstalled, check the new key on the server and trust it again; otherwise someone may be intercepting the connection.',
+        changed:
+          'The host key of {host} changed (trusted: {expected}, presented: {presented}). Nothing was sent. If the server was reinstalled, check the new key on the server and trust it again; otherwise someone may be intercepting the connection.',
       },
       CONNECTION_LOST: {
         lost: 'The SSH connection to {host} ({address}) was lost; the next request reconnects.',
@@ -504,7 +512,8 @@ const en = {
         task: 'A task of {service} failed on the cluster: {reason}',
         taskPending: 'No node of the cluster can run a task of {service}: {reason}',
         imageCopy: 'The image {image} could not be copied to the node {node}.',
-        lbNode: 'The load balancer’s node {node} is not a node of the cluster {host} manages that Switchyard reaches: add that machine as a host, or choose the manager to run the load balancer on {host}.',
+        lbNode:
+          'The load balancer’s node {node} is not a node of the cluster {host} manages that Switchyard reaches: add that machine as a host, or choose the manager to run the load balancer on {host}.',
         tasks: 'Only {running} of {replicas} tasks of {service} run after {seconds} s.',
         update: 'Swarm stopped the rolling update of {service} ({state}): {message}. The previous tasks serve.',
         serviceUpdate: 'The rolling update of {service} did not end within {seconds} s.',
@@ -537,7 +546,8 @@ const en = {
         backupExists: '{file} already exists and is not a Switchyard backup: choose another file.',
         backupNoFolder: 'The folder {folder} does not exist.',
         backupUnwritable: '{file} cannot be written ({errno}).',
-        restoreNotEmpty: 'This data folder is not empty (environments: {environments}, hosts: {hosts}, registry logins: {registries}): a replace only goes into an empty data folder. Restore as a merge instead. Nothing was changed.',
+        restoreNotEmpty:
+          'This data folder is not empty (environments: {environments}, hosts: {hosts}, registry logins: {registries}): a replace only goes into an empty data folder. Restore as a merge instead. Nothing was changed.',
         exportDirNotEmpty: 'The folder {dir} is not empty: choose a new folder, or an empty one. Nothing was written.',
         exportDirIsFile: '{dir} is a file, not a folder. Nothing was written.',
         exportNoParent: 'The folder {parent} does not exist: create it first, or choose another place. Nothing was written.',
@@ -573,8 +583,10 @@ const en = {
       },
       IMAGE_MISSING: {
         absent: '{registry} has no image {image}: check its name and tag.',
-        absentOrPrivate: 'The image {image} is not on the host and {registry} would not give it: check its name and tag; if it is private, log in to {registry} first (switchyard registry login {registry}).',
-        unreachable: 'The image {image} is not on the host and {registry} could not be reached to pull it. Pull or load {image} on the host (docker pull {image}), check its name, or log in to {registry} if it is private.',
+        absentOrPrivate:
+          'The image {image} is not on the host and {registry} would not give it: check its name and tag; if it is private, log in to {registry} first (switchyard registry login {registry}).',
+        unreachable:
+          'The image {image} is not on the host and {registry} could not be reached to pull it. Pull or load {image} on the host (docker pull {image}), check its name, or log in to {registry} if it is private.',
         vanished: 'The image {image} was pulled but cannot be found.',
       },
       REGISTRY_AUTH_FAILED: {
@@ -602,7 +614,8 @@ const en = {
         forwarding: 'The SSH server of {host} does not allow forwarding to {what}: set AllowTcpForwarding and AllowStreamLocalForwarding to yes (or local) for {user} in sshd_config.',
         channel: '{host} could not open {what}: {said}',
         socketRefused: 'Docker on {host} does not accept connections on {socket}: is it running? (“sudo systemctl start docker”)',
-        socketMissing: 'Docker is not installed or not running on {host}: {socket} does not exist. Install Docker Engine (Debian/Ubuntu: “sudo apt-get install docker.io”) and start it (“sudo systemctl enable --now docker”).',
+        socketMissing:
+          'Docker is not installed or not running on {host}: {socket} does not exist. Install Docker Engine (Debian/Ubuntu: “sudo apt-get install docker.io”) and start it (“sudo systemctl enable --now docker”).',
         stopped: 'Docker is installed ({cli}) but not running on {host}: start it with “sudo systemctl enable --now docker”.',
         absent: 'Docker is not installed on {host}: install Docker Engine (Debian/Ubuntu: “sudo apt-get install docker.io”) and start it.',
         tooOld: 'Docker {version} is too old: Switchyard needs Docker {minimum} or newer.',
@@ -1360,7 +1373,8 @@ const en = {
       portSkipped: 'Port {port}: not checked',
       swarmNone: 'Not in a Docker Swarm cluster',
       swarmPending: 'Joining a Docker Swarm cluster',
-      swarmManager: 'Manager of a Docker Swarm cluster of {n} nodes, {ready} ready | Manager of a Docker Swarm cluster of {n} node, {ready} ready | Manager of a Docker Swarm cluster of {n} nodes, {ready} ready',
+      swarmManager:
+        'Manager of a Docker Swarm cluster of {n} nodes, {ready} ready | Manager of a Docker Swarm cluster of {n} node, {ready} ready | Manager of a Docker Swarm cluster of {n} nodes, {ready} ready',
       swarmWorker: 'Worker of a Docker Swarm cluster (its manager is at {manager})',
     },
     clusterProblem: {
@@ -1482,7 +1496,8 @@ const en = {
       linuxRelogin: 'Log out and log in again, or restart the computer: a new group only applies to new sessions.',
       macInstall: 'Install Docker Desktop for Mac.',
       macOpen: 'Open Docker Desktop (in Applications) and wait until it says the engine is running.',
-      macSocket: 'If Docker Desktop is already running: in its Settings, under Advanced, allow the default Docker socket to be used. With another engine (Colima, OrbStack), start Switchyard with DOCKER_HOST set to its socket.',
+      macSocket:
+        'If Docker Desktop is already running: in its Settings, under Advanced, allow the default Docker socket to be used. With another engine (Colima, OrbStack), start Switchyard with DOCKER_HOST set to its socket.',
       macRestart: 'Quit Docker Desktop and open it again.',
       winInstall: 'Install Docker Desktop for Windows (it runs on WSL 2).',
       winOpen: 'Start Docker Desktop from the Start menu and wait until it says the engine is running.',

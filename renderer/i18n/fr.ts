@@ -64,7 +64,8 @@ const fr: Messages = {
     emptyHint: 'Un environnement, c’est un répartiteur de charge HAProxy devant quelques serveurs backend.',
     emptyAction: 'Créer et déployer le lab HAProxy',
     emptyCustom: 'Nouvel environnement…',
-    emptyActionHint: 'Deux backends de démonstration derrière HAProxy, en tourniquet, avec cookie de session et redistribution, sur cet ordinateur au premier port libre à partir de 8080. Rien à remplir.',
+    emptyActionHint:
+      'Deux backends de démonstration derrière HAProxy, en tourniquet, avec cookie de session et redistribution, sur cet ordinateur au premier port libre à partir de 8080. Rien à remplir.',
     loadFailed: 'Impossible de charger les environnements',
     open: 'Ouvrir {name}',
     columns: {
@@ -123,7 +124,8 @@ const fr: Messages = {
     hostFixed: 'Un environnement reste sur l’hôte où il a été créé ; détruisez-le et recréez-le pour le déplacer.',
     newTitle: 'Nouvel environnement',
     newHint: 'Les valeurs par défaut sont celles du lab HAProxy classique : deux backends de démonstration, tourniquet, cookie de session SERVERID, redistribution et vérifications de santé HTTP.',
-    newHintApp: 'Votre app tourne en répliques derrière un répartiteur HAProxy ; par défaut avec tourniquet, cookie de session SERVERID, redistribution et vérifications de santé HTTP sur son chemin de santé.',
+    newHintApp:
+      'Votre app tourne en répliques derrière un répartiteur HAProxy ; par défaut avec tourniquet, cookie de session SERVERID, redistribution et vérifications de santé HTTP sur son chemin de santé.',
     editTitle: 'Réglages de {name}',
     editHint: 'Enregistrer ne modifie que la description de l’environnement ; déployez pour l’appliquer aux conteneurs.',
     sections: {
@@ -168,7 +170,8 @@ const fr: Messages = {
     fall: 'Chute',
     fallHint: 'Vérifications échouées avant qu’un serveur soit considéré hors service.',
     connectTimeout: 'Connexion (ms)',
-    connectTimeoutHint: 'Vaut pour les requêtes comme pour les vérifications : s’il dépasse ce qu’elles permettent, il est raccourci pour qu’un serveur qui ne répond plus soit hors service en au plus intervalle × chute + 1 s.',
+    connectTimeoutHint:
+      'Vaut pour les requêtes comme pour les vérifications : s’il dépasse ce qu’elles permettent, il est raccourci pour qu’un serveur qui ne répond plus soit hors service en au plus intervalle × chute + 1 s.',
     clientTimeout: 'Client (ms)',
     serverTimeout: 'Serveur (ms)',
     haproxyImage: 'Image HAProxy',
@@ -181,7 +184,8 @@ const fr: Messages = {
       port: 'Port',
       weight: 'Poids',
       maxconn: 'Connexions max.',
-      maxconnHint: 'Au plus ce nombre de requêtes à la fois vers ce serveur ; les suivantes attendent dans la file du répartiteur. Vide : {demo} pour un backend de démonstration, sans limite pour un serveur externe.',
+      maxconnHint:
+        'Au plus ce nombre de requêtes à la fois vers ce serveur ; les suivantes attendent dans la file du répartiteur. Vide : {demo} pour un backend de démonstration, sans limite pour un serveur externe.',
       unlimited: 'sans limite',
       maxconnDefault: '{n} (par défaut)',
       remove: 'Retirer {name}',
@@ -250,7 +254,8 @@ const fr: Messages = {
   },
   hosts: {
     title: 'Hôtes',
-    intro: 'Là où tournent les environnements : le moteur Docker de cet ordinateur, ou un serveur Linux joint en SSH. Rien n’est ouvert sur le serveur : Docker et HAProxy passent par la connexion SSH.',
+    intro:
+      'Là où tournent les environnements : le moteur Docker de cet ordinateur, ou un serveur Linux joint en SSH. Rien n’est ouvert sur le serveur : Docker et HAProxy passent par la connexion SSH.',
     add: 'Ajouter un hôte',
     addTitle: 'Nouvel hôte SSH',
     loadFailed: 'Les hôtes n’ont pas pu être chargés.',
@@ -266,7 +271,8 @@ const fr: Messages = {
     removeConfirm: 'Son mot de passe ou sa phrase secrète enregistrés sont supprimés aussi. Rien n’est touché sur le serveur.',
     forget: 'Oublier',
     forgetTitle: 'Oublier l’hôte {name} ?',
-    forgetConfirm: 'Seulement si le serveur a disparu pour de bon : Switchyard retire l’hôte et son mot de passe ou sa phrase secrète enregistrés sans joindre le serveur, et ce que Switchyard y a créé reste en place.',
+    forgetConfirm:
+      'Seulement si le serveur a disparu pour de bon : Switchyard retire l’hôte et son mot de passe ou sa phrase secrète enregistrés sans joindre le serveur, et ce que Switchyard y a créé reste en place.',
     forgetEnvironments: 'L’environnement {environments} placé sur cet hôte est oublié aussi. | Les environnements {environments} placés sur cet hôte sont oubliés aussi.',
     forgetNoEnvironments: 'Aucun environnement n’est placé sur cet hôte.',
     forgotten: 'L’hôte {name} est oublié.',
@@ -289,7 +295,8 @@ const fr: Messages = {
       cancel: 'Annuler',
       submit: 'Ajouter et tester',
       saveCredentials: 'Enregistrer et tester',
-      credentialsHint: 'Comment Switchyard se connecte à {name} ({user}{\'@\'}{address}) ; les environnements qui y sont placés continuent de tourner. L’ancien mot de passe ou l’ancienne phrase secrète est supprimé.',
+      credentialsHint:
+        "Comment Switchyard se connecte à {name} ({user}{'@'}{address}) ; les environnements qui y sont placés continuent de tourner. L’ancien mot de passe ou l’ancienne phrase secrète est supprimé.",
     },
     key: {
       seeAbove: 'Non approuvée : voir ci-dessus.',
@@ -298,7 +305,8 @@ const fr: Messages = {
       unknownTitle: 'Première connexion : vérifiez l’identité du serveur',
       unknownText: 'Le serveur présente cette clé d’hôte. Comparez-la avec celle qu’affiche le serveur lui-même avant de l’approuver ; Switchyard refusera ensuite toute autre clé.',
       changedTitle: 'La clé de l’hôte a changé',
-      changedText: 'Le serveur présente une autre clé que celle que vous avez approuvée. Rien ne lui a été envoyé. Si le serveur a été réinstallé, vérifiez la nouvelle clé sur le serveur ; sinon quelqu’un intercepte peut-être la connexion.',
+      changedText:
+        'Le serveur présente une autre clé que celle que vous avez approuvée. Rien ne lui a été envoyé. Si le serveur a été réinstallé, vérifiez la nouvelle clé sur le serveur ; sinon quelqu’un intercepte peut-être la connexion.',
       presented: 'Présentée :',
       expected: 'Approuvée jusqu’ici :',
       compare: 'Sur le serveur, lancez :',
@@ -329,7 +337,8 @@ const fr: Messages = {
     doneAt: 'Terminé le {time}.',
     certificate: 'Certificat',
     settings: 'Réglages HTTPS',
-    intro: 'Les certificats viennent d’une autorité ACME comme Let’s Encrypt, par HTTP-01 : chaque nom doit pointer vers ce répartiteur, et son port HTTP {port} doit être joignable depuis Internet comme port 80. HAProxy répond lui-même aux défis.',
+    intro:
+      'Les certificats viennent d’une autorité ACME comme Let’s Encrypt, par HTTP-01 : chaque nom doit pointer vers ce répartiteur, et son port HTTP {port} doit être joignable depuis Internet comme port 80. HAProxy répond lui-même aux défis.',
     domains: 'Noms de domaine (un par ligne)',
     email: 'Email pour l’autorité de certification',
     directory: 'Autorité de certification',
@@ -373,7 +382,8 @@ const fr: Messages = {
       expired: 'Le certificat a expiré : les navigateurs refusent ce site.',
       expiring: 'Le certificat expire dans {days} jours et n’a pas encore été renouvelé.',
       'renewal-failed': 'Le renouvellement du certificat a échoué ({n} tentatives de suite) ; Switchyard continue d’essayer.',
-      renewalStopped: 'Le renouvellement du certificat a échoué et Switchyard a cessé de réessayer : le compte, l’identifiant ou le jeton a été refusé. Corrigez-le, puis enregistrez les réglages ou utilisez « Renouveler maintenant ».',
+      renewalStopped:
+        'Le renouvellement du certificat a échoué et Switchyard a cessé de réessayer : le compte, l’identifiant ou le jeton a été refusé. Corrigez-le, puis enregistrez les réglages ou utilisez « Renouveler maintenant ».',
     },
   },
   errors: {
@@ -423,7 +433,8 @@ const fr: Messages = {
         port: 'L’app n’a pas répondu en HTTP sur le port de son conteneur ; son journal est dans les détails.',
         health: 'L’app n’a pas répondu comme prévu sur son chemin de santé : {path} a répondu {status} au lieu de {expected}.',
         healthSilent: 'L’app n’a pas répondu sur son chemin de santé : rien n’est revenu de {path} ({expected} attendu).',
-        deployUnhealthy: 'Déployé, mais aucune réplique de l’app de {env} n’a passé sa vérification de santé en {seconds} s ({checks}). Corrigez l’app (« Essayer l’app » dit quelle vérification échoue) et redéployez ; ses dernières lignes sont dans les détails.',
+        deployUnhealthy:
+          'Déployé, mais aucune réplique de l’app de {env} n’a passé sa vérification de santé en {seconds} s ({checks}). Corrigez l’app (« Essayer l’app » dit quelle vérification échoue) et redéployez ; ses dernières lignes sont dans les détails.',
       },
       RUNTIME_API: {
         unreachable: 'L’API d’administration de HAProxy pour {env} est injoignable ({errno}). Son conteneur tourne-t-il ?',
@@ -441,16 +452,20 @@ const fr: Messages = {
       },
       BUSY: {
         running: 'Un déploiement ou une destruction de {env} est déjà en cours ; attendez qu’il se termine.',
-        hostLock: 'Un autre Switchyard ({by}, installation {installation}) déploie ou détruit {env} sur cet hôte. Réessayez quand il aura fini ; si plus rien n’y tourne, supprimez le conteneur {container}.',
-        hostLockSince: 'Un autre Switchyard ({by}, installation {installation}) déploie ou détruit {env} sur cet hôte depuis le {since}. Réessayez quand il aura fini ; si plus rien n’y tourne, supprimez le conteneur {container}.',
+        hostLock:
+          'Un autre Switchyard ({by}, installation {installation}) déploie ou détruit {env} sur cet hôte. Réessayez quand il aura fini ; si plus rien n’y tourne, supprimez le conteneur {container}.',
+        hostLockSince:
+          'Un autre Switchyard ({by}, installation {installation}) déploie ou détruit {env} sur cet hôte depuis le {since}. Réessayez quand il aura fini ; si plus rien n’y tourne, supprimez le conteneur {container}.',
         hostLockContended: 'Impossible de verrouiller {env} sur l’hôte : un autre processus reprend sans cesse le verrou.',
         containersLeft: '{env} a encore {count} conteneurs ; détruisez-le d’abord.',
-        hostInUse: 'Des environnements tournent encore sur {host} : déplacez-les ou supprimez-les d’abord (si ce serveur a disparu pour de bon, oubliez l’hôte : ses environnements sont oubliés avec lui).',
+        hostInUse:
+          'Des environnements tournent encore sur {host} : déplacez-les ou supprimez-les d’abord (si ce serveur a disparu pour de bon, oubliez l’hôte : ses environnements sont oubliés avec lui).',
         clusterPlaced: 'Des environnements de ce Switchyard sont placés sur {host} ({environments}) : supprimez-les d’abord, ou sortez quand même {host} de sa grappe.',
       },
       NOT_FOUND: {
         nothingToAdopt: 'Il n’y a pas d’environnement nommé {env} sur {host} à adopter.',
-        noSettings: '{env} sur {host} ne porte pas de réglages que ce Switchyard sait lire (une version plus ancienne l’a déployé). Créez sur cet hôte un environnement nommé {env} avec les mêmes réglages, puis adoptez-le.',
+        noSettings:
+          '{env} sur {host} ne porte pas de réglages que ce Switchyard sait lire (une version plus ancienne l’a déployé). Créez sur cet hôte un environnement nommé {env} avec les mêmes réglages, puis adoptez-le.',
         environment: 'Il n’y a pas d’environnement nommé {env}.',
         server: '{env} n’a pas de serveur nommé {server}.',
         host: 'Il n’y a pas d’hôte nommé {host}.',
@@ -463,10 +478,12 @@ const fr: Messages = {
         server: '{env} a déjà un serveur nommé {server}.',
       },
       HOST_KEY_UNKNOWN: {
-        unknown: 'La clé de l’hôte {host} ({address}:{port}) n’est pas encore approuvée : le serveur présente {algorithm} {fingerprint}. Comparez-la avec « ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub » sur le serveur, puis approuvez-la.',
+        unknown:
+          'La clé de l’hôte {host} ({address}:{port}) n’est pas encore approuvée : le serveur présente {algorithm} {fingerprint}. Comparez-la avec « ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub » sur le serveur, puis approuvez-la.',
       },
       HOST_KEY_CHANGED: {
-        changed: 'La clé de l’hôte {host} a changé (approuvée : {expected}, présentée : {presented}). Rien n’a été envoyé. Si le serveur a été réinstallé, vérifiez la nouvelle clé sur le serveur et approuvez-la de nouveau ; sinon quelqu’un intercepte peut-être la connexion.',
+        changed:
+          'La clé de l’hôte {host} a changé (approuvée : {expected}, présentée : {presented}). Rien n’a été envoyé. Si le serveur a été réinstallé, vérifiez la nouvelle clé sur le serveur et approuvez-la de nouveau ; sinon quelqu’un intercepte peut-être la connexion.',
       },
       CONNECTION_LOST: {
         lost: 'La connexion SSH à {host} ({address}) a été perdue ; la prochaine requête se reconnecte.',
@@ -479,13 +496,17 @@ const fr: Messages = {
         unresolved: 'Le nom d’hôte {address} de {host} ne se résout pas : vérifiez l’adresse.',
       },
       SSH_AUTH_FAILED: {
-        password: 'Le serveur a refusé le mot de passe de l’utilisateur {user} sur {host} : le mot de passe est faux, l’utilisateur n’existe pas là-bas, ou les connexions par mot de passe sont désactivées (PasswordAuthentication no).',
+        password:
+          'Le serveur a refusé le mot de passe de l’utilisateur {user} sur {host} : le mot de passe est faux, l’utilisateur n’existe pas là-bas, ou les connexions par mot de passe sont désactivées (PasswordAuthentication no).',
         key: 'Le serveur a refusé la clé {keyPath} pour l’utilisateur {user} sur {host} : l’utilisateur n’existe pas là-bas, ou la clé publique correspondante n’est pas dans son ~/.ssh/authorized_keys.',
-        agent: 'Le serveur n’a accepté aucune des clés de l’agent SSH pour l’utilisateur {user} sur {host} : l’utilisateur n’existe pas là-bas, ou aucune de ces clés n’est dans son ~/.ssh/authorized_keys.',
+        agent:
+          'Le serveur n’a accepté aucune des clés de l’agent SSH pour l’utilisateur {user} sur {host} : l’utilisateur n’existe pas là-bas, ou aucune de ces clés n’est dans son ~/.ssh/authorized_keys.',
       },
       DOCKER_ACCESS_DENIED: {
-        socket: 'L’utilisateur {user} ne peut pas utiliser Docker sur {host} : il n’est pas dans le groupe docker ({socket} l’a refusé). Lancez « sudo usermod -aG docker {user} » sur {host}, puis reconnectez-vous.',
-        notInGroup: 'L’utilisateur {user} ne peut pas utiliser Docker sur {host} : il n’est pas dans le groupe docker. Lancez « sudo usermod -aG docker {user} » sur {host}, puis relancez les vérifications (Switchyard se reconnecte).',
+        socket:
+          'L’utilisateur {user} ne peut pas utiliser Docker sur {host} : il n’est pas dans le groupe docker ({socket} l’a refusé). Lancez « sudo usermod -aG docker {user} » sur {host}, puis reconnectez-vous.',
+        notInGroup:
+          'L’utilisateur {user} ne peut pas utiliser Docker sur {host} : il n’est pas dans le groupe docker. Lancez « sudo usermod -aG docker {user} » sur {host}, puis relancez les vérifications (Switchyard se reconnecte).',
         reconnected: '{user} a été ajouté au groupe docker après l’ouverture de cette connexion : relancez les vérifications (Switchyard s’est reconnecté).',
       },
       NOT_A_CLUSTER: {
@@ -503,7 +524,8 @@ const fr: Messages = {
         task: 'Une tâche de {service} a échoué sur la grappe : {reason}',
         taskPending: 'Aucun nœud de la grappe ne peut exécuter de tâche de {service} : {reason}',
         imageCopy: 'L’image {image} n’a pas pu être copiée sur le nœud {node}.',
-        lbNode: 'Le nœud du répartiteur {node} n’est pas un nœud de la grappe que gère {host} que Switchyard peut joindre : ajoutez cette machine comme hôte, ou choisissez le gestionnaire pour faire tourner le répartiteur sur {host}.',
+        lbNode:
+          'Le nœud du répartiteur {node} n’est pas un nœud de la grappe que gère {host} que Switchyard peut joindre : ajoutez cette machine comme hôte, ou choisissez le gestionnaire pour faire tourner le répartiteur sur {host}.',
         tasks: 'Seules {running} tâches sur {replicas} de {service} tournent après {seconds} s.',
         update: 'Swarm a arrêté la mise à jour progressive de {service} ({state}) : {message}. Les tâches précédentes servent.',
         serviceUpdate: 'La mise à jour progressive de {service} ne s’est pas terminée en {seconds} s.',
@@ -514,8 +536,10 @@ const fr: Messages = {
         diskLow: 'Seulement {space} : libérez au moins 2 Go pour les images et les journaux (docker system prune).',
       },
       STORE_TOO_NEW: {
-        backupFormat: '{file} a été écrit par un Switchyard plus récent (format de sauvegarde {format} ; celui-ci lit jusqu’au {supported}) : mettez Switchyard à jour pour le restaurer. Rien n’a changé.',
-        backupData: '{file} contient des données d’un Switchyard plus récent (version de données {version} ; celui-ci lit jusqu’à la {supported}) : mettez Switchyard à jour pour le restaurer. Rien n’a changé.',
+        backupFormat:
+          '{file} a été écrit par un Switchyard plus récent (format de sauvegarde {format} ; celui-ci lit jusqu’au {supported}) : mettez Switchyard à jour pour le restaurer. Rien n’a changé.',
+        backupData:
+          '{file} contient des données d’un Switchyard plus récent (version de données {version} ; celui-ci lit jusqu’à la {supported}) : mettez Switchyard à jour pour le restaurer. Rien n’a changé.',
       },
       VALIDATION: {
         noApp: '{env} ne fait tourner aucune app à lui : choisissez-en une d’abord (une image ou un dossier à construire).',
@@ -536,7 +560,8 @@ const fr: Messages = {
         backupExists: '{file} existe déjà et n’est pas une sauvegarde de Switchyard : choisissez un autre fichier.',
         backupNoFolder: 'Le dossier {folder} n’existe pas.',
         backupUnwritable: '{file} ne peut pas être écrit ({errno}).',
-        restoreNotEmpty: 'Ce dossier de données n’est pas vide (environnements : {environments}, hôtes : {hosts}, connexions aux registres : {registries}) : un remplacement ne se fait que dans un dossier de données vide. Restaurez plutôt par fusion. Rien n’a changé.',
+        restoreNotEmpty:
+          'Ce dossier de données n’est pas vide (environnements : {environments}, hôtes : {hosts}, connexions aux registres : {registries}) : un remplacement ne se fait que dans un dossier de données vide. Restaurez plutôt par fusion. Rien n’a changé.',
         exportDirNotEmpty: 'Le dossier {dir} n’est pas vide : choisissez un nouveau dossier, ou un dossier vide. Rien n’a été écrit.',
         exportDirIsFile: '{dir} est un fichier, pas un dossier. Rien n’a été écrit.',
         exportNoParent: 'Le dossier {parent} n’existe pas : créez-le d’abord, ou choisissez un autre endroit. Rien n’a été écrit.',
@@ -572,8 +597,10 @@ const fr: Messages = {
       },
       IMAGE_MISSING: {
         absent: '{registry} n’a pas d’image {image} : vérifiez son nom et son tag.',
-        absentOrPrivate: 'L’image {image} n’est pas sur l’hôte et {registry} ne l’a pas fournie : vérifiez son nom et son tag ; si elle est privée, connectez-vous d’abord à {registry} (switchyard registry login {registry}).',
-        unreachable: 'L’image {image} n’est pas sur l’hôte et {registry} est injoignable pour la télécharger. Téléchargez ou chargez {image} sur l’hôte (docker pull {image}), vérifiez son nom, ou connectez-vous à {registry} si elle est privée.',
+        absentOrPrivate:
+          'L’image {image} n’est pas sur l’hôte et {registry} ne l’a pas fournie : vérifiez son nom et son tag ; si elle est privée, connectez-vous d’abord à {registry} (switchyard registry login {registry}).',
+        unreachable:
+          'L’image {image} n’est pas sur l’hôte et {registry} est injoignable pour la télécharger. Téléchargez ou chargez {image} sur l’hôte (docker pull {image}), vérifiez son nom, ou connectez-vous à {registry} si elle est privée.',
         vanished: 'L’image {image} a été téléchargée mais reste introuvable.',
       },
       REGISTRY_AUTH_FAILED: {
@@ -601,7 +628,8 @@ const fr: Messages = {
         forwarding: 'Le serveur SSH de {host} n’autorise pas la redirection vers {what} : réglez AllowTcpForwarding et AllowStreamLocalForwarding sur yes (ou local) pour {user} dans sshd_config.',
         channel: '{host} n’a pas pu ouvrir {what} : {said}',
         socketRefused: 'Docker sur {host} n’accepte pas de connexion sur {socket} : est-il démarré ? (« sudo systemctl start docker »)',
-        socketMissing: 'Docker n’est pas installé ou pas démarré sur {host} : {socket} n’existe pas. Installez Docker Engine (Debian/Ubuntu : « sudo apt-get install docker.io ») et démarrez-le (« sudo systemctl enable --now docker »).',
+        socketMissing:
+          'Docker n’est pas installé ou pas démarré sur {host} : {socket} n’existe pas. Installez Docker Engine (Debian/Ubuntu : « sudo apt-get install docker.io ») et démarrez-le (« sudo systemctl enable --now docker »).',
         stopped: 'Docker est installé ({cli}) mais pas démarré sur {host} : démarrez-le avec « sudo systemctl enable --now docker ».',
         absent: 'Docker n’est pas installé sur {host} : installez Docker Engine (Debian/Ubuntu : « sudo apt-get install docker.io ») et démarrez-le.',
         tooOld: 'Docker {version} est trop ancien : Switchyard demande Docker {minimum} ou plus récent.',
@@ -632,7 +660,8 @@ const fr: Messages = {
         http: 'Le répartiteur ne répond pas sur le port {port}.',
       },
       RELEASE_ROLLED_BACK: {
-        exited: 'La version {number} a été annulée : le nouveau conteneur de {server} s’est arrêté (code de sortie {exitCode}) avant de passer son contrôle de santé. La version précédente est en service.',
+        exited:
+          'La version {number} a été annulée : le nouveau conteneur de {server} s’est arrêté (code de sortie {exitCode}) avant de passer son contrôle de santé. La version précédente est en service.',
         unhealthy: 'La version {number} a été annulée : le nouveau conteneur de {server} n’a pas passé son contrôle de santé en {ms} ({check}). La version précédente est en service.',
         down: 'La version {number} a été annulée : {server} est passé DOWN avec la nouvelle version ({check}). La version précédente est en service.',
         errors: 'La version {number} a été annulée : {server} a répondu {errors} erreurs sur {answers} requêtes avec la nouvelle version (plus de {percent} %). La version précédente est en service.',
@@ -769,7 +798,8 @@ const fr: Messages = {
       replicas: 'Répliques',
       replicasHint: 'Les tâches du service.',
       slots: 'Emplacements',
-      slotsHint: 'Les places de HAProxy pour les tâches, plus nombreuses que les répliques (une mise en production démarre une nouvelle tâche à côté de chaque ancienne) : changer d’échelle dans cette limite ne change pas la configuration.',
+      slotsHint:
+        'Les places de HAProxy pour les tâches, plus nombreuses que les répliques (une mise en production démarre une nouvelle tâche à côté de chaque ancienne) : changer d’échelle dans cette limite ne change pas la configuration.',
       constraints: 'Contraintes de placement',
       constraintsHint: 'Les nœuds où les tâches peuvent tourner, écrits comme Docker les écrit.',
       constraint: 'Contrainte {n}',
@@ -1358,7 +1388,8 @@ const fr: Messages = {
       portSkipped: 'Port {port} : non vérifié',
       swarmNone: 'Dans aucune grappe Docker Swarm',
       swarmPending: 'En train de rejoindre une grappe Docker Swarm',
-      swarmManager: 'Gestionnaire d’une grappe Docker Swarm de {n} nœud (prêts : {ready}) | Gestionnaire d’une grappe Docker Swarm de {n} nœud (prêt : {ready}) | Gestionnaire d’une grappe Docker Swarm de {n} nœuds (prêts : {ready})',
+      swarmManager:
+        'Gestionnaire d’une grappe Docker Swarm de {n} nœud (prêts : {ready}) | Gestionnaire d’une grappe Docker Swarm de {n} nœud (prêt : {ready}) | Gestionnaire d’une grappe Docker Swarm de {n} nœuds (prêts : {ready})',
       swarmWorker: 'Nœud exécutant d’une grappe Docker Swarm (son gestionnaire est à {manager})',
     },
     clusterProblem: {
@@ -1480,7 +1511,8 @@ const fr: Messages = {
       linuxRelogin: 'Fermez votre session et rouvrez-la, ou redémarrez l’ordinateur : un nouveau groupe ne vaut que pour les nouvelles sessions.',
       macInstall: 'Installez Docker Desktop pour Mac.',
       macOpen: 'Ouvrez Docker Desktop (dans Applications) et attendez qu’il indique que le moteur tourne.',
-      macSocket: 'Si Docker Desktop tourne déjà : dans ses réglages, section Advanced, autorisez l’utilisation du socket Docker par défaut. Avec un autre moteur (Colima, OrbStack), lancez Switchyard avec DOCKER_HOST pointant vers son socket.',
+      macSocket:
+        'Si Docker Desktop tourne déjà : dans ses réglages, section Advanced, autorisez l’utilisation du socket Docker par défaut. Avec un autre moteur (Colima, OrbStack), lancez Switchyard avec DOCKER_HOST pointant vers son socket.',
       macRestart: 'Quittez Docker Desktop et rouvrez-le.',
       winInstall: 'Installez Docker Desktop pour Windows (il fonctionne sur WSL 2).',
       winOpen: 'Lancez Docker Desktop depuis le menu Démarrer et attendez qu’il indique que le moteur tourne.',
@@ -1490,7 +1522,8 @@ const fr: Messages = {
       otherStart: 'Démarrez le moteur Docker.',
       otherDenied: 'Donnez à votre utilisateur l’accès au socket du moteur Docker.',
       dockerHost: 'Vérifiez que le moteur Docker tourne et écoute à l’adresse {endpoint} ; la variable DOCKER_HOST permet d’en choisir une autre.',
-      remoteEngine: 'DOCKER_HOST dirige Switchyard vers le moteur à l’adresse {endpoint} : vérifiez qu’il tourne et accepte les connexions, ou retirez DOCKER_HOST pour utiliser le Docker de cet ordinateur.',
+      remoteEngine:
+        'DOCKER_HOST dirige Switchyard vers le moteur à l’adresse {endpoint} : vérifiez qu’il tourne et accepte les connexions, ou retirez DOCKER_HOST pour utiliser le Docker de cet ordinateur.',
     },
     guide: 'Le guide de Docker',
     retrying: 'Switchyard vérifie de nouveau régulièrement, et reprend tout seul dès que Docker répond.',
@@ -1661,7 +1694,8 @@ const fr: Messages = {
       'registry-password': 'Registre {registry} (hôte {host}) : son mot de passe',
       'acme-account-key': 'Compte ACME {email} chez {directory} : sa clé (un nouveau compte est enregistré à la prochaine commande)',
     },
-    otherInstallation: 'Cette sauvegarde vient d’une autre installation ({by}) : sur leurs hôtes, les environnements qu’elle a déployés restent les siens tant que vous ne les adoptez pas (Hôtes → Environnements de cet hôte).',
+    otherInstallation:
+      'Cette sauvegarde vient d’une autre installation ({by}) : sur leurs hôtes, les environnements qu’elle a déployés restent les siens tant que vous ne les adoptez pas (Hôtes → Environnements de cet hôte).',
     restoreButton: 'Restaurer…',
     confirmTitle: 'Restaurer cette sauvegarde ?',
     confirmBody: 'Ajoutés : {add}. Remplacés : {replace}. Ce que ce dossier de données contient et que la sauvegarde n’a pas demeure tel quel.',

@@ -47,13 +47,7 @@ const otherHost: SetupStep = { text: 'dockerHost' };
 
 const STEPS: Record<SystemOs, Record<DockerSetupKind, SetupStep[]>> = {
   linux: {
-    missing: [
-      { text: 'linuxInstall', command: 'sudo apt install docker.io' },
-      { text: 'linuxGuide', link: GUIDES.linux },
-      linuxStart,
-      linuxGroup,
-      { text: 'linuxRelogin' },
-    ],
+    missing: [{ text: 'linuxInstall', command: 'sudo apt install docker.io' }, { text: 'linuxGuide', link: GUIDES.linux }, linuxStart, linuxGroup, { text: 'linuxRelogin' }],
     stopped: [linuxStart, { text: 'linuxLog', command: 'journalctl -u docker --no-pager -n 50' }],
     denied: [linuxGroup, { text: 'linuxRelogin' }],
     other: [otherHost],

@@ -197,9 +197,7 @@ export function formFrom(env: Pick<Environment, 'name'> & Partial<Environment>):
     app: appFormFrom(full.app as App | undefined),
     replicas: { count: Math.max(1, replicas.length || managed.length), prefix: prefixOf((replicas[0] ?? managed[0])?.name) ?? 'back' },
     servers: full.servers.map((s) =>
-      s.kind === 'external'
-        ? serverRow({ ...s, maxconn: s.maxconn ?? null })
-        : serverRow({ name: s.name, kind: s.kind, weight: s.weight, maxconn: s.maxconn ?? null, state: s.state }),
+      s.kind === 'external' ? serverRow({ ...s, maxconn: s.maxconn ?? null }) : serverRow({ name: s.name, kind: s.kind, weight: s.weight, maxconn: s.maxconn ?? null, state: s.state }),
     ),
     cluster: clusterFormFrom(full.cluster),
   };
@@ -207,7 +205,8 @@ export function formFrom(env: Pick<Environment, 'name'> & Partial<Environment>):
 
 /** The app as the core takes it: plain variables, and secrets as a new value or the reference of the kept one. */
 function appInput(a: AppFormState): Record<string, unknown> {
-  const source = a.source.kind === 'image' ? { kind: 'image', image: a.source.image.trim() } : { kind: 'build', context: a.source.context.trim(), dockerfile: a.source.dockerfile.trim() || 'Dockerfile' };
+  const source =
+    a.source.kind === 'image' ? { kind: 'image', image: a.source.image.trim() } : { kind: 'build', context: a.source.context.trim(), dockerfile: a.source.dockerfile.trim() || 'Dockerfile' };
   return {
     source,
     port: a.port,
@@ -221,7 +220,10 @@ function appInput(a: AppFormState): Record<string, unknown> {
 
 /** One argument per line; blank lines are not arguments. None: the image's own command. */
 function commandOf(text: string): { command?: string[] } {
-  const args = text.split('\n').map((l) => l.replace(/\r$/, '')).filter((l) => l.trim() !== '');
+  const args = text
+    .split('\n')
+    .map((l) => l.replace(/\r$/, ''))
+    .filter((l) => l.trim() !== '');
   return args.length ? { command: args } : {};
 }
 

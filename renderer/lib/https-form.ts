@@ -48,10 +48,7 @@ export function domainList(text: string): string[] {
 }
 
 export function settingsOf(f: HttpsFormState, enabled: boolean): HttpsSettingsInput {
-  const directory =
-    f.directory === 'custom'
-      ? { url: f.url.trim(), ...(f.caBundle.trim() ? { caBundle: f.caBundle.trim() } : {}), challengePort: f.challengePort as number }
-      : f.directory;
+  const directory = f.directory === 'custom' ? { url: f.url.trim(), ...(f.caBundle.trim() ? { caBundle: f.caBundle.trim() } : {}), challengePort: f.challengePort as number } : f.directory;
   return {
     enabled,
     domains: domainList(f.domains),
@@ -87,7 +84,9 @@ export function validateHttpsForm(f: HttpsFormState, enabled: boolean, httpPort?
   for (const issue of res.error.issues) {
     const path = formPathOf(issue.path.map(String).join('.'));
     const value = valueAt(settings, issue.path);
-    if (path === 'domains' && issue.code === 'custom') problems[path] ??= bad.length > 1 ? { key: 'domains', params: { values: [...new Set(bad)].join(', ') }, message: issue.message } : { key: 'domain', params: { value: String(value) }, message: issue.message };
+    if (path === 'domains' && issue.code === 'custom')
+      problems[path] ??=
+        bad.length > 1 ? { key: 'domains', params: { values: [...new Set(bad)].join(', ') }, message: issue.message } : { key: 'domain', params: { value: String(value) }, message: issue.message };
     else if (path === 'domains' && issue.code === 'too_small') problems[path] ??= { key: 'domainsRequired', params: {}, message: issue.message };
     else if (path === 'termsAccepted') problems[path] ??= { key: 'terms', params: {}, message: issue.message };
     else if (path === 'challengePort') problems[path] ??= portProblem(value, issue.message);

@@ -1,7 +1,5 @@
 import { onBeforeUnmount, ref, watch, type Ref } from 'vue';
 
-/* global setInterval, clearInterval */
-
 const now = ref(Date.now());
 let users = 0;
 let timer: ReturnType<typeof setInterval> | undefined;

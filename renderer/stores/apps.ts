@@ -68,7 +68,11 @@ export const useAppsStore = defineStore('apps', () => {
     let until: string | undefined;
     const sub = subscribe('apps:output', { environment, server }, (o) => {
       if (held) held.push(...o.lines);
-      else append(key, newSince(until, o.lines).map((l) => l.text));
+      else
+        append(
+          key,
+          newSince(until, o.lines).map((l) => l.text),
+        );
     });
     const ready = sub.ready
       .then(async () => {
@@ -82,7 +86,10 @@ export const useAppsStore = defineStore('apps', () => {
           outputs.value[key] = [];
           outputErrors.value[key] = toUiError(err);
         }
-        append(key, newSince(until, held ?? []).map((l) => l.text));
+        append(
+          key,
+          newSince(until, held ?? []).map((l) => l.text),
+        );
         held = undefined;
       })
       .catch((err: unknown) => void (outputErrors.value[key] = toUiError(err)));

@@ -2,12 +2,7 @@ import { defineStore } from 'pinia';
 import { ref } from 'vue';
 
 export type Route =
-  | { name: 'environments' }
-  | { name: 'new'; host?: string }
-  | { name: 'environment'; environment: string; tab?: string }
-  | { name: 'hosts' }
-  | { name: 'tasks' }
-  | { name: 'settings' };
+  { name: 'environments' } | { name: 'new'; host?: string } | { name: 'environment'; environment: string; tab?: string } | { name: 'hosts' } | { name: 'tasks' } | { name: 'settings' };
 
 /** `#/environments/lab/traffic` → a route; anything unknown is the list. */
 export function parseHash(hash: string): Route {

@@ -69,11 +69,13 @@ async function benchOrders(smoke: boolean): Promise<void> {
 
 const DOMAIN = 'lab.switchyard.test';
 
-
 /** Milliseconds from `since` to the first verified 200, polling like a browser retrying. */
 async function firstVerifiedOk(port: number, ca: string, since: number, signal: AbortSignal, timeoutMs = 120_000): Promise<number> {
   while (!signal.aborted && performance.now() - since < timeoutMs) {
-    const status = await verifiedHttpsGet(port, DOMAIN, ca).then((r) => r.status, () => 0);
+    const status = await verifiedHttpsGet(port, DOMAIN, ca).then(
+      (r) => r.status,
+      () => 0,
+    );
     if (status === 200) return performance.now() - since;
     await sleep(25);
   }
@@ -87,8 +89,7 @@ async function orderAndWait(t: TestCore, name: string): Promise<Task> {
   return task;
 }
 
-const stepTimes = (task: Task) =>
-  task.steps.map((s) => `${s.name} ${ms(Date.parse(s.endedAt ?? s.startedAt) - Date.parse(s.startedAt))}`).join(', ');
+const stepTimes = (task: Task) => task.steps.map((s) => `${s.name} ${ms(Date.parse(s.endedAt ?? s.startedAt) - Date.parse(s.startedAt))}`).join(', ');
 
 /**
  * The lab deployed through a test core, Pebble validating on the lab's own HTTP port (HAProxy

@@ -79,7 +79,11 @@ async function plainDocker(replicas: number, image: string, buildFolder?: string
   } finally {
     await Promise.allSettled(ready);
     await removeEnvironments(id);
-    if (buildFolder) await docker.getImage(tag).remove({ force: true }).catch(() => undefined);
+    if (buildFolder)
+      await docker
+        .getImage(tag)
+        .remove({ force: true })
+        .catch(() => undefined);
   }
 }
 
@@ -120,7 +124,10 @@ async function switchyardDeploy(replicas: number, app: { source: { kind: 'image'
     return { ms, cached: lines.filter((l) => l.includes('Using cache')).length };
   } finally {
     await removeEnvironments(name);
-    await docker.getImage(appImageTag(name)).remove({ force: true }).catch(() => undefined);
+    await docker
+      .getImage(appImageTag(name))
+      .remove({ force: true })
+      .catch(() => undefined);
     await t.close();
   }
 }
@@ -191,6 +198,9 @@ export async function benchApps(replicas: number, runs: number): Promise<void> {
     console.log(`  ratio switchyard/plain ${(sb / pb).toFixed(2)}x   (for scale: no goal set)`);
   } finally {
     rmSync(folder, { recursive: true, force: true });
-    await docker.getImage(HTTP_APP_IMAGE).remove({ force: true }).catch(() => undefined);
+    await docker
+      .getImage(HTTP_APP_IMAGE)
+      .remove({ force: true })
+      .catch(() => undefined);
   }
 }

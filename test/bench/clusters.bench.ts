@@ -119,7 +119,10 @@ async function copyImage(from: Docker, to: Docker, ref: string): Promise<void> {
   const there = await to
     .getImage(ref)
     .inspect()
-    .then((i) => i.Id as string | undefined, () => undefined);
+    .then(
+      (i) => i.Id as string | undefined,
+      () => undefined,
+    );
   if (there === id) return;
   const tar = (await from.getImage(ref).get()) as NodeJS.ReadableStream;
   const out = (await to.loadImage(tar)) as NodeJS.ReadableStream;
@@ -140,7 +143,11 @@ async function removeImages(d: Docker, ...refs: string[]): Promise<void> {
       let left = 0;
       for (const ref of refs) {
         const found = (await d.listImages({ filters: { reference: [ref] } }).catch(() => [])) as { Id: string }[];
-        for (const img of found) await d.getImage(img.Id).remove({ force: true }).catch(() => left++);
+        for (const img of found)
+          await d
+            .getImage(img.Id)
+            .remove({ force: true })
+            .catch(() => left++);
       }
       return left === 0;
     },
@@ -176,7 +183,15 @@ interface Cluster {
 async function openCluster(): Promise<Cluster> {
   // Only these two must answer (tests may be stopping swn4 or swn5 meanwhile); SSH is tried by hosts:add.
   for (const n of [mgr, wrk]) {
-    const ok = await Promise.race([nodeDocker(n).ping().then(() => true, () => false), sleep(5000).then(() => false)]);
+    const ok = await Promise.race([
+      nodeDocker(n)
+        .ping()
+        .then(
+          () => true,
+          () => false,
+        ),
+      sleep(5000).then(() => false),
+    ]);
     if (!ok) throw new Error(`${n.name}'s engine at ${n.socket} does not answer (run \`${NODES_SCRIPT} up\` as root)`);
   }
   await leaveSwarm(wrk);
@@ -520,12 +535,18 @@ export async function benchClusters(smoke: boolean): Promise<void> {
   const releaseEnv = uniqueName('clrel');
   const stopListening = leaveOnSignal();
   let c: Cluster | undefined;
-  console.log(`clusters: a two-node Docker Swarm, swn1 (manager, HAProxy there) and swn2 (worker): two Docker engines in network namespaces on this one ${os.cpus().length}-core machine, both added as SSH hosts`);
-  console.log(`  health check: rise ${HEALTH.rise} × interval ${secs(HEALTH.interval)} = ${secs(HEALTH_WINDOW_MS)} for a new slot to be UP once it has an address; HAProxy re-resolves tasks.<service> every second`);
+  console.log(
+    `clusters: a two-node Docker Swarm, swn1 (manager, HAProxy there) and swn2 (worker): two Docker engines in network namespaces on this one ${os.cpus().length}-core machine, both added as SSH hosts`,
+  );
+  console.log(
+    `  health check: rise ${HEALTH.rise} × interval ${secs(HEALTH.interval)} = ${secs(HEALTH_WINDOW_MS)} for a new slot to be UP once it has an address; HAProxy re-resolves tasks.<service> every second`,
+  );
   try {
     c = await openCluster();
     const sc = await scale(c, from, to);
-    console.log(`  scale ${from} → ${to} replicas of the demo backend (environments:update + environments:deploy, ${SCALE_SLOTS} slots), under a steady load (4 keep-alive clients)${sized(to, GOAL_SCALE_TO)}:`);
+    console.log(
+      `  scale ${from} → ${to} replicas of the demo backend (environments:update + environments:deploy, ${SCALE_SLOTS} slots), under a steady load (4 keep-alive clients)${sized(to, GOAL_SCALE_TO)}:`,
+    );
     console.log(`    every new slot UP in HAProxy (environments:status polled, each call ${sc.statusCallMs} ms): ${secs(sc.upMs)} from the call`);
     console.log(
       `    Swarm's own convergence (${to} running tasks in \`docker service ps\`, polled, each call ${sc.listCallMs} ms): ${secs(sc.swarmMs)} from the same call (Swarm had the new count after ${sc.specMs !== undefined ? secs(sc.specMs) : '?'}; the deploy task ended after ${secs(sc.deployMs)})`,

@@ -45,10 +45,27 @@ async function plainDockerRun(demoTag: string): Promise<number> {
   const t0 = Date.now();
   try {
     await run('docker', ['network', 'create', ...label, net]);
-    await Promise.all(
-      ['back1', 'back2'].map((b) => run('docker', ['run', '-d', ...label, '--name', `${id}-${b}`, '--network', net, '-e', `BACKEND_NAME=${b}`, demoTag])),
-    );
-    await run('docker', ['run', '-d', ...label, '--name', `${id}-haproxy`, '--network', net, '-p', `${port}:8080`, '-v', `${dir}:/usr/local/etc/haproxy:ro`, '--entrypoint', 'haproxy', TEST_IMAGES.haproxy, '-W', '-db', '-f', '/usr/local/etc/haproxy/haproxy.cfg']);
+    await Promise.all(['back1', 'back2'].map((b) => run('docker', ['run', '-d', ...label, '--name', `${id}-${b}`, '--network', net, '-e', `BACKEND_NAME=${b}`, demoTag])));
+    await run('docker', [
+      'run',
+      '-d',
+      ...label,
+      '--name',
+      `${id}-haproxy`,
+      '--network',
+      net,
+      '-p',
+      `${port}:8080`,
+      '-v',
+      `${dir}:/usr/local/etc/haproxy:ro`,
+      '--entrypoint',
+      'haproxy',
+      TEST_IMAGES.haproxy,
+      '-W',
+      '-db',
+      '-f',
+      '/usr/local/etc/haproxy/haproxy.cfg',
+    ]);
     return await firstOk(port, t0);
   } finally {
     await removeEnvironments(id);

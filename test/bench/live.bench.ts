@@ -125,9 +125,7 @@ async function pollerCost(t: TestCore, envCount: number, rounds: number, windowS
       return (s[Math.floor((s.length - 1) / 2)] + s[Math.ceil((s.length - 1) / 2)]) / 2;
     };
     const diffs = busy.map((b, i) => b - idle[i]);
-    console.log(
-      `poller cost: ${envCount} environments x 10 servers at 1 Hz, ${rounds} rounds of ${windowSecs} s polling against ${windowSecs} s idle, alternated (${polled} snapshots)`,
-    );
+    console.log(`poller cost: ${envCount} environments x 10 servers at 1 Hz, ${rounds} rounds of ${windowSecs} s polling against ${windowSecs} s idle, alternated (${polled} snapshots)`);
     // The median: a window the rest of the process disturbed (a collection of what the deploys
     // left) weighs as one round, whichever side it fell on.
     console.log(

@@ -159,8 +159,15 @@ async function switchyardRelease(replicas: number, v1: string, v2: string): Prom
     return { ms: end - start, record, load, start, end, servers: [...events.values()] };
   } finally {
     await removeEnvironments(name);
-    for (const tag of ['latest', 'r1', 'r2']) await docker.getImage(`${PREFIX}-app/${name}:${tag}`).remove({ force: true }).catch(() => undefined);
-    await docker.getImage(appImageTag(name)).remove({ force: true }).catch(() => undefined);
+    for (const tag of ['latest', 'r1', 'r2'])
+      await docker
+        .getImage(`${PREFIX}-app/${name}:${tag}`)
+        .remove({ force: true })
+        .catch(() => undefined);
+    await docker
+      .getImage(appImageTag(name))
+      .remove({ force: true })
+      .catch(() => undefined);
     await t.close();
   }
 }
@@ -332,12 +339,19 @@ async function swarmUpdate(replicas: number, v1: string, v2: string, delayS: num
       500,
     ).catch(() => undefined);
     await until('the overlay network gone', async () => {
-      await docker.getNetwork(network).remove().catch(() => undefined);
+      await docker
+        .getNetwork(network)
+        .remove()
+        .catch(() => undefined);
       return !(await docker.listNetworks({ filters: { label: [label] } })).length;
     }).catch(() => undefined);
     if (ownSwarm) {
       await run('docker', ['swarm', 'leave', '--force']).catch((err: Error) => console.error(`  could not leave the swarm: ${err.message}`));
-      if (!hadGwBridge) await docker.getNetwork('docker_gwbridge').remove().catch(() => undefined);
+      if (!hadGwBridge)
+        await docker
+          .getNetwork('docker_gwbridge')
+          .remove()
+          .catch(() => undefined);
     }
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
@@ -365,11 +379,15 @@ export async function benchReleases(smoke: boolean): Promise<void> {
     const sized = replicas === GOAL_RELEASE_REPLICAS ? '' : `; set for ${GOAL_RELEASE_REPLICAS} replicas: this is the smoke size`;
     console.log(`releases: ${replicas} replicas of an app, v1 → v2 (images present), under load (keep-alive, new-connection and sticky clients, 2 each)`);
     console.log(`  app's own start to healthy: docker start → /health 200 from the host, polled every 20 ms: ${secs(appStart)}   (runs: ${own.map((x) => x.toFixed(0)).join(', ')} ms, median)`);
-    console.log(`  switchyard release (monitor window 0, grace 0, drain timeout ${secs(RolloutPolicy.parse(RELEASE_POLICY).drainTimeoutMs)} as default: waits only while sessions remain): ${secs(s.ms)} from the call to the task's end; ${secs(s.record.durationMs ?? NaN)} in its history`);
+    console.log(
+      `  switchyard release (monitor window 0, grace 0, drain timeout ${secs(RolloutPolicy.parse(RELEASE_POLICY).drainTimeoutMs)} as default: waits only while sessions remain): ${secs(s.ms)} from the call to the task's end; ${secs(s.record.durationMs ?? NaN)} in its history`,
+    );
     console.log(
       `    where it went (Docker's events): ${secs(b.before)} before the first new container (images, ownership and lock checks, history); per server (median) ${secs(b.cycle)} from its new container's create to its switch, of which ${secs(b.toStarted)} create and start; ${secs(b.after)} after the last switch (old containers removed, config and history saved)`,
     );
-    console.log(`    beyond the app's own start, per server = release time / ${replicas} − app start to healthy = ${secs(perServer)} − ${secs(appStart)} = ${secs(beyond)}   (goal: at most ${secs(GOAL_BEYOND_MS)}${sized})`);
+    console.log(
+      `    beyond the app's own start, per server = release time / ${replicas} − app start to healthy = ${secs(perServer)} − ${secs(appStart)} = ${secs(beyond)}   (goal: at most ${secs(GOAL_BEYOND_MS)}${sized})`,
+    );
     console.log(
       `      without what comes once per release (before the first create, after the last switch): first create to last switch / ${replicas} − app start to healthy = ${secs(b.turns / replicas)} − ${secs(appStart)} = ${secs(b.turns / replicas - appStart)}`,
     );
@@ -392,6 +410,10 @@ export async function benchReleases(smoke: boolean): Promise<void> {
     console.log(`    failed requests: clients ${failures(w.load)} of ${answers(w.load) + failures(w.load)} (${byKind(w.load)})${firstErrors(w.load)}`);
     console.log(`    answers by version: ${versionsOf(w.load)}`);
   } finally {
-    for (const tag of [v1, v2]) await docker.getImage(tag).remove({ force: true }).catch(() => undefined);
+    for (const tag of [v1, v2])
+      await docker
+        .getImage(tag)
+        .remove({ force: true })
+        .catch(() => undefined);
   }
 }

@@ -103,7 +103,9 @@ export async function benchSsh(iterations: number, deployRuns = 1): Promise<void
     }
     await local0.close();
     const whole = (v: number) => `${v.toFixed(0)} ms`;
-    console.log(`  lab deploy to its verified 200, median of ${deployRuns}: local ${whole(median(localRuns))}, over SSH ${whole(median(sshRuns))} (${(median(sshRuns) / median(localRuns)).toFixed(2)}x)`);
+    console.log(
+      `  lab deploy to its verified 200, median of ${deployRuns}: local ${whole(median(localRuns))}, over SSH ${whole(median(sshRuns))} (${(median(sshRuns) / median(localRuns)).toFixed(2)}x)`,
+    );
   } finally {
     await target?.close();
     await removeEnvironments(env);

@@ -198,9 +198,7 @@ async function firstPaint(page: Page, url: string): Promise<{ fcp: number; liste
   await page.addInitScript(LISTED_PROBE);
   await page.goto(url);
   await page.locator('[data-test=environment-row]').first().waitFor({ timeout: 30_000 });
-  return (await page.evaluate(
-    `({ fcp: performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? NaN, listed: window.__listedAt ?? NaN })`,
-  )) as { fcp: number; listed: number };
+  return (await page.evaluate(`({ fcp: performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? NaN, listed: window.__listedAt ?? NaN })`)) as { fcp: number; listed: number };
 }
 
 /**

@@ -40,7 +40,10 @@ afterAll(async () => {
   await browser?.close();
   const code = await served?.stop();
   await removeEnvironments(name);
-  await docker.getImage(`sy-app/${name}:latest`).remove({ force: true }).catch(() => undefined);
+  await docker
+    .getImage(`sy-app/${name}:latest`)
+    .remove({ force: true })
+    .catch(() => undefined);
   rmSync(folder, { recursive: true, force: true });
   expect(code).toBe(0);
 });

@@ -49,7 +49,9 @@ const shows = (what: string, fn: () => Promise<boolean>) => until(what, fn, 20_0
 
 async function mode(server: string, m: 'ready' | 'drain' | 'maint', health: string): Promise<void> {
   await card(server).locator(`[data-test=mode-${m}]`).click();
-  await card(server).and(page.locator(`[data-health=${health}]`)).waitFor({ timeout: 20_000 });
+  await card(server)
+    .and(page.locator(`[data-health=${health}]`))
+    .waitFor({ timeout: 20_000 });
 }
 
 beforeAll(async () => {

@@ -60,7 +60,11 @@ describe('one-click HTTPS through the window', () => {
     await panel().locator('[data-test=https-domains] textarea').fill(DOMAIN);
     await panel().locator('[data-test=https-email] input').fill('ops@switchyard.test');
     await panel().locator('[data-test=https-enable]').click();
-    await expect(panel().locator('.n-form-item', { has: page.locator('[data-test=https-terms]') }).textContent()).resolves.toContain('terms must be accepted');
+    await expect(
+      panel()
+        .locator('.n-form-item', { has: page.locator('[data-test=https-terms]') })
+        .textContent(),
+    ).resolves.toContain('terms must be accepted');
     await expect(panel().getAttribute('data-enabled')).resolves.toBe('false');
   });
 

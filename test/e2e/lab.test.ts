@@ -30,9 +30,9 @@ async function sendTraffic(requests: number): Promise<Record<string, number>> {
   await page.locator('[data-test=traffic-requests] input').blur();
   await page.locator('[data-test=traffic-run]').click();
   await page.locator(`[data-test=traffic-results][data-done=true]:not([data-task="${before ?? ''}"])`).waitFor({ timeout: 60_000 });
-  const rows = await page.locator('[data-test=traffic-by-server] [data-test=distribution-row]').evaluateAll((els) =>
-    els.map((e) => [e.getAttribute('data-server') ?? '', Number(e.getAttribute('data-hits'))] as const),
-  );
+  const rows = await page
+    .locator('[data-test=traffic-by-server] [data-test=distribution-row]')
+    .evaluateAll((els) => els.map((e) => [e.getAttribute('data-server') ?? '', Number(e.getAttribute('data-hits'))] as const));
   return Object.fromEntries(rows);
 }
 

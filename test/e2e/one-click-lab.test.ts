@@ -20,7 +20,16 @@ let labName: string | undefined;
 
 /** Gives `source` the tag `ref` unless the engine has `ref` already, as a machine that pulled it would. */
 async function provide(ref: string, source: string): Promise<void> {
-  if (await docker.getImage(ref).inspect().then(() => true, () => false)) return;
+  if (
+    await docker
+      .getImage(ref)
+      .inspect()
+      .then(
+        () => true,
+        () => false,
+      )
+  )
+    return;
   const [repo, tag] = ref.split(':');
   await docker.getImage(source).tag({ repo, tag });
   tagged.push(ref);
@@ -42,7 +51,11 @@ afterAll(async () => {
   if (labName) await cli(served.dataDir, ['env', 'destroy', labName]);
   await served?.stop();
   if (labName) await removeEnvironments(labName);
-  for (const ref of tagged) await docker.getImage(ref).remove({ noprune: true }).catch(() => undefined);
+  for (const ref of tagged)
+    await docker
+      .getImage(ref)
+      .remove({ noprune: true })
+      .catch(() => undefined);
 });
 
 describe('the one-click lab', () => {

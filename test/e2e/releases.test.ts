@@ -70,7 +70,10 @@ afterAll(async () => {
   await served?.stop();
   await removeEnvironments(name);
   for (const tag of [`${repo}:v1`, `${repo}:v2`, ...[1, 2, 3, 4, 5].map((n) => `sy-app/${name}:r${n}`)]) {
-    await docker.getImage(tag).remove({ force: true }).catch(() => undefined);
+    await docker
+      .getImage(tag)
+      .remove({ force: true })
+      .catch(() => undefined);
   }
 });
 
@@ -131,7 +134,9 @@ describe('the Releases tab', () => {
       await screenshot(p, 'releases-fr-dark');
       await release(p, 4).locator('[data-test=result]').getByText('réussie').waitFor({ timeout: 30_000 });
       await expect(release(p, 4).locator('[data-test=back-to]').innerText()).resolves.toBe('retour à 1');
-      await expect(p.locator('[data-test=cause-row][data-number="2"] [data-test=cause]').innerText()).resolves.toBe('Le nouveau conteneur de app1 s’est arrêté (code de sortie 3) avant de réussir son contrôle de santé.');
+      await expect(p.locator('[data-test=cause-row][data-number="2"] [data-test=cause]').innerText()).resolves.toBe(
+        'Le nouveau conteneur de app1 s’est arrêté (code de sortie 3) avant de réussir son contrôle de santé.',
+      );
       await release(page, 4).locator('[data-test=serving]').waitFor({ timeout: 5000 });
       expect(fr.errors).toEqual([]);
     } finally {

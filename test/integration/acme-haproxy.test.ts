@@ -52,7 +52,12 @@ class HostHaproxy {
     this.proc.stderr!.on('data', (c: Buffer) => (this.log += c.toString()));
     this.api = new RuntimeApi(() => Promise.resolve(net.connect(this.adminPort, '127.0.0.1')), 'host haproxy');
     const deadline = Date.now() + 10_000;
-    while (!(await this.api.showInfo().then(() => true, () => false))) {
+    while (
+      !(await this.api.showInfo().then(
+        () => true,
+        () => false,
+      ))
+    ) {
       if (this.proc.exitCode !== null || Date.now() > deadline) throw new Error(`haproxy did not start:\n${this.log}`);
       await new Promise((r) => setTimeout(r, 50));
     }

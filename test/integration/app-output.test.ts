@@ -104,7 +104,11 @@ describe("following a replica's output", () => {
       await until('app2 ticking', async () => f.heard.some((l) => l.startsWith('app2 tick')), 15_000);
       // A crash, not a stop anyone asked for: Docker's restart policy starts it again.
       await execIn(names.backend(name, 'app2'), ['touch', '/tmp/crash']);
-      await until('app2 restarted by Docker, and its first lines followed', async () => f.heard.includes('app2 starting') && f.heard.lastIndexOf('app2 tick 1') > f.heard.indexOf('app2 starting'), 30_000);
+      await until(
+        'app2 restarted by Docker, and its first lines followed',
+        async () => f.heard.includes('app2 starting') && f.heard.lastIndexOf('app2 tick 1') > f.heard.indexOf('app2 starting'),
+        30_000,
+      );
       expect(f.heard.indexOf('app2 crashing')).toBeLessThan(f.heard.indexOf('app2 starting'));
       const status = await t.call('environments:status', { name });
       const c = status.containers.find((x) => x.name === names.backend(name, 'app2'));

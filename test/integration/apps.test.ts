@@ -9,7 +9,6 @@ import { folderText } from '../support/outcomes';
 
 const TOKEN = `tok-${Math.random().toString(36).slice(2)}-secret`;
 
-
 describe("the user's own app, built from a folder like the tutorial's", () => {
   const name = uniqueName('app');
   const folder = tutorialAppFolder();
@@ -37,7 +36,10 @@ describe("the user's own app, built from a folder like the tutorial's", () => {
 
   afterAll(async () => {
     await removeEnvironments(name);
-    await docker.getImage(`sy-app/${name}:latest`).remove({ force: true }).catch(() => undefined);
+    await docker
+      .getImage(`sy-app/${name}:latest`)
+      .remove({ force: true })
+      .catch(() => undefined);
     await t?.close();
     rmSync(folder, { recursive: true, force: true });
   });
@@ -124,7 +126,10 @@ describe('"Test the app" names what is wrong', () => {
     await t.core.tasks.whenDone(taskId);
     const report = await t.call('apps:report', { id: taskId });
     await removeEnvironments(name);
-    await docker.getImage(`sy-app/${name}:latest`).remove({ force: true }).catch(() => undefined);
+    await docker
+      .getImage(`sy-app/${name}:latest`)
+      .remove({ force: true })
+      .catch(() => undefined);
     return report;
   };
 
@@ -160,7 +165,10 @@ describe('the command line', () => {
   });
   afterAll(async () => {
     await removeEnvironments(name);
-    await docker.getImage(`sy-app/${name}:latest`).remove({ force: true }).catch(() => undefined);
+    await docker
+      .getImage(`sy-app/${name}:latest`)
+      .remove({ force: true })
+      .catch(() => undefined);
     await t?.close();
     rmSync(folder, { recursive: true, force: true });
   });

@@ -59,8 +59,15 @@ describe('backup and restore into a new installation', () => {
 
   afterAll(async () => {
     await removeEnvironments(lab, shop, remote);
-    for (const img of await docker.listImages({ filters: { reference: [`sy-app/${shop}`] } })) await docker.getImage(img.Id).remove({ force: true }).catch(() => undefined);
-    await docker.getImage(image).remove({ force: true }).catch(() => undefined);
+    for (const img of await docker.listImages({ filters: { reference: [`sy-app/${shop}`] } }))
+      await docker
+        .getImage(img.Id)
+        .remove({ force: true })
+        .catch(() => undefined);
+    await docker
+      .getImage(image)
+      .remove({ force: true })
+      .catch(() => undefined);
     await b?.close();
     await a?.close();
     await sshd?.stop();
@@ -100,7 +107,10 @@ describe('backup and restore into a new installation', () => {
 
   it('the host connects with the restored password, its pinned key accepted', async () => {
     const checks = await b.call('hosts:check', { id: 'vps-1' });
-    expect(checks.filter((c) => !c.ok && !c.skipped), JSON.stringify(checks)).toEqual([]);
+    expect(
+      checks.filter((c) => !c.ok && !c.skipped),
+      JSON.stringify(checks),
+    ).toEqual([]);
     expect(checks.find((c) => c.check === 'host-key')?.ok).toBe(true);
     expect(checks.find((c) => c.check === 'authenticated')?.ok).toBe(true);
   });

@@ -58,7 +58,10 @@ describe('switchyard host … against a real OpenSSH server', () => {
     const c = await cli(dataDir, ['host', 'check', 'vps-pw', '--port', String(free)]);
     expect(c.stderr).toBe('');
     expect(c.code).toBe(0);
-    const lines = c.stdout.trimEnd().split('\n').map((l) => l.split(/ {2,}/));
+    const lines = c.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => l.split(/ {2,}/));
     expect(lines.map((l) => l[1])).toEqual(['reachable', 'host-key', 'authenticated', 'docker', 'docker-access', 'architecture', 'disk', 'swarm', `port ${free}`]);
     expect(lines.filter((l) => l[0] !== 'ok')).toEqual([]);
     expect((await cli(dataDir, ['host', 'list'])).stdout).toContain(`\tpassword\t${key.algorithm} ${key.fingerprint}\n`);
@@ -98,8 +101,6 @@ describe('switchyard host … against a real OpenSSH server', () => {
 
 const DOMAIN = 'cli.switchyard.test';
 
-
-
 describe('switchyard https … against a real ACME server (Pebble)', () => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sy-cli-https-'));
   const caFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'sy-cli-ca-')), 'pebble-ca.pem');
@@ -109,7 +110,23 @@ describe('switchyard https … against a real ACME server (Pebble)', () => {
   let port: number;
   let httpsPort: number;
   let root: string;
-  const enableArgs = () => ['https', 'enable', name, '--domain', DOMAIN, '--email', 'ops@switchyard.test', '--directory', pebble.directoryUrl, '--ca-bundle', caFile, '--challenge-port', String(port), '--https-port', String(httpsPort)];
+  const enableArgs = () => [
+    'https',
+    'enable',
+    name,
+    '--domain',
+    DOMAIN,
+    '--email',
+    'ops@switchyard.test',
+    '--directory',
+    pebble.directoryUrl,
+    '--ca-bundle',
+    caFile,
+    '--challenge-port',
+    String(port),
+    '--https-port',
+    String(httpsPort),
+  ];
 
   beforeAll(async () => {
     port = await freePort();

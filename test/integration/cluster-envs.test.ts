@@ -95,7 +95,11 @@ describe('an environment on a two-node Swarm cluster', () => {
     await until('answers from both nodes', async () => Object.keys(load.progress.byBackend).length >= 2 && load.progress.ok > 20);
     const result = await load.stop();
     expect(result.failed, result.errors.join('; ')).toBe(0);
-    expect(Object.keys(result.byBackend).map((b) => b.split('@')[1]).sort()).toEqual(['swn4', 'swn5']);
+    expect(
+      Object.keys(result.byBackend)
+        .map((b) => b.split('@')[1])
+        .sort(),
+    ).toEqual(['swn4', 'swn5']);
   });
 
   it('switches HTTPS on with one call: the certificate from the CA (Pebble) is served by the load balancer on the manager, in front of tasks on both nodes', async () => {
@@ -113,15 +117,20 @@ describe('an environment on a two-node Swarm cluster', () => {
     // Verified against the CA's root, from outside the cluster, as a browser would; answered by tasks on both nodes.
     const seen = new Set<string>();
     let serial = '';
-    await until('HTTPS answers from both nodes', async () => {
-      const r = await verifiedHttpsGet(httpsPort, domain, root, '/', mgr.address);
-      expect(r.status).toBe(200);
-      expect(r.subject).toContain(`DNS:${domain}`);
-      serial = r.serial;
-      const node = /@(swn\d)/.exec(r.body)?.[1];
-      if (node) seen.add(node);
-      return seen.size === 2;
-    }, 30_000, 50);
+    await until(
+      'HTTPS answers from both nodes',
+      async () => {
+        const r = await verifiedHttpsGet(httpsPort, domain, root, '/', mgr.address);
+        expect(r.status).toBe(200);
+        expect(r.subject).toContain(`DNS:${domain}`);
+        serial = r.serial;
+        const node = /@(swn\d)/.exec(r.body)?.[1];
+        if (node) seen.add(node);
+        return seen.size === 2;
+      },
+      30_000,
+      50,
+    );
     const status = await t.call('certificates:status', { environment: name });
     expect(serialKey(status?.serial ?? '')).toBe(serial);
     // Plain HTTP now redirects to the HTTPS port.
@@ -136,16 +145,24 @@ describe('an environment on a two-node Swarm cluster', () => {
   it('scales 2 → 6 → 2 under load without a failed request, the slots following the tasks', async () => {
     const load = startLoad(port, 8, 180_000, mgr.address);
     await scale(6);
-    const six = await until('6 slots UP', async () => {
-      const x = await status();
-      return upSlots(x).length === 6 && x;
-    }, 30_000);
+    const six = await until(
+      '6 slots UP',
+      async () => {
+        const x = await status();
+        return upSlots(x).length === 6 && x;
+      },
+      30_000,
+    );
     expect(six.cluster?.running).toBe(6);
     await scale(2);
-    const two = await until('back to 2 slots', async () => {
-      const x = await status();
-      return x.servers.length === 2 && upSlots(x).length === 2 && x;
-    }, 60_000);
+    const two = await until(
+      'back to 2 slots',
+      async () => {
+        const x = await status();
+        return x.servers.length === 2 && upSlots(x).length === 2 && x;
+      },
+      60_000,
+    );
     expect(two.cluster?.running).toBe(2);
     const result = await load.stop();
     console.log(`scale 2 → 6 → 2: ${result.ok} requests, ${result.failed} failed`);
@@ -156,10 +173,14 @@ describe('an environment on a two-node Swarm cluster', () => {
   it('drains a node: its tasks move to the other without a failed request', async () => {
     const load = startLoad(port, 8, 180_000, mgr.address);
     await t.call('nodes:availability', { host: manager, node: 'swn5', availability: 'drain' });
-    const moved = await until('every task on swn4', async () => {
-      const x = await status();
-      return upSlots(x).length === 2 && [...nodesOf(x)].every((n) => n === 'swn4') && x;
-    }, 90_000);
+    const moved = await until(
+      'every task on swn4',
+      async () => {
+        const x = await status();
+        return upSlots(x).length === 2 && [...nodesOf(x)].every((n) => n === 'swn4') && x;
+      },
+      90_000,
+    );
     expect(moved.cluster?.nodes.find((n) => n.hostname === 'swn5')).toMatchObject({ availability: 'drain', tasks: 0 });
     const result = await load.stop();
     console.log(`drain swn5: ${result.ok} requests, ${result.failed} failed`);
@@ -170,28 +191,44 @@ describe('an environment on a two-node Swarm cluster', () => {
   it('loses a node: its slots go DOWN within the health window and the status names the node', async () => {
     // Spread again over both nodes (Swarm does not move running tasks back on its own).
     await scale(4);
-    await until('tasks on both nodes', async () => {
-      const x = await status();
-      return upSlots(x).length === 4 && nodesOf(x).size === 2 && x;
-    }, 60_000);
+    await until(
+      'tasks on both nodes',
+      async () => {
+        const x = await status();
+        return upSlots(x).length === 4 && nodesOf(x).size === 2 && x;
+      },
+      60_000,
+    );
     const load = startLoad(port, 4, 180_000, mgr.address);
     const before = await status();
-    const lostSlots = upSlots(before).filter((s) => s.node === 'swn5').map((s) => s.name);
+    const lostSlots = upSlots(before)
+      .filter((s) => s.node === 'swn5')
+      .map((s) => s.name);
     expect(lostSlots.length).toBeGreaterThan(0);
     const stoppedAt = Date.now();
     await stopEngine(wrk);
     // Health window: interval × fall + 1 s (2 s × 3 + 1 s), from the moment the engine is gone.
-    const down = await until('the lost slots DOWN or gone', async () => {
-      const x = await status();
-      const still = x.servers.filter((s) => lostSlots.includes(s.name) && s.health === 'UP' && s.node === 'swn5');
-      return still.length === 0 && x;
-    }, 30_000, 200);
+    const down = await until(
+      'the lost slots DOWN or gone',
+      async () => {
+        const x = await status();
+        const still = x.servers.filter((s) => lostSlots.includes(s.name) && s.health === 'UP' && s.node === 'swn5');
+        return still.length === 0 && x;
+      },
+      30_000,
+      200,
+    );
     const detectedMs = Date.now() - stoppedAt;
     console.log(`node lost: its slots out of the pool ${detectedMs} ms after its engine began stopping`);
-    const lost = await until('the status names the lost node', async () => {
-      const x = await status();
-      return x.cluster?.lost.includes('swn5') && x;
-    }, 60_000, 500);
+    const lost = await until(
+      'the status names the lost node',
+      async () => {
+        const x = await status();
+        return x.cluster?.lost.includes('swn5') && x;
+      },
+      60_000,
+      500,
+    );
     expect(lost.state).toBe('partly-down');
     expect(down.servers.some((s) => s.health === 'UP')).toBe(true);
     const result = await load.stop();
@@ -211,10 +248,14 @@ describe('an environment on a two-node Swarm cluster', () => {
     const deployed = await t.runTask('environments:deploy', appEnv);
     expect(deployed.state, deployed.message).toBe('succeeded');
     const appStatus = () => t.call('environments:status', { name: appEnv });
-    const spread = await until('4 slots UP on both nodes', async () => {
-      const x = await appStatus();
-      return upSlots(x).length === 4 && nodesOf(x).size === 2 && x;
-    }, 60_000);
+    const spread = await until(
+      '4 slots UP on both nodes',
+      async () => {
+        const x = await appStatus();
+        return upSlots(x).length === 4 && nodesOf(x).size === 2 && x;
+      },
+      60_000,
+    );
     expect(spread.cluster?.running).toBe(4);
 
     const clients = startClients(appPort, 2, mgr.address);
@@ -230,16 +271,24 @@ describe('an environment on a two-node Swarm cluster', () => {
     expect(upSlots(after)).toHaveLength(4);
 
     // A release whose tasks crash at start: Swarm stops it and goes back, the old tasks serve throughout.
-    const crash = await t.call('releases:start', { environment: appEnv, app: { ...app, source: { kind: 'image', image: `${repo}:v2` }, env: [{ name: 'CRASH_WITH', value: 'missing DATABASE_URL' }] }, rollout: { batch: 1, monitorMs: 1000 } });
+    const crash = await t.call('releases:start', {
+      environment: appEnv,
+      app: { ...app, source: { kind: 'image', image: `${repo}:v2` }, env: [{ name: 'CRASH_WITH', value: 'missing DATABASE_URL' }] },
+      rollout: { batch: 1, monitorMs: 1000 },
+    });
     const stopped = await t.core.tasks.whenDone(crash.taskId);
     expect(stopped.state).toBe('failed');
     expect(stopped.error?.code).toBe('RELEASE_ROLLED_BACK');
     const [rolled] = await t.call('releases:list', { environment: appEnv });
     expect(rolled.result).toBe('rolled-back');
-    const back = await until('4 slots UP again', async () => {
-      const x = await appStatus();
-      return upSlots(x).length === 4 && x.cluster?.running === 4 && x;
-    }, 60_000);
+    const back = await until(
+      '4 slots UP again',
+      async () => {
+        const x = await appStatus();
+        return upSlots(x).length === 4 && x.cluster?.running === 4 && x;
+      },
+      60_000,
+    );
     expect(back.state).toBe('running');
 
     // Back to the first release (what the deploy started), the same way.
@@ -258,13 +307,24 @@ describe('an environment on a two-node Swarm cluster', () => {
 
   it('runs the load balancer on the node the user picks (a worker a host reaches), serving from there', async () => {
     const lbPort = await freePort();
-    await t.call('environments:create', { name: lbEnv, host: manager, httpPort: lbPort, images: TEST_IMAGES, cluster: { replicas: 2, slots: 4, lbNode: 'swn5' }, servers: [{ name: 'web', kind: 'demo' }] });
+    await t.call('environments:create', {
+      name: lbEnv,
+      host: manager,
+      httpPort: lbPort,
+      images: TEST_IMAGES,
+      cluster: { replicas: 2, slots: 4, lbNode: 'swn5' },
+      servers: [{ name: 'web', kind: 'demo' }],
+    });
     const task = await t.runTask('environments:deploy', lbEnv);
     expect(task.state, task.message).toBe('succeeded');
-    const s = await until('2 slots UP', async () => {
-      const x = await t.call('environments:status', { name: lbEnv });
-      return upSlots(x).length === 2 && x;
-    }, 60_000);
+    const s = await until(
+      '2 slots UP',
+      async () => {
+        const x = await t.call('environments:status', { name: lbEnv });
+        return upSlots(x).length === 2 && x;
+      },
+      60_000,
+    );
     expect(s.url).toBe(`http://${wrk.address}:${lbPort}/`);
     expect(s.containers.find((c) => c.role === 'haproxy')).toBeDefined();
     const load = startLoad(lbPort, 2, 30_000, wrk.address);

@@ -37,7 +37,23 @@ describe('a cluster managed by the local engine, from the CLI', () => {
   it('starts a cluster on the local engine, places an environment on it, serves, scales and reports its tasks', async () => {
     const init = await sy('cluster', 'init', 'local', '--advertise-addr', node.address);
     expect(init.code, init.stderr).toBe(0);
-    const created = await sy('env', 'create', name, '--host', 'local', '--replicas', '2', '--slots', '6', '--port', String(port), '--haproxy-image', TEST_IMAGES.haproxy, '--demo-base', TEST_IMAGES.demoBase);
+    const created = await sy(
+      'env',
+      'create',
+      name,
+      '--host',
+      'local',
+      '--replicas',
+      '2',
+      '--slots',
+      '6',
+      '--port',
+      String(port),
+      '--haproxy-image',
+      TEST_IMAGES.haproxy,
+      '--demo-base',
+      TEST_IMAGES.demoBase,
+    );
     expect(created.code, created.stderr).toBe(0);
     expect(created.stdout).toContain(`on the cluster of local: 2 tasks`);
     const deployed = await sy('env', 'deploy', name);
@@ -53,10 +69,15 @@ describe('a cluster managed by the local engine, from the CLI', () => {
     const scaled = await sy('env', 'scale', name, '3');
     expect(scaled.code, scaled.stderr + scaled.stdout).toBe(0);
     expect(scaled.stdout).toContain('scaled service');
-    const status = await until('3 slots UP', async () => {
-      const s = await sy('env', 'status', name);
-      return (s.stdout.match(/^server web\d+\tUP/gm) ?? []).length === 3 && s;
-    }, 60_000, 500);
+    const status = await until(
+      '3 slots UP',
+      async () => {
+        const s = await sy('env', 'status', name);
+        return (s.stdout.match(/^server web\d+\tUP/gm) ?? []).length === 3 && s;
+      },
+      60_000,
+      500,
+    );
     expect(status.stdout).toMatch(/cluster of local: service sy-.*-web, 3\/3 tasks running/);
     expect(status.stdout).toMatch(new RegExp(`^node ${node.name}\\tready\\tactive\\t3 tasks$`, 'm'));
     expect(status.stdout).toMatch(/^server web\d+\tUP[^\n]*\tsy-.*-web\.\d+\tswn3$/m);

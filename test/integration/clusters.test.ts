@@ -104,7 +104,10 @@ describe('a Switchyard whose own engine is swn1', () => {
 
     const table = await cli(t.dataDir, ['cluster', 'nodes', 'local'], env);
     expect(table.code).toBe(0);
-    const rows = table.stdout.trimEnd().split('\n').map((l) => l.split(/ {2,}/));
+    const rows = table.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => l.split(/ {2,}/));
     expect(rows[0]).toEqual(['ID', 'HOSTNAME', 'ROLE', 'STATE', 'AVAILABILITY', 'ADDRESS', 'ENGINE', 'TASKS', 'HOST']);
     expect(rows.slice(1).map((r) => [r[0], r[1], r[2], r[3], r[4], r[5], r[8]])).toEqual([
       [manager.id.slice(0, 12), 'swn1', 'leader', 'ready', 'active', swn1.address, 'local'],

@@ -3,7 +3,11 @@ import { english } from '../../shared/messages';
 import { cli } from '../support/cli';
 import { deployLab, get, removeEnvironments, testCore, uniqueName, type TestCore } from '../support/lab';
 
-const balanceLines = (config: string | null) => (config ?? '').split('\n').filter((l) => /^\s*balance /.test(l)).map((l) => l.trim());
+const balanceLines = (config: string | null) =>
+  (config ?? '')
+    .split('\n')
+    .filter((l) => /^\s*balance /.test(l))
+    .map((l) => l.trim());
 
 describe('config history on a real lab', () => {
   const name = uniqueName('hist');

@@ -24,11 +24,16 @@ async function compose(dir: string, project: string, ...args: string[]): Promise
 /** Fresh connections until every backend named has answered; what each answer said. */
 async function answersFrom(port: number, backends: string[]): Promise<Set<string>> {
   const seen = new Set<string>();
-  await until(`answers from ${backends.join(', ')}`, async () => {
-    const r = await get(port);
-    if (r.status === 200 && r.backend) seen.add(r.backend);
-    return backends.every((b) => seen.has(b));
-  }, 60_000, 50);
+  await until(
+    `answers from ${backends.join(', ')}`,
+    async () => {
+      const r = await get(port);
+      if (r.status === 200 && r.backend) seen.add(r.backend);
+      return backends.every((b) => seen.has(b));
+    },
+    60_000,
+    50,
+  );
   return seen;
 }
 
@@ -113,7 +118,10 @@ describe('an environment exported as a compose project runs on its own', () => {
         await compose(p.dir, p.project, 'down', '-v', '--remove-orphans').catch(() => undefined);
         projects.splice(projects.indexOf(p), 1);
       }
-      await docker.getImage(image).remove({ force: true }).catch(() => undefined);
+      await docker
+        .getImage(image)
+        .remove({ force: true })
+        .catch(() => undefined);
     }
   });
 });

@@ -30,9 +30,7 @@ function getFrom(port: number, cookie?: string): Promise<{ status: number; backe
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, backend: /Hello from Backend: ([A-Za-z0-9_-]+)/.exec(body)?.[1], cookie: res.headers['set-cookie']?.[0]?.split(';')[0] }),
-      );
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, backend: /Hello from Backend: ([A-Za-z0-9_-]+)/.exec(body)?.[1], cookie: res.headers['set-cookie']?.[0]?.split(';')[0] }));
     });
     req.on('timeout', () => req.destroy(new Error('timed out')));
     req.on('error', reject);
@@ -67,14 +65,31 @@ describe('an environment exported as a Swarm stack deploys on a single-node swar
       await onNode(['stack', 'rm', name]).catch(report);
       await until('the stack’s services gone', async () => (await docker.listServices({ filters })).length === 0, 60_000, 250).catch(report);
       // Its networks go once no task uses them any more: still in the swarm, or they would linger on the node.
-      await until('the stack’s tasks and networks gone', async () => {
-        for (const c of await docker.listContainers({ all: true, filters })) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
-        for (const n of await docker.listNetworks({ filters })) await docker.getNetwork(n.Id).remove().catch(() => undefined);
-        return (await docker.listContainers({ all: true, filters })).length === 0 && (await docker.listNetworks({ filters })).length === 0;
-      }, 60_000, 500).catch(report);
+      await until(
+        'the stack’s tasks and networks gone',
+        async () => {
+          for (const c of await docker.listContainers({ all: true, filters }))
+            await docker
+              .getContainer(c.Id)
+              .remove({ force: true })
+              .catch(() => undefined);
+          for (const n of await docker.listNetworks({ filters }))
+            await docker
+              .getNetwork(n.Id)
+              .remove()
+              .catch(() => undefined);
+          return (await docker.listContainers({ all: true, filters })).length === 0 && (await docker.listNetworks({ filters })).length === 0;
+        },
+        60_000,
+        500,
+      ).catch(report);
     }
     await leaveSwarm(node).catch(report);
-    for (const v of (await docker.listVolumes({ filters }).catch(() => ({ Volumes: [] }))).Volumes ?? []) await docker.getVolume(v.Name).remove().catch(() => undefined);
+    for (const v of (await docker.listVolumes({ filters }).catch(() => ({ Volumes: [] }))).Volumes ?? [])
+      await docker
+        .getVolume(v.Name)
+        .remove()
+        .catch(() => undefined);
     await t?.close();
     if (out) rmSync(out, { recursive: true, force: true });
   });
@@ -98,11 +113,16 @@ describe('an environment exported as a Swarm stack deploys on a single-node swar
     ]);
 
     const seen = new Set<string>();
-    await until(`answers from back1 and back2 at http://${node.address}:${port}/`, async () => {
-      const r = await getFrom(port);
-      if (r.status === 200 && r.backend) seen.add(r.backend);
-      return seen.has('back1') && seen.has('back2');
-    }, 90_000, 200).catch(async (err: Error) => {
+    await until(
+      `answers from back1 and back2 at http://${node.address}:${port}/`,
+      async () => {
+        const r = await getFrom(port);
+        if (r.status === 200 && r.backend) seen.add(r.backend);
+        return seen.has('back1') && seen.has('back2');
+      },
+      90_000,
+      200,
+    ).catch(async (err: Error) => {
       // What Swarm made of the tasks says why.
       const tasks = await onNode(['stack', 'ps', '--no-trunc', '--format', '{{.Name}} {{.CurrentState}} {{.Error}}', name]).catch((e: Error) => e.message);
       throw new Error(`${err.message}\n${tasks}`);

@@ -89,7 +89,9 @@ describe('failover', () => {
     const stopMs = Date.now() - t0;
     const downMs = await timeUntil('back1', 'DOWN', t0 + stopMs);
     const s = await health('back1');
-    console.log(`docker stop, checks only → DOWN: ${(downMs / 1000).toFixed(2)} s after the container stopped (the stop took ${(stopMs / 1000).toFixed(2)} s; promise ${promiseMs / 1000} s, last check ${s?.checkStatus})`);
+    console.log(
+      `docker stop, checks only → DOWN: ${(downMs / 1000).toFixed(2)} s after the container stopped (the stop took ${(stopMs / 1000).toFixed(2)} s; promise ${promiseMs / 1000} s, last check ${s?.checkStatus})`,
+    );
     expect(downMs).toBeLessThanOrEqual(promiseMs);
     await docker.getContainer(names.backend(name, 'back1')).start();
     await timeUntil('back1', 'UP', Date.now());

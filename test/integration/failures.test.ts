@@ -132,10 +132,16 @@ describe('bad input and failed deploys', () => {
     const lb = docker.getContainer(names.haproxy(name));
     const running = await readFile(lb, '/usr/local/etc/haproxy/haproxy.cfg');
     const broken = running!.replace('balance roundrobin', 'balance fastest-first');
-    const inPlace = await validateInPlace(docker, lb, broken).then(() => undefined, (e: SwitchyardError) => e);
+    const inPlace = await validateInPlace(docker, lb, broken).then(
+      () => undefined,
+      (e: SwitchyardError) => e,
+    );
     expect(inPlace?.code).toBe('INVALID_CONFIG');
     expect(inPlace?.message).toMatch(/fastest-first|balance/);
-    const throwaway = await validateInThrowaway(docker, TEST_IMAGES.haproxy, name, broken, TEST_OWNER).then(() => undefined, (e: SwitchyardError) => e);
+    const throwaway = await validateInThrowaway(docker, TEST_IMAGES.haproxy, name, broken, TEST_OWNER).then(
+      () => undefined,
+      (e: SwitchyardError) => e,
+    );
     expect(throwaway?.code).toBe('INVALID_CONFIG');
     expect(await readFile(lb, '/usr/local/etc/haproxy/haproxy.cfg')).toBe(running);
     expect((await labelledResources(name)).containers).toBe(3);

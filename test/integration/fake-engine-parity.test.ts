@@ -22,9 +22,21 @@ describe('the fake engine answers like the real one', () => {
   afterAll(async () => {
     await fake?.close();
     const filters = { label: [`${LABEL}=${base}`] };
-    for (const c of await docker.listContainers({ all: true, filters })) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
-    for (const n of await docker.listNetworks({ filters })) await docker.getNetwork(n.Id).remove().catch(() => undefined);
-    for (const v of (await docker.listVolumes({ filters })).Volumes ?? []) await docker.getVolume(v.Name).remove().catch(() => undefined);
+    for (const c of await docker.listContainers({ all: true, filters }))
+      await docker
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => undefined);
+    for (const n of await docker.listNetworks({ filters }))
+      await docker
+        .getNetwork(n.Id)
+        .remove()
+        .catch(() => undefined);
+    for (const v of (await docker.listVolumes({ filters })).Volumes ?? [])
+      await docker
+        .getVolume(v.Name)
+        .remove()
+        .catch(() => undefined);
   });
 
   /** Runs the script on one engine; each step answers `ok`, what it read, or the HTTP status it failed with. */
@@ -48,7 +60,9 @@ describe('the fake engine answers like the real one', () => {
         Image: TEST_IMAGES.demoBase,
         Cmd: ['sleep', '300'],
         Labels: labels,
-        ...(hostPort ? { ExposedPorts: { '80/tcp': {} }, HostConfig: { PortBindings: { '80/tcp': [{ HostPort: String(hostPort) }] }, Mounts: [{ Type: 'volume', Source: volume, Target: '/data' }] } } : {}),
+        ...(hostPort
+          ? { ExposedPorts: { '80/tcp': {} }, HostConfig: { PortBindings: { '80/tcp': [{ HostPort: String(hostPort) }] }, Mounts: [{ Type: 'volume', Source: volume, Target: '/data' }] } }
+          : {}),
       });
     const a = () => d.getContainer(name);
 

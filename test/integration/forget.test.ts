@@ -10,7 +10,6 @@ import { TEST_IMAGES, docker, freePort, labelledResources, removeEnvironments, t
 import { TestSshd } from '../support/sshd';
 import { refusal } from '../support/outcomes';
 
-
 /** Counts the TCP connections made to a port: standing where the SSH server was, it sees any attempt to reach the host. */
 function connectionCounter(port: number): Promise<{ count: () => number; close: () => Promise<void> }> {
   let n = 0;

@@ -64,10 +64,14 @@ describe('the tutorial lab on local Docker', () => {
     });
 
     await t.call('servers:start', { environment: name, server: 'back1' });
-    await until('back1 back UP', async () => {
-      const s = await t.call('environments:status', { name });
-      return s.servers.find((x) => x.name === 'back1')?.health === 'UP' && s.state === 'running';
-    }, 30_000);
+    await until(
+      'back1 back UP',
+      async () => {
+        const s = await t.call('environments:status', { name });
+        return s.servers.find((x) => x.name === 'back1')?.health === 'UP' && s.state === 'running';
+      },
+      30_000,
+    );
     const seen = new Set<string>();
     for (let i = 0; i < 6; i++) seen.add((await get(port)).backend!);
     expect([...seen].sort()).toEqual(['back1', 'back2']);

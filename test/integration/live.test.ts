@@ -32,10 +32,16 @@ describe('live operations', () => {
       const running = await docker
         .getContainer(c)
         .inspect()
-        .then((i) => i.State.Running, () => true);
+        .then(
+          (i) => i.State.Running,
+          () => true,
+        );
       if (!running) await docker.getContainer(c).start();
     }
-    const servers = [{ name: 'back1', kind: 'demo' as const }, { name: 'back2', kind: 'demo' as const }];
+    const servers = [
+      { name: 'back1', kind: 'demo' as const },
+      { name: 'back2', kind: 'demo' as const },
+    ];
     await t.call('environments:update', { name, patch: { balance: 'roundrobin', httpPort: port, servers } });
     const task = await t.runTask('environments:deploy', name);
     expect(task.state, JSON.stringify(task.error)).toBe('succeeded');

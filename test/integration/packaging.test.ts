@@ -36,12 +36,7 @@ let inArchive: Set<string>;
 
 const read = (file: string): string => asar.extractFile(archive, file).toString('utf8');
 /** The packages under node_modules in the archive, by name. */
-const packagesIn = (): Set<string> =>
-  new Set(
-    files
-      .filter((f) => /^node_modules\/(@[^/]+\/)?[^/]+\/package\.json$/.test(f))
-      .map((f) => f.slice('node_modules/'.length, -'/package.json'.length)),
-  );
+const packagesIn = (): Set<string> => new Set(files.filter((f) => /^node_modules\/(@[^/]+\/)?[^/]+\/package\.json$/.test(f)).map((f) => f.slice('node_modules/'.length, -'/package.json'.length)));
 
 beforeAll(() => {
   // `npm test` builds first; a run of this file alone builds what is missing.

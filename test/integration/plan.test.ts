@@ -35,16 +35,7 @@ describe('environments:plan on a real lab', () => {
     expect(end.state).toBe('succeeded');
     for (const update of seen) if (update.code) expect(update.message).toBe(english({ code: update.code, params: update.params }));
     expectCoded(end);
-    expect(end.steps.map((s) => s.code)).toEqual([
-      'deploy.images',
-      'deploy.ports',
-      'deploy.network',
-      'deploy.config',
-      'deploy.backends',
-      'deploy.haproxy',
-      'deploy.cleanup',
-      'deploy.verify',
-    ]);
+    expect(end.steps.map((s) => s.code)).toEqual(['deploy.images', 'deploy.ports', 'deploy.network', 'deploy.config', 'deploy.backends', 'deploy.haproxy', 'deploy.cleanup', 'deploy.verify']);
     expect(end.code).toBe('deploy.up');
     expect(end.message).toMatch(new RegExp(`^${name} is up at http://localhost:\\d+/ \\(HTTP \\d+; .*created ${names.haproxy(name)}`));
   });
@@ -114,7 +105,10 @@ describe('environments:plan on a real lab', () => {
     } finally {
       await t.call('environments:update', { name, patch: { images: { haproxy: TEST_IMAGES.haproxy } } }).catch(() => undefined);
       await removeEnvironments(name);
-      await docker.getImage(tag).remove().catch(() => undefined);
+      await docker
+        .getImage(tag)
+        .remove()
+        .catch(() => undefined);
     }
   });
 

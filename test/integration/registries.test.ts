@@ -4,7 +4,6 @@ import { TEST_IMAGES, docker, freePort, get, labelledResources, removeEnvironmen
 import { startRegistry, type TestRegistry } from '../support/registry';
 import { folderText } from '../support/outcomes';
 
-
 describe('private registries', () => {
   const name = uniqueName('private');
   let registry: TestRegistry;
@@ -20,7 +19,10 @@ describe('private registries', () => {
 
   afterAll(async () => {
     await removeEnvironments(name);
-    await docker.getImage(image).remove({ force: true }).catch(() => undefined);
+    await docker
+      .getImage(image)
+      .remove({ force: true })
+      .catch(() => undefined);
     await t?.close();
     await registry?.stop();
   });

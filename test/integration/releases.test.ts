@@ -44,7 +44,10 @@ describe('releases: rolling updates under load, automatic rollback, history', ()
   }
 
   const history = () => t.call('releases:list', { environment: name });
-  const failedOf = (load: Record<string, { failed: number; errors: string[] }>) => Object.entries(load).map(([k, r]) => `${k}: ${r.failed} failed ${r.errors.join('; ')}`).join(' / ');
+  const failedOf = (load: Record<string, { failed: number; errors: string[] }>) =>
+    Object.entries(load)
+      .map(([k, r]) => `${k}: ${r.failed} failed ${r.errors.join('; ')}`)
+      .join(' / ');
   const leftovers = async () =>
     (await docker.listContainers({ all: true, filters: { label: [`io.switchyard.environment=${name}`] } })).map((c) => c.Names[0].slice(1)).filter((n) => /_(next|prev)$/.test(n));
 
@@ -68,8 +71,14 @@ describe('releases: rolling updates under load, automatic rollback, history', ()
   afterAll(async () => {
     await removeEnvironments(name);
     for (const tag of ['v1', 'v2', 'r1', 'r2', 'r3', 'r4', 'r5', 'r6', 'r7']) {
-      await docker.getImage(`${repo}:${tag}`).remove({ force: true }).catch(() => undefined);
-      await docker.getImage(`sy-app/${name}:${tag}`).remove({ force: true }).catch(() => undefined);
+      await docker
+        .getImage(`${repo}:${tag}`)
+        .remove({ force: true })
+        .catch(() => undefined);
+      await docker
+        .getImage(`sy-app/${name}:${tag}`)
+        .remove({ force: true })
+        .catch(() => undefined);
     }
     await t?.close();
   });
@@ -78,9 +87,7 @@ describe('releases: rolling updates under load, automatic rollback, history', ()
     expect(await versions()).toEqual({ '1': 16 });
     const phases: string[] = [];
     const off = t.core.events.on('releases:changed', (r) => r.environment === name && phases.push(r.servers.map((s) => s.phase).join(',')));
-    const { task, load } = await underLoad(() =>
-      t.call('releases:start', { environment: name, app: { ...app, source: { kind: 'image', image: `${repo}:v2` } }, rollout: FAST }),
-    );
+    const { task, load } = await underLoad(() => t.call('releases:start', { environment: name, app: { ...app, source: { kind: 'image', image: `${repo}:v2` } }, rollout: FAST }));
     off();
     expect(task.state, `${task.error?.code} ${task.error?.message}`).toBe('succeeded');
     expect(failedOf(load)).toBe('keepAlive: 0 failed  / fresh: 0 failed  / sticky: 0 failed ');
@@ -182,7 +189,10 @@ describe('releases: rolling updates under load, automatic rollback, history', ()
 
     const list = await cli(t.dataDir, ['releases', name]);
     expect(list.code).toBe(0);
-    const rows = list.stdout.trim().split('\n').map((l) => l.split('\t'));
+    const rows = list.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split('\t'));
     expect(rows.map((r) => [r[0], r[2].split(' ')[0]])).toEqual([
       ['6', 'succeeded'],
       ['5', 'rolled-back'],
@@ -197,7 +207,12 @@ describe('releases: rolling updates under load, automatic rollback, history', ()
     expect(bad.code).toBe(1);
     expect(bad.stderr + bad.stdout).toMatch(/rolled back: the new container of app1 stopped \(exit code 3\)/);
     expect(await leftovers()).toEqual([]);
-    expect(await docker.getContainer(names.backend(name, 'app1')).inspect().then((c) => c.State.Running)).toBe(true);
+    expect(
+      await docker
+        .getContainer(names.backend(name, 'app1'))
+        .inspect()
+        .then((c) => c.State.Running),
+    ).toBe(true);
   }, 180_000);
 
   it('a deploy after the app was changed in the settings rolls it out as a release: zero failed requests, in the history', async () => {
@@ -260,7 +275,10 @@ describe('releases: rolling updates under load, automatic rollback, history', ()
     expect(err).toMatch(/error RELEASE_ROLLED_BACK: .*cancel/i);
     expect(await versions()).toEqual(before);
     expect(await leftovers()).toEqual([]);
-    const [latest] = (await cli(t.dataDir, ['releases', name])).stdout.trim().split('\n').map((l) => l.split('\t'));
+    const [latest] = (await cli(t.dataDir, ['releases', name])).stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split('\t'));
     expect(latest[2]).toMatch(/^rolled-back/);
     expect(latest.join(' ')).toMatch(/cancel/i);
   }, 180_000);

@@ -65,7 +65,10 @@ describe("the user's own app, built from a folder, on a host reached over SSH", 
 
   afterAll(async () => {
     await removeEnvironments(name);
-    await docker.getImage(appImageTag(name)).remove({ force: true }).catch(() => undefined);
+    await docker
+      .getImage(appImageTag(name))
+      .remove({ force: true })
+      .catch(() => undefined);
     await t?.close();
     await sshd?.stop();
     rmSync(folder, { recursive: true, force: true });

@@ -15,7 +15,6 @@ import { until } from '../support/lab';
 
 const run = promisify(execFile);
 
-
 describe('SSH connections to a real OpenSSH server', () => {
   let sshd: TestSshd;
   let pinned: HostKey;
@@ -23,7 +22,15 @@ describe('SSH connections to a real OpenSSH server', () => {
 
   const keyCreds = (u: TestUser): SshCredentials => ({ method: 'key', keyPath: u.keyPath! });
   const connection = (user: string, credentials: SshCredentials, hostKey: HostKey | null = pinned, extra: { port?: number; readyTimeoutMs?: number } = {}) => {
-    const c = new SshConnection({ hostId: 'vps-1', address: sshd.address, port: extra.port ?? sshd.port, user, hostKey: hostKey ?? undefined, credentials: async () => credentials, readyTimeoutMs: extra.readyTimeoutMs });
+    const c = new SshConnection({
+      hostId: 'vps-1',
+      address: sshd.address,
+      port: extra.port ?? sshd.port,
+      user,
+      hostKey: hostKey ?? undefined,
+      credentials: async () => credentials,
+      readyTimeoutMs: extra.readyTimeoutMs,
+    });
     open.push(c);
     return c;
   };
@@ -113,9 +120,7 @@ describe('SSH connections to a real OpenSSH server', () => {
     const port = await freeLoopbackPort();
     const err = await failure(connection('anyone', { method: 'password', password: 'x' }, pinned, { port }).connect());
     expect([err.code, err.detail]).toEqual(['HOST_UNREACHABLE', 'ssh-unreachable ECONNREFUSED']);
-    expect(err.message).toBe(
-      `Cannot connect to vps-1 at 127.0.0.1:${port}: connection refused. Nothing listens on port ${port}: is the SSH server running, and is ${port} its port?`,
-    );
+    expect(err.message).toBe(`Cannot connect to vps-1 at 127.0.0.1:${port}: connection refused. Nothing listens on port ${port}: is the SSH server running, and is ${port} its port?`);
   });
 
   it('times out on a port that accepts but never speaks SSH', async () => {

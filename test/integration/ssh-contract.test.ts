@@ -44,7 +44,10 @@ describe('a host added over SSH, end to end through the contract', () => {
 
     await t.call('hosts:trust', { id: 'vps-1', hostKey: presented!.presented });
     const checks = await t.call('hosts:check', { id: 'vps-1', ports: [await freePort()] });
-    expect(checks.filter((c) => !c.ok), JSON.stringify(checks)).toEqual([]);
+    expect(
+      checks.filter((c) => !c.ok),
+      JSON.stringify(checks),
+    ).toEqual([]);
     expect((await t.call('hosts:list', {})).map((h) => h.id)).toEqual(['local', 'vps-1']);
 
     for (const file of readdirSync(t.dataDir).filter((f) => f.endsWith('.json'))) {
@@ -81,7 +84,10 @@ describe('a host added over SSH, end to end through the contract', () => {
     expect(failed.find((c) => c.check === 'authenticated')?.ok).toBe(false);
     await t.call('hosts:credentials', { id: 'vps-1', auth: { method: 'password', password: u.password! } });
     const checks = await t.call('hosts:check', { id: 'vps-1' });
-    expect(checks.filter((c) => !c.ok), JSON.stringify(checks)).toEqual([]);
+    expect(
+      checks.filter((c) => !c.ok),
+      JSON.stringify(checks),
+    ).toEqual([]);
     // One stored password, the current one: each change deleted the one before.
     expect(secretRefs()).toBe(refs);
     expect((await t.call('environments:status', { name })).state).toBe('running');

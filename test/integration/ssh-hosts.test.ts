@@ -29,7 +29,6 @@ class InMemoryHostRepository implements HostRepository {
   }
 }
 
-
 const byCheck = (results: HostCheckResult[]) => Object.fromEntries(results.filter((r) => r.check !== 'port').map((r) => [r.check, r]));
 
 describe('SSH hosts: adding, trusting, checking', () => {

@@ -22,7 +22,10 @@ function getVia(target: Target, port: number): Promise<{ status: number; backend
         path: '/',
         headers: { host: `vps-1:${port}` },
         createConnection: (_o, cb) => {
-          target.connectLoopback(port).then((s) => cb(null, s), (e: Error) => cb(e, undefined as never));
+          target.connectLoopback(port).then(
+            (s) => cb(null, s),
+            (e: Error) => cb(e, undefined as never),
+          );
           return undefined;
         },
         timeout: 10_000,
@@ -101,7 +104,9 @@ describe('the tutorial lab on a host reached over SSH', () => {
   it("answers on HAProxy's runtime API, which is published on the host loopback only", async () => {
     const lb = target.docker.getContainer(names.haproxy(name));
     const info = await lb.inspect();
-    const bindings = Object.values(info.NetworkSettings.Ports ?? {}).flat().filter(Boolean) as { HostIp: string; HostPort: string }[];
+    const bindings = Object.values(info.NetworkSettings.Ports ?? {})
+      .flat()
+      .filter(Boolean) as { HostIp: string; HostPort: string }[];
     const adminPort = await adminPortOf(lb);
     expect(bindings.find((b) => Number(b.HostPort) === adminPort)?.HostIp).toBe('127.0.0.1');
     const api = runtimeApiFor(target, name, adminPort!);

@@ -13,15 +13,10 @@ export interface CliResult {
  */
 export function cli(dataDir: string, args: string[], env: NodeJS.ProcessEnv = {}, input?: string): Promise<CliResult> {
   return new Promise((resolve) => {
-    const child = execFile(
-      process.execPath,
-      [CLI_BUNDLE, ...args],
-      { env: { ...process.env, ...env, SWITCHYARD_DATA_DIR: dataDir }, timeout: 120_000 },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
+    const child = execFile(process.execPath, [CLI_BUNDLE, ...args], { env: { ...process.env, ...env, SWITCHYARD_DATA_DIR: dataDir }, timeout: 120_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
+      resolve({ code, stdout, stderr });
+    });
     child.stdin?.end(input);
   });
 }

@@ -157,10 +157,12 @@ function alive(pid: number): boolean {
 }
 
 async function engineAnswers(n: TestNode): Promise<boolean> {
-  const ping = nodeDocker(n).ping().then(
-    () => true,
-    () => false,
-  );
+  const ping = nodeDocker(n)
+    .ping()
+    .then(
+      () => true,
+      () => false,
+    );
   return Promise.race([ping, sleep(5_000).then(() => false)]);
 }
 

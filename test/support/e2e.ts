@@ -12,15 +12,7 @@ import { TEST_IMAGES, appRoot, freePort } from './lab';
 
 export const ARTIFACTS = path.join(appRoot, 'test', 'artifacts');
 export const CHROMIUM = process.env.SWITCHYARD_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 /** The one line `switchyard serve` prints; its format is part of the CLI's contract. */
 export const SERVE_LINE = /^Switchyard is serving at (http:\/\/127\.0\.0\.1:(\d+)\/\?token=([A-Za-z0-9_-]+))$/m;
 

@@ -39,14 +39,12 @@ interface Hold {
   gate: Promise<void>;
 }
 
-
 /** What a test compares before and after a failed step: everything a deploy may change. */
 export interface FakeEngineSnapshot {
   containers: { name: string; id: string; state: FakeContainerState; image: string }[];
   networks: string[];
   volumes: string[];
 }
-
 
 export class FakeDockerEngine {
   readonly state = new FakeEngineState();
@@ -204,7 +202,10 @@ export class FakeDockerEngine {
     const s = this.state;
     return {
       containers: [...s.containers.values()].map((c) => ({ name: c.name, id: c.id, state: c.state, image: c.image })).sort((a, b) => a.name.localeCompare(b.name)),
-      networks: [...s.networks.values()].filter((n) => !n.builtin).map((n) => n.name).sort(),
+      networks: [...s.networks.values()]
+        .filter((n) => !n.builtin)
+        .map((n) => n.name)
+        .sort(),
       volumes: [...s.volumes.keys()].sort(),
     };
   }

@@ -73,7 +73,10 @@ export async function answer(s: FakeEngineState, method: string, route: string, 
   if ((m = at(/^\/containers\/([^/]+)\/wait$/)) && method === 'POST') return json(200, { StatusCode: await s.wait(m[1]), Error: null });
   if ((m = at(/^\/containers\/([^/]+)$/)) && method === 'DELETE') return (s.remove(m[1], q.get('force') === 'true' || q.get('force') === '1'), empty());
   if ((m = at(/^\/containers\/([^/]+)\/logs$/)) && method === 'GET') {
-    const lines = s.container(m[1]).log.split(/(?<=\n)/).filter(Boolean);
+    const lines = s
+      .container(m[1])
+      .log.split(/(?<=\n)/)
+      .filter(Boolean);
     const tail = q.get('tail');
     const shown = tail && tail !== 'all' ? lines.slice(-Number(tail)) : lines;
     return { status: 200, body: Buffer.concat(shown.map(frame)), type: 'application/vnd.docker.multiplexed-stream' };
@@ -130,13 +133,21 @@ export async function answer(s: FakeEngineState, method: string, route: string, 
 
   // images (names may hold slashes); every fake image was made at the same instant, the order they were added in
   if (method === 'GET' && route === '/images/json') {
-    return json(200, [...s.images.values()].map((i, n) => ({ Id: i.id, RepoTags: i.tags.length ? i.tags : ['<none>:<none>'], Created: 1_700_000_000 + n, Size: 1_000_000, Labels: i.labels })));
+    return json(
+      200,
+      [...s.images.values()].map((i, n) => ({ Id: i.id, RepoTags: i.tags.length ? i.tags : ['<none>:<none>'], Created: 1_700_000_000 + n, Size: 1_000_000, Labels: i.labels })),
+    );
   }
   if ((m = at(/^\/images\/(.+)\/json$/)) && method === 'GET') return json(200, imageInspect(s.image(m[1])));
   if (method === 'POST' && route === '/images/create') {
     const ref = `${q.get('fromImage')}:${q.get('tag') ?? 'latest'}`;
     const image = s.pull(ref);
-    const lines = [{ status: `Pulling from ${ref.split(':')[0]}`, id: q.get('tag') }, { status: 'Pull complete', id: 'f4k3l4y3r' }, { status: `Digest: ${image.id}` }, { status: `Status: Downloaded newer image for ${ref}` }];
+    const lines = [
+      { status: `Pulling from ${ref.split(':')[0]}`, id: q.get('tag') },
+      { status: 'Pull complete', id: 'f4k3l4y3r' },
+      { status: `Digest: ${image.id}` },
+      { status: `Status: Downloaded newer image for ${ref}` },
+    ];
     return { status: 200, body: lines.map((l) => JSON.stringify(l)).join('\r\n') + '\r\n', type: 'application/json' };
   }
   if (method === 'POST' && route === '/build') return build(s, q, body);

@@ -83,7 +83,9 @@ export function containerInfo(state: FakeEngineState, c: FakeContainer): object 
     c.state === 'running'
       ? [
           ...c.published.map((p) => ({ IP: p.hostIp, PrivatePort: p.privatePort, PublicPort: p.hostPort, Type: 'tcp' })),
-          ...exposed(c).filter((p) => !c.published.some((b) => b.privatePort === p)).map((p) => ({ PrivatePort: p, Type: 'tcp' })),
+          ...exposed(c)
+            .filter((p) => !c.published.some((b) => b.privatePort === p))
+            .map((p) => ({ PrivatePort: p, Type: 'tcp' })),
         ]
       : [];
   return {

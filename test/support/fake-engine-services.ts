@@ -98,7 +98,14 @@ export class FakeSwarmServices {
         ...(t.err ? { Err: t.err } : {}),
         ...(t.exitCode !== undefined || t.state === 'running' ? { ContainerStatus: { ContainerID: fakeId(64), ...(t.exitCode !== undefined ? { ExitCode: t.exitCode } : { ExitCode: 0 }) } } : {}),
       },
-      ...(t.address ? { NetworksAttachments: [{ Network: { Spec: { Name: 'ingress' } }, Addresses: ['10.255.0.9/16'] }, { Network: { Spec: { Name: network } }, Addresses: [`${t.address}/24`] }] } : {}),
+      ...(t.address
+        ? {
+            NetworksAttachments: [
+              { Network: { Spec: { Name: 'ingress' } }, Addresses: ['10.255.0.9/16'] },
+              { Network: { Spec: { Name: network } }, Addresses: [`${t.address}/24`] },
+            ],
+          }
+        : {}),
     };
     this.tasks.push(task);
     return task;
@@ -176,7 +183,10 @@ export class FakeSwarmServices {
         if (!s) throw new FakeEngineError(404, `service ${ref} not found`);
         return s.ID;
       });
-      return json(200, this.tasks.filter((t) => wanted.includes(t.ServiceID)));
+      return json(
+        200,
+        this.tasks.filter((t) => wanted.includes(t.ServiceID)),
+      );
     }
     return undefined;
   }

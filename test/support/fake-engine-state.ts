@@ -160,7 +160,13 @@ export class FakeEngineState {
   addImage(ref: string, labels: Record<string, string> = {}): FakeImage {
     const tag = normalizeRef(ref);
     for (const img of this.images.values()) img.tags = img.tags.filter((t) => t !== tag);
-    const image: FakeImage = { id: `sha256:${createHash('sha256').update(`${tag}\0${hex(8)}`).digest('hex')}`, tags: [tag], labels };
+    const image: FakeImage = {
+      id: `sha256:${createHash('sha256')
+        .update(`${tag}\0${hex(8)}`)
+        .digest('hex')}`,
+      tags: [tag],
+      labels,
+    };
     this.images.set(image.id, image);
     return image;
   }
@@ -204,7 +210,10 @@ export class FakeEngineState {
     const containerName = name ?? `fake_${hex(4)}`;
     const taken = [...this.containers.values()].find((c) => c.name === containerName);
     if (taken) {
-      throw new FakeEngineError(409, `Conflict. The container name "/${containerName}" is already in use by container "${taken.id}". You have to remove (or rename) that container to be able to reuse that name.`);
+      throw new FakeEngineError(
+        409,
+        `Conflict. The container name "/${containerName}" is already in use by container "${taken.id}". You have to remove (or rename) that container to be able to reuse that name.`,
+      );
     }
     const image = this.image(body.Image);
     const mode = body.HostConfig?.NetworkMode || 'bridge';
@@ -303,7 +312,11 @@ export class FakeEngineState {
   rename(ref: string, name: string): void {
     const c = this.container(ref);
     const taken = [...this.containers.values()].find((x) => x.name === name && x !== c);
-    if (taken) throw new FakeEngineError(409, `Conflict. The container name "/${name}" is already in use by container "${taken.id}". You have to remove (or rename) that container to be able to reuse that name.`);
+    if (taken)
+      throw new FakeEngineError(
+        409,
+        `Conflict. The container name "/${name}" is already in use by container "${taken.id}". You have to remove (or rename) that container to be able to reuse that name.`,
+      );
     this.history.push(`rename ${c.name} ${name}`);
     c.name = name;
   }
@@ -499,7 +512,10 @@ export class FakeEngineState {
         } else if (taken.has(hostPort)) {
           throw new FakeEngineError(500, `driver failed programming external connectivity on endpoint ${c.name} (${c.id}): Bind for ${hostIp}:${hostPort} failed: port is already allocated`);
         } else if (this.hostPortsInUse.has(hostPort)) {
-          throw new FakeEngineError(500, `driver failed programming external connectivity on endpoint ${c.name} (${c.id}): Error starting userland proxy: listen tcp4 ${hostIp}:${hostPort}: bind: address already in use`);
+          throw new FakeEngineError(
+            500,
+            `driver failed programming external connectivity on endpoint ${c.name} (${c.id}): Error starting userland proxy: listen tcp4 ${hostIp}:${hostPort}: bind: address already in use`,
+          );
         }
         taken.add(hostPort);
         bound.push({ privatePort, hostIp, hostPort });

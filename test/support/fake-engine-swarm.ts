@@ -113,12 +113,17 @@ export class FakeSwarmMember {
       if (this.node) throw new FakeEngineError(503, 'This node is already part of a swarm. Use "docker swarm leave" to leave this swarm and join another one.');
       const remote = (b.RemoteAddrs as string[] | undefined)?.[0] ?? '';
       const manager = this.network.managerAt(remote);
-      if (!manager?.cluster) throw new FakeEngineError(500, 'Timeout was reached before node joined. The attempt to join the swarm will continue in the background. Use the "docker info" command to see the current swarm status of your node.');
+      if (!manager?.cluster)
+        throw new FakeEngineError(
+          500,
+          'Timeout was reached before node joined. The attempt to join the swarm will continue in the background. Use the "docker info" command to see the current swarm status of your node.',
+        );
       const c = manager.cluster;
       const role = b.JoinToken === c.tokens.Manager ? 'manager' : b.JoinToken === c.tokens.Worker ? 'worker' : undefined;
       if (!role) throw new FakeEngineError(500, 'rpc error: code = InvalidArgument desc = A valid join token is necessary to join this cluster');
       const addr = advertised(b.AdvertiseAddr) ?? this.opts.address;
-      if (!addr) throw new FakeEngineError(400, 'could not choose an IP address to advertise since this system has multiple addresses on different interfaces (10.0.2.15 on eth0 and 192.168.56.10 on eth1)');
+      if (!addr)
+        throw new FakeEngineError(400, 'could not choose an IP address to advertise since this system has multiple addresses on different interfaces (10.0.2.15 on eth0 and 192.168.56.10 on eth1)');
       this.enter(c, role, addr);
       return { status: 200 };
     }
@@ -139,7 +144,11 @@ export class FakeSwarmMember {
       this.cluster = undefined;
       return { status: 200 };
     }
-    if (method === 'GET' && route === '/nodes') return json(200, [...this.readable().nodes.values()].map((n) => nodeJson(n)));
+    if (method === 'GET' && route === '/nodes')
+      return json(
+        200,
+        [...this.readable().nodes.values()].map((n) => nodeJson(n)),
+      );
     if ((m = /^\/nodes\/([^/]+)$/.exec(route)) && method === 'GET') return json(200, nodeJson(this.nodeOf(m[1])));
     if ((m = /^\/nodes\/([^/]+)$/.exec(route)) && method === 'DELETE') {
       const c = this.readable();
@@ -228,7 +237,10 @@ export class FakeSwarmMember {
   private readable(): FakeCluster {
     const c = this.managedCluster();
     if (c.leaderless) {
-      throw new FakeEngineError(500, "rpc error: code = Unknown desc = The swarm does not have a leader. It's possible that too few managers are online. Make sure more than half of the managers are online.");
+      throw new FakeEngineError(
+        500,
+        "rpc error: code = Unknown desc = The swarm does not have a leader. It's possible that too few managers are online. Make sure more than half of the managers are online.",
+      );
     }
     return c;
   }

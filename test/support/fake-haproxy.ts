@@ -44,7 +44,58 @@ const ADMF_FDRAIN = 0x08;
 /** Algorithms HAProxy treats as static: a weight other than the configured one is refused. */
 const STATIC_ALGORITHMS = new Set(['static-rr', 'source']);
 
-const STAT_COLUMNS = ['pxname', 'svname', 'qcur', 'qmax', 'scur', 'smax', 'slim', 'stot', 'bin', 'bout', 'dreq', 'dresp', 'ereq', 'econ', 'eresp', 'wretr', 'wredis', 'status', 'weight', 'act', 'bck', 'chkfail', 'chkdown', 'lastchg', 'downtime', 'qlimit', 'pid', 'iid', 'sid', 'throttle', 'lbtot', 'tracked', 'type', 'rate', 'rate_lim', 'rate_max', 'check_status', 'check_code', 'check_duration', 'hrsp_1xx', 'hrsp_2xx', 'hrsp_3xx', 'hrsp_4xx', 'hrsp_5xx', 'hrsp_other', 'hanafail', 'req_rate', 'req_rate_max', 'req_tot', 'addr'];
+const STAT_COLUMNS = [
+  'pxname',
+  'svname',
+  'qcur',
+  'qmax',
+  'scur',
+  'smax',
+  'slim',
+  'stot',
+  'bin',
+  'bout',
+  'dreq',
+  'dresp',
+  'ereq',
+  'econ',
+  'eresp',
+  'wretr',
+  'wredis',
+  'status',
+  'weight',
+  'act',
+  'bck',
+  'chkfail',
+  'chkdown',
+  'lastchg',
+  'downtime',
+  'qlimit',
+  'pid',
+  'iid',
+  'sid',
+  'throttle',
+  'lbtot',
+  'tracked',
+  'type',
+  'rate',
+  'rate_lim',
+  'rate_max',
+  'check_status',
+  'check_code',
+  'check_duration',
+  'hrsp_1xx',
+  'hrsp_2xx',
+  'hrsp_3xx',
+  'hrsp_4xx',
+  'hrsp_5xx',
+  'hrsp_other',
+  'hanafail',
+  'req_rate',
+  'req_rate_max',
+  'req_tot',
+  'addr',
+];
 
 const STATE_HEADER =
   '# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port';
@@ -220,13 +271,42 @@ export class FakeHaproxy {
       ...this.servers.map((s, i) => {
         const status = this.statusOf(s);
         const check = status === 'DOWN' ? 'L4CON' : 'L4OK';
-        return row({ pxname: 'servers', svname: s.name, scur: 0, stot: s.hits, status, weight: s.weight, act: 1, bck: 0, pid: 1, sid: i + 1, type: 2, check_status: check, check_duration: 0, lastchg: 1, hrsp_2xx: s.hits, req_tot: s.hits, addr: s.slot ? s.address : '' });
+        return row({
+          pxname: 'servers',
+          svname: s.name,
+          scur: 0,
+          stot: s.hits,
+          status,
+          weight: s.weight,
+          act: 1,
+          bck: 0,
+          pid: 1,
+          sid: i + 1,
+          type: 2,
+          check_status: check,
+          check_duration: 0,
+          lastchg: 1,
+          hrsp_2xx: s.hits,
+          req_tot: s.hits,
+          addr: s.slot ? s.address : '',
+        });
       }),
       ...this.probes.map((s, i) => {
         const status = s.admin === 'maint' ? 'MAINT' : s.probe!.unchecked ? 'UP' : this.isUp(s) ? 'UP' : 'DOWN';
         return row({ pxname: 'releases', svname: s.name, status, weight: 1, act: 1, bck: 0, pid: 1, sid: i + 1, type: 2, check_status: s.probe!.lastCheck, check_duration: 0, lastchg: 1 });
       }),
-      row({ pxname: 'servers', svname: 'BACKEND', stot: hits + this.unavailable, status: up ? 'UP' : 'DOWN', weight: this.servers.reduce((n, s) => n + s.weight, 0), pid: 1, type: 1, req_tot: hits + this.unavailable, hrsp_2xx: hits, hrsp_5xx: this.unavailable }),
+      row({
+        pxname: 'servers',
+        svname: 'BACKEND',
+        stot: hits + this.unavailable,
+        status: up ? 'UP' : 'DOWN',
+        weight: this.servers.reduce((n, s) => n + s.weight, 0),
+        pid: 1,
+        type: 1,
+        req_tot: hits + this.unavailable,
+        hrsp_2xx: hits,
+        hrsp_5xx: this.unavailable,
+      }),
     ];
     // Then every slot out of maintenance runs a check.
     for (const p of this.probes) {

@@ -39,7 +39,13 @@ export async function startFakeServices(): Promise<FakeServices> {
   const store = new Store(dataDir);
   const events = new EventBus();
   const tasks = new TaskManager(events);
-  const envs = new EnvironmentService(store, tasks, lab.images, () => lab.target, async () => ME_INSTALLATION);
+  const envs = new EnvironmentService(
+    store,
+    tasks,
+    lab.images,
+    () => lab.target,
+    async () => ME_INSTALLATION,
+  );
   const live = new LiveService(envs, tasks, events, dataDir);
   return {
     lab,

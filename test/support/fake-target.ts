@@ -89,7 +89,13 @@ export class FakeTarget implements Target {
             received = received.slice(nl + 1);
             const haproxy = container.haproxy;
             if (!haproxy) return void sock.destroy();
-            const out = line === 'prompt' ? '' : line.split(';').map((c) => haproxy.answer(c.trim())).join('');
+            const out =
+              line === 'prompt'
+                ? ''
+                : line
+                    .split(';')
+                    .map((c) => haproxy.answer(c.trim()))
+                    .join('');
             sock.write(`${out}\n> `);
           }
           return;
@@ -106,7 +112,12 @@ export class FakeTarget implements Target {
       if (!received.includes('\r\n\r\n')) return;
       this.pending.delete(sock.remotePort!);
       const answer = container.haproxy?.http() ?? { status: 200, body: `fake ${container.name}\n` };
-      const head = [`HTTP/1.1 ${answer.status} ${answer.status === 200 ? 'OK' : 'Service Unavailable'}`, 'content-type: text/html', `content-length: ${Buffer.byteLength(answer.body)}`, 'connection: close'];
+      const head = [
+        `HTTP/1.1 ${answer.status} ${answer.status === 200 ? 'OK' : 'Service Unavailable'}`,
+        'content-type: text/html',
+        `content-length: ${Buffer.byteLength(answer.body)}`,
+        'connection: close',
+      ];
       if ('server' in answer && answer.server) head.push(`x-served-by: ${answer.server}`);
       sock.end(`${head.join('\r\n')}\r\n\r\n${answer.body}`);
     });

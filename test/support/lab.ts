@@ -68,9 +68,24 @@ export async function removeEnvironments(...names: string[]): Promise<void> {
   for (const name of names) {
     const filters = { label: [`${LABEL_ENV}=${name}`] };
     const containers = await docker.listContainers({ all: true, filters });
-    await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
-    for (const n of await docker.listNetworks({ filters })) await docker.getNetwork(n.Id).remove().catch(() => undefined);
-    for (const v of (await docker.listVolumes({ filters })).Volumes ?? []) await docker.getVolume(v.Name).remove().catch(() => undefined);
+    await Promise.all(
+      containers.map((c) =>
+        docker
+          .getContainer(c.Id)
+          .remove({ force: true })
+          .catch(() => undefined),
+      ),
+    );
+    for (const n of await docker.listNetworks({ filters }))
+      await docker
+        .getNetwork(n.Id)
+        .remove()
+        .catch(() => undefined);
+    for (const v of (await docker.listVolumes({ filters })).Volumes ?? [])
+      await docker
+        .getVolume(v.Name)
+        .remove()
+        .catch(() => undefined);
   }
 }
 
@@ -109,23 +124,20 @@ export interface Reply {
 export function get(port: number, opts: { cookie?: string; path?: string; agent?: http.Agent; address?: string; host?: string } = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const headers: http.OutgoingHttpHeaders = { ...(opts.cookie ? { cookie: opts.cookie } : {}), ...(opts.host ? { host: opts.host } : {}) };
-    const req = http.get(
-      { host: opts.address ?? '127.0.0.1', port, path: opts.path ?? '/', agent: opts.agent ?? false, headers, timeout: 10_000 },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            body,
-            backend: /Hello from Backend: ([A-Za-z0-9_-]+)/.exec(body)?.[1],
-            setCookie: res.headers['set-cookie'] ?? [],
-            location: res.headers.location,
-          }),
-        );
-      },
-    );
+    const req = http.get({ host: opts.address ?? '127.0.0.1', port, path: opts.path ?? '/', agent: opts.agent ?? false, headers, timeout: 10_000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          body,
+          backend: /Hello from Backend: ([A-Za-z0-9_-]+)/.exec(body)?.[1],
+          setCookie: res.headers['set-cookie'] ?? [],
+          location: res.headers.location,
+        }),
+      );
+    });
     req.on('timeout', () => req.destroy(new Error('timed out')));
     req.on('error', reject);
   });

@@ -117,10 +117,7 @@ export function startHttpsLoad(port: number, opts: HttpsLoadOptions): { stop(): 
   const worker = async (keepAlive: boolean) => {
     while (running && Date.now() < deadline) await one(keepAlive);
   };
-  const workers = [
-    ...Array.from({ length: opts.keepAlive }, () => worker(true)),
-    ...Array.from({ length: opts.fresh ?? 0 }, () => worker(false)),
-  ];
+  const workers = [...Array.from({ length: opts.keepAlive }, () => worker(true)), ...Array.from({ length: opts.fresh ?? 0 }, () => worker(false))];
   return {
     async stop() {
       running = false;

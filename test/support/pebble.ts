@@ -61,9 +61,23 @@ export class TestPebble {
     const cert = path.join(this.dir, 'cert.pem');
     const key = path.join(this.dir, 'key.pem');
     await run('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '7',
-      '-subj', '/CN=Switchyard test Pebble', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      '-keyout', key, '-out', cert,
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '7',
+      '-subj',
+      '/CN=Switchyard test Pebble',
+      '-addext',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      '-keyout',
+      key,
+      '-out',
+      cert,
     ]);
     this.caBundle = readFileSync(cert, 'utf8');
     const [listen, tls] = [await freeLoopbackPort(), await freeLoopbackPort()];
@@ -87,10 +101,26 @@ export class TestPebble {
       }),
     );
     // challtestsrv answers DNS only: every other challenge server is off, the HTTP port is the test's.
-    this.spawn('pebble-challtestsrv', [
-      '-defaultIPv4', this.opts.defaultIPv4 ?? '127.0.0.1', '-defaultIPv6', '', '-dns01', `127.0.0.1:${this.dnsPort}`,
-      '-http01', '', '-https01', '', '-tlsalpn01', '', '-management', `127.0.0.1:${this.challPort}`,
-    ], {});
+    this.spawn(
+      'pebble-challtestsrv',
+      [
+        '-defaultIPv4',
+        this.opts.defaultIPv4 ?? '127.0.0.1',
+        '-defaultIPv6',
+        '',
+        '-dns01',
+        `127.0.0.1:${this.dnsPort}`,
+        '-http01',
+        '',
+        '-https01',
+        '',
+        '-tlsalpn01',
+        '',
+        '-management',
+        `127.0.0.1:${this.challPort}`,
+      ],
+      {},
+    );
     this.spawn('pebble', ['-config', config, '-dnsserver', `127.0.0.1:${this.dnsPort}`], {
       PEBBLE_VA_NOSLEEP: '1',
       PEBBLE_WFE_NONCEREJECT: String(this.opts.nonceReject ?? 5),

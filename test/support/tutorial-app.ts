@@ -11,10 +11,7 @@ import { TEST_IMAGES } from './lab';
  */
 export function tutorialAppFolder(): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sy-tutorial-app-'));
-  writeFileSync(
-    path.join(dir, 'Dockerfile'),
-    [`FROM ${TEST_IMAGES.demoBase}`, 'COPY entrypoint.sh /entrypoint.sh', 'EXPOSE 80', 'ENTRYPOINT ["/bin/sh", "/entrypoint.sh"]', ''].join('\n'),
-  );
+  writeFileSync(path.join(dir, 'Dockerfile'), [`FROM ${TEST_IMAGES.demoBase}`, 'COPY entrypoint.sh /entrypoint.sh', 'EXPOSE 80', 'ENTRYPOINT ["/bin/sh", "/entrypoint.sh"]', ''].join('\n'));
   writeFileSync(
     path.join(dir, 'entrypoint.sh'),
     [

@@ -87,9 +87,7 @@ type Outcome = PreflightResult | Problem;
  */
 function portMismatch(failed: Problem[], port: number, listenPort: number, ca = 'The certificate authority'): SwitchyardError {
   // What the probe found comes first; the ports are the point.
-  const findings = failed.map((f) =>
-    f.probed ? msg('preflight.found', { domain: f.domain, problem: f.problem }) : msg('preflight.domain', { domain: f.domain, problem: f.problem, fix: f.fix }),
-  );
+  const findings = failed.map((f) => (f.probed ? msg('preflight.found', { domain: f.domain, problem: f.problem }) : msg('preflight.domain', { domain: f.domain, problem: f.problem, fix: f.fix })));
   return SwitchyardError.because('PREFLIGHT_FAILED', 'port', { findings: { sentences: findings }, ca, port, listenPort }, { field: 'httpPort' });
 }
 

@@ -17,14 +17,7 @@ export const appImageTag = (env: string) => `${PREFIX}-app/${env}:latest`;
  * to the engine as the build context through the Docker API, so a remote host builds it the
  * same way. Resolves with the image id, which decides whether replicas are recreated.
  */
-export async function ensureAppImage(
-  docker: Docker,
-  images: ImageService,
-  envName: string,
-  app: App,
-  hostId: string,
-  onLine: (line: Message) => void,
-): Promise<{ ref: string; id: string }> {
+export async function ensureAppImage(docker: Docker, images: ImageService, envName: string, app: App, hostId: string, onLine: (line: Message) => void): Promise<{ ref: string; id: string }> {
   if (app.source.kind === 'image') {
     const id = await images.ensureImage(docker, app.source.image, 'app.source.image', onLine, hostId);
     return { ref: app.source.image, id };
@@ -36,7 +29,10 @@ export async function ensureAppImage(
     if (err.code === 'ENOTDIR') throw SwitchyardError.because('VALIDATION', 'contextIsFile', { context }, opts);
     throw SwitchyardError.because('VALIDATION', 'contextUnreadable', { context, said: err.message }, opts);
   });
-  const found = await fs.stat(path.join(context, dockerfile)).then((s) => s.isFile(), () => false);
+  const found = await fs.stat(path.join(context, dockerfile)).then(
+    (s) => s.isFile(),
+    () => false,
+  );
   if (!found) {
     throw SwitchyardError.because('VALIDATION', 'noDockerfile', { context, dockerfile }, { field: 'app.source.dockerfile' });
   }
@@ -45,13 +41,16 @@ export async function ensureAppImage(
   // The last "Step n/m : …" line: the failing instruction, named in the error.
   let step = '';
   try {
-    const stream = await docker.buildImage({ context, src: entries }, {
-      t: tag,
-      dockerfile,
-      labels: { [LABEL_APP]: 'switchyard', [LABEL_ENV]: envName },
-      rm: true,
-      forcerm: true,
-    });
+    const stream = await docker.buildImage(
+      { context, src: entries },
+      {
+        t: tag,
+        dockerfile,
+        labels: { [LABEL_APP]: 'switchyard', [LABEL_ENV]: envName },
+        rm: true,
+        forcerm: true,
+      },
+    );
     await followProgress(docker, stream, (e) => {
       for (const line of (e.stream ?? '').split('\n').map((l) => l.trimEnd())) {
         if (!line) continue;

@@ -26,15 +26,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * expected? Removed afterwards whatever happens. Runs as replica "test" (index 1) for
  * `{{server}}` / `{{index}}`.
  */
-export async function testApp(
-  target: Target,
-  env: Environment,
-  app: App,
-  image: string,
-  secretValues: Record<string, string>,
-  owner: Owner,
-  opts: AppTestOptions = {},
-): Promise<AppTestReport> {
+export async function testApp(target: Target, env: Environment, app: App, image: string, secretValues: Record<string, string>, owner: Owner, opts: AppTestOptions = {}): Promise<AppTestReport> {
   const docker = target.docker;
   const port = `${app.port}/tcp`;
   const report: AppTestReport = { ok: false, image, started: false, stayedUp: false, listening: false, logs: '' };

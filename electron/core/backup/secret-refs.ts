@@ -77,8 +77,12 @@ export function allUses(s: Snapshot): SecretUse[] {
       ),
     ),
     // History of an environment no longer there still holds references until it is dropped.
-    ...s.store.releases.filter((r) => !s.store.environments.some((e) => e.name === r.environment)).flatMap((r) => r.app.secrets.map((x) => ({ ref: x.ref, key: releaseKey(r.environment, r.number, x.name) }))),
-    ...s.store.configs.filter((c) => !s.store.environments.some((e) => e.name === c.environment)).flatMap((c) => configSecrets(c).map((x) => ({ ref: x.ref, key: configKey(c.environment, c.version, x.name) }))),
+    ...s.store.releases
+      .filter((r) => !s.store.environments.some((e) => e.name === r.environment))
+      .flatMap((r) => r.app.secrets.map((x) => ({ ref: x.ref, key: releaseKey(r.environment, r.number, x.name) }))),
+    ...s.store.configs
+      .filter((c) => !s.store.environments.some((e) => e.name === c.environment))
+      .flatMap((c) => configSecrets(c).map((x) => ({ ref: x.ref, key: configKey(c.environment, c.version, x.name) }))),
     ...s.acmeAccounts.flatMap(accountUses),
   ];
 }

@@ -142,5 +142,5 @@ export function asProblem(m: Message): ClusterProblem {
 /** Docker's own words for a failed call (the JSON message it answered), else the error's message. */
 export function dockerWords(err: unknown): string {
   const said = (err as { json?: { message?: unknown } } | null)?.json?.message;
-  return (typeof said === 'string' ? said : (err as Error | null)?.message ?? String(err)).trim();
+  return (typeof said === 'string' ? said : ((err as Error | null)?.message ?? String(err))).trim();
 }

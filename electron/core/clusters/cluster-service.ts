@@ -1,14 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import type Docker from 'dockerode';
-import {
-  ClusterInit,
-  ClusterJoin,
-  ClusterLeave,
-  NodeAvailabilitySet,
-  isIPv4,
-  type ClusterInfo,
-  type ClusterNode,
-} from '../../../shared/clusters';
+import { ClusterInit, ClusterJoin, ClusterLeave, NodeAvailabilitySet, isIPv4, type ClusterInfo, type ClusterNode } from '../../../shared/clusters';
 import { SwitchyardError } from '../../../shared/errors';
 import type { SshHost } from '../../../shared/hosts';
 import { msg } from '../../../shared/messages';
@@ -236,10 +228,7 @@ export class ClusterService {
     let nodes: DockerNode[];
     let tasks: DockerTask[];
     try {
-      [nodes, tasks] = await Promise.all([
-        target.docker.listNodes() as Promise<DockerNode[]>,
-        target.docker.listTasks({ filters: { 'desired-state': ['running'] } }) as Promise<DockerTask[]>,
-      ]);
+      [nodes, tasks] = await Promise.all([target.docker.listNodes() as Promise<DockerNode[]>, target.docker.listTasks({ filters: { 'desired-state': ['running'] } }) as Promise<DockerTask[]>]);
     } catch (err) {
       // Without a leader nothing can be listed: that is the problem to show.
       if (isNoLeader(err)) {
@@ -284,13 +273,7 @@ export class ClusterService {
   }
 
   /** Docker's refusal as CLUSTER_FAILED with its words; an engine that cannot be reached stays what it is. */
-  private failure(
-    err: unknown,
-    reason: 'init' | 'join' | 'leave' | 'availability' | 'unreadable',
-    params: Record<string, string>,
-    doing: string,
-    field?: string,
-  ): SwitchyardError {
+  private failure(err: unknown, reason: 'init' | 'join' | 'leave' | 'availability' | 'unreadable', params: Record<string, string>, doing: string, field?: string): SwitchyardError {
     if (err instanceof SwitchyardError) return err;
     if ((err as { statusCode?: number }).statusCode === undefined) return dockerError(err, doing) as SwitchyardError;
     return SwitchyardError.because('CLUSTER_FAILED', reason, params as never, { detail: dockerWords(err), cause: err, ...(field ? { field } : {}) });
@@ -313,7 +296,10 @@ export class ClusterService {
   private async waitReady(manager: Docker, nodeId: string): Promise<void> {
     const deadline = Date.now() + (this.opts.joinReadyTimeoutMs ?? 20_000);
     for (;;) {
-      const node = (await manager.getNode(nodeId).inspect().catch(() => undefined)) as DockerNode | undefined;
+      const node = (await manager
+        .getNode(nodeId)
+        .inspect()
+        .catch(() => undefined)) as DockerNode | undefined;
       if (node?.Status?.State === 'ready' || Date.now() >= deadline) return;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }

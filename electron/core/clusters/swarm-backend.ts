@@ -302,13 +302,19 @@ export async function distributeImage(from: Docker, ref: string, id: string, to:
       const there = await node.docker
         .getImage(ref)
         .inspect()
-        .then((i) => i.Id, (err) => (isNotFound(err) ? undefined : Promise.reject(err)));
+        .then(
+          (i) => i.Id,
+          (err) => (isNotFound(err) ? undefined : Promise.reject(err)),
+        );
       if (there === id) return;
       // The node has this very image under another name (an earlier release's tag): named here too, nothing copied.
       const byId = await node.docker
         .getImage(id)
         .inspect()
-        .then(() => true, (err) => (isNotFound(err) ? false : Promise.reject(err)));
+        .then(
+          () => true,
+          (err) => (isNotFound(err) ? false : Promise.reject(err)),
+        );
       if (byId) {
         const at = ref.lastIndexOf(':');
         const tagged = at > ref.lastIndexOf('/') ? { repo: ref.slice(0, at), tag: ref.slice(at + 1) } : { repo: ref, tag: 'latest' };

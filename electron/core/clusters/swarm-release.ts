@@ -95,7 +95,13 @@ export class SwarmRollout {
             this.report(name, 'new');
             serving++;
           } else if (!rolledBack && Date.now() - seenSince.get(t.id)! > policy.healthTimeoutMs) {
-            await this.rollBack(id, { kind: 'unhealthy', server: name, message: `${name} did not pass its health check within ${policy.healthTimeoutMs} ms`, params: { ms: policy.healthTimeoutMs, check: slot?.health ?? 'no address' }, logs: [] });
+            await this.rollBack(id, {
+              kind: 'unhealthy',
+              server: name,
+              message: `${name} did not pass its health check within ${policy.healthTimeoutMs} ms`,
+              params: { ms: policy.healthTimeoutMs, check: slot?.health ?? 'no address' },
+              logs: [],
+            });
           }
         }
         // Done once Swarm has finished and every new task has passed a check in HAProxy: Swarm's
@@ -106,7 +112,13 @@ export class SwarmRollout {
         if (swarmDoneAt !== undefined && Date.now() - swarmDoneAt > policy.healthTimeoutMs) {
           const waiting = fresh.find((t) => t.state !== 'running');
           const name = waiting ? `${this.plan.server}.${waiting.slot}` : this.plan.server;
-          await this.rollBack(id, { kind: 'unhealthy', server: name, message: `${name} was not serving within ${policy.healthTimeoutMs} ms of Swarm's update`, params: { ms: policy.healthTimeoutMs, check: waiting?.state ?? 'not checked' }, logs: [] });
+          await this.rollBack(id, {
+            kind: 'unhealthy',
+            server: name,
+            message: `${name} was not serving within ${policy.healthTimeoutMs} ms of Swarm's update`,
+            params: { ms: policy.healthTimeoutMs, check: waiting?.state ?? 'not checked' },
+            logs: [],
+          });
         }
         if (rolledBack) {
           await this.waitRolledBack(id);
@@ -125,12 +137,17 @@ export class SwarmRollout {
       }
     } catch (err) {
       if (err instanceof RolloutStopped) {
-        err.failedRequests = await this.frontend5xx().then((n) => Math.max(0, n - before)).catch(() => undefined);
+        err.failedRequests = await this.frontend5xx()
+          .then((n) => Math.max(0, n - before))
+          .catch(() => undefined);
         throw err;
       }
       if ((err as { code?: string }).code === 'CANCELLED') {
         const stopped = await this.rollBack(id, { kind: 'cancelled', message: 'cancelled', params: {}, logs: [] }).catch((e: unknown) => e);
-        if (stopped instanceof RolloutStopped) stopped.failedRequests = await this.frontend5xx().then((n) => Math.max(0, n - before)).catch(() => undefined);
+        if (stopped instanceof RolloutStopped)
+          stopped.failedRequests = await this.frontend5xx()
+            .then((n) => Math.max(0, n - before))
+            .catch(() => undefined);
         throw stopped;
       }
       throw err;

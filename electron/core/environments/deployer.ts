@@ -37,7 +37,18 @@ import { BACKEND_NAME, DEMO_BACKEND_PORT, EDGE_NETWORK, HAPROXY_CONFIG_DIR, LABE
 import { PREVIEW_FACTS, currentFacts, hasCertificate, networkFacts, type NetworkFacts } from './network-facts';
 import { planDeploy, type ContainerFact } from './deploy-plan';
 import { claimOf, isForeign, ownedElsewhere, writeDeed } from './ownership';
-import { applyBackendService, backendServiceSpec, backendSpecHash, distributeImage, removeService, serviceChange, serviceTasks, waitTasks, waitUpdate, type BackendImage } from '../clusters/swarm-backend';
+import {
+  applyBackendService,
+  backendServiceSpec,
+  backendSpecHash,
+  distributeImage,
+  removeService,
+  serviceChange,
+  serviceTasks,
+  waitTasks,
+  waitUpdate,
+  type BackendImage,
+} from '../clusters/swarm-backend';
 
 /**
  * Where a cluster environment's backend runs: the manager of its Swarm (services, the overlay
@@ -121,8 +132,7 @@ const factOf = (c: Docker.ContainerInfo): ContainerFact => ({
 /** The host ports the load balancer must publish. */
 const portsOf = (env: Environment) => ({ http: env.httpPort, ...(env.https?.enabled ? { https: env.https.httpsPort } : {}) });
 
-const loadBalancerOf = (existing: Docker.ContainerInfo[], env: string) =>
-  existing.find((c) => c.Labels[LABEL_ROLE] === 'haproxy' && c.Names.includes(`/${names.haproxy(env)}`));
+const loadBalancerOf = (existing: Docker.ContainerInfo[], env: string) => existing.find((c) => c.Labels[LABEL_ROLE] === 'haproxy' && c.Names.includes(`/${names.haproxy(env)}`));
 
 const CHANGE_OF = { create: 'change.created', recreate: 'change.recreated', start: 'change.started' } as const;
 
@@ -165,9 +175,7 @@ export class Deployer {
     try {
       ctx.step('images', 5, msg('deploy.images'));
       const haproxyImageId = await this.images.ensureImage(this.docker, env.images.haproxy, 'images.haproxy', (l) => ctx.note(l), this.target.hostId);
-      const demo = env.servers.some((s) => s.kind === 'demo')
-        ? await this.images.ensureDemoImage(this.backendDocker, env.images.demoBase, (l) => ctx.note(l))
-        : undefined;
+      const demo = env.servers.some((s) => s.kind === 'demo') ? await this.images.ensureDemoImage(this.backendDocker, env.images.demoBase, (l) => ctx.note(l)) : undefined;
       const appImage =
         env.app && env.servers.some((s) => s.kind === 'app')
           ? await ensureAppImage(this.backendDocker, this.images, env.name, env.app, this.cluster?.manager.hostId ?? this.target.hostId, (l) => ctx.note(l))
@@ -279,7 +287,10 @@ export class Deployer {
       // the config: give them a moment before its container goes.
       if (stale.some((c) => c.planned.role === 'backend' && c.info.State === 'running') && action !== 'create') await sleep(this.timings.drainMs);
       for (const { planned, info } of stale) {
-        await this.docker.getContainer(info.Id).remove({ force: true }).catch((err) => (isNotFound(err) ? undefined : Promise.reject(err)));
+        await this.docker
+          .getContainer(info.Id)
+          .remove({ force: true })
+          .catch((err) => (isNotFound(err) ? undefined : Promise.reject(err)));
         changes.push(msg('change.removed', { name: planned.name }));
       }
 
@@ -409,12 +420,7 @@ export class Deployer {
     return networkFacts(backend, edge);
   }
 
-  private async ensureNetwork(
-    name: string,
-    opts: { internal: boolean; labels: Record<string, string>; overlay?: boolean },
-    undo: Undo[],
-    changes: Message[],
-  ): Promise<Docker.NetworkInspectInfo> {
+  private async ensureNetwork(name: string, opts: { internal: boolean; labels: Record<string, string>; overlay?: boolean }, undo: Undo[], changes: Message[]): Promise<Docker.NetworkInspectInfo> {
     const docker = opts.overlay ? this.backendDocker : this.docker;
     const net = docker.getNetwork(name);
     try {
@@ -480,7 +486,10 @@ export class Deployer {
   private async replaceHaproxy(env: Environment, lb: Docker.ContainerInfo, opts: Docker.ContainerCreateOptions, config: string): Promise<void> {
     const oldC = this.docker.getContainer(lb.Id);
     const nextName = `${opts.name}-next`;
-    await this.docker.getContainer(nextName).remove({ force: true }).catch(() => undefined);
+    await this.docker
+      .getContainer(nextName)
+      .remove({ force: true })
+      .catch(() => undefined);
     // The new process loads the old one's live server states from the shared volume.
     if (lb.State === 'running') {
       const old = await waitReady(this.target, oldC, env.name, 5000).catch(() => undefined);
@@ -519,7 +528,10 @@ export class Deployer {
    */
   private async swapOnOverlay(env: Environment, lb: Docker.ContainerInfo, oldC: Docker.Container, next: Docker.Container, name: string): Promise<void> {
     const aside = `${name}-old`;
-    await this.docker.getContainer(aside).remove({ force: true }).catch(() => undefined);
+    await this.docker
+      .getContainer(aside)
+      .remove({ force: true })
+      .catch(() => undefined);
     const wasRunning = lb.State === 'running';
     if (wasRunning) await oldC.stop({ t: 10 }).catch((err) => (/not running|304/i.test(String(err)) ? undefined : Promise.reject(err)));
     await oldC.rename({ name: aside });
@@ -622,7 +634,10 @@ export function httpStatus(target: Target, port: number, path = '/'): Promise<nu
         path,
         headers: { host: `localhost:${port}` },
         createConnection: (_opts, cb) => {
-          target.connectLoopback(port).then((s) => cb(null, s), (e: Error) => cb(e, undefined as never));
+          target.connectLoopback(port).then(
+            (s) => cb(null, s),
+            (e: Error) => cb(e, undefined as never),
+          );
           return undefined;
         },
         timeout: 2000,

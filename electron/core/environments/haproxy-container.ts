@@ -42,9 +42,7 @@ export function errorText(err: unknown): string {
 }
 
 export function portInUse(port: number, holder?: string): SwitchyardError {
-  return holder
-    ? SwitchyardError.because('PORT_IN_USE', 'container', { port, holder }, { field: 'httpPort' })
-    : SwitchyardError.because('PORT_IN_USE', 'program', { port }, { field: 'httpPort' });
+  return holder ? SwitchyardError.because('PORT_IN_USE', 'container', { port, holder }, { field: 'httpPort' }) : SwitchyardError.because('PORT_IN_USE', 'program', { port }, { field: 'httpPort' });
 }
 
 /** The create options of the load balancer container; its hash decides whether to recreate. */

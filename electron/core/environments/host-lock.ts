@@ -42,7 +42,10 @@ export async function acquireHostLock(docker: Docker, env: string, me: Owner, im
       throw dockerError(err, `locking ${env} on the host`);
     }
     if (labels[LABEL_INSTALLATION] === me.installation) {
-      await docker.getContainer(name).remove({ force: true }).catch((err) => (isNotFound(err) ? undefined : Promise.reject(dockerError(err, `unlocking ${env}`))));
+      await docker
+        .getContainer(name)
+        .remove({ force: true })
+        .catch((err) => (isNotFound(err) ? undefined : Promise.reject(dockerError(err, `unlocking ${env}`))));
       continue;
     }
     const who = labels[LABEL_OWNER] ?? 'unknown';

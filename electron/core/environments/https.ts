@@ -153,10 +153,7 @@ export class HttpsService {
   private async install(env: Environment, target: Target, api: RuntimeApi, pem: string, ctx: TaskContext): Promise<void> {
     const lb = target.docker.getContainer(names.haproxy(env.name));
     const running = (await currentConfig(lb)) ?? '';
-    await lb.putArchive(
-      await tarOf([{ name: 'certs/site.pem', content: pem, mode: 0o600, uid: HAPROXY_UID, gid: HAPROXY_UID }]),
-      { path: HAPROXY_STATE_DIR },
-    );
+    await lb.putArchive(await tarOf([{ name: 'certs/site.pem', content: pem, mode: 0o600, uid: HAPROXY_UID, gid: HAPROXY_UID }]), { path: HAPROXY_STATE_DIR });
     if (running.includes(`ssl crt ${HAPROXY_CERT_FILE}`)) {
       const set = await api.execute(`set ssl cert ${HAPROXY_CERT_FILE}`, pem);
       if (!/Transaction (created|updated)/i.test(set)) throw new SwitchyardError('RUNTIME_API', `HAProxy refused the new certificate: ${set.trim()}`);

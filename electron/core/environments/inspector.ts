@@ -56,14 +56,20 @@ export class Inspector {
         known = docker
           .getImage(id)
           .inspect()
-          .then((i) => i.RepoTags?.find((t) => t !== '<none>:<none>') ?? i.RepoDigests?.[0] ?? id, () => id);
+          .then(
+            (i) => i.RepoTags?.find((t) => t !== '<none>:<none>') ?? i.RepoDigests?.[0] ?? id,
+            () => id,
+          );
         imageNames.set(id, known);
       }
       return known;
     };
     await Promise.all(
       containers.map(async (c) => {
-        const info = await docker.getContainer(c.id).inspect().catch(() => undefined);
+        const info = await docker
+          .getContainer(c.id)
+          .inspect()
+          .catch(() => undefined);
         if (info) {
           // Docker's zero time: created, never started.
           if (info.State.StartedAt && !info.State.StartedAt.startsWith('0001-')) c.startedAt = info.State.StartedAt;

@@ -159,9 +159,7 @@ export class LiveService {
     const env = await this.envs.get(req.environment);
     await this.envs.assertOwned(env);
     const target = await this.envs.target(env);
-    const task = this.tasks.start('traffic', env.name, (ctx) =>
-      this.traffic.run(task.id, req, `${target.publicHost}:${env.httpPort}`, () => target.connectLoopback(env.httpPort), ctx),
-    );
+    const task = this.tasks.start('traffic', env.name, (ctx) => this.traffic.run(task.id, req, `${target.publicHost}:${env.httpPort}`, () => target.connectLoopback(env.httpPort), ctx));
     return { taskId: task.id };
   }
 

@@ -13,8 +13,12 @@ const ipam = (net: Docker.NetworkInspectInfo | undefined) => net?.IPAM?.Config ?
 
 /** What the config needs to know of the networks: the backend subnets and the edge gateway(s). */
 export function networkFacts(backend: Docker.NetworkInspectInfo, edge: Docker.NetworkInspectInfo): NetworkFacts {
-  const backendSubnets = ipam(backend).map((c) => c.Subnet).filter((s): s is string => Boolean(s));
-  const adminClients = ipam(edge).map((c) => c.Gateway).filter((s): s is string => Boolean(s));
+  const backendSubnets = ipam(backend)
+    .map((c) => c.Subnet)
+    .filter((s): s is string => Boolean(s));
+  const adminClients = ipam(edge)
+    .map((c) => c.Gateway)
+    .filter((s): s is string => Boolean(s));
   if (!backendSubnets.length || !adminClients.length) {
     throw new SwitchyardError('INTERNAL', `Docker gave no subnet or gateway for the networks ${backend.Name} and ${edge.Name}`);
   }
@@ -29,8 +33,14 @@ export async function hasCertificate(docker: Docker, lbName: string): Promise<bo
 /** The facts for an environment already deployed, or undefined. */
 export async function currentFacts(docker: Docker, env: string): Promise<NetworkFacts | undefined> {
   const [backend, edge, certificate] = await Promise.all([
-    docker.getNetwork(names.backendNetwork(env)).inspect().catch(() => undefined),
-    docker.getNetwork(EDGE_NETWORK).inspect().catch(() => undefined),
+    docker
+      .getNetwork(names.backendNetwork(env))
+      .inspect()
+      .catch(() => undefined),
+    docker
+      .getNetwork(EDGE_NETWORK)
+      .inspect()
+      .catch(() => undefined),
     hasCertificate(docker, names.haproxy(env)),
   ]);
   if (!backend || !edge) return undefined;

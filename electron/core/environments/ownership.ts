@@ -26,10 +26,7 @@ export type Deed = z.infer<typeof Deed>;
  * on its resources say who created them; resources from before installations had ids carry
  * none and are `unclaimed`: the installation whose store names them claims them on its next deploy.
  */
-export type Claim =
-  | { kind: 'none' }
-  | { kind: 'unclaimed' }
-  | { kind: 'owned'; owner: Owner; source: 'deed' | 'labels'; deed?: Deed };
+export type Claim = { kind: 'none' } | { kind: 'unclaimed' } | { kind: 'owned'; owner: Owner; source: 'deed' | 'labels'; deed?: Deed };
 
 export async function readDeed(docker: Docker, env: string): Promise<Deed | undefined> {
   const text = await readFile(docker.getContainer(names.haproxy(env)), HAPROXY_DEED).catch((err) => {
@@ -76,8 +73,7 @@ export async function claimOf(docker: Docker, env: string): Promise<Claim> {
   }
 }
 
-export const isForeign = (claim: Claim, me: Owner): claim is Extract<Claim, { kind: 'owned' }> =>
-  claim.kind === 'owned' && claim.owner.installation !== me.installation;
+export const isForeign = (claim: Claim, me: Owner): claim is Extract<Claim, { kind: 'owned' }> => claim.kind === 'owned' && claim.owner.installation !== me.installation;
 
 export function ownedElsewhere(env: string, owner: Owner): SwitchyardError {
   return SwitchyardError.because('OWNED_ELSEWHERE', 'owned', { env, installation: shortId(owner.installation), by: owner.by }, { field: 'name' });

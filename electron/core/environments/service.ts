@@ -92,7 +92,10 @@ export class EnvironmentService {
     await this.targetFor(parsed.host);
     const stamp = this.now().toISOString();
     // Before anything is saved: a port taken is said on its field now, not at the first deploy.
-    checkPortClaim((await this.list()).filter((e) => e.name !== parsed.name), parsed);
+    checkPortClaim(
+      (await this.list()).filter((e) => e.name !== parsed.name),
+      parsed,
+    );
     await this.checkHostPorts(parsed);
     const app = parsed.app ? await this.sealApp(parsed.app) : undefined;
     try {
@@ -160,7 +163,10 @@ export class EnvironmentService {
         const i = data.environments.findIndex((e) => e.name === name);
         if (i < 0) throw SwitchyardError.because('NOT_FOUND', 'environment', { env: name }, { field: 'name' });
         const env = applyPatch(data.environments[i], app ? { ...p, app } : p, this.now());
-        checkPortClaim(data.environments.filter((_, j) => j !== i), env);
+        checkPortClaim(
+          data.environments.filter((_, j) => j !== i),
+          env,
+        );
         data.environments[i] = env;
         return env;
       });
@@ -186,9 +192,7 @@ export class EnvironmentService {
     for (const { port, field } of fresh) {
       const holder = await withTimeout(portHolder(target, env.name, port), HOST_PORT_CHECK_MS).catch(() => undefined);
       if (holder === undefined || holder === null) continue;
-      throw holder === ''
-        ? SwitchyardError.because('VALIDATION', 'portProgram', { port }, { field })
-        : SwitchyardError.because('VALIDATION', 'portContainer', { port, holder }, { field });
+      throw holder === '' ? SwitchyardError.because('VALIDATION', 'portProgram', { port }, { field }) : SwitchyardError.because('VALIDATION', 'portContainer', { port, holder }, { field });
     }
   }
 
@@ -271,7 +275,10 @@ export class EnvironmentService {
       return await this.store.update((data) => {
         const gone = data.environments.filter((e) => e.host === hostId);
         data.environments = data.environments.filter((e) => e.host !== hostId);
-        dropHistory(data, gone.map((e) => e.name));
+        dropHistory(
+          data,
+          gone.map((e) => e.name),
+        );
         return gone.map(footprintOf);
       });
     } finally {

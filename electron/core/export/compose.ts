@@ -2,21 +2,7 @@ import type { Environment } from '../../../shared/model';
 import { HAPROXY_CONFIG_DIR, HAPROXY_CONFIG_FILE, HAPROXY_HTTPS_PORT, HAPROXY_HTTP_PORT, HAPROXY_STATE_DIR, names } from '../environments/naming';
 import { exportConfig } from './export-config';
 import { composeReadme } from './export-readme';
-import {
-  certsNote,
-  appServers,
-  appVariables,
-  demoServers,
-  demoVariables,
-  dotEnv,
-  flatten,
-  literal,
-  portOf,
-  secretNames,
-  yamlText,
-  type ExportBundle,
-  type ExportFacts,
-} from './export-model';
+import { certsNote, appServers, appVariables, demoServers, demoVariables, dotEnv, flatten, literal, portOf, secretNames, yamlText, type ExportBundle, type ExportFacts } from './export-model';
 
 /** Where the exported config folder is mounted, and the certificate in it. */
 export const COMPOSE_CERT_FILE = `${HAPROXY_CONFIG_DIR}/certs/site.pem`;

@@ -87,10 +87,7 @@ export function exportConfig(env: Environment, target: ConfigTarget): string {
   for (const needed of ['global', 'defaults', `frontend ${FRONTEND_NAME}`, `backend ${BACKEND_NAME}`]) {
     if (!out.some((s) => s.title === needed)) throw new SwitchyardError('INTERNAL', `The rendered haproxy.cfg has no "${needed}" section to export`);
   }
-  const head = [
-    `# haproxy.cfg of the Switchyard environment "${env.name}", exported as ${target.what}.`,
-    '# This copy is yours: edit it here. Switchyard does not change it.',
-  ];
+  const head = [`# haproxy.cfg of the Switchyard environment "${env.name}", exported as ${target.what}.`, '# This copy is yours: edit it here. Switchyard does not change it.'];
   return printSections(head, out);
 }
 
@@ -145,7 +142,9 @@ function backendBody(body: string[], byName: Map<string, Server>, target: Config
  */
 export function sharedServerOptions(env: Environment, server: Server): string {
   const rendered = renderConfig({ ...env, servers: [server] }, { backendSubnets: [], adminClients: ['127.0.0.1'] });
-  const line = parseSections(rendered).sections.find((s) => s.title === `backend ${BACKEND_NAME}`)?.body.find((l) => l.startsWith(`server ${server.name} `));
+  const line = parseSections(rendered)
+    .sections.find((s) => s.title === `backend ${BACKEND_NAME}`)
+    ?.body.find((l) => l.startsWith(`server ${server.name} `));
   if (!line) throw new SwitchyardError('INTERNAL', `The renderer wrote no line for the server "${server.name}"`);
   return line
     .split(' ')

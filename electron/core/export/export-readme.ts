@@ -47,7 +47,12 @@ function secretsSection(env: Environment, how: string): string[] {
 function externalSection(env: Environment): string[] {
   const ext = externalServers(flatten(env));
   if (!ext.length) return [];
-  return ['## External servers', '', `${ext.map((s) => `\`${s.name}\``).join(', ')} run elsewhere: haproxy.cfg addresses them as Switchyard does, and HAProxy must be able to reach them from where it runs.`, ''];
+  return [
+    '## External servers',
+    '',
+    `${ext.map((s) => `\`${s.name}\``).join(', ')} run elsewhere: haproxy.cfg addresses them as Switchyard does, and HAProxy must be able to reach them from where it runs.`,
+    '',
+  ];
 }
 
 export function composeReadme(env: Environment, facts: ExportFacts): string {
@@ -70,9 +75,9 @@ export function composeReadme(env: Environment, facts: ExportFacts): string {
     '',
     ...bullet([
       '`compose.yaml`: HAProxy (`haproxy`) and one service per backend, on an internal network `backends` (backends reach nothing else); each backend is also known there by the name Switchyard gives its container, which is what haproxy.cfg addresses.',
-      '`haproxy/haproxy.cfg`: the config Switchyard renders for this environment, without its runtime API listener (HAProxy\'s admin socket stays inside the container). Edit it, then reload without dropping a request: `docker compose kill -s USR2 haproxy`.',
+      "`haproxy/haproxy.cfg`: the config Switchyard renders for this environment, without its runtime API listener (HAProxy's admin socket stays inside the container). Edit it, then reload without dropping a request: `docker compose kill -s USR2 haproxy`.",
       ...(demos.length ? [`\`demo-backend/\`: the demo backend, built on \`${env.images.demoBase}\` and tagged \`${facts.demoImage}\`.`] : []),
-      ...(env.app?.source.kind === 'build' && appServers(flatten(env)).length ? ['`app/`: a copy of the app\'s build folder, built by `docker compose up`.'] : []),
+      ...(env.app?.source.kind === 'build' && appServers(flatten(env)).length ? ["`app/`: a copy of the app's build folder, built by `docker compose up`."] : []),
     ]),
     '',
     ...secretsSection(env, 'give each one in `.env` (beside `compose.yaml`), which Compose reads by itself, before `docker compose up -d`.'),
@@ -117,7 +122,7 @@ export function stackReadme(env: Environment, facts: ExportFacts, groups: StackG
     ...bullet([
       ...groups.map(
         (g) =>
-          `\`${g.service}\`: ${g.replicas} replica(s), \`endpoint_mode: dnsrr\`, updated one task at a time, the new one started first (\`docker service update --image … ${env.name}_${g.service}\`). HAProxy follows its tasks through Docker's DNS (\`server-template ${g.prefix} 1-${g.slots} tasks.${g.service}:${g.port}\`): scale it up to ${g.slots - 1} tasks without touching the config (\`docker service scale ${env.name}_${g.service}=N\`); every task gets the same weight. ${g.service === 'demo' ? 'A health check (busybox wget on `/health`) tells Swarm when a task is ready.' : 'Swarm has no health check for it (nothing says what the image can run): HAProxy\'s own checks decide which tasks get traffic.'}`,
+          `\`${g.service}\`: ${g.replicas} replica(s), \`endpoint_mode: dnsrr\`, updated one task at a time, the new one started first (\`docker service update --image … ${env.name}_${g.service}\`). HAProxy follows its tasks through Docker's DNS (\`server-template ${g.prefix} 1-${g.slots} tasks.${g.service}:${g.port}\`): scale it up to ${g.slots - 1} tasks without touching the config (\`docker service scale ${env.name}_${g.service}=N\`); every task gets the same weight. ${g.service === 'demo' ? 'A health check (busybox wget on `/health`) tells Swarm when a task is ready.' : "Swarm has no health check for it (nothing says what the image can run): HAProxy's own checks decide which tasks get traffic."}`,
       ),
       `\`haproxy\`: one task, its ports published on the node it runs on (\`mode: host\`), its config the Swarm config \`haproxy_cfg\` (from \`haproxy/haproxy.cfg\`). Sticky sessions use a cookie HAProxy derives from each task's address. Swarm configs cannot change: after editing haproxy.cfg, rename \`haproxy_cfg\` in stack.yaml and deploy again. To keep HAProxy on one node (where your DNS points), add a placement constraint.`,
     ]),

@@ -71,7 +71,10 @@ export const JpsNode = z
     /** A platform stack; Docker nodes give `image` instead. */
     nodeType: z.string().min(1).optional(),
     image: z.string().min(1).optional(),
-    nodeGroup: z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'must be a layer name: letters, digits and _').optional(),
+    nodeGroup: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'must be a layer name: letters, digits and _')
+      .optional(),
     displayName: z.string().optional(),
     count: z.number().int().min(1).optional(),
     cloudlets: z.number().int().min(0).optional(),
@@ -105,7 +108,10 @@ export const JpsManifest = z
     homepage: z.string().optional(),
     categories: z.array(z.string()).optional(),
     baseUrl: z.string().optional(),
-    settings: z.object({ fields: z.array(JpsField), prepopulate: z.string().optional() }).strict().optional(),
+    settings: z
+      .object({ fields: z.array(JpsField), prepopulate: z.string().optional() })
+      .strict()
+      .optional(),
     nodes: z.array(JpsNode).optional(),
     engine: z.string().optional(),
     region: z.string().optional(),

@@ -136,10 +136,7 @@ export function jpsBundle(input: Environment, facts: ExportFacts): ExportBundle 
     acmeBackend: { name: 'acme', lines: [`server certbot \${nodes.${JPS_CERTBOT_GROUP}.first.intIP}:80`] },
   });
   const withHttps = { ...env, https: jpsHttps(env) };
-  const writeConfig = (config: string) => [
-    { writeFile: [{ nodeGroup: JPS_LB_GROUP, path: HAPROXY_CONFIG_FILE, body: config }] },
-    { restartNodes: [{ nodeGroup: JPS_LB_GROUP }] },
-  ];
+  const writeConfig = (config: string) => [{ writeFile: [{ nodeGroup: JPS_LB_GROUP, path: HAPROXY_CONFIG_FILE, body: config }] }, { restartNodes: [{ nodeGroup: JPS_LB_GROUP }] }];
   const live = `/etc/letsencrypt/live/\${settings.domain}`;
   const fields: JpsField[] = [
     {
@@ -163,10 +160,7 @@ export function jpsBundle(input: Environment, facts: ExportFacts): ExportBundle 
       configure: writeConfig(exportConfig(withHttps, target(false))),
       certificate: [
         {
-          [`cmd [${JPS_CERTBOT_GROUP}]`]: [
-            `certbot certonly --standalone --non-interactive --agree-tos --email '\${settings.email}' -d '\${settings.domain}' --keep-until-expiring`,
-            combine(live),
-          ],
+          [`cmd [${JPS_CERTBOT_GROUP}]`]: [`certbot certonly --standalone --non-interactive --agree-tos --email '\${settings.email}' -d '\${settings.domain}' --keep-until-expiring`, combine(live)],
         },
       ],
       configureHttps: writeConfig(exportConfig(withHttps, target(true))),
@@ -179,7 +173,10 @@ export function jpsBundle(input: Environment, facts: ExportFacts): ExportBundle 
   JpsManifest.parse(manifest);
   return {
     files: [
-      { path: 'manifest.jps', content: yamlText(manifest, [`The Switchyard environment "${env.name}" as a JPS manifest: see README.md.`, 'Import it in the Jelastic / Virtuozzo dashboard (Import → Local File).']) },
+      {
+        path: 'manifest.jps',
+        content: yamlText(manifest, [`The Switchyard environment "${env.name}" as a JPS manifest: see README.md.`, 'Import it in the Jelastic / Virtuozzo dashboard (Import → Local File).']),
+      },
       { path: 'README.md', content: jpsReadme(env, facts) },
     ],
     folders: [],
@@ -189,5 +186,4 @@ export function jpsBundle(input: Environment, facts: ExportFacts): ExportBundle 
 }
 
 /** HAProxy's `crt`: certificate, chain and private key in one file, readable by HAProxy's user. */
-const combine = (lineage: string) =>
-  `cat ${lineage}/fullchain.pem ${lineage}/privkey.pem > ${JPS_CERT_FILE}.next && chmod 0644 ${JPS_CERT_FILE}.next && mv ${JPS_CERT_FILE}.next ${JPS_CERT_FILE}`;
+const combine = (lineage: string) => `cat ${lineage}/fullchain.pem ${lineage}/privkey.pem > ${JPS_CERT_FILE}.next && chmod 0644 ${JPS_CERT_FILE}.next && mv ${JPS_CERT_FILE}.next ${JPS_CERT_FILE}`;

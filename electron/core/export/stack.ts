@@ -35,7 +35,10 @@ const SWARM_RESOLVERS = [
 export function stackGroups(env: Environment): StackGroup[] {
   const others = new Set(externalServers(env).map((s) => s.name));
   const group = (service: 'demo' | 'app', servers: { name: string }[], port: number): StackGroup => {
-    let prefix = numberedPrefix(servers.map((s) => s.name), service);
+    let prefix = numberedPrefix(
+      servers.map((s) => s.name),
+      service,
+    );
     // Slot names must not clash with an external server's (`back3` beside slots back1…back4).
     if ([...others].some((n) => new RegExp(`^${prefix}[0-9]+$`).test(n))) prefix = `${prefix}-task`;
     const replicas = servers.length;
@@ -152,12 +155,16 @@ export function stackBundle(input: Environment, facts: ExportFacts): ExportBundl
   });
 
   const files: ExportBundle['files'] = [
-    { path: 'stack.yaml', content: yamlText(stack, [`The Switchyard environment "${env.name}" as a Docker Swarm stack: see README.md.`, `Deploy it with: docker stack deploy -c stack.yaml ${env.name}`]) },
+    {
+      path: 'stack.yaml',
+      content: yamlText(stack, [`The Switchyard environment "${env.name}" as a Docker Swarm stack: see README.md.`, `Deploy it with: docker stack deploy -c stack.yaml ${env.name}`]),
+    },
     { path: 'haproxy/haproxy.cfg', content: config },
     { path: 'README.md', content: stackReadme(env, facts, groups) },
   ];
   if (https) files.push({ path: 'certs/README.txt', content: certsNote('certs/site.pem', 'Without this file docker stack deploy refuses the stack.') });
-  if (secrets.length) files.push({ path: '.env', content: dotEnv(env, `then load them into your shell before deploying: set -a; . ./.env; set +a (docker stack deploy reads no .env file).`), mode: 0o600 });
+  if (secrets.length)
+    files.push({ path: '.env', content: dotEnv(env, `then load them into your shell before deploying: set -a; . ./.env; set +a (docker stack deploy reads no .env file).`), mode: 0o600 });
   const folders: ExportBundle['folders'] = [];
   if (groups.some((g) => g.service === 'demo')) folders.push({ path: 'demo-backend', from: facts.demoFolder });
   if (groups.some((g) => g.service === 'app') && app?.source.kind === 'build') folders.push({ path: 'app', from: app.source.context });

@@ -133,10 +133,7 @@ export function renderConfig(env: Environment, ctx: RenderContext): string {
   // runtime API. init-addr none lets HAProxy start while a backend container is down; the
   // resolvers follow a container that comes back with a new address.
   const timing = checkTiming(env);
-  const healthLines =
-    hc.type === 'http'
-      ? ['option httpchk', `http-check send meth GET uri ${hc.path} ver HTTP/1.1 hdr Host ${env.name}`, `http-check expect status ${hc.expectStatus}`]
-      : [];
+  const healthLines = hc.type === 'http' ? ['option httpchk', `http-check send meth GET uri ${hc.path} ver HTTP/1.1 hdr Host ${env.name}`, `http-check expect status ${hc.expectStatus}`] : [];
   backend.push(...healthLines);
   backend.push(`timeout check ${timing.check}ms`);
   // HAProxy has one connect timeout for checks and traffic: capped here only when the user's
@@ -198,10 +195,9 @@ export function renderConfig(env: Environment, ctx: RenderContext): string {
       // answer (up to 64 tasks) fits, and a task gone from DNS leaves its slot at once.
       env.cluster
         ? ['nameserver dns 127.0.0.11:53', 'accepted_payload_size 8192', 'resolve_retries 3', 'timeout resolve 1s', 'timeout retry 1s', 'hold valid 10s', 'hold obsolete 0s', 'hold nx 1s']
-        : 
-      // A stopped container vanishes from Docker's DNS; holding its last address keeps the server
-      // DOWN by health checks (not MAINT) until it comes back.
-      ['nameserver dns 127.0.0.11:53', 'resolve_retries 3', 'timeout resolve 1s', 'timeout retry 1s', 'hold valid 10s', 'hold nx 1h'],
+        : // A stopped container vanishes from Docker's DNS; holding its last address keeps the server
+          // DOWN by health checks (not MAINT) until it comes back.
+          ['nameserver dns 127.0.0.11:53', 'resolve_retries 3', 'timeout resolve 1s', 'timeout retry 1s', 'hold valid 10s', 'hold nx 1h'],
     ],
     [`frontend ${FRONTEND_NAME}`, frontend(env, ctx)],
     [`backend ${BACKEND_NAME}`, backend],
@@ -213,9 +209,6 @@ export function renderConfig(env: Environment, ctx: RenderContext): string {
     ['listen runtime-api', admin],
   ];
 
-  const head = [
-    `# haproxy.cfg for the Switchyard environment "${env.name}".`,
-    '# Generated: edit the environment in Switchyard, not this file; it is replaced on every deploy.',
-  ];
+  const head = [`# haproxy.cfg for the Switchyard environment "${env.name}".`, '# Generated: edit the environment in Switchyard, not this file; it is replaced on every deploy.'];
   return [...head, '', ...sections.flatMap(([title, body]) => [title, ...indent(body), ''])].join('\n');
 }

@@ -1,16 +1,7 @@
 // jsdiff (the `diff` package) writes the unified diff: the standard, well-tested line diff
 // (Myers' algorithm, proper hunks and headers), rather than a hand-written one.
 import { FILE_HEADERS_ONLY, createTwoFilesPatch } from 'diff';
-import type {
-  ConfigAuthor,
-  ConfigDiff,
-  ConfigSettings,
-  ConfigTrigger,
-  ConfigVersion,
-  ConfigVersionSummary,
-  ConfigsChange,
-  StoredConfigVersion,
-} from '../../../shared/config-history';
+import type { ConfigAuthor, ConfigDiff, ConfigSettings, ConfigTrigger, ConfigVersion, ConfigVersionSummary, ConfigsChange, StoredConfigVersion } from '../../../shared/config-history';
 import { SwitchyardError } from '../../../shared/errors';
 import type { Environment } from '../../../shared/model';
 import type { StoreData } from '../store/store';

@@ -64,7 +64,10 @@ export class ConfigRestore {
         if (i < 0) throw new SwitchyardError('NOT_FOUND', `There is no environment named "${name}"`, { field: 'environment' });
         before = data.environments[i];
         const next = restoredEnvironment(before, kept, this.now());
-        checkPortClaim(data.environments.filter((_, j) => j !== i), next);
+        checkPortClaim(
+          data.environments.filter((_, j) => j !== i),
+          next,
+        );
         return (data.environments[i] = next);
       });
       // The app's secret values the restored settings no longer use are given back, as an edit would.

@@ -1,15 +1,7 @@
 import type Docker from 'dockerode';
 import { SwitchyardError } from '../../../shared/errors';
 import { parseOrThrow } from '../../../shared/parse';
-import {
-  DOCKER_HUB,
-  DOCKER_HUB_AUTH_ADDRESS,
-  RegistryLogin,
-  RegistryRef,
-  registryOf,
-  type RegistryCredential,
-  type RegistryEntry,
-} from '../../../shared/registries';
+import { DOCKER_HUB, DOCKER_HUB_AUTH_ADDRESS, RegistryLogin, RegistryRef, registryOf, type RegistryCredential, type RegistryEntry } from '../../../shared/registries';
 import type { SecretStore } from '../secrets/secret-store';
 import type { Target } from '../targets/target';
 

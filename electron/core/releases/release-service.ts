@@ -4,16 +4,7 @@ import { App, AppInput } from '../../../shared/apps';
 import { SwitchyardError } from '../../../shared/errors';
 import { msg, type Message } from '../../../shared/messages';
 import { parseOrThrow, type Environment } from '../../../shared/model';
-import {
-  MAX_RELEASES_KEPT,
-  ReleaseRequest,
-  RollbackRequest,
-  RolloutPolicy,
-  appChanges,
-  type ReleaseCause,
-  type ReleaseRecord,
-  type ServerPhase,
-} from '../../../shared/releases';
+import { MAX_RELEASES_KEPT, ReleaseRequest, RollbackRequest, RolloutPolicy, appChanges, type ReleaseCause, type ReleaseRecord, type ServerPhase } from '../../../shared/releases';
 import type { AppSecrets } from '../apps/app-secrets';
 import { appImageTag, ensureAppImage } from '../apps/app-image';
 import { backendCreateOptions, backendSpecs } from '../environments/deployer';
@@ -109,12 +100,11 @@ export class ReleaseService {
     const history = await this.list(env.name);
     const succeeded = history.filter((r) => r.result === 'succeeded');
     const serving = succeeded[0];
-    const to =
-      req.to !== undefined
-        ? history.find((r) => r.number === req.to)
-        : succeeded.find((r) => serving && r.number < serving.number);
+    const to = req.to !== undefined ? history.find((r) => r.number === req.to) : succeeded.find((r) => serving && r.number < serving.number);
     if (!to) {
-      throw new SwitchyardError('NOT_FOUND', req.to !== undefined ? `to: "${env.name}" has no release ${req.to}` : `to: "${env.name}" has no earlier release that succeeded to go back to`, { field: 'to' });
+      throw new SwitchyardError('NOT_FOUND', req.to !== undefined ? `to: "${env.name}" has no release ${req.to}` : `to: "${env.name}" has no earlier release that succeeded to go back to`, {
+        field: 'to',
+      });
     }
     if (to.result !== 'succeeded') throw new SwitchyardError('VALIDATION', `to: release ${to.number} did not succeed (${to.result}); choose one that did`, { field: 'to' });
     if (serving && to.number === serving.number) throw new SwitchyardError('VALIDATION', `to: release ${to.number} is the one serving now`, { field: 'to' });
@@ -134,7 +124,10 @@ export class ReleaseService {
     if (env.cluster || !env.app || !env.servers.some((s) => s.kind === 'app')) return;
     // What a release stopped hard left is settled first, so the plan sees the servers as they serve
     // (and only in an environment this installation manages: the deploy refuses another's).
-    const ours = await this.envs.assertOwned(env).then(() => true, () => false);
+    const ours = await this.envs.assertOwned(env).then(
+      () => true,
+      () => false,
+    );
     const docker = (await this.envs.target(env)).docker;
     for (const s of env.servers) if (ours && s.kind === 'app') await settleAsides(docker, env.name, s.name).catch(() => undefined);
     const plan = await this.envs.plan(env.name).catch(() => undefined);
@@ -220,7 +213,10 @@ export class ReleaseService {
       }
 
       record = await this.begin(env.name, { started, me, app, image, current, runningImage, opts }, toReplace);
-      await docker.getImage(image.id).tag(releaseTag(env.name, record.number)).catch(() => undefined);
+      await docker
+        .getImage(image.id)
+        .tag(releaseTag(env.name, record.number))
+        .catch(() => undefined);
       const secretValues = this.secrets ? await this.secrets.open(app) : {};
       const rollout = new Rollout(
         docker,
@@ -284,9 +280,19 @@ export class ReleaseService {
       if (!api || !svc) throw notDeployed(env.name);
       const running = (await svc.inspect()) as { Spec: { Labels?: Record<string, string>; TaskTemplate?: { ContainerSpec?: { Image?: string } } } };
       const runningRef = running.Spec.TaskTemplate?.ContainerSpec?.Image ?? '';
-      const runningImage = (await docker.getImage(runningRef).inspect().catch(() => undefined))?.Id ?? runningRef;
+      const runningImage =
+        (
+          await docker
+            .getImage(runningRef)
+            .inspect()
+            .catch(() => undefined)
+        )?.Id ?? runningRef;
       const next: Environment = { ...env, app };
-      const specHash = backendSpecHash(next, image, app.secrets.map((s) => s.ref));
+      const specHash = backendSpecHash(
+        next,
+        image,
+        app.secrets.map((s) => s.ref),
+      );
       await this.recordBaseline(env, current, runningImage, me, ctx, cluster.manager);
       if (running.Spec.Labels?.[LABEL_SPEC] === specHash) {
         if (!opts.rollbackTo) await this.adopt(env.name, app);
@@ -294,7 +300,11 @@ export class ReleaseService {
         return msg('release.unchanged', { env: env.name });
       }
       const tasks = (await serviceTasks(docker, service, network)).filter((t) => t.desired === 'running');
-      record = await this.begin(env.name, { started, me, app, image, current, runningImage, opts }, tasks.map((t) => `${server.name}.${t.slot}`));
+      record = await this.begin(
+        env.name,
+        { started, me, app, image, current, runningImage, opts },
+        tasks.map((t) => `${server.name}.${t.slot}`),
+      );
       // Tagged per release on the manager and copied to the nodes Switchyard reaches: the service
       // names the image by that tag, so every node runs this very image (and a rollback finds it).
       const tag = releaseTag(env.name, record.number);
@@ -373,9 +383,14 @@ export class ReleaseService {
       await this.close(record, { result: 'rolled-back', cause: err.why, durationMs: elapsed, failedRequests: err.failedRequests });
       const c = err.why;
       // Every case's parameters, so a cause from Swarm (which knows fewer of them) still words fully.
-      return SwitchyardError.because('RELEASE_ROLLED_BACK', c.kind === 'interrupted' ? 'failed' : c.kind, { number: record.number, server: c.server ?? '', exitCode: '?', ms: 0, check: '', errors: 0, answers: 0, percent: 0, ...c.params } as never, {
-        detail: [c.message, ...c.logs].join('\n'),
-      });
+      return SwitchyardError.because(
+        'RELEASE_ROLLED_BACK',
+        c.kind === 'interrupted' ? 'failed' : c.kind,
+        { number: record.number, server: c.server ?? '', exitCode: '?', ms: 0, check: '', errors: 0, answers: 0, percent: 0, ...c.params } as never,
+        {
+          detail: [c.message, ...c.logs].join('\n'),
+        },
+      );
     }
     if (record) await this.close(record, { result: 'failed', cause: { kind: 'failed', message: (err as Error).message, params: {}, logs: [] }, durationMs: elapsed });
     if (err instanceof SwitchyardError) return err;
@@ -386,7 +401,10 @@ export class ReleaseService {
   private async imageFor(target: Target, env: Environment, app: App, rollbackTo: ReleaseRecord | undefined, ctx: TaskContext): Promise<ReleaseRecord['image']> {
     const docker = target.docker;
     if (rollbackTo) {
-      const kept = await docker.getImage(rollbackTo.image.id).inspect().catch((err) => (isNotFound(err) ? undefined : Promise.reject(err)));
+      const kept = await docker
+        .getImage(rollbackTo.image.id)
+        .inspect()
+        .catch((err) => (isNotFound(err) ? undefined : Promise.reject(err)));
       if (kept) return rollbackTo.image;
     }
     const image = await ensureAppImage(docker, this.images, env.name, app, target.hostId, (l) => ctx.note(l));
@@ -498,10 +516,7 @@ export class ReleaseService {
   private async giveBack(refs: string[]): Promise<void> {
     if (!refs.length || !this.secrets) return;
     const data = await this.store.read();
-    const used = new Set([
-      ...data.environments.flatMap((e) => e.app?.secrets.map((s) => s.ref) ?? []),
-      ...data.releases.flatMap((r) => r.app.secrets.map((s) => s.ref)),
-    ]);
+    const used = new Set([...data.environments.flatMap((e) => e.app?.secrets.map((s) => s.ref) ?? []), ...data.releases.flatMap((r) => r.app.secrets.map((s) => s.ref))]);
     await this.secrets.dropUnused({ secrets: refs.filter((ref) => !used.has(ref)).map((ref) => ({ name: 'X', ref })) }, undefined);
   }
 }

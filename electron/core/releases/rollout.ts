@@ -123,7 +123,9 @@ export class Rollout {
       this.ctx.note(msg('release.rollingBack', { cause: cause.message }));
       await this.rollBack();
       const stopped = new RolloutStopped(cause);
-      stopped.failedRequests = await this.frontend5xx().then((n) => Math.max(0, n - before)).catch(() => undefined);
+      stopped.failedRequests = await this.frontend5xx()
+        .then((n) => Math.max(0, n - before))
+        .catch(() => undefined);
       throw stopped;
     }
     this.ctx.step('cleanup', 92, msg('release.cleanup'));
@@ -144,7 +146,10 @@ export class Rollout {
     const oldName = names.backend(env.name, server);
     const nextName = names.nextBackend(env.name, server);
     // What a hard-stopped rollout left was settled by the release before this one began (settleAsides).
-    const old = await this.docker.getContainer(oldName).inspect().catch((err) => (isNotFound(err) ? undefined : Promise.reject(err)));
+    const old = await this.docker
+      .getContainer(oldName)
+      .inspect()
+      .catch((err) => (isNotFound(err) ? undefined : Promise.reject(err)));
     if (!old) throw new SwitchyardError('NOT_FOUND', `"${server}" has no container to replace: deploy "${env.name}" first`, { field: 'server' });
     s.old = { id: old.Id, ip: ipOn(old, names.backendNetwork(env.name)) };
     this.onPhase(server, 'starting');
@@ -367,12 +372,18 @@ export class Rollout {
 
   private async lastLines(id: string): Promise<string[]> {
     const text = await logsOf(this.docker.getContainer(id), 20).catch(() => '');
-    return text.split('\n').filter((l) => l.trim() !== '').slice(-10);
+    return text
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .slice(-10);
   }
 
   /** By id or name; one already gone is fine. */
   private async remove(ref: string): Promise<void> {
-    await this.docker.getContainer(ref).remove({ force: true }).catch((err) => (isNotFound(err) ? undefined : Promise.reject(err)));
+    await this.docker
+      .getContainer(ref)
+      .remove({ force: true })
+      .catch((err) => (isNotFound(err) ? undefined : Promise.reject(err)));
   }
 }
 
@@ -385,9 +396,15 @@ export async function settleAsides(docker: Docker, environment: string, server: 
   const gone = (err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err));
   await docker.getContainer(names.nextBackend(environment, server)).remove({ force: true }).catch(gone);
   const prevName = names.prevBackend(environment, server);
-  const aside = await docker.getContainer(prevName).inspect().catch(() => undefined);
+  const aside = await docker
+    .getContainer(prevName)
+    .inspect()
+    .catch(() => undefined);
   if (!aside) return;
-  const serving = await docker.getContainer(names.backend(environment, server)).inspect().catch(() => undefined);
+  const serving = await docker
+    .getContainer(names.backend(environment, server))
+    .inspect()
+    .catch(() => undefined);
   if (serving) await docker.getContainer(aside.Id).remove({ force: true }).catch(gone);
   else await docker.getContainer(aside.Id).rename({ name: names.backend(environment, server) });
 }

@@ -20,22 +20,7 @@ function adminState(status: string): ServerStats['state'] {
   return 'ready';
 }
 
-const COLUMNS = [
-  'pxname',
-  'svname',
-  'req_rate',
-  'req_tot',
-  'scur',
-  'status',
-  'check_status',
-  'check_duration',
-  'lastchg',
-  'weight',
-  'hrsp_2xx',
-  'hrsp_3xx',
-  'hrsp_4xx',
-  'hrsp_5xx',
-] as const;
+const COLUMNS = ['pxname', 'svname', 'req_rate', 'req_tot', 'scur', 'status', 'check_status', 'check_duration', 'lastchg', 'weight', 'hrsp_2xx', 'hrsp_3xx', 'hrsp_4xx', 'hrsp_5xx'] as const;
 /** Front ends, backends and servers (types 1 + 2 + 4). */
 const STAT = 'show stat -1 7 -1';
 /**

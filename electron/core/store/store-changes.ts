@@ -46,9 +46,24 @@ function diffBy<T, C>(before: T[], after: T[], key: (x: T) => string, make: (cha
 /** The environments and hosts created, updated or removed between two versions of the data. */
 export function diffStore(before: Diffable, after: Diffable): StoreChanges {
   return {
-    environments: diffBy(before.environments, after.environments, (e) => e.name, (change, name, environment) => (environment ? { change, name, environment } : { change, name })),
-    hosts: diffBy(before.hosts, after.hosts, (h) => h.id, (change, id, host) => (host ? { change, id, host } : { change, id })),
-    releases: diffBy(before.releases ?? [], after.releases ?? [], (r) => `${r.environment}#${r.number}`, (_change, _id, now) => now).filter((r): r is ReleaseRecord => r !== undefined),
+    environments: diffBy(
+      before.environments,
+      after.environments,
+      (e) => e.name,
+      (change, name, environment) => (environment ? { change, name, environment } : { change, name }),
+    ),
+    hosts: diffBy(
+      before.hosts,
+      after.hosts,
+      (h) => h.id,
+      (change, id, host) => (host ? { change, id, host } : { change, id }),
+    ),
+    releases: diffBy(
+      before.releases ?? [],
+      after.releases ?? [],
+      (r) => `${r.environment}#${r.number}`,
+      (_change, _id, now) => now,
+    ).filter((r): r is ReleaseRecord => r !== undefined),
     configs: historyChanges(before.configs ?? [], after.configs ?? []),
     ...(after.preferences && JSON.stringify(before.preferences) !== JSON.stringify(after.preferences) ? { preferences: after.preferences } : {}),
   };

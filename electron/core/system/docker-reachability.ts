@@ -43,11 +43,7 @@ export function dockerEndpoint(env: NodeJS.ProcessEnv, platform: NodeJS.Platform
  * installed" or "not running". Undefined when it cannot say: DOCKER_HOST names an engine
  * somewhere else, or the operating system is one we have no places to look in.
  */
-export function dockerInstalled(
-  env: NodeJS.ProcessEnv,
-  platform: NodeJS.Platform = process.platform,
-  exists: (file: string) => boolean = existsSync,
-): boolean | undefined {
+export function dockerInstalled(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform, exists: (file: string) => boolean = existsSync): boolean | undefined {
   if (env.DOCKER_HOST && !/^(unix|npipe):\/\//.test(env.DOCKER_HOST)) return undefined;
   const onPath = (names: string[], pathSep: string, join: (dir: string, name: string) => string): string[] =>
     (env.PATH ?? env.Path ?? '')
@@ -58,24 +54,11 @@ export function dockerInstalled(
   if (platform === 'linux') {
     // The engine's daemon (distribution packages, docker-ce), Docker Desktop for Linux, or the
     // snap. The CLI alone is not enough: it is often installed to reach a remote engine.
-    candidates = [
-      '/usr/bin/dockerd',
-      '/usr/sbin/dockerd',
-      '/usr/local/bin/dockerd',
-      '/snap/bin/docker',
-      '/opt/docker-desktop',
-      ...onPath(['dockerd'], ':', path.posix.join),
-    ];
+    candidates = ['/usr/bin/dockerd', '/usr/sbin/dockerd', '/usr/local/bin/dockerd', '/snap/bin/docker', '/opt/docker-desktop', ...onPath(['dockerd'], ':', path.posix.join)];
   } else if (platform === 'darwin') {
     // Apps launched from the Finder get a bare PATH, so the usual places are named outright.
     const home = env.HOME ?? os.homedir();
-    candidates = [
-      '/Applications/Docker.app',
-      path.posix.join(home, 'Applications', 'Docker.app'),
-      '/usr/local/bin/docker',
-      '/opt/homebrew/bin/docker',
-      ...onPath(['docker'], ':', path.posix.join),
-    ];
+    candidates = ['/Applications/Docker.app', path.posix.join(home, 'Applications', 'Docker.app'), '/usr/local/bin/docker', '/opt/homebrew/bin/docker', ...onPath(['docker'], ':', path.posix.join)];
   } else if (platform === 'win32') {
     const programFiles = env.ProgramFiles ?? env.PROGRAMFILES ?? 'C:\\Program Files';
     candidates = [path.win32.join(programFiles, 'Docker', 'Docker', 'Docker Desktop.exe'), ...onPath(['docker.exe'], ';', path.win32.join)];

@@ -5,9 +5,7 @@ import type { SshPeer } from './ssh-errors';
 
 /** Credentials as the connection uses them: secrets already read from the secret store. */
 export type SshCredentials =
-  | { method: 'agent'; /** Defaults to SSH_AUTH_SOCK. */ agentSocket?: string }
-  | { method: 'key'; keyPath: string; passphrase?: string }
-  | { method: 'password'; password: string };
+  { method: 'agent'; /** Defaults to SSH_AUTH_SOCK. */ agentSocket?: string } | { method: 'key'; keyPath: string; passphrase?: string } | { method: 'password'; password: string };
 
 /** ssh2's options for a way of logging in, with a clear error when the key or agent cannot be used. */
 export async function authConfig(creds: SshCredentials, peer: SshPeer): Promise<Partial<ConnectConfig>> {

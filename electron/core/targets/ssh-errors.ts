@@ -76,8 +76,7 @@ export function connectError(err: unknown, peer: SshPeer, pinned: HostKey | unde
   const e = err as Error & { level?: string; code?: string };
   const where = `${peer.address}:${peer.port}`;
   const at = { host: peer.hostId, where };
-  const unreachable = (reason: 'noRoute' | 'reset' | 'closed', why: string) =>
-    SwitchyardError.because('HOST_UNREACHABLE', reason, at, { detail: `ssh-unreachable ${e.code ?? why}`, cause: err });
+  const unreachable = (reason: 'noRoute' | 'reset' | 'closed', why: string) => SwitchyardError.because('HOST_UNREACHABLE', reason, at, { detail: `ssh-unreachable ${e.code ?? why}`, cause: err });
 
   if (/Host denied/.test(e.message) && presented) {
     return pinned ? hostKeyChanged(peer, presented, pinned) : hostKeyUnknown(peer, presented);

@@ -95,20 +95,13 @@ export class SshDockerTarget implements Target {
       // New group memberships only apply to new logins: after "usermod -aG docker", a fresh
       // connection is what makes the next attempt work.
       if ((problem as SwitchyardError | undefined)?.detail === 'docker-permission-denied') await this.connection.close();
-      throw (
-        problem ??
-        SwitchyardError.because('DOCKER_UNAVAILABLE', 'socketRefused', { host: this.hostId, socket: this.socketPath }, { detail: 'docker-not-running', cause: err })
-      );
+      throw problem ?? SwitchyardError.because('DOCKER_UNAVAILABLE', 'socketRefused', { host: this.hostId, socket: this.socketPath }, { detail: 'docker-not-running', cause: err });
     }
   }
 }
 
 /** Why the Docker socket cannot be opened over SSH, or undefined when it looks usable. */
-export async function dockerSocketProblem(
-  connection: SshConnection,
-  who: { hostId: string; user: string },
-  socketPath = REMOTE_DOCKER_SOCKET,
-): Promise<SwitchyardError | undefined> {
+export async function dockerSocketProblem(connection: SshConnection, who: { hostId: string; user: string }, socketPath = REMOTE_DOCKER_SOCKET): Promise<SwitchyardError | undefined> {
   const p = socketPath;
   const r = await connection.exec(`sh -c 'if [ ! -S ${p} ]; then echo missing; elif [ -r ${p} ] && [ -w ${p} ]; then echo usable; else echo denied; fi'`);
   const state = r.stdout.trim();

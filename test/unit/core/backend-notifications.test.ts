@@ -212,7 +212,13 @@ describe('backend notifications', () => {
       stop();
       preferences.stop();
     });
-    const failing = { environment: 'lab', domains: ['lab.example.com'], nextRenewalAt: new Date(0).toISOString(), failures: 1, lastError: { code: 'CA_ERROR' as const, message: 'The CA did not answer' } };
+    const failing = {
+      environment: 'lab',
+      domains: ['lab.example.com'],
+      nextRenewalAt: new Date(0).toISOString(),
+      failures: 1,
+      lastError: { code: 'CA_ERROR' as const, message: 'The CA did not answer' },
+    };
     core.events.emit('certificates:status', failing);
     await settle();
     expect(notes).toEqual([]);

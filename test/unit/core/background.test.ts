@@ -184,11 +184,7 @@ describe('running in the background', () => {
     await r.background.start();
     await r.background.windowsClosed();
     expect(r.tray()?.tooltip).toBe('Switchyard — renouvellement des certificats en arrière-plan');
-    expect(r.tray()?.menu?.labels()).toEqual([
-      'Ouvrir Switchyard',
-      "Lancer à l'ouverture de session (renouvelle les certificats en arrière-plan)",
-      'Quitter Switchyard',
-    ]);
+    expect(r.tray()?.menu?.labels()).toEqual(['Ouvrir Switchyard', "Lancer à l'ouverture de session (renouvelle les certificats en arrière-plan)", 'Quitter Switchyard']);
   });
 
   it('"Start at login" registers the app with --background, and unregisters it', async () => {

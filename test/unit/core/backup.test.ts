@@ -25,7 +25,13 @@ import { fakeEnvironment } from '../../support/fake-lab';
 /** Cheap key derivation for the many files these tests write; one test keeps the product's cost. */
 const FAST: ScryptParams = { N: 2 ** 14, r: 8, p: 1 };
 const PASS = 'correct horse battery staple';
-const SECRETS = { ssh: `ssh-${randomBytes(6).toString('hex')}`, token: `tok-${randomBytes(6).toString('hex')}`, oldToken: `old-${randomBytes(6).toString('hex')}`, registry: `reg-${randomBytes(6).toString('hex')}`, acme: `-----BEGIN EC PRIVATE KEY-----${randomBytes(6).toString('hex')}` };
+const SECRETS = {
+  ssh: `ssh-${randomBytes(6).toString('hex')}`,
+  token: `tok-${randomBytes(6).toString('hex')}`,
+  oldToken: `old-${randomBytes(6).toString('hex')}`,
+  registry: `reg-${randomBytes(6).toString('hex')}`,
+  acme: `-----BEGIN EC PRIVATE KEY-----${randomBytes(6).toString('hex')}`,
+};
 const FINGERPRINT = `SHA256:${'A'.repeat(43)}`;
 const CERT = { serial: '0a1b2c', notBefore: '2026-01-01T00:00:00.000Z', notAfter: '2026-04-01T00:00:00.000Z', issuer: 'Test CA', domains: ['lab.example.com'] };
 
@@ -123,7 +129,19 @@ async function populate(f: Folder): Promise<void> {
   });
   writeFileSync(
     path.join(f.dir, ACCOUNTS_FILE),
-    JSON.stringify({ version: 1, accounts: [{ directoryUrl: 'https://acme.example/dir', email: 'ops@example.com', accountUrl: 'https://acme.example/acct/1', sealedKey: acme, termsOfService: null, termsAcceptedAt: '2026-01-01T00:00:00.000Z' }] }),
+    JSON.stringify({
+      version: 1,
+      accounts: [
+        {
+          directoryUrl: 'https://acme.example/dir',
+          email: 'ops@example.com',
+          accountUrl: 'https://acme.example/acct/1',
+          sealedKey: acme,
+          termsOfService: null,
+          termsAcceptedAt: '2026-01-01T00:00:00.000Z',
+        },
+      ],
+    }),
   );
   await f.scheduler.track('lab', ['lab.example.com'], CERT);
 }
@@ -201,7 +219,12 @@ describe('the backup file', () => {
   });
 
   it('a plain file: any single byte changed anywhere, or a byte missing, is caught by the checksum', async () => {
-    const fields = { createdAt: 'now', app: '0.1.0', from: { installation: 'x', by: 'a@b' }, counts: { environments: 1, hosts: 0, registries: 0, releases: 0, configs: 0, acmeAccounts: 0, certificates: 0, secrets: 0 } };
+    const fields = {
+      createdAt: 'now',
+      app: '0.1.0',
+      from: { installation: 'x', by: 'a@b' },
+      counts: { environments: 1, hosts: 0, registries: 0, releases: 0, configs: 0, acmeAccounts: 0, certificates: 0, secrets: 0 },
+    };
     const good = await encodeBackup({ store: { environments: [{ name: 'lab', httpPort: 8080 }] } }, fields);
     expect(JSON.parse((await decodeBackup(good, 'f')).text)).toMatchObject({ store: { environments: [{ name: 'lab' }] } });
     for (let at = 0; at < good.length; at++) {
@@ -214,7 +237,12 @@ describe('the backup file', () => {
 
   it('uses the stated key derivation by default (scrypt N=2^17, r=8, p=1) and opens with it', async () => {
     const payload = { hello: 'world' };
-    const fields = { createdAt: 'now', app: '0.1.0', from: { installation: 'x', by: 'a@b' }, counts: { environments: 0, hosts: 0, registries: 0, releases: 0, configs: 0, acmeAccounts: 0, certificates: 0, secrets: 0 } };
+    const fields = {
+      createdAt: 'now',
+      app: '0.1.0',
+      from: { installation: 'x', by: 'a@b' },
+      counts: { environments: 0, hosts: 0, registries: 0, releases: 0, configs: 0, acmeAccounts: 0, certificates: 0, secrets: 0 },
+    };
     const bytes = await encodeBackup(payload, fields, PASS);
     expect(readHeader(bytes, 'f').header.encryption).toMatchObject({ N: 131072, r: 8, p: 1 });
     expect(JSON.parse((await decodeBackup(bytes, 'f', PASS)).text)).toEqual(payload);

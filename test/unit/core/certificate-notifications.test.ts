@@ -122,7 +122,7 @@ describe('certificate notifications', () => {
     expect(r.notes).toEqual([
       {
         title: 'Échec du renouvellement du certificat de lab',
-        body: "3 tentatives de renouvellement ont échoué à la suite : The certificate authority did not answer. Le certificat actuel expire dans 3 jours.",
+        body: '3 tentatives de renouvellement ont échoué à la suite : The certificate authority did not answer. Le certificat actuel expire dans 3 jours.',
       },
       { title: 'Le certificat de lab expire dans 3 jours', body: expect.stringContaining("n'a pas encore été renouvelé") },
     ]);

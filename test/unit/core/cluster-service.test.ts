@@ -31,11 +31,13 @@ afterEach(async () => {
   await Promise.all(engines.splice(0).map((e) => e.close()));
 });
 
-async function setup(machines: Machine[] = [
-  { id: 'local', hostname: 'laptop', address: '10.0.0.1' },
-  { id: 'vps-1', hostname: 'vps1', address: '10.0.0.2', sshAddress: '10.0.0.2' },
-  { id: 'vps-2', hostname: 'vps2', address: '10.0.0.3', sshAddress: '10.0.0.3' },
-]) {
+async function setup(
+  machines: Machine[] = [
+    { id: 'local', hostname: 'laptop', address: '10.0.0.1' },
+    { id: 'vps-1', hostname: 'vps1', address: '10.0.0.2', sshAddress: '10.0.0.2' },
+    { id: 'vps-2', hostname: 'vps2', address: '10.0.0.3', sshAddress: '10.0.0.3' },
+  ],
+) {
   const network = new FakeSwarmNetwork();
   const targets = new Map<string, FakeTarget>();
   const members = new Map<string, FakeSwarmMember>();

@@ -102,7 +102,7 @@ describe('config history', () => {
       const same = await history.diff('lab', 2, 2);
       expect(same.changed).toBe(false);
       expect(same.diff).not.toContain('@@');
-      expect((await refusal(history.diff('lab', 1, 9)))).toMatchObject({ code: 'NOT_FOUND', field: 'to' });
+      expect(await refusal(history.diff('lab', 1, 9))).toMatchObject({ code: 'NOT_FOUND', field: 'to' });
     });
 
     it('sums up what a version changed, by setting', async () => {
@@ -191,7 +191,15 @@ describe('config history', () => {
       lab.engine.addImage('fake/app:1');
       tasks = new TaskManager(new EventBus());
       const appSecrets = new AppSecrets(new FileSecretStore(dataDir, () => localKeyCipher(dataDir, {})));
-      envs = new EnvironmentService(store, tasks, lab.images, () => lab.target, async () => ME_INSTALLATION, undefined, appSecrets);
+      envs = new EnvironmentService(
+        store,
+        tasks,
+        lab.images,
+        () => lab.target,
+        async () => ME_INSTALLATION,
+        undefined,
+        appSecrets,
+      );
       restore = new ConfigRestore(envs, store, appSecrets);
       await envs.create({ name: 'lab', httpPort: 18080, images: FAKE_IMAGES });
     });

@@ -15,7 +15,10 @@ describe('the deployer, against a fake engine', () => {
   const lbName = names.haproxy('lab');
   const history = () => lab.engine.state.history;
   /** What changed since `mark`, leaving out the engine-side lock, which every deploy takes and lets go. */
-  const changesSince = (mark: number) => history().slice(mark).filter((h) => !h.includes(names.lock('lab')));
+  const changesSince = (mark: number) =>
+    history()
+      .slice(mark)
+      .filter((h) => !h.includes(names.lock('lab')));
   const rendered = async (env: Environment) => renderConfig(env, (await currentFacts(lab.target.docker, env.name))!);
   const idOf = (name: string) => lab.engine.container(name)?.id;
 
@@ -137,9 +140,7 @@ describe('the deployer, against a fake engine', () => {
     expect(changes.indexOf(check)).toBeLessThan(changes.indexOf(`create container ${lbName}-next`));
     expect(changes).toContain(`remove container ${check.slice('create container '.length)}`);
     // Same host port: the old one steps aside only for the moment the new one starts.
-    expect(changes.slice(changes.indexOf(`stop ${lbName}`))).toEqual(
-      expect.arrayContaining([`start ${lbName}-next`, `remove container ${lbName}`, `rename ${lbName}-next ${lbName}`]),
-    );
+    expect(changes.slice(changes.indexOf(`stop ${lbName}`))).toEqual(expect.arrayContaining([`start ${lbName}-next`, `remove container ${lbName}`, `rename ${lbName}-next ${lbName}`]));
     // The new process loaded the old one's live states from the shared volume.
     expect(changes.indexOf(`write ${lbName}:/var/lib/haproxy/server-state`)).toBeLessThan(changes.indexOf(`create container ${lbName}-next`));
     expect(JSON.parse(lab.engine.file(lbName, HAPROXY_DEED)!).installation).toBe(ME.installation);
@@ -224,7 +225,13 @@ describe('the deployer, against a fake engine', () => {
 
   it('a deploy whose app replicas never pass their health check fails, naming the checks and the app’s last lines', async () => {
     lab.engine.addImage('registry.example.com/team/shop:1');
-    const env = fakeEnvironment('shop', { app: { source: { kind: 'image', image: 'registry.example.com/team/shop:1' } }, servers: [{ name: 'app1', kind: 'app' }, { name: 'app2', kind: 'app' }] });
+    const env = fakeEnvironment('shop', {
+      app: { source: { kind: 'image', image: 'registry.example.com/team/shop:1' } },
+      servers: [
+        { name: 'app1', kind: 'app' },
+        { name: 'app2', kind: 'app' },
+      ],
+    });
     lab.engine.state.answers = (c) => !c.name.startsWith('sy-shop-app');
     const err = await lab.deploy(env).then(
       () => undefined,

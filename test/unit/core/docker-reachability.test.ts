@@ -93,7 +93,10 @@ describe('reasons and where to look', () => {
   });
 
   it('tells installed from not installed by the programs on disk, per system', () => {
-    const only = (...files: string[]) => (f: string) => files.includes(f);
+    const only =
+      (...files: string[]) =>
+      (f: string) =>
+        files.includes(f);
     expect(dockerInstalled({ PATH: '/usr/bin:/bin' }, 'linux', only('/usr/bin/dockerd'))).toBe(true);
     expect(dockerInstalled({ PATH: '/usr/bin:/bin' }, 'linux', only('/usr/bin/docker'))).toBe(false);
     expect(dockerInstalled({ PATH: '/opt/x/bin' }, 'linux', only('/opt/x/bin/dockerd'))).toBe(true);

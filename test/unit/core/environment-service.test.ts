@@ -113,7 +113,7 @@ describe('the environment service, against a fake engine', () => {
     });
   });
 
-  it("deploying an environment another installation manages fails OWNED_ELSEWHERE, and nothing changes", async () => {
+  it('deploying an environment another installation manages fails OWNED_ELSEWHERE, and nothing changes', async () => {
     const env = await s.envs.get('lab');
     await s.lab.deploy(env, { as: OTHER });
     const before = s.lab.engine.snapshot();

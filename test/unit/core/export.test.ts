@@ -43,7 +43,16 @@ const shop = (source: EnvInput['app'] extends infer A ? (A extends { source: inf
   envOf({
     name: 'shop',
     httpPort: 18081,
-    app: { source, env: [{ name: 'BACKEND_NAME', value: '{{server}}' }, { name: 'PRICE', value: 'a$b' }], secrets: [{ name: 'API_TOKEN', ref: 'sealed-ref-1' }], memoryMb: 128, cpus: 0.5 },
+    app: {
+      source,
+      env: [
+        { name: 'BACKEND_NAME', value: '{{server}}' },
+        { name: 'PRICE', value: 'a$b' },
+      ],
+      secrets: [{ name: 'API_TOKEN', ref: 'sealed-ref-1' }],
+      memoryMb: 128,
+      cpus: 0.5,
+    },
     servers: [
       { name: 'app1', kind: 'app' },
       { name: 'app2', kind: 'app' },
@@ -91,7 +100,12 @@ describe('compose export', () => {
     const compose = yamlOf(b, 'compose.yaml');
     const cfg = text(b, 'haproxy/haproxy.cfg');
     expect(Object.keys(compose.services)).toEqual(['haproxy', 'back1', 'back2']);
-    expect(compose.services.haproxy).toMatchObject({ image: 'haproxy:2.6', ports: ['18080:8080'], networks: ['edge', 'backends'], volumes: ['./haproxy:/usr/local/etc/haproxy:ro', 'haproxy-state:/var/lib/haproxy'] });
+    expect(compose.services.haproxy).toMatchObject({
+      image: 'haproxy:2.6',
+      ports: ['18080:8080'],
+      networks: ['edge', 'backends'],
+      volumes: ['./haproxy:/usr/local/etc/haproxy:ro', 'haproxy-state:/var/lib/haproxy'],
+    });
     expect(compose.networks.backends).toEqual({ internal: true });
     const addresses = serverAddresses(cfg);
     expect(addresses).toEqual(['back1', 'sy-lab-back1', 'back2', 'sy-lab-back2']);
@@ -140,10 +154,7 @@ describe('compose export', () => {
   });
 
   it('with HTTPS on, listens with the certificate file the README says where to put, and no ACME map', async () => {
-    const b = composeBundle(
-      envOf({ name: 'lab', https: { enabled: true, domains: ['lab.example.com'], email: 'ops@example.com', termsAccepted: true, httpsPort: 18443, hsts: true } }),
-      facts,
-    );
+    const b = composeBundle(envOf({ name: 'lab', https: { enabled: true, domains: ['lab.example.com'], email: 'ops@example.com', termsAccepted: true, httpsPort: 18443, hsts: true } }), facts);
     const cfg = text(b, 'haproxy/haproxy.cfg');
     const fe = section(cfg, 'frontend web');
     expect(fe).toContain('bind :8443 ssl crt /usr/local/etc/haproxy/certs/site.pem');
@@ -215,10 +226,7 @@ describe('stack export', () => {
 
 describe('JPS export', () => {
   /** The config an install action writes, its placeholders filled as the platform would. */
-  const installed = (body: string) =>
-    body
-      .replace(/\$\{nodes\.[a-z0-9_]+(?:\.first|\[\d+\])\.intIP\}/g, '10.0.0.7')
-      .replaceAll('${settings.domain}', 'lab.example.com');
+  const installed = (body: string) => body.replace(/\$\{nodes\.[a-z0-9_]+(?:\.first|\[\d+\])\.intIP\}/g, '10.0.0.7').replaceAll('${settings.domain}', 'lab.example.com');
   const writeBody = (m: Yaml, action: string) => m.actions[action][0].writeFile[0].body as string;
 
   it('is a manifest the documented schema accepts: nodes, domain and e-mail fields, a certbot step', async () => {
@@ -226,7 +234,12 @@ describe('JPS export', () => {
     const m = yamlOf(b, 'manifest.jps');
     expect(JpsManifest.safeParse(m).error).toBeUndefined();
     expect(m).toMatchObject({ type: 'install', name: 'Switchyard lab' });
-    expect(m.nodes.map((n: Yaml) => [n.nodeGroup, n.count])).toEqual([['bl', 1], ['back1', 1], ['back2', 1], ['certbot', 1]]);
+    expect(m.nodes.map((n: Yaml) => [n.nodeGroup, n.count])).toEqual([
+      ['bl', 1],
+      ['back1', 1],
+      ['back2', 1],
+      ['certbot', 1],
+    ]);
     expect(m.nodes[0]).toMatchObject({ image: 'haproxy:lts', extip: true, volumes: ['/usr/local/etc/haproxy', '/var/lib/haproxy'] });
     expect(m.nodes[1].env).toEqual({ BACKEND_NAME: 'back1' });
     expect(m.settings.fields.map((f: Yaml) => f.name)).toEqual(['domain', 'email']);
@@ -292,8 +305,26 @@ describe('the export service', () => {
     secrets = new FileSecretStore(s.dataDir, () => localKeyCipher(s.dataDir, {}));
     // The environment service as the core wires it: secret values sealed as soon as they are given.
     const { EnvironmentService } = await import('../../../electron/core/environments/service');
-    const envs = new EnvironmentService(s.store, s.tasks, s.lab.images, () => s.lab.target, async () => ({ id: 'x', user: 'me', machine: 'laptop', createdAt: stamp }), undefined, new AppSecrets(secrets));
-    await envs.create({ name: 'shop', httpPort: 18180, images: { haproxy: 'fake/haproxy:2.6', demoBase: 'fake/busybox:1.35' }, app: { source: { kind: 'image', image: 'fake/app:1' }, env: [{ name: 'BACKEND_NAME', value: '{{server}}' }], secrets: [{ name: 'API_TOKEN', value: secretValue }] }, servers: [{ name: 'app1', kind: 'app' }, { name: 'app2', kind: 'app' }, { name: 'back1', kind: 'demo' }] });
+    const envs = new EnvironmentService(
+      s.store,
+      s.tasks,
+      s.lab.images,
+      () => s.lab.target,
+      async () => ({ id: 'x', user: 'me', machine: 'laptop', createdAt: stamp }),
+      undefined,
+      new AppSecrets(secrets),
+    );
+    await envs.create({
+      name: 'shop',
+      httpPort: 18180,
+      images: { haproxy: 'fake/haproxy:2.6', demoBase: 'fake/busybox:1.35' },
+      app: { source: { kind: 'image', image: 'fake/app:1' }, env: [{ name: 'BACKEND_NAME', value: '{{server}}' }], secrets: [{ name: 'API_TOKEN', value: secretValue }] },
+      servers: [
+        { name: 'app1', kind: 'app' },
+        { name: 'app2', kind: 'app' },
+        { name: 'back1', kind: 'demo' },
+      ],
+    });
     exporter = new ExportService({ environment: (n) => envs.get(n), demoImage: async (base) => (await s.lab.images.demoImage(base)).tag, demoFolder: path.join(appRoot, 'docker', 'demo-backend') });
     out = mkdtempSync(path.join(os.tmpdir(), 'sy-export-out-'));
     const ref = (await envs.get('shop')).app!.secrets[0].ref;
@@ -321,7 +352,11 @@ describe('the export service', () => {
       expect(zip.find((e) => e.name.endsWith('demo-backend/entrypoint.sh'))!.mode & 0o111).not.toBe(0);
     }
     // Nothing but the folder and its zip was left beside it.
-    expect(readdirSync(out).filter((n) => n.includes(`shop-${format}`)).sort()).toEqual([`shop-${format}`, `shop-${format}.zip`]);
+    expect(
+      readdirSync(out)
+        .filter((n) => n.includes(`shop-${format}`))
+        .sort(),
+    ).toEqual([`shop-${format}`, `shop-${format}.zip`]);
   });
 
   it('refuses a folder that is not empty, a file, a missing parent, a zip in the way and a relative path, naming dir; nothing is written', async () => {
@@ -376,7 +411,16 @@ describe('the export service', () => {
   });
 
   it('the CLI says what it wrote, where the secrets go and what to run next', () => {
-    const lines = exportLines({ environment: 'shop', format: 'compose', dir: '/tmp/shop export', files: ['.env', 'compose.yaml'], zip: '/tmp/shop export.zip', secrets: ['API_TOKEN'], secretsFile: '.env', run: 'docker compose up -d' });
+    const lines = exportLines({
+      environment: 'shop',
+      format: 'compose',
+      dir: '/tmp/shop export',
+      files: ['.env', 'compose.yaml'],
+      zip: '/tmp/shop export.zip',
+      secrets: ['API_TOKEN'],
+      secretsFile: '.env',
+      run: 'docker compose up -d',
+    });
     expect(lines).toEqual([
       'exported shop as a Docker Compose project into /tmp/shop export',
       '  .env',

@@ -33,7 +33,13 @@ function fakeTargetForTests(h: Host): SshDockerTarget {
     close: async () => undefined,
     exec: async (command: string) => {
       if (command === 'sh -s') {
-        const facts = [`arch=${h.arch ?? 'x86_64'}`, `sock=${h.sock ?? 'usable'}`, `cli=${h.cli ?? '/usr/bin/docker'}`, `groups=${h.groups ?? 'deploy docker'}`, `dbgroups=${h.dbgroups ?? 'deploy docker'}`];
+        const facts = [
+          `arch=${h.arch ?? 'x86_64'}`,
+          `sock=${h.sock ?? 'usable'}`,
+          `cli=${h.cli ?? '/usr/bin/docker'}`,
+          `groups=${h.groups ?? 'deploy docker'}`,
+          `dbgroups=${h.dbgroups ?? 'deploy docker'}`,
+        ];
         return { code: 0, stdout: `${facts.join('\n')}\n`, stderr: '' };
       }
       const kb = h.freeKb ?? 20 * 1024 * 1024;

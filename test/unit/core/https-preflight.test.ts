@@ -72,19 +72,16 @@ describe('the port the CA validates on', () => {
 });
 
 describe('the preflight before an order', () => {
-  it.each(['letsencrypt', 'letsencrypt-staging'] as const)(
-    'with %s, probes port 80, not the environment’s 8080, and stops before the CA, saying both ports',
-    async (directory) => {
-      const { err, phases, asked } = await orderUpToPreflight(directory);
-      expect([err.code, err.field]).toEqual(['PREFLIGHT_FAILED', 'httpPort']);
-      // A URL without a port is port 80; the stand-in on another port was never asked.
-      expect(err.message).toContain(`${DOMAIN}: http://${DOMAIN}/.well-known/acme-challenge/`);
-      expect(err.message).toMatch(/Let's Encrypt( \(staging\))? validates on port 80, but this environment's HTTP port is 8080/);
-      expect(err.message).toContain('set the environment\'s HTTP port to 80, or forward port 80 to 8080');
-      expect(phases).toEqual(['preflight']);
-      expect(asked).toBe(0);
-    },
-  );
+  it.each(['letsencrypt', 'letsencrypt-staging'] as const)('with %s, probes port 80, not the environment’s 8080, and stops before the CA, saying both ports', async (directory) => {
+    const { err, phases, asked } = await orderUpToPreflight(directory);
+    expect([err.code, err.field]).toEqual(['PREFLIGHT_FAILED', 'httpPort']);
+    // A URL without a port is port 80; the stand-in on another port was never asked.
+    expect(err.message).toContain(`${DOMAIN}: http://${DOMAIN}/.well-known/acme-challenge/`);
+    expect(err.message).toMatch(/Let's Encrypt( \(staging\))? validates on port 80, but this environment's HTTP port is 8080/);
+    expect(err.message).toContain("set the environment's HTTP port to 80, or forward port 80 to 8080");
+    expect(phases).toEqual(['preflight']);
+    expect(asked).toBe(0);
+  });
 
   it('with a custom directory, probes its challenge port: the stand-in there answers, and the order may go on', async () => {
     const before = standIn.added.length;
@@ -109,9 +106,7 @@ describe('the preflight before an order', () => {
   });
 
   it('blames the domain, not the port, when the ports are the same, or when the name does not resolve', async () => {
-    const same = await preflight({ domains: [DOMAIN], responder: fakeMuteResponder, port: standIn.port, listenPort: standIn.port, resolve: fakeResolveToLoopback }).catch(
-      (e: SwitchyardError) => e,
-    );
+    const same = await preflight({ domains: [DOMAIN], responder: fakeMuteResponder, port: standIn.port, listenPort: standIn.port, resolve: fakeResolveToLoopback }).catch((e: SwitchyardError) => e);
     expect([(same as SwitchyardError).code, (same as SwitchyardError).field]).toEqual(['PREFLIGHT_FAILED', 'https.domains.0']);
     expect((same as SwitchyardError).message).toContain('answered status 404 without the challenge answer');
     expect((same as SwitchyardError).message).not.toContain('validates on port');

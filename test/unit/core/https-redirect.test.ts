@@ -39,7 +39,27 @@ beforeAll(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'sy-redirect-'));
   mkdirSync(path.join(dir, 'certs'));
   writeFileSync(path.join(dir, 'acme.map'), '');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', path.join(dir, 'k.pem'), '-out', path.join(dir, 'c.pem'), '-days', '1', '-subj', `/CN=${DOMAIN}`], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      path.join(dir, 'k.pem'),
+      '-out',
+      path.join(dir, 'c.pem'),
+      '-days',
+      '1',
+      '-subj',
+      `/CN=${DOMAIN}`,
+    ],
+    { stdio: 'ignore' },
+  );
   writeFileSync(path.join(dir, 'certs', 'site.pem'), readFileSync(path.join(dir, 'k.pem'), 'utf8') + readFileSync(path.join(dir, 'c.pem'), 'utf8'));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -104,8 +124,7 @@ function raw(port: number, head: string): Promise<{ status: number; location?: s
     });
   });
 }
-const getWithHost = (port: number, host: string | null, target = '/some/path?q=1') =>
-  raw(port, host === null ? `GET ${target} HTTP/1.0` : `GET ${target} HTTP/1.1\r\nHost: ${host}`);
+const getWithHost = (port: number, host: string | null, target = '/some/path?q=1') => raw(port, host === null ? `GET ${target} HTTP/1.0` : `GET ${target} HTTP/1.1\r\nHost: ${host}`);
 
 describe('the HTTP → HTTPS redirect as rendered', () => {
   it('goes to the HTTPS port as published, from the Host’s name (port dropped), or to the first domain', () => {

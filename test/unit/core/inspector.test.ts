@@ -43,7 +43,11 @@ describe("an environment's status, against a fake engine", () => {
 
   it('running, not partly-down, while a release switches a server (drained, in maintenance, its new container beside it)', async () => {
     await lab.deploy(env);
-    lab.engine.seedContainer({ name: 'sy-lab-back1_next', state: 'exited', labels: { 'io.switchyard.app': 'switchyard', 'io.switchyard.environment': 'lab', 'io.switchyard.role': 'backend', 'io.switchyard.server': 'back1' } });
+    lab.engine.seedContainer({
+      name: 'sy-lab-back1_next',
+      state: 'exited',
+      labels: { 'io.switchyard.app': 'switchyard', 'io.switchyard.environment': 'lab', 'io.switchyard.role': 'backend', 'io.switchyard.server': 'back1' },
+    });
     lab.engine.haproxy(lbName)!.answer('set server servers/back1 state maint');
     expect((await status()).state).toBe('running');
     // Without a release going on, the same maintenance is a fault the user did not choose.

@@ -49,7 +49,7 @@ describe('ownership on a shared engine, against a fake engine', () => {
     expect(lab.engine.snapshot()).toEqual(before);
   });
 
-  it("a damaged deed, or one for another environment, proves nothing: the labels decide", async () => {
+  it('a damaged deed, or one for another environment, proves nothing: the labels decide', async () => {
     await lab.deploy(env, { as: OTHER });
     lab.engine.writeFile(lbName, HAPROXY_DEED, '{ not json');
     expect(await readDeed(lab.target.docker, 'lab')).toBeUndefined();

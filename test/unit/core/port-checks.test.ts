@@ -29,7 +29,7 @@ describe('ports, checked when an environment is saved', () => {
     expect((await s.envs.list()).map((e) => e.name)).toEqual(['lab']);
   });
 
-  it("a port another program on the host listens on is refused at once, before the first deploy", async () => {
+  it('a port another program on the host listens on is refused at once, before the first deploy', async () => {
     s.lab.engine.state.hostPortsInUse.add(18090);
     const err = await refusal(s.create('shop', { httpPort: 18090 }));
     expect(err).toMatchObject({ code: 'VALIDATION', field: 'httpPort', reason: 'portProgram', params: { port: 18090 } });

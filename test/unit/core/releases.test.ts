@@ -20,7 +20,14 @@ const app = (over: Partial<App> = {}): App => ({ source: { kind: 'image', image:
 describe('what a release changed', () => {
   it('names the image change, and only the names of variables and secrets changed', () => {
     const before = app();
-    const after = app({ source: { kind: 'image', image: 'shop:2' }, env: [{ name: 'MODE', value: 'debug' }, { name: 'NEW', value: 'x' }], secrets: [{ name: 'TOKEN', ref: 's-2' }] });
+    const after = app({
+      source: { kind: 'image', image: 'shop:2' },
+      env: [
+        { name: 'MODE', value: 'debug' },
+        { name: 'NEW', value: 'x' },
+      ],
+      secrets: [{ name: 'TOKEN', ref: 's-2' }],
+    });
     const changes = appChanges(before, after, { before: 'sha256:a', after: 'sha256:b' });
     expect(changes).toEqual([
       { field: 'image', from: 'shop:1', to: 'shop:2' },
@@ -76,7 +83,10 @@ describe('probe slots in haproxy.cfg', () => {
 
 describe('secret values a kept release may need again', () => {
   it('are not deleted when the app stops using them, until no release keeps them', async () => {
-    const box = new Map<string, string>([['s-1', 'old-token'], ['s-2', 'new-token']]);
+    const box = new Map<string, string>([
+      ['s-1', 'old-token'],
+      ['s-2', 'new-token'],
+    ]);
     const store = { put: async (v: string) => (box.set(`s-${box.size + 1}`, v), `s-${box.size}`), get: async (r: string) => box.get(r)!, delete: async (r: string) => void box.delete(r) };
     let pinned = new Set(['s-1']);
     const secrets = new AppSecrets(store, async () => pinned);
@@ -127,7 +137,14 @@ describe('a release left running by a process that went away', () => {
       });
       await store.update((d) => void d.releases.push(record('shop', 1, 'succeeded'), record('shop', 2, 'running'), record('other', 1, 'running')));
       const told: ReleaseRecord[] = [];
-      const releases = new ReleaseService({} as never, store, {} as never, undefined, () => new Date('2026-01-02T00:00:00.000Z'), (r) => told.push(r));
+      const releases = new ReleaseService(
+        {} as never,
+        store,
+        {} as never,
+        undefined,
+        () => new Date('2026-01-02T00:00:00.000Z'),
+        (r) => told.push(r),
+      );
       await releases.closeInterrupted('shop');
       const after = (await store.read()).releases;
       expect(after.find((r) => r.environment === 'shop' && r.number === 2)).toMatchObject({ result: 'failed', endedAt: '2026-01-02T00:00:00.000Z', cause: { kind: 'interrupted' } });

@@ -28,7 +28,10 @@ const section = (cfg: string, title: string) => {
   return body;
 };
 const backend = (cfg: string) => section(cfg, 'backend servers')!;
-const cookieKey = (cfg: string) => backend(cfg).find((l) => l.startsWith('dynamic-cookie-key '))?.split(' ')[1];
+const cookieKey = (cfg: string) =>
+  backend(cfg)
+    .find((l) => l.startsWith('dynamic-cookie-key '))
+    ?.split(' ')[1];
 
 async function expectValid(cfg: string): Promise<void> {
   const res = await haproxyCheck(cfg);
@@ -91,7 +94,16 @@ describe('haproxy.cfg on a cluster', () => {
 
   it("follows Docker's DNS closely: large answers, a task gone leaves its slot at once", () => {
     const resolvers = section(renderConfig(onCluster(), ctx), 'resolvers docker')!;
-    expect(resolvers).toEqual(['nameserver dns 127.0.0.11:53', 'accepted_payload_size 8192', 'resolve_retries 3', 'timeout resolve 1s', 'timeout retry 1s', 'hold valid 10s', 'hold obsolete 0s', 'hold nx 1s']);
+    expect(resolvers).toEqual([
+      'nameserver dns 127.0.0.11:53',
+      'accepted_payload_size 8192',
+      'resolve_retries 3',
+      'timeout resolve 1s',
+      'timeout retry 1s',
+      'hold valid 10s',
+      'hold obsolete 0s',
+      'hold nx 1s',
+    ]);
   });
 });
 
@@ -132,7 +144,11 @@ describe('haproxy.cfg on one machine, unchanged by the cluster code', () => {
       }),
       ctx,
     );
-    expect(backend(cfg).filter((l) => l.startsWith('server'))).toEqual(['server app1 sy-shop-app1:8080 weight 100', 'server app2 sy-shop-app2:8080 weight 100 disabled', 'server ext 10.1.2.3:81 weight 100']);
+    expect(backend(cfg).filter((l) => l.startsWith('server'))).toEqual([
+      'server app1 sy-shop-app1:8080 weight 100',
+      'server app2 sy-shop-app2:8080 weight 100 disabled',
+      'server ext 10.1.2.3:81 weight 100',
+    ]);
     const probe = section(cfg, 'backend releases')!;
     expect(probe.filter((l) => l.startsWith('server next'))).toHaveLength(8);
     expect(probe[probe.length - 1]).toBe('server next8 127.0.0.1:1 disabled check inter 100ms fastinter 100ms downinter 100ms rise 2 fall 1');

@@ -168,7 +168,9 @@ describe('haproxy.cfg renderer with HTTPS', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'sy-state-'));
     mkdirSync(path.join(dir, 'certs'));
     writeFileSync(path.join(dir, 'acme.map'), '');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'k.pem'), '-out', path.join(dir, 'c.pem'), '-days', '1', '-subj', '/CN=lab.example.com'], { stdio: 'ignore' });
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'k.pem'), '-out', path.join(dir, 'c.pem'), '-days', '1', '-subj', '/CN=lab.example.com'], {
+      stdio: 'ignore',
+    });
     writeFileSync(path.join(dir, 'certs', 'site.pem'), readFileSync(path.join(dir, 'k.pem'), 'utf8') + readFileSync(path.join(dir, 'c.pem'), 'utf8'));
     return cfg.replaceAll('/var/lib/haproxy/', `${dir}/`);
   }

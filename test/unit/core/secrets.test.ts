@@ -13,7 +13,6 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-
 const noEnv: NodeJS.ProcessEnv = {};
 const onDisk = () => readFileSync(path.join(dir, SECRETS_FILE), 'utf8');
 

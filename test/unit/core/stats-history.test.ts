@@ -40,7 +40,14 @@ function snapshot(at: number, hits: Record<string, number>, responses?: { '2xx':
   };
 }
 
-const down = (at: number): StatsSnapshot => ({ environment: 'lab', at: new Date(at).toISOString(), reachable: false, error: 'connect ECONNREFUSED', frontend: { requestRate: 0, requests: 0, sessions: 0 }, servers: [] });
+const down = (at: number): StatsSnapshot => ({
+  environment: 'lab',
+  at: new Date(at).toISOString(),
+  reachable: false,
+  error: 'connect ECONNREFUSED',
+  frontend: { requestRate: 0, requests: 0, sessions: 0 },
+  servers: [],
+});
 
 /** Polls every `stepMs` from `from` to `to` (included) while back1 gets `rates[0]` requests a second and back2 `rates[1]`. */
 function poll(keeper: StatsHistoryKeeper, totals: Record<string, number>, from: number, to: number, stepMs: number, rates: [number, number] = [3, 1]): void {

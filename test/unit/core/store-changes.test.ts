@@ -11,8 +11,7 @@ import { until } from '../../support/lab';
 
 const run = promisify(execFile);
 const stamp = '2026-01-01T00:00:00.000Z';
-const envNamed = (name: string, over: Partial<EnvironmentInput> = {}) =>
-  parseOrThrow(Environment, { ...parseOrThrow(EnvironmentInput, { name, ...over }), createdAt: stamp, updatedAt: stamp });
+const envNamed = (name: string, over: Partial<EnvironmentInput> = {}) => parseOrThrow(Environment, { ...parseOrThrow(EnvironmentInput, { name, ...over }), createdAt: stamp, updatedAt: stamp });
 const host = (id: string) => ({ kind: 'ssh' as const, id, name: id, address: '203.0.113.10', port: 22, user: 'deploy', auth: { method: 'agent' as const } });
 
 let dir: string;

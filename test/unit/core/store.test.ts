@@ -19,7 +19,6 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-
 describe('store', () => {
   it('starts empty and keeps what is saved, with a schema version', async () => {
     const store = new Store(dir);

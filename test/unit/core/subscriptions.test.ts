@@ -91,10 +91,7 @@ describe('the subscription registry', () => {
         throw new SwitchyardError('OWNED_ELSEWHERE', `"${env}" on this host is managed by another Switchyard`, { field: 'name' });
       },
     });
-    const [one, two] = await Promise.all([
-      subs.subscribe('a', 'stats:snapshot', { environment: 'theirs' }),
-      subs.subscribe('b', 'stats:snapshot', { environment: 'theirs' }),
-    ]);
+    const [one, two] = await Promise.all([subs.subscribe('a', 'stats:snapshot', { environment: 'theirs' }), subs.subscribe('b', 'stats:snapshot', { environment: 'theirs' })]);
     expect(one).toMatchObject({ ok: false, error: { code: 'OWNED_ELSEWHERE', field: 'name' } });
     expect(two).toMatchObject({ ok: false, error: { code: 'OWNED_ELSEWHERE' } });
     // Both waited on the one start under way.

@@ -242,7 +242,7 @@ describe('applying the service, against a fake swarm', () => {
     expect(lab.swarm.service('sy-shop-web').Spec.Mode).toEqual({ Replicated: { Replicas: 4 } });
   });
 
-  it('gives up after one retry, with Docker\'s words', async () => {
+  it("gives up after one retry, with Docker's words", async () => {
     await applyBackendService(lab.docker, specOf(shop()));
     lab.swarm.conflicts = 2;
     const err = await applyBackendService(lab.docker, specOf(shop({ cluster: { replicas: 4 } }))).catch((e: unknown) => e as Error);
@@ -402,11 +402,17 @@ describe('copying the image to the nodes', () => {
     const none = fakeImageDocker(undefined);
     const stale = fakeImageDocker(`sha256:${'e'.repeat(64)}`);
     const lines: Message[] = [];
-    await distributeImage(manager.docker, image.ref, image.id, [
-      { name: 'swn2', docker: same.docker },
-      { name: 'swn3', docker: none.docker },
-      { name: 'swn4', docker: stale.docker },
-    ], (l) => lines.push(l));
+    await distributeImage(
+      manager.docker,
+      image.ref,
+      image.id,
+      [
+        { name: 'swn2', docker: same.docker },
+        { name: 'swn3', docker: none.docker },
+        { name: 'swn4', docker: stale.docker },
+      ],
+      (l) => lines.push(l),
+    );
     expect(same.loads).toEqual([]);
     expect(none.loads).toEqual(['TAR']);
     expect(stale.loads).toEqual(['TAR']);

@@ -106,9 +106,15 @@ describe('a release on a cluster, against a fake swarm and load balancer', () =>
     // slot too: DRAIN is a server HAProxy's checks find up), and the record hears of changes only.
     for (const name of ['web.1', 'web.2']) {
       const seen = phases.filter(([n]) => n === name).map(([, p]) => p);
-      expect(seen.filter((p) => p === 'switched'), name).toHaveLength(1);
+      expect(
+        seen.filter((p) => p === 'switched'),
+        name,
+      ).toHaveLength(1);
       expect(seen[seen.length - 1], name).toBe('new');
-      expect(seen.some((p, i) => i > 0 && seen[i - 1] === p), `${name}: ${seen.join(' → ')}`).toBe(false);
+      expect(
+        seen.some((p, i) => i > 0 && seen[i - 1] === p),
+        `${name}: ${seen.join(' → ')}`,
+      ).toBe(false);
     }
   });
 

@@ -134,7 +134,7 @@ describe('the status of an environment on a cluster, against a fake swarm', () =
     expect(s.cluster?.update).toEqual({ state: 'updating', message: 'update in progress' });
   });
 
-  it("names a node Switchyard does not know by the start of its id", async () => {
+  it('names a node Switchyard does not know by the start of its id', async () => {
     runs(1, 'f00dfeedcafe0123456789abcdef', '10.0.1.11', 'web1');
     const s = await status();
     expect(s.servers[0].node).toBe('f00dfeedcafe');
@@ -162,7 +162,7 @@ describe('the status of an environment on a cluster, against a fake swarm', () =
     expect(s.state).toBe(copy.state);
   });
 
-  it("a manager that answers but lists no tasks (its service gone) changes no slot and counts none running", async () => {
+  it('a manager that answers but lists no tasks (its service gone) changes no slot and counts none running', async () => {
     const given: EnvironmentStatus = {
       name: 'lab',
       state: 'running',

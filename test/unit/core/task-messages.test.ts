@@ -75,7 +75,12 @@ describe('every producer speaks in codes', () => {
     const docker = {
       listContainers: async () => [],
       listNetworks: async () => [{ Id: 'n1', Labels: {} }],
-      listVolumes: async () => ({ Volumes: [{ Name: 'v1', Labels: {} }, { Name: 'v2', Labels: {} }] }),
+      listVolumes: async () => ({
+        Volumes: [
+          { Name: 'v1', Labels: {} },
+          { Name: 'v2', Labels: {} },
+        ],
+      }),
       getContainer: () => ({ getArchive: notFound }),
       getNetwork: () => ({ remove: async () => undefined }),
       getVolume: () => ({ remove: async () => undefined }),
@@ -100,10 +105,11 @@ describe('every producer speaks in codes', () => {
 
     it('its step, progress and summary, with the milliseconds for the window to format', async () => {
       const runner = new TrafficRunner(new EventBus());
-      const connect = () => new Promise<net.Socket>((resolve, reject) => {
-        const s = net.connect(port, '127.0.0.1', () => resolve(s));
-        s.on('error', reject);
-      });
+      const connect = () =>
+        new Promise<net.Socket>((resolve, reject) => {
+          const s = net.connect(port, '127.0.0.1', () => resolve(s));
+          s.on('error', reject);
+        });
       const end = await run((ctx) => runner.run('t1', { environment: 'lab', requests: 20, concurrency: 2, keepCookies: false, path: '/' }, `127.0.0.1:${port}`, connect, ctx));
       expect(end.state).toBe('succeeded');
       expect(end.steps[0].name).toBe('sending');

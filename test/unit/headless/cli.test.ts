@@ -139,7 +139,21 @@ describe('switchyard CLI', () => {
 
   it('app set takes the command, one argument per --command, and limits per replica; a bad number is a command-line error', async () => {
     expect((await cli(dataDir, ['env', 'create', 'cmdapp', '--port', '18127'])).code).toBe(0);
-    const set = await cli(dataDir, ['app', 'set', 'cmdapp', '--image', 'registry.example.com/team/shop:1', '--command', 'node', '--command', 'server.js --port=8080', '--memory', '256', '--cpus', '0.5']);
+    const set = await cli(dataDir, [
+      'app',
+      'set',
+      'cmdapp',
+      '--image',
+      'registry.example.com/team/shop:1',
+      '--command',
+      'node',
+      '--command',
+      'server.js --port=8080',
+      '--memory',
+      '256',
+      '--cpus',
+      '0.5',
+    ]);
     expect(set.code, set.stderr).toBe(0);
     const got = JSON.parse((await cli(dataDir, ['call', 'environments:get', '{"name":"cmdapp"}'])).stdout);
     expect(got.app).toMatchObject({ command: ['node', 'server.js --port=8080'], memoryMb: 256, cpus: 0.5 });

@@ -111,8 +111,7 @@ vi.mock('../../../electron/core/core', async () => {
   return {
     createCore: () => ({
       events: new EventBus(),
-      invoke: async (channel: string) =>
-        channel === 'environments:list' ? { ok: true, result: fakes.core.environments } : { ok: false, error: { code: 'UNKNOWN_CHANNEL', message: channel } },
+      invoke: async (channel: string) => (channel === 'environments:list' ? { ok: true, result: fakes.core.environments } : { ok: false, error: { code: 'UNKNOWN_CHANNEL', message: channel } }),
       close: async () => {
         fakes.core.closes++;
         await fakes.core.closeGate;
@@ -204,16 +203,22 @@ describe('quitting', () => {
     let release: () => void = () => undefined;
     fakes.core.closeGate = new Promise((resolve) => (release = resolve));
 
-    const first = { prevented: false, preventDefault() {
-      this.prevented = true;
-    } };
+    const first = {
+      prevented: false,
+      preventDefault() {
+        this.prevented = true;
+      },
+    };
     fakes.app.emit('before-quit', first);
     expect(first.prevented).toBe(true);
     expect(fakes.core.closes).toBe(1);
     // A second request while the core is closing waits for the same close.
-    const again = { prevented: false, preventDefault() {
-      this.prevented = true;
-    } };
+    const again = {
+      prevented: false,
+      preventDefault() {
+        this.prevented = true;
+      },
+    };
     fakes.app.emit('before-quit', again);
     expect(fakes.core.closes).toBe(1);
     expect(fakes.app.quits).toBe(0);
@@ -221,9 +226,12 @@ describe('quitting', () => {
     release();
     await settle();
     expect(fakes.app.quits).toBe(1);
-    const last = { prevented: false, preventDefault() {
-      this.prevented = true;
-    } };
+    const last = {
+      prevented: false,
+      preventDefault() {
+        this.prevented = true;
+      },
+    };
     fakes.app.emit('before-quit', last);
     expect(last.prevented).toBe(false);
     expect(fakes.core.closes).toBe(1);

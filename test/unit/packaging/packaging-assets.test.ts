@@ -64,7 +64,7 @@ describe('the app icon', () => {
     expect(icns.toString('latin1', 0, 4)).toBe('icns');
     expect(icns.readUInt32BE(4)).toBe(icns.length);
     const found: [string, number][] = [];
-    for (let at = 8; at < icns.length; ) {
+    for (let at = 8; at < icns.length;) {
       const type = icns.toString('latin1', at, at + 4);
       const length = icns.readUInt32BE(at + 4);
       const [w, h] = pngSize(icns.subarray(at + 8, at + length));

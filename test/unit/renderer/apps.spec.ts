@@ -47,7 +47,12 @@ function shop(over: Partial<EnvironmentInput> = {}): Environment {
 
 function mountForm(extra: Record<string, unknown> = {}, locale: 'en' | 'fr' = 'en') {
   const submits: [Record<string, unknown>, boolean][] = [];
-  const props = reactive<Record<string, unknown>>({ initial: formFrom({ name: 'lab' }), mode: 'create', onSubmit: (input: Record<string, unknown>, deploy: boolean) => submits.push([input, deploy]), ...extra });
+  const props = reactive<Record<string, unknown>>({
+    initial: formFrom({ name: 'lab' }),
+    mode: 'create',
+    onSubmit: (input: Record<string, unknown>, deploy: boolean) => submits.push([input, deploy]),
+    ...extra,
+  });
   const w = mountInApp(EnvironmentForm, props, locale);
   return { w, submits, props };
 }
@@ -136,7 +141,15 @@ describe('the new-environment form: the demo lab or your app', () => {
   });
 
   it('keeps replicas’ weights when their count changes, and an external server beside them', async () => {
-    const initial = formFrom(shop({ servers: [{ name: 'web1', kind: 'app', weight: 50 }, { name: 'web2', kind: 'app' }, { name: 'ext', kind: 'external', address: '10.0.0.5', port: 80 }] }));
+    const initial = formFrom(
+      shop({
+        servers: [
+          { name: 'web1', kind: 'app', weight: 50 },
+          { name: 'web2', kind: 'app' },
+          { name: 'ext', kind: 'external', address: '10.0.0.5', port: 80 },
+        ],
+      }),
+    );
     const { w, submits } = mountForm({ initial, mode: 'edit' });
     expect(w.find('[data-test=backends-app]').classes()).toContain('n-radio-button--checked');
     await type(w, '[data-test=app-replicas]', '1');
@@ -358,7 +371,10 @@ describe('Test the app', () => {
   }
 
   it('says which check failed, check by check, with the last lines', async () => {
-    const { w, started, finish } = mountPanel(failing, { state: 'failed', error: { code: 'APP_TEST_FAILED', message: 'The app did not answer its health path as expected', field: 'healthCheck.path' } });
+    const { w, started, finish } = mountPanel(failing, {
+      state: 'failed',
+      error: { code: 'APP_TEST_FAILED', message: 'The app did not answer its health path as expected', field: 'healthCheck.path' },
+    });
     await settle();
     await w.find('[data-test=app-test-run]').trigger('click');
     await settle();
@@ -510,7 +526,8 @@ describe('registry logins in Settings', () => {
       .handle('registries:list', () => logins)
       .handle('registries:login', (r) => {
         calls.login.push(r);
-        if (r.password === 'wrong') return { error: { code: 'REGISTRY_AUTH_FAILED', message: 'password: refused', field: 'password', reason: 'refused', params: { registry: r.registry, user: r.username } } };
+        if (r.password === 'wrong')
+          return { error: { code: 'REGISTRY_AUTH_FAILED', message: 'password: refused', field: 'password', reason: 'refused', params: { registry: r.registry, user: r.username } } };
         const e = entry(r.registry, r.host, r.username);
         logins = [...logins, e];
         return e;
@@ -524,7 +541,13 @@ describe('registry logins in Settings', () => {
     return { w, calls };
   }
 
-  const rows = (w: VueWrapper) => w.findAll('[data-test=registry-row]').map((r) => r.findAll('td').map((td) => td.text()).slice(0, 3));
+  const rows = (w: VueWrapper) =>
+    w.findAll('[data-test=registry-row]').map((r) =>
+      r
+        .findAll('td')
+        .map((td) => td.text())
+        .slice(0, 3),
+    );
 
   it('lists the logins (never a password), adds one the core checked, and removes one', async () => {
     const { w, calls } = mountSettings();

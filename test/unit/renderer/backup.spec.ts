@@ -12,7 +12,9 @@ import { FakeTransport, flush, freshApp, mountInApp, settle, unmountAll } from '
 
 let fake: FakeTransport;
 beforeEach(() => {
-  fake = freshApp().handle('hosts:list', () => [LOCAL_HOST]).handle('registries:list', () => []);
+  fake = freshApp()
+    .handle('hosts:list', () => [LOCAL_HOST])
+    .handle('registries:list', () => []);
 });
 afterEach(() => unmountAll());
 
@@ -69,7 +71,9 @@ describe('backup', () => {
   });
 
   it('a refusal of the core shows on the field it names, in French', async () => {
-    fake.handle('backup:create', (r) => ({ error: { code: 'VALIDATION', message: `file: ${r.file} already exists and is not a Switchyard backup: choose another file`, field: 'file', reason: 'backupExists', params: { file: r.file } } }));
+    fake.handle('backup:create', (r) => ({
+      error: { code: 'VALIDATION', message: `file: ${r.file} already exists and is not a Switchyard backup: choose another file`, field: 'file', reason: 'backupExists', params: { file: r.file } },
+    }));
     const w = mountInApp(BackupRestore, {}, 'fr');
     await type(w, '[data-test=backup-file]', '/home/ana/notes.txt');
     await w.find('[data-test=backup-create]').trigger('click');

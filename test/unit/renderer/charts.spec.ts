@@ -81,13 +81,11 @@ async function open(samples: StatsSample[], locale: 'en' | 'fr' = 'en'): Promise
   await settle();
 }
 
-const distribution = () =>
-  Object.fromEntries(w.findAll('[data-test=recent-distribution] [data-test=distribution-row]').map((r) => [r.attributes('data-server'), Number(r.attributes('data-hits'))]));
+const distribution = () => Object.fromEntries(w.findAll('[data-test=recent-distribution] [data-test=distribution-row]').map((r) => [r.attributes('data-server'), Number(r.attributes('data-hits'))]));
 const shares = () => w.findAll('[data-test=recent-distribution] [data-test=distribution-row] .figure').map((f) => f.text());
 const totals = () => Object.fromEntries(w.findAll('[data-test=response-totals] [data-class]').map((t) => [t.attributes('data-class'), Number(t.attributes('data-count'))]));
 /** The rate chart's legend, label → value, as the user reads it under the chart. */
-const legend = () =>
-  Object.fromEntries(w.findAll('[data-test=response-rates] .u-legend .u-series').map((r) => [r.find('.u-label').text(), r.find('.u-value').text()]));
+const legend = () => Object.fromEntries(w.findAll('[data-test=response-rates] .u-legend .u-series').map((r) => [r.find('.u-label').text(), r.find('.u-value').text()]));
 const rateChart = () => w.find('[data-test=response-rates] [data-test=time-chart]');
 async function pick(window: '1m' | '5m' | '1h'): Promise<void> {
   await w.find(`[data-test=window-${window}] input`).setValue(true);

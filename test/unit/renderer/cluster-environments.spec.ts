@@ -51,7 +51,15 @@ let status: EnvironmentStatus;
 
 /** A demo service of 3 tasks on the cluster `swarm` manages; slot 2 has no task (it is not listed). */
 function clusterStatus(over: Partial<NonNullable<EnvironmentStatus['cluster']>> = {}): EnvironmentStatus {
-  const task = (slot: number, nodeName: string) => ({ name: `sy-lab-web.${slot}`, role: 'backend' as const, server: 'web', state: 'running', image: 'switchyard-demo:1', id: `t${slot}`, node: nodeName });
+  const task = (slot: number, nodeName: string) => ({
+    name: `sy-lab-web.${slot}`,
+    role: 'backend' as const,
+    server: 'web',
+    state: 'running',
+    image: 'switchyard-demo:1',
+    id: `t${slot}`,
+    node: nodeName,
+  });
   return {
     name: 'lab',
     state: 'running',
@@ -205,8 +213,27 @@ describe('an environment on a cluster', () => {
     expect(order).toEqual(['environments:update', 'environments:deploy']);
 
     // The deploy shows as any deploy does, and scaling waits for it.
-    const step = { name: 'service', state: 'running' as const, startedAt: STAMP, code: 'deploy.service' as const, params: { name: 'sy-lab-web', replicas: 5 }, message: 'Starting the service sy-lab-web on the cluster (5 tasks)' };
-    fake.emit('tasks:updated', { id: 'task-1', kind: 'deploy', target: 'lab', state: 'running', step: 'service', progress: 40, message: step.message, code: step.code, params: step.params, steps: [step], createdAt: STAMP });
+    const step = {
+      name: 'service',
+      state: 'running' as const,
+      startedAt: STAMP,
+      code: 'deploy.service' as const,
+      params: { name: 'sy-lab-web', replicas: 5 },
+      message: 'Starting the service sy-lab-web on the cluster (5 tasks)',
+    };
+    fake.emit('tasks:updated', {
+      id: 'task-1',
+      kind: 'deploy',
+      target: 'lab',
+      state: 'running',
+      step: 'service',
+      progress: 40,
+      message: step.message,
+      code: step.code,
+      params: step.params,
+      steps: [step],
+      createdAt: STAMP,
+    });
     await settle();
     expect(w.find('[data-test=environment-task]').text()).toContain('Starting the service sy-lab-web on the cluster (5 tasks)');
     expect(w.find('[data-test=cluster-scale] input').element).toHaveProperty('value', '5');

@@ -30,8 +30,7 @@ const node = (over: Partial<ClusterNode> = {}): ClusterNode => ({
   tasks: 3,
   ...over,
 });
-const worker = (over: Partial<ClusterNode> = {}) =>
-  node({ id: 'n2bbbbbbbbbbbbbbbbbbbbbbb', hostname: 'vps1', role: 'worker', leader: false, address: '10.0.0.2', host: 'vps-1', tasks: 1, ...over });
+const worker = (over: Partial<ClusterNode> = {}) => node({ id: 'n2bbbbbbbbbbbbbbbbbbbbbbb', hostname: 'vps1', role: 'worker', leader: false, address: '10.0.0.2', host: 'vps-1', tasks: 1, ...over });
 const managerInfo = (nodes: ClusterNode[] = [node(), worker()], over: Partial<ClusterInfo> = {}): ClusterInfo => ({
   host: 'local',
   state: 'active',
@@ -57,10 +56,12 @@ const dialogButton = (text: string) => [...document.body.querySelectorAll('.n-di
 describe('a host’s cluster', () => {
   it('a manager lists its nodes with role, state, availability, resources, tasks and the host reaching each; Drain and Activate go through the manager', async () => {
     let current = managerInfo();
-    fake.handle('clusters:info', () => current).handle('nodes:availability', ({ node: id, availability }) => {
-      current = managerInfo(current.nodes.map((n) => (n.id === id ? { ...n, availability } : n)));
-      return current.nodes.find((n) => n.id === id)!;
-    });
+    fake
+      .handle('clusters:info', () => current)
+      .handle('nodes:availability', ({ node: id, availability }) => {
+        current = managerInfo(current.nodes.map((n) => (n.id === id ? { ...n, availability } : n)));
+        return current.nodes.find((n) => n.id === id)!;
+      });
     const w = mountInApp(ClusterNodes, { host: 'local' });
     await settle();
     expect(fake.callsTo('clusters:info')).toEqual([{ host: 'local' }]);
@@ -133,7 +134,9 @@ describe('a host’s cluster', () => {
   it('a refusal is shown on the section in the window’s language, with the field it names', async () => {
     fake
       .handle('clusters:info', () => inactive())
-      .handle('clusters:init', () => ({ error: SwitchyardError.because('VALIDATION', 'advertiseNeeded', { host: 'local' }, { field: 'advertiseAddress', detail: 'could not choose an IP address to advertise' }).toInfo() }));
+      .handle('clusters:init', () => ({
+        error: SwitchyardError.because('VALIDATION', 'advertiseNeeded', { host: 'local' }, { field: 'advertiseAddress', detail: 'could not choose an IP address to advertise' }).toInfo(),
+      }));
     const w = mountInApp(ClusterNodes, { host: 'local' }, 'fr');
     await settle();
     await w.find('[data-test=cluster-start]').trigger('click');

@@ -76,7 +76,14 @@ describe('EnvironmentsView', () => {
 
   it('lists each environment with its state, address, backends and health', async () => {
     const statuses: Record<string, EnvironmentStatus> = {
-      lab: { name: 'lab', state: 'partly-down', url: 'http://localhost:8080/', containers: [], servers: [server('back1', 'UP'), server('back2', 'DOWN')], haproxy: { reachable: true, configInSync: true } },
+      lab: {
+        name: 'lab',
+        state: 'partly-down',
+        url: 'http://localhost:8080/',
+        containers: [],
+        servers: [server('back1', 'UP'), server('back2', 'DOWN')],
+        haproxy: { reachable: true, configInSync: true },
+      },
       shop: { name: 'shop', state: 'not-deployed', containers: [], servers: [], haproxy: { reachable: false, configInSync: false } },
     };
     fake.handle('environments:list', () => [env('lab', 8080), env('shop', 8081)]).handle('environments:status', ({ name }) => statuses[name]);
@@ -159,7 +166,13 @@ describe('TaskCard', () => {
 
 describe('DistributionChart', () => {
   it('splits the hits by share, in the order given', () => {
-    wrapper = mountInApp(DistributionChart, { items: [{ name: 'back1', value: 30 }, { name: 'back2', value: 10 }], emptyText: 'none' });
+    wrapper = mountInApp(DistributionChart, {
+      items: [
+        { name: 'back1', value: 30 },
+        { name: 'back2', value: 10 },
+      ],
+      emptyText: 'none',
+    });
     const rows = wrapper.findAll('[data-test=distribution-row]');
     expect(rows.map((r) => r.attributes('data-server'))).toEqual(['back1', 'back2']);
     expect(rows[0].text()).toContain('75%');

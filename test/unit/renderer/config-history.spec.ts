@@ -38,8 +38,7 @@ const summaryOf = ({ config: _c, settings: _s, ...rest }: ConfigVersion): Config
 
 const dialogButton = (text: string) => [...document.body.querySelectorAll('.n-dialog button')].find((b) => b.textContent?.trim() === text) as HTMLButtonElement | undefined;
 const rows = (w: ReturnType<typeof mountInApp>) => w.findAll('[data-test=history-version]');
-const cells = (w: ReturnType<typeof mountInApp>) =>
-  rows(w).map((r) => [r.attributes('data-version'), r.find('[data-test=trigger]').text(), r.find('[data-test=summary]').text()]);
+const cells = (w: ReturnType<typeof mountInApp>) => rows(w).map((r) => [r.attributes('data-version'), r.find('[data-test=trigger]').text(), r.find('[data-test=summary]').text()]);
 
 let fake: FakeTransport;
 let kept: ConfigVersion[];

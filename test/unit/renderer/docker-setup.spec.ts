@@ -68,7 +68,11 @@ const cases: Case[] = [
     os: 'linux',
     docker: { problem: 'permission-denied', installed: true, error: 'connect EACCES /var/run/docker.sock' },
     screen: 'denied',
-    en: ['Docker refuses your user', 'your user is not allowed to use it.', 'Let your user use Docker by adding it to the docker group (its members have full control of this computer through Docker):'],
+    en: [
+      'Docker refuses your user',
+      'your user is not allowed to use it.',
+      'Let your user use Docker by adding it to the docker group (its members have full control of this computer through Docker):',
+    ],
     fr: [
       'Docker refuse votre utilisateur',
       'votre utilisateur n’a pas le droit de l’utiliser.',
@@ -111,7 +115,11 @@ const cases: Case[] = [
     os: 'linux',
     docker: { problem: 'other', endpoint: 'unix:///run/user/1000/docker.sock', error: 'Docker did not answer within 5 s' },
     screen: 'other',
-    en: ['Docker cannot be reached', 'it did not answer as Docker does.', 'Check that the Docker engine runs and listens at unix:///run/user/1000/docker.sock; the DOCKER_HOST variable chooses another address.'],
+    en: [
+      'Docker cannot be reached',
+      'it did not answer as Docker does.',
+      'Check that the Docker engine runs and listens at unix:///run/user/1000/docker.sock; the DOCKER_HOST variable chooses another address.',
+    ],
     fr: [
       'Docker est injoignable',
       'la réponse n’est pas celle de Docker.',

@@ -309,11 +309,13 @@ describe('the config history', () => {
     summary,
   });
   beforeEach(() => {
-    fake.handle('tasks:list', () => []).handle('configs:list', () => [
-      version(3, msg('history.changes', { changes: [msg('history.balance', { from: 'leastconn', to: 'source' }), msg('history.retries', { from: '3', to: '5' })] }), { kind: 'restore', version: 1 }),
-      version(2, msg('history.changes', { changes: [msg('history.balance', { from: 'roundrobin', to: 'leastconn' })] })),
-      version(1, msg('history.first')),
-    ]);
+    fake
+      .handle('tasks:list', () => [])
+      .handle('configs:list', () => [
+        version(3, msg('history.changes', { changes: [msg('history.balance', { from: 'leastconn', to: 'source' }), msg('history.retries', { from: '3', to: '5' })] }), { kind: 'restore', version: 1 }),
+        version(2, msg('history.changes', { changes: [msg('history.balance', { from: 'roundrobin', to: 'leastconn' })] })),
+        version(1, msg('history.first')),
+      ]);
   });
   const head = (w: VueWrapper) => w.findAll('thead th').map((th) => th.text());
   const summaries = (w: VueWrapper) => w.findAll('[data-test=summary]').map((c) => c.text());
@@ -377,12 +379,7 @@ describe('the response chart', () => {
   const legendLabels = (w: VueWrapper) => w.findAll('[data-test=response-rates] .u-legend .u-series .u-label').map((l) => l.text());
 
   it('after traffic stops, a 5xx line that stayed at zero is not drawn (its legend stays), and the legend keeps 2xx, 4xx, 5xx', async () => {
-    const w = await open(
-      history(
-        { from: NOW - 3 * MIN, to: NOW - MIN, responses: { '2xx': 4, '4xx': 0, '5xx': 0 } },
-        { from: NOW - MIN, to: NOW, responses: { '2xx': 0, '4xx': 0, '5xx': 0 } },
-      ),
-    );
+    const w = await open(history({ from: NOW - 3 * MIN, to: NOW - MIN, responses: { '2xx': 4, '4xx': 0, '5xx': 0 } }, { from: NOW - MIN, to: NOW, responses: { '2xx': 0, '4xx': 0, '5xx': 0 } }));
     expect(legendLabels(w)).toEqual(['Time', '2xx', '4xx', '5xx']);
     expect(strokes).toContain(GREEN);
     expect(strokes).not.toContain(RED);
@@ -391,10 +388,7 @@ describe('the response chart', () => {
 
   it('where 2xx and 5xx both lie at zero, 2xx is drawn over 5xx', async () => {
     const w = await open(
-      history(
-        { from: NOW - 3 * MIN, to: NOW - 2 * MIN, responses: { '2xx': 0, '4xx': 0, '5xx': 3 } },
-        { from: NOW - 2 * MIN, to: NOW, responses: { '2xx': 0, '4xx': 0, '5xx': 0 } },
-      ),
+      history({ from: NOW - 3 * MIN, to: NOW - 2 * MIN, responses: { '2xx': 0, '4xx': 0, '5xx': 3 } }, { from: NOW - 2 * MIN, to: NOW, responses: { '2xx': 0, '4xx': 0, '5xx': 0 } }),
     );
     expect(legendLabels(w)).toEqual(['Time', '2xx', '4xx', '5xx']);
     const lines = strokes.filter((s) => s === GREEN || s === RED);

@@ -44,9 +44,7 @@ const Routed = defineComponent({
   setup() {
     const nav = useNavStore();
     return () =>
-      nav.route.name === 'environment'
-        ? h(EnvironmentView, { key: nav.route.environment, name: nav.route.environment, tab: nav.route.tab })
-        : h('div', { 'data-test': 'elsewhere' }, nav.route.name);
+      nav.route.name === 'environment' ? h(EnvironmentView, { key: nav.route.environment, name: nav.route.environment, tab: nav.route.tab }) : h('div', { 'data-test': 'elsewhere' }, nav.route.name);
   },
 });
 
@@ -262,7 +260,10 @@ describe("a deploy's outcome", () => {
     await settle();
     expect(w.find('[data-test=environment-task] [data-test=task-state]').text()).toBe('En cours');
     expect(w.find('[data-test=environment-view] [data-test=state]').text()).not.toBe('En cours');
-    fake.emit('tasks:updated', deployTask({ state: 'succeeded', progress: 100, code: 'deploy.upUnchanged', params: { env: 'lab', url: 'http://localhost:8080/', status: 200 }, endedAt: '2026-01-01T00:00:01.100Z' }));
+    fake.emit(
+      'tasks:updated',
+      deployTask({ state: 'succeeded', progress: 100, code: 'deploy.upUnchanged', params: { env: 'lab', url: 'http://localhost:8080/', status: 200 }, endedAt: '2026-01-01T00:00:01.100Z' }),
+    );
     await settle();
     expect(w.find('[data-test=task-result]').text()).toBe('Déployé en 1,1 s');
     expect(w.find('[data-test=environment-view] [data-test=state]').text()).toBe('En service');
@@ -275,7 +276,13 @@ describe("a deploy's outcome", () => {
       deployTask({
         state: 'failed',
         step: 'ports',
-        error: { code: 'PORT_IN_USE', message: 'Port 8080 is already in use by another program. Choose another HTTP port for this environment.', field: 'httpPort', reason: 'program', params: { port: 8080 } },
+        error: {
+          code: 'PORT_IN_USE',
+          message: 'Port 8080 is already in use by another program. Choose another HTTP port for this environment.',
+          field: 'httpPort',
+          reason: 'program',
+          params: { port: 8080 },
+        },
         endedAt: '2026-01-01T00:00:00.500Z',
       }),
     );
@@ -337,7 +344,9 @@ describe('the traffic generator', () => {
   });
 
   beforeEach(() => {
-    fake.handle('traffic:run', () => ({ taskId: 't1' })).handle('tasks:cancel', ({ id }) => ({ id, kind: 'traffic', target: 'lab', state: 'running', step: 'sending', progress: 10, message: '', steps: [], createdAt: stamp }));
+    fake
+      .handle('traffic:run', () => ({ taskId: 't1' }))
+      .handle('tasks:cancel', ({ id }) => ({ id, kind: 'traffic', target: 'lab', state: 'running', step: 'sending', progress: 10, message: '', steps: [], createdAt: stamp }));
   });
 
   it('sends a rate limit and a duration typed in seconds, shows the backends while it runs, and stops with Stop', async () => {

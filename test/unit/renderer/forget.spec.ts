@@ -70,7 +70,10 @@ describe('forgetting an environment whose server is gone', () => {
     await settle();
     expect(w.find('[data-test=unreachable]').exists()).toBe(false);
     const menu = w.findComponent(NDropdown);
-    expect((menu.props('options') as { label: string; key: string }[]).map((o) => [o.key, o.label])).toEqual([['export', 'Exporter…'], ['forget', 'Oublier…']]);
+    expect((menu.props('options') as { label: string; key: string }[]).map((o) => [o.key, o.label])).toEqual([
+      ['export', 'Exporter…'],
+      ['forget', 'Oublier…'],
+    ]);
     menu.vm.$emit('select', 'forget');
     await settle();
     const dialog = document.body.querySelector('[data-test=forget-dialog]')!;

@@ -112,7 +112,13 @@ describe('the environment form’s actions', () => {
 
 describe('the server list’s Max. connections', () => {
   it('says what an empty limit means on each row, in both languages', async () => {
-    const initial = formFrom({ name: 'lab', servers: [{ name: 'back1', kind: 'demo', weight: 100, state: 'ready' }, { name: 'ext', kind: 'external', address: '10.0.0.5', port: 80, weight: 100, state: 'ready' }] });
+    const initial = formFrom({
+      name: 'lab',
+      servers: [
+        { name: 'back1', kind: 'demo', weight: 100, state: 'ready' },
+        { name: 'ext', kind: 'external', address: '10.0.0.5', port: 80, weight: 100, state: 'ready' },
+      ],
+    });
     const w = mountInApp(EnvironmentForm, { initial, mode: 'create' });
     await settle();
     const limits = () => w.findAll('[data-test=server-maxconn] input').map((i) => i.attributes('placeholder'));
@@ -203,7 +209,10 @@ describe('placeholders that say something', () => {
     for (const p of DEFAULT_PLACEHOLDERS) expect(shown).not.toContain(p);
     expect(w.find('[data-test=backup-passphrase] input').attributes('placeholder')).toBe('aucune : secrets laissés de côté');
     expect(w.find('[data-test=restore-passphrase] input').attributes('placeholder')).toBe('celle de sa création, s’il en a une');
-    const restoreLabels = w.find('[data-test=restore-form]').findAll('.n-form-item-label').map((l) => l.text());
+    const restoreLabels = w
+      .find('[data-test=restore-form]')
+      .findAll('.n-form-item-label')
+      .map((l) => l.text());
     expect(restoreLabels).toContain('Mode');
     expect(restoreLabels).not.toContain('Comment');
   });

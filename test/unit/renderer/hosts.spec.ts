@@ -177,7 +177,9 @@ describe('HostsView', () => {
     const SECRET = 'n3w-pa55word';
     fake
       .handle('hosts:list', () => [LOCAL_HOST, vps({ hostKey: { algorithm: 'ssh-ed25519', fingerprint: FP_NEW } })])
-      .handle('hosts:credentials', ({ id, auth }) => vps({ id, hostKey: { algorithm: 'ssh-ed25519', fingerprint: FP_NEW }, auth: auth.method === 'password' ? { method: 'password', passwordRef: 'ref-new-000000' } : { method: 'agent' } }))
+      .handle('hosts:credentials', ({ id, auth }) =>
+        vps({ id, hostKey: { algorithm: 'ssh-ed25519', fingerprint: FP_NEW }, auth: auth.method === 'password' ? { method: 'password', passwordRef: 'ref-new-000000' } : { method: 'agent' } }),
+      )
       .handle('hosts:check', () => passing());
     wrapper = mountInApp(HostsView);
     await settle();
@@ -196,15 +198,17 @@ describe('HostsView', () => {
   });
 
   it('names the failed check and marks the ones after it as not checked', async () => {
-    fake.handle('hosts:list', () => [LOCAL_HOST, vps({ hostKey: { algorithm: 'ssh-ed25519', fingerprint: FP_NEW } })]).handle('hosts:check', () => [
-      { check: 'reachable', ok: true, message: 'The SSH server of vps answers' },
-      { check: 'host-key', ok: true, message: 'The host key matches the trusted one' },
-      { check: 'authenticated', ok: true, message: 'Logged in as deploy' },
-      { check: 'docker', ok: true, message: 'Docker is installed' },
-      { check: 'docker-access', ok: false, message: 'Run "sudo usermod -aG docker deploy" on vps', detail: 'docker-permission-denied', code: 'DOCKER_ACCESS_DENIED' },
-      { check: 'architecture', ok: true, message: 'x86_64' },
-      { check: 'disk', ok: true, message: '12 GB free' },
-    ]);
+    fake
+      .handle('hosts:list', () => [LOCAL_HOST, vps({ hostKey: { algorithm: 'ssh-ed25519', fingerprint: FP_NEW } })])
+      .handle('hosts:check', () => [
+        { check: 'reachable', ok: true, message: 'The SSH server of vps answers' },
+        { check: 'host-key', ok: true, message: 'The host key matches the trusted one' },
+        { check: 'authenticated', ok: true, message: 'Logged in as deploy' },
+        { check: 'docker', ok: true, message: 'Docker is installed' },
+        { check: 'docker-access', ok: false, message: 'Run "sudo usermod -aG docker deploy" on vps', detail: 'docker-permission-denied', code: 'DOCKER_ACCESS_DENIED' },
+        { check: 'architecture', ok: true, message: 'x86_64' },
+        { check: 'disk', ok: true, message: '12 GB free' },
+      ]);
     wrapper = mountInApp(HostsView, {}, 'fr');
     await settle();
     await wrapper.find('[data-host=vps] [data-test=host-check]').trigger('click');
@@ -229,16 +233,18 @@ describe('HostsView', () => {
       params: e.params,
       ...extra,
     });
-    fake.handle('hosts:list', () => [LOCAL_HOST, vps({ hostKey: { algorithm: 'ssh-ed25519', fingerprint: FP_NEW } })]).handle('hosts:check', () => [
-      passed('reachable', msg('check.sshAnswers', { host: 'vps' })),
-      passed('host-key', msg('check.keyMatchesFingerprint', { fingerprint: FP_NEW })),
-      passed('authenticated', msg('check.loggedIn', { user: 'deploy' })),
-      passed('docker', msg('check.dockerInstalledAt', { cli: '/usr/bin/docker' })),
-      failed('docker-access', SwitchyardError.because('DOCKER_ACCESS_DENIED', 'notInGroup', { user: 'deploy', host: 'vps' }), { detail: 'docker-permission-denied' }),
-      failed('architecture', SwitchyardError.because('HOST_NOT_READY', 'architecture', { arch: 'mips' })),
-      failed('disk', SwitchyardError.because('HOST_NOT_READY', 'diskLow', { space: msg('check.diskFreeDocker', { free: { decimal: 1.5 }, mount: '/', dockerDir: '/var/lib/docker' }) })),
-      { ...failed('port', SwitchyardError.because('PORT_IN_USE', 'host', { port: 8080, host: 'vps' })), port: 8080 },
-    ]);
+    fake
+      .handle('hosts:list', () => [LOCAL_HOST, vps({ hostKey: { algorithm: 'ssh-ed25519', fingerprint: FP_NEW } })])
+      .handle('hosts:check', () => [
+        passed('reachable', msg('check.sshAnswers', { host: 'vps' })),
+        passed('host-key', msg('check.keyMatchesFingerprint', { fingerprint: FP_NEW })),
+        passed('authenticated', msg('check.loggedIn', { user: 'deploy' })),
+        passed('docker', msg('check.dockerInstalledAt', { cli: '/usr/bin/docker' })),
+        failed('docker-access', SwitchyardError.because('DOCKER_ACCESS_DENIED', 'notInGroup', { user: 'deploy', host: 'vps' }), { detail: 'docker-permission-denied' }),
+        failed('architecture', SwitchyardError.because('HOST_NOT_READY', 'architecture', { arch: 'mips' })),
+        failed('disk', SwitchyardError.because('HOST_NOT_READY', 'diskLow', { space: msg('check.diskFreeDocker', { free: { decimal: 1.5 }, mount: '/', dockerDir: '/var/lib/docker' }) })),
+        { ...failed('port', SwitchyardError.because('PORT_IN_USE', 'host', { port: 8080, host: 'vps' })), port: 8080 },
+      ]);
     wrapper = mountInApp(HostsView, {}, 'fr');
     await settle();
     await wrapper.find('[data-host=vps] [data-test=host-check]').trigger('click');

@@ -276,7 +276,8 @@ describe('the port the certificate authority validates on', () => {
         error: {
           code: 'PREFLIGHT_FAILED',
           field: 'httpPort',
-          message: "www.example.com: http://www.example.com/.well-known/acme-challenge/x (at 203.0.113.7) did not answer within 5 s. Let's Encrypt validates on port 80, but this environment's HTTP port is 8080: …",
+          message:
+            "www.example.com: http://www.example.com/.well-known/acme-challenge/x (at 203.0.113.7) did not answer within 5 s. Let's Encrypt validates on port 80, but this environment's HTTP port is 8080: …",
         },
       }),
     );

@@ -56,7 +56,10 @@ describe('core messages in the window’s language', () => {
       p99: { ms: 11.5 },
     });
     const w = mountInApp(TaskCard, { task: task({ kind: 'traffic', state: 'succeeded', step: 'sending', progress: 100, ...coded(done) }) }, 'fr');
-    const text = w.find('[data-test=task-message]').text().replace(/\u202f|\u00a0/g, ' ');
+    const text = w
+      .find('[data-test=task-message]')
+      .text()
+      .replace(/\u202f|\u00a0/g, ' ');
     expect(text).toContain('73 033 requêtes en 1 min 30 s');
     expect(text).toContain('back1 36 517, back2 36 516');
     expect(text).toContain('médiane 2,3 ms, 99e centile 11,5 ms');
@@ -98,7 +101,13 @@ describe('core messages in the window’s language', () => {
   it('a code this window does not know (a newer core) shows the core’s English', () => {
     const w = mountInApp(
       TaskCard,
-      { task: task({ code: 'deploy.fromTheFuture' as never, message: 'Warming up the flux capacitor', steps: [{ name: 'warp', state: 'running', startedAt: stamp, code: 'x.y' as never, message: 'Engaging' }] }) },
+      {
+        task: task({
+          code: 'deploy.fromTheFuture' as never,
+          message: 'Warming up the flux capacitor',
+          steps: [{ name: 'warp', state: 'running', startedAt: stamp, code: 'x.y' as never, message: 'Engaging' }],
+        }),
+      },
       'fr',
     );
     expect(w.find('[data-test=task-message]').text()).toContain('Warming up the flux capacitor');
@@ -191,7 +200,11 @@ describe('certificates, hosts and locks in a French window', () => {
         msg('preflight.domain', { domain: 'a.example', problem: msg('preflight.noAddress'), fix: msg('preflight.fixDns', { domain: 'a.example' }) }),
         msg('preflight.domain', {
           domain: 'b.example',
-          problem: msg('preflight.probe', { url: 'http://b.example/.well-known/acme-challenge/t', at: '203.0.113.7', problem: msg('preflight.redirectTo', { status: 301, location: 'https://b.example/' }) }),
+          problem: msg('preflight.probe', {
+            url: 'http://b.example/.well-known/acme-challenge/t',
+            at: '203.0.113.7',
+            problem: msg('preflight.redirectTo', { status: 301, location: 'https://b.example/' }),
+          }),
           fix: msg('preflight.fixRedirect'),
         }),
       ],
@@ -215,7 +228,7 @@ describe('certificates, hosts and locks in a French window', () => {
     ).toInfo();
     const w = mountInApp(ErrorAlert, { error: down }, 'fr');
     expect(w.find('[data-test=error-body]').text()).toBe(
-      'Let\'s Encrypt n’a pas pu créer de compte pour ana@example.com : son certificat TLS n’est pas reconnu (ajoutez le certificat de son autorité).',
+      "Let's Encrypt n’a pas pu créer de compte pour ana@example.com : son certificat TLS n’est pas reconnu (ajoutez le certificat de son autorité).",
     );
     expect(w.find('[data-test=error-details] pre').text()).toBe('directory https://acme-v02.api.letsencrypt.org/directory');
     unmountAll();
@@ -233,7 +246,7 @@ describe('certificates, hosts and locks in a French window', () => {
     ).toInfo();
     const w = mountInApp(ErrorAlert, { error }, 'fr');
     expect(w.find('[data-test=error-body]').text()).toBe(
-      'Let\'s Encrypt n’a pas pu valider www.example.com. Ajoutez un enregistrement DNS A (ou AAAA) pour www.example.com qui pointe vers ce répartiteur.',
+      "Let's Encrypt n’a pas pu valider www.example.com. Ajoutez un enregistrement DNS A (ou AAAA) pour www.example.com qui pointe vers ce répartiteur.",
     );
     expect(w.find('[data-test=error-details] pre').text()).toContain('NXDOMAIN');
   });
@@ -326,7 +339,10 @@ describe('the deploy dialog', () => {
     expect(same.querySelector('[data-test=plan-config-same]')).not.toBeNull();
     unmountAll();
 
-    const first = await openDialog(plan({ haproxy: { name: 'sy-lab-haproxy', action: 'create' }, images: [{ ref: 'haproxy:lts', role: 'haproxy', present: false }], config: { running: null, next: running } }), 'fr');
+    const first = await openDialog(
+      plan({ haproxy: { name: 'sy-lab-haproxy', action: 'create' }, images: [{ ref: 'haproxy:lts', role: 'haproxy', present: false }], config: { running: null, next: running } }),
+      'fr',
+    );
     expect(first.querySelector('[data-test=plan-haproxy]')!.textContent).toContain('Le répartiteur sy-lab-haproxy est créé.');
     expect(first.querySelector('[data-test=plan-image]')!.textContent).toContain('L’image haproxy:lts est d’abord téléchargée.');
     expect(first.querySelector('[data-test=plan-config]')!.textContent).toBe(running);

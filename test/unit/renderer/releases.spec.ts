@@ -62,7 +62,13 @@ const r3 = base(3, {
     { field: 'secrets', names: ['API_TOKEN'] },
   ],
   result: 'rolled-back',
-  cause: { kind: 'exited', server: 'app1', message: 'The new container of app1 stopped (exit code 3) before it passed its health check', params: { exitCode: 3 }, logs: ['starting shop 1.4', 'fatal: cannot reach the database'] },
+  cause: {
+    kind: 'exited',
+    server: 'app1',
+    message: 'The new container of app1 stopped (exit code 3) before it passed its health check',
+    params: { exitCode: 3 },
+    logs: ['starting shop 1.4', 'fatal: cannot reach the database'],
+  },
   durationMs: 9_500,
   failedRequests: 0,
   servers: [
@@ -77,9 +83,20 @@ const r4 = base(4, {
   durationMs: 95_000,
   failedRequests: 2,
 });
-const r5 = base(5, { rollbackTo: 1, image: { ref: 'registry.local/shop:1.2', id: 'sha256:1' }, changes: [{ field: 'image', from: 'registry.local/shop:1.3', to: 'registry.local/shop:1.2' }], durationMs: 12_000, failedRequests: 0 });
+const r5 = base(5, {
+  rollbackTo: 1,
+  image: { ref: 'registry.local/shop:1.2', id: 'sha256:1' },
+  changes: [{ field: 'image', from: 'registry.local/shop:1.3', to: 'registry.local/shop:1.2' }],
+  durationMs: 12_000,
+  failedRequests: 0,
+});
 const running = (phases: ReleaseRecord['servers'][number]['phase'][]): ReleaseRecord =>
-  base(6, { endedAt: undefined, result: 'running', changes: [{ field: 'image', from: 'registry.local/shop:1.2', to: 'registry.local/shop:1.5' }], servers: phases.map((phase, i) => ({ name: `app${i + 1}`, phase })) });
+  base(6, {
+    endedAt: undefined,
+    result: 'running',
+    changes: [{ field: 'image', from: 'registry.local/shop:1.2', to: 'registry.local/shop:1.5' }],
+    servers: phases.map((phase, i) => ({ name: `app${i + 1}`, phase })),
+  });
 
 const releaseTask = (state: Task['state'] = 'running'): Task => ({
   id: 'rel-6',
@@ -151,7 +168,11 @@ describe('the releases panel', () => {
     expect(causes[0].find('[data-test=cause-logs]').exists()).toBe(false);
 
     // Going back is offered on every release that succeeded but the one serving.
-    expect(rows(w).filter((r) => r.find('[data-test=rollback]').exists()).map((r) => r.attributes('data-number'))).toEqual(['2', '1']);
+    expect(
+      rows(w)
+        .filter((r) => r.find('[data-test=rollback]').exists())
+        .map((r) => r.attributes('data-number')),
+    ).toEqual(['2', '1']);
   });
 
   it('speaks French: results, causes, what changed, durations', async () => {
@@ -177,10 +198,7 @@ describe('the releases panel', () => {
     ];
     const w = mountInApp(ReleasesPanel, { env: shop() });
     await settle();
-    expect(w.findAll('[data-test=cause]').map((c) => c.text())).toEqual([
-      'It failed: pull access denied for registry.local/shop',
-      'Cancelled; the servers went back to the previous release.',
-    ]);
+    expect(w.findAll('[data-test=cause]').map((c) => c.text())).toEqual(['It failed: pull access denied for registry.local/shop', 'Cancelled; the servers went back to the previous release.']);
     expect(row(w, 3).find('[data-test=result]').text()).toBe('failed');
   });
 

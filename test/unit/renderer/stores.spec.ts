@@ -253,7 +253,19 @@ describe('stats store', () => {
 
 describe('logs and traffic stores', () => {
   it('logs: the tail first, then lines as they come, bounded', async () => {
-    const entry = (n: number) => ({ at: stamp, client: '1.2.3.4', frontend: 'f', backend: 'b', server: 'back1', status: 200, bytes: n, timers: { tr: 0, tw: 0, tc: 0, tr2: 0, ta: 1 }, terminationState: '--', request: 'GET / HTTP/1.1', raw: '' });
+    const entry = (n: number) => ({
+      at: stamp,
+      client: '1.2.3.4',
+      frontend: 'f',
+      backend: 'b',
+      server: 'back1',
+      status: 200,
+      bytes: n,
+      timers: { tr: 0, tw: 0, tc: 0, tr2: 0, ta: 1 },
+      terminationState: '--',
+      request: 'GET / HTTP/1.1',
+      raw: '',
+    });
     fake.handle('logs:tail', () => [entry(0)]);
     const logs = useLogsStore();
     const stop = logs.watch('lab');
@@ -271,7 +283,19 @@ describe('logs and traffic stores', () => {
   it('traffic: follows its own run and ignores progress of another', async () => {
     fake.handle('traffic:run', () => ({ taskId: 'run2' }));
     const traffic = useTrafficStore();
-    const report = (taskId: string, sent: number, done = false) => ({ taskId, environment: 'lab', done, sent, ok: sent, failed: 0, byServer: { back1: sent / 2, back2: sent / 2 }, statuses: { '200': sent }, latencyMs: { p50: 1, p90: 2, p99: 3, max: 4 }, elapsedMs: 10, errors: [] });
+    const report = (taskId: string, sent: number, done = false) => ({
+      taskId,
+      environment: 'lab',
+      done,
+      sent,
+      ok: sent,
+      failed: 0,
+      byServer: { back1: sent / 2, back2: sent / 2 },
+      statuses: { '200': sent },
+      latencyMs: { p50: 1, p90: 2, p99: 3, max: 4 },
+      elapsedMs: 10,
+      errors: [],
+    });
     await traffic.run({ environment: 'lab', requests: 10, concurrency: 2, keepCookies: false, path: '/' });
     expect(traffic.running('lab')).toBe(true);
     fake.emit('traffic:progress', report('run1', 99));

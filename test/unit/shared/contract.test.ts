@@ -81,9 +81,7 @@ describe('events and subscriptions', () => {
     expectTypeOf<EventPayload<'hosts:changed'>>().toEqualTypeOf<HostChange>();
     expectTypeOf<EnvironmentChange['change']>().toEqualTypeOf<'created' | 'updated' | 'removed'>();
     expectTypeOf<EnvironmentChange['environment']>().toEqualTypeOf<Environment | undefined>();
-    expect(eventNames).toEqual(
-      expect.arrayContaining(['tasks:updated', 'stats:snapshot', 'stats:health', 'logs:lines', 'environments:changed', 'environments:status', 'hosts:changed']),
-    );
+    expect(eventNames).toEqual(expect.arrayContaining(['tasks:updated', 'stats:snapshot', 'stats:health', 'logs:lines', 'environments:changed', 'environments:status', 'hosts:changed']));
   });
 
   it('locks subscribe(event, argument, listener) → dispose, on both sides of every transport', () => {

@@ -20,9 +20,7 @@ describe('messages as codes: the English the CLI prints', () => {
       'lab is up at http://localhost:8080/ (HTTP 200; created network sy-lab-backends, created volume sy-lab-haproxy-state, created sy-lab-back1, ' +
         'reloaded sy-lab-haproxy, claimed for this Switchyard, taken over from ana@laptop, removed sy-lab-back3)',
     );
-    expect(english(msg('deploy.upUnchanged', { env: 'lab', url: 'http://localhost:8080/', status: 503 }))).toBe(
-      'lab is up at http://localhost:8080/ (HTTP 503; nothing to change)',
-    );
+    expect(english(msg('deploy.upUnchanged', { env: 'lab', url: 'http://localhost:8080/', status: 503 }))).toBe('lab is up at http://localhost:8080/ (HTTP 503; nothing to change)');
     expect(english(msg('deploy.haproxy', { action: msg('action.reload') }))).toBe('Load balancer: reload');
     expect(english(msg('deploy.ports', { port: 8080 }))).toBe('Checking that port 8080 is free');
   });

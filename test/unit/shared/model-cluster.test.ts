@@ -40,8 +40,20 @@ describe('an environment on a cluster', () => {
 
   it.each([
     ['an external server', [{ name: 'ext', kind: 'external', address: '10.0.0.9', port: 80 }]],
-    ['two demo servers', [{ name: 'a', kind: 'demo' }, { name: 'b', kind: 'demo' }]],
-    ['a demo server and an external one', [{ name: 'web', kind: 'demo' }, { name: 'ext', kind: 'external', address: '10.0.0.9', port: 80 }]],
+    [
+      'two demo servers',
+      [
+        { name: 'a', kind: 'demo' },
+        { name: 'b', kind: 'demo' },
+      ],
+    ],
+    [
+      'a demo server and an external one',
+      [
+        { name: 'web', kind: 'demo' },
+        { name: 'ext', kind: 'external', address: '10.0.0.9', port: 80 },
+      ],
+    ],
   ])('refuses %s, naming servers', (_what, servers) => {
     const err = refusal({ name: 'shop', cluster: {}, servers });
     expect(err.code).toBe('VALIDATION');

@@ -46,7 +46,17 @@ describe('environment model', () => {
     ['a maxconn as text', { name: 'lab', servers: [{ name: 'x', kind: 'external', address: 'a', port: 80, maxconn: '8 check' }] }, 'servers.0.maxconn'],
     ['an external server with a space', { name: 'lab', servers: [{ name: 'x', kind: 'external', address: 'a b', port: 80 }] }, 'servers.0.address'],
     ['an external server with a bad IPv4', { name: 'lab', servers: [{ name: 'x', kind: 'external', address: '10.0.0.300', port: 80 }] }, 'servers.0.address'],
-    ['two servers with one name', { name: 'lab', servers: [{ name: 'b', kind: 'demo' }, { name: 'b', kind: 'demo' }] }, 'servers.1.name'],
+    [
+      'two servers with one name',
+      {
+        name: 'lab',
+        servers: [
+          { name: 'b', kind: 'demo' },
+          { name: 'b', kind: 'demo' },
+        ],
+      },
+      'servers.1.name',
+    ],
     ['an empty server list', { name: 'lab', servers: [] }, 'servers'],
     ['an image with a space', { name: 'lab', images: { haproxy: 'haproxy lts' } }, 'images.haproxy'],
     ['an unknown field', { name: 'lab', colour: 'red' }, 'colour'],
