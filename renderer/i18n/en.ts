@@ -1063,7 +1063,7 @@ const en = {
       failed: 'Failed requests',
       failedHint: 'Failed requests HAProxy counted for the environment while the release ran.',
     },
-    results: { running: 'running', succeeded: 'succeeded', 'rolled-back': 'rolled back', failed: 'failed' },
+    results: { running: 'in progress', succeeded: 'succeeded', 'rolled-back': 'rolled back', failed: 'failed' },
     serving: 'serving',
     backTo: 'back to {number}',
     changes: {

@@ -213,7 +213,7 @@ describe('the releases panel', () => {
       ['app2', 'old', 'app2old'],
     ]);
     expect(w.find('[data-test=release-progress]').text()).toBe('0 of 2 servers on the new release');
-    expect(row(w, 6).find('[data-test=result]').text()).toBe('running');
+    expect(row(w, 6).find('[data-test=result]').text()).toBe('in progress');
 
     fake.emit('releases:changed', running(['draining', 'old']));
     await settle();
