@@ -8,7 +8,7 @@
 import { BackendIncidents, type BackendAlert } from '../../shared/backend-alerts';
 import type { Task } from '../../shared/contract';
 import type { Core } from '../core/core';
-import type { FollowedPreferences } from './preferences';
+import { notificationLocale, type FollowedPreferences } from './preferences';
 
 /** Tasks that take servers out and put them back on purpose. */
 const EXPECTED_CHANGES: Task['kind'][] = ['deploy', 'destroy', 'release', 'adopt'];
@@ -45,7 +45,7 @@ export function watchBackends(core: Pick<Core, 'events' | 'invoke' | 'subscribe'
     if (stopped) return;
     const alert = incidents.update(status, isBusy(status.name));
     if (!alert) return;
-    const { title, body } = backendMessage(alert, deps.preferences.current().locale ?? deps.systemLocale());
+    const { title, body } = backendMessage(alert, notificationLocale(deps.preferences.current(), deps.systemLocale()));
     deps.notify(title, body);
   };
 

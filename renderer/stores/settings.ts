@@ -106,6 +106,8 @@ export const useSettingsStore = defineStore('settings', () => {
 
   /** Notifications come from the core's process: they speak the language this window shows. */
   async function tellLocale(l: Locale): Promise<void> {
+    // Read before writing: a window that opens in the language already kept saves nothing.
+    if (!preferences.value) await loadPreferences();
     if (preferences.value?.locale === l) return;
     const saved = await invoke('preferences:set', { locale: l }).catch(() => null);
     if (saved) preferences.value = saved;

@@ -70,6 +70,14 @@ describe('desktop notification settings', () => {
     expect(prefs.locale).toBe('fr');
   });
 
+  it('a window that opens in the language already kept writes nothing', async () => {
+    prefs = { ...prefs, locale: 'en' };
+    await useSettingsStore().applySaved();
+    await settle();
+    expect(fake.callsTo('preferences:get')).toHaveLength(1);
+    expect(fake.callsTo('preferences:set')).toEqual([]);
+  });
+
   it('builds the long license list only when asked', async () => {
     const w = mountInApp(SettingsView);
     await settle();
