@@ -3,14 +3,12 @@
  * the environment's settings, "Test the app", the replicas' cards and output, registry logins.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { reactive } from 'vue';
 import type { DOMWrapper, VueWrapper } from '@vue/test-utils';
 import type { AppTestReport } from '../../../shared/app-test-report';
 import type { ContainerStatus, EnvironmentStatus, Task } from '../../../shared/contract';
 import { LOCAL_HOST, type Environment, type EnvironmentInput } from '../../../shared/model';
 import type { RegistryEntry } from '../../../shared/registries';
 import AppTestPanel from '../../../renderer/components/AppTestPanel.vue';
-import EnvironmentForm from '../../../renderer/components/EnvironmentForm.vue';
 import ServerCard from '../../../renderer/components/ServerCard.vue';
 import EnvironmentView from '../../../renderer/views/EnvironmentView.vue';
 import NewEnvironmentView from '../../../renderer/views/NewEnvironmentView.vue';
@@ -18,6 +16,7 @@ import SettingsView from '../../../renderer/views/SettingsView.vue';
 import { formFrom } from '../../../renderer/lib/environment-form';
 import { useSettingsStore } from '../../../renderer/stores/settings';
 import type { UiError } from '../../../renderer/lib/errors';
+import { mountEnvironmentForm } from './form-mount';
 import { FakeTransport, flush, freshApp, labEnvironment, mountInApp, settle, unmountAll } from './fake-transport';
 
 let fake: FakeTransport;
@@ -45,17 +44,7 @@ function shop(over: Partial<EnvironmentInput> = {}): Environment {
   return env;
 }
 
-function mountForm(extra: Record<string, unknown> = {}, locale: 'en' | 'fr' = 'en') {
-  const submits: [Record<string, unknown>, boolean][] = [];
-  const props = reactive<Record<string, unknown>>({
-    initial: formFrom({ name: 'lab' }),
-    mode: 'create',
-    onSubmit: (input: Record<string, unknown>, deploy: boolean) => submits.push([input, deploy]),
-    ...extra,
-  });
-  const w = mountInApp(EnvironmentForm, props, locale);
-  return { w, submits, props };
-}
+const mountForm = mountEnvironmentForm;
 
 async function type(w: VueWrapper | DOMWrapper<Element>, selector: string, value: string): Promise<void> {
   const input = w.find(`${selector} input`);

@@ -9,9 +9,9 @@ import type { DOMWrapper, VueWrapper } from '@vue/test-utils';
 import type { LocalImage } from '../../../shared/contract';
 import { LOCAL_HOST } from '../../../shared/model';
 import AppFields from '../../../renderer/components/AppFields.vue';
-import EnvironmentForm from '../../../renderer/components/EnvironmentForm.vue';
 import { chooseBackends, formFrom } from '../../../renderer/lib/environment-form';
 import type { UiError } from '../../../renderer/lib/errors';
+import { mountEnvironmentForm } from './form-mount';
 import { FakeTransport, flush, freshApp, mountInApp, settle, unmountAll } from './fake-transport';
 
 let fake: FakeTransport;
@@ -21,17 +21,7 @@ beforeEach(() => {
 });
 afterEach(unmountAll);
 
-function mountForm(locale: 'en' | 'fr' = 'en', extra: Record<string, unknown> = {}) {
-  const submits: [Record<string, unknown>, boolean][] = [];
-  const props = reactive<Record<string, unknown>>({
-    initial: formFrom({ name: 'lab' }),
-    mode: 'create',
-    onSubmit: (input: Record<string, unknown>, deploy: boolean) => submits.push([input, deploy]),
-    ...extra,
-  });
-  const w = mountInApp(EnvironmentForm, props, locale);
-  return { w, submits, props };
-}
+const mountForm = (locale: 'en' | 'fr' = 'en', extra: Record<string, unknown> = {}) => mountEnvironmentForm(extra, locale);
 
 async function type(w: VueWrapper | DOMWrapper<Element>, testId: string, value: string): Promise<void> {
   const input = w.find(`[data-test=${testId}] input`);
