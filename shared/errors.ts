@@ -192,6 +192,11 @@ export const errorReasons = {
       english: 'Port {port} is already in use by the container {holder}. Choose another HTTP port for this environment.',
     },
     program: { params: ['port'], english: 'Port {port} is already in use by another program. Choose another HTTP port for this environment.' },
+    httpsContainer: {
+      params: ['port', 'holder'],
+      english: 'Port {port}, the HTTPS port of this environment, is already in use by the container {holder}. Choose another HTTPS port (HTTPS tab).',
+    },
+    httpsProgram: { params: ['port'], english: 'Port {port}, the HTTPS port of this environment, is already in use by another program. Choose another HTTPS port (HTTPS tab).' },
     noneFree: { params: ['from', 'to', 'host'], english: 'Every port from {from} to {to} is in use on {host}: create the environment with a port of your choice' },
     environment: { params: ['port', 'holder'], english: 'Port {port} is already used by the environment "{holder}" on the same host' },
     host: { params: ['port', 'host'], english: 'Port {port} is in use on {host}: choose another port, or stop what listens there (sudo ss -tlnp "sport = :{port}")' },

@@ -56,10 +56,14 @@ export const AcmeDirectory = z.union([z.literal('letsencrypt'), z.literal('letse
   error: 'must be "letsencrypt", "letsencrypt-staging" or { url, caBundle?, challengePort? }',
 });
 
+const EMAIL_MESSAGE = 'must be an email address (the CA writes to it before a certificate expires)';
+const DOMAINS_MESSAGE = 'needs at least one domain name';
+
 const httpsFields = {
   enabled: z.boolean().default(false),
-  domains: z.array(Domain, { error: 'must be a list of domain names' }).min(1, 'needs at least one domain name').max(100, 'at most 100 domain names per certificate'),
-  email: z.email('must be an email address (the CA writes to it before a certificate expires)'),
+  /** Empty, and `email` absent, only while HTTPS is off: the settings then just hold the port the load balancer keeps for it. */
+  domains: z.array(Domain, { error: 'must be a list of domain names' }).max(100, 'at most 100 domain names per certificate').default([]),
+  email: z.email(EMAIL_MESSAGE).optional(),
   directory: AcmeDirectory.default('letsencrypt'),
   /** The user agreed to the CA's terms of service; nothing is ordered without it. */
   termsAccepted: z.boolean().default(false),
@@ -70,7 +74,8 @@ const httpsFields = {
   httpsPort: port().default(8443),
 };
 
-function checkSettings(s: { enabled: boolean; termsAccepted: boolean; domains: string[] }, ctx: z.RefinementCtx): void {
+function checkSettings(s: { enabled: boolean; termsAccepted: boolean; domains: string[]; email?: string }, ctx: z.RefinementCtx): void {
+  if (s.enabled) requireNamesAndEmail(s, ctx);
   const seen = new Set<string>();
   s.domains.forEach((d, i) => {
     if (seen.has(d)) ctx.addIssue({ code: 'custom', path: ['domains', i], message: `"${d}" is listed twice` });
@@ -79,11 +84,19 @@ function checkSettings(s: { enabled: boolean; termsAccepted: boolean; domains: s
   if (s.enabled && !s.termsAccepted) ctx.addIssue({ code: 'custom', path: ['termsAccepted'], message: TERMS_MESSAGE });
 }
 
+/** What a certificate cannot be ordered without. */
+function requireNamesAndEmail(s: { domains: string[]; email?: string }, ctx: z.RefinementCtx): void {
+  if (!s.domains.length) ctx.addIssue({ code: 'custom', path: ['domains'], message: DOMAINS_MESSAGE });
+  if (s.email === undefined) ctx.addIssue({ code: 'custom', path: ['email'], message: EMAIL_MESSAGE });
+}
+
 const TERMS_MESSAGE = "must be accepted: the certificate authority's terms of service have to be agreed to before it issues a certificate";
 
 export const HttpsSettings = z.object(httpsFields).strict().superRefine(checkSettings);
 
 export type HttpsSettings = z.infer<typeof HttpsSettings>;
+/** Settings a certificate can be ordered with: names and a contact address are there. */
+export type OrderableHttpsSettings = HttpsSettings & { email: string };
 export type HttpsSettingsInput = z.input<typeof HttpsSettings>;
 export type AcmeDirectory = z.infer<typeof AcmeDirectory>;
 
@@ -96,13 +109,21 @@ export function parseHttpsSettings(value: unknown): HttpsSettings {
  * Settings that may be used to order now: valid, and with the terms accepted even when HTTPS
  * is not switched on yet (a test order before enabling it).
  */
-export function parseOrderableSettings(value: unknown): HttpsSettings {
+export function parseOrderableSettings(value: unknown): OrderableHttpsSettings {
   const s = parseHttpsSettings(value);
   return parseOrThrow(
-    HttpsSettings.refine((v) => v.termsAccepted, { path: ['termsAccepted'], message: TERMS_MESSAGE }),
+    HttpsSettings.superRefine((v, ctx) => {
+      requireNamesAndEmail(v, ctx);
+      if (!v.termsAccepted) ctx.addIssue({ code: 'custom', path: ['termsAccepted'], message: TERMS_MESSAGE });
+    }),
     s,
     'https',
-  );
+  ) as OrderableHttpsSettings;
+}
+
+/** Whether the settings name what to certify, or only hold the HTTPS port kept for later. */
+export function httpsSetUp(s: { domains?: string[] } | undefined): boolean {
+  return (s?.domains?.length ?? 0) > 0;
 }
 
 /** The URL behind a directory setting. */

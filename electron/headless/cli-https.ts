@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { SwitchyardError } from '../../shared/errors';
-import { challengePortOf, directoryUrl, type AcmeDirectory, type CertificateStatus, type HttpsSettings, type HttpsSettingsInput } from '../../shared/https';
+import { challengePortOf, directoryUrl, httpsSetUp, type AcmeDirectory, type CertificateStatus, type HttpsSettings, type HttpsSettingsInput } from '../../shared/https';
 import type { Environment } from '../../shared/model';
 import type { Core } from '../core/core';
 import { EXIT_USAGE, ask, type CliTools } from './cli-tools';
@@ -69,7 +69,10 @@ function directoryName(d: AcmeDirectory): string {
 }
 
 function statusLines(name: string, https: HttpsSettings | undefined, s: CertificateStatus | null): string[] {
-  if (!https) return [`${name}: HTTPS is not set up (switchyard https enable ${name} --domain … --email … --accept-terms)`];
+  if (!https || !httpsSetUp(https)) {
+    const kept = https ? `; port ${https.httpsPort} is kept for it` : '';
+    return [`${name}: HTTPS is not set up${kept} (switchyard https enable ${name} --domain … --email … --accept-terms)`];
+  }
   const row = (k: string, v: string) => `${k.padEnd(12)}  ${v}`;
   const extras = [https.redirectHttp ? 'HTTP redirects to HTTPS' : 'HTTP served too', ...(https.hsts ? ['HSTS'] : [])];
   const lines = [
@@ -104,7 +107,7 @@ export function addHttpsCommands(program: Command, { getCore, out, follow, intOp
     .option('--directory <directory>', 'letsencrypt (default), letsencrypt-staging or an https:// ACME directory URL')
     .option('--ca-bundle <file>', "PEM certificates to trust for a custom directory's own TLS (a private CA)")
     .option('--challenge-port <port>', "port a custom directory's CA connects to for HTTP-01, and the preflight probes (default 80)", intOption)
-    .option('--https-port <port>', 'port of the HTTPS listener (default 8443)', intOption)
+    .option('--https-port <port>', 'port of the HTTPS listener (default: the one the environment keeps for HTTPS)', intOption)
     .option('--redirect', 'redirect HTTP to HTTPS (the default)')
     .option('--no-redirect', 'serve plain HTTP too, without redirecting')
     .option('--hsts', 'send Strict-Transport-Security')
@@ -113,7 +116,7 @@ export function addHttpsCommands(program: Command, { getCore, out, follow, intOp
     .action(async (name: string, o: EnableOptions, cmd: Command) => {
       const core = getCore();
       const prev = (await ask(core, 'environments:get', { name })).https;
-      const domains = o.domain ?? prev?.domains;
+      const domains = o.domain ?? (httpsSetUp(prev) ? prev!.domains : undefined);
       const email = o.email ?? prev?.email;
       // Options left out keep what is saved; the first time, these two have nothing to keep.
       if (!domains) cmd.error("error: required option '--domain <name>' not specified (no domains are saved yet)", { exitCode: EXIT_USAGE });
@@ -153,7 +156,7 @@ export function addHttpsCommands(program: Command, { getCore, out, follow, intOp
     .action(async (name: string) => {
       const core = getCore();
       const prev = (await ask(core, 'environments:get', { name })).https;
-      if (!prev) return out(`${name}: HTTPS is not set up`);
+      if (!prev || !httpsSetUp(prev)) return out(`${name}: HTTPS is not set up`);
       if (!prev.enabled) return out(`${name}: HTTPS is already off`);
       await saveHttps(core, name, { ...prev, enabled: false });
       out(`HTTPS off for ${name}: renewals stopped; to remove the HTTPS listener now: switchyard${globalArgs()} env deploy ${name}`);

@@ -578,6 +578,8 @@ const en = {
         host: 'Port {port} is in use on {host}: choose another port, or stop what listens there (sudo ss -tlnp "sport = :{port}").',
         container: 'Port {port} is already used by the container {holder}. Choose another HTTP port for this environment.',
         program: 'Port {port} is already used by another program. Choose another HTTP port for this environment.',
+        httpsContainer: 'Port {port}, the HTTPS port of this environment, is already used by the container {holder}. Choose another HTTPS port (HTTPS tab).',
+        httpsProgram: 'Port {port}, the HTTPS port of this environment, is already used by another program. Choose another HTTPS port (HTTPS tab).',
         noneFree: 'Every port from {from} to {to} is in use on {host}: create the environment with a port of your choice.',
         environment: 'Port {port} is already used by the environment {holder} on the same host. Choose another HTTP port.',
       },

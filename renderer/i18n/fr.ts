@@ -592,6 +592,8 @@ const fr: Messages = {
         host: 'Le port {port} est pris sur {host} : choisissez un autre port, ou arrêtez ce qui y écoute (sudo ss -tlnp "sport = :{port}").',
         container: 'Le port {port} est déjà pris par le conteneur {holder}. Choisissez un autre port HTTP pour cet environnement.',
         program: 'Le port {port} est déjà pris par un autre programme. Choisissez un autre port HTTP pour cet environnement.',
+        httpsContainer: 'Le port {port}, port HTTPS de cet environnement, est déjà pris par le conteneur {holder}. Choisissez un autre port HTTPS (onglet HTTPS).',
+        httpsProgram: 'Le port {port}, port HTTPS de cet environnement, est déjà pris par un autre programme. Choisissez un autre port HTTPS (onglet HTTPS).',
         noneFree: 'Tous les ports de {from} à {to} sont pris sur {host} : créez l’environnement avec un port de votre choix.',
         environment: 'Le port {port} est déjà utilisé par l’environnement {holder} sur le même hôte. Choisissez un autre port HTTP.',
       },

@@ -52,7 +52,8 @@ export function settingsOf(f: HttpsFormState, enabled: boolean): HttpsSettingsIn
   return {
     enabled,
     domains: domainList(f.domains),
-    email: f.email.trim(),
+    // None yet is said as none: settings that only keep the HTTPS port have no address.
+    ...(f.email.trim() ? { email: f.email.trim() } : {}),
     directory,
     termsAccepted: f.termsAccepted,
     redirectHttp: f.redirectHttp,
@@ -80,11 +81,15 @@ export function validateHttpsForm(f: HttpsFormState, enabled: boolean, httpPort?
   if (httpPort !== undefined && f.httpsPort === httpPort) problems.httpsPort = { key: 'httpsPortSame', params: { port: httpPort }, message: `must differ from the HTTP port (${httpPort})` };
   if (res.success) return Object.keys(problems).length ? { problems } : { settings, problems };
   // Every domain that cannot be in a certificate is named, not only the first.
-  const bad = res.error.issues.filter((i) => formPathOf(i.path.map(String).join('.')) === 'domains' && i.code === 'custom').map((i) => String(valueAt(settings, i.path)));
+  // A custom issue on the list itself (not on one of its names) says it is empty.
+  const perName = (i: { path: PropertyKey[]; code: string }) => i.code === 'custom' && i.path.length > 1;
+  const bad = res.error.issues.filter((i) => formPathOf(i.path.map(String).join('.')) === 'domains' && perName(i)).map((i) => String(valueAt(settings, i.path)));
   for (const issue of res.error.issues) {
     const path = formPathOf(issue.path.map(String).join('.'));
     const value = valueAt(settings, issue.path);
-    if (path === 'domains' && issue.code === 'custom')
+    if (path === 'domains' && issue.code === 'custom' && !perName(issue)) problems[path] ??= { key: 'domainsRequired', params: {}, message: issue.message };
+    else if (path === 'email' && value === undefined) problems[path] ??= { key: 'required', params: {}, message: issue.message };
+    else if (path === 'domains' && issue.code === 'custom')
       problems[path] ??=
         bad.length > 1 ? { key: 'domains', params: { values: [...new Set(bad)].join(', ') }, message: issue.message } : { key: 'domain', params: { value: String(value) }, message: issue.message };
     else if (path === 'domains' && issue.code === 'too_small') problems[path] ??= { key: 'domainsRequired', params: {}, message: issue.message };

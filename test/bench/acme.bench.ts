@@ -99,7 +99,6 @@ async function benchOneClick(smoke: boolean): Promise<void> {
   const swaps = smoke ? 2 : 10;
   const keepAlive = 4;
   const port = await freePort();
-  const httpsPort = await freePort();
   const name = uniqueName('acme');
   let pebble: TestPebble | undefined;
   let t: TestCore | undefined;
@@ -111,6 +110,8 @@ async function benchOneClick(smoke: boolean): Promise<void> {
     // The preflight asks Pebble's DNS, where every name points at this machine.
     t = testCore({ ...process.env, SWITCHYARD_DNS_SERVERS: `127.0.0.1:${pebble.dnsPort}` });
     await deployLab(t, name, { httpPort: port });
+    // The port a new environment keeps for HTTPS, published by its first deploy (what the HTTPS tab offers).
+    const httpsPort = (await t.call('environments:get', { name })).https!.httpsPort;
 
     // "Enable HTTPS": the settings the form saves, then the order it starts.
     const t0 = performance.now();
@@ -146,7 +147,9 @@ async function benchOneClick(smoke: boolean): Promise<void> {
     const loadSecs = (performance.now() - loadStart + pause) / 1000;
 
     console.log(`One-click HTTPS on a deployed lab (HAProxy answers the challenge, Pebble${smoke ? ', smoke' : ''})`);
-    console.log(`  enable HTTPS → first verified HTTPS 200:  ${ms(firstOk)} (certificate task ${ms(enableMs)}, with account registration and the reload that adds the HTTPS listener)`);
+    console.log(
+      `  enable HTTPS → first verified HTTPS 200:  ${ms(firstOk)}   (goal: under 2000 ms; certificate task ${ms(enableMs)}, with account registration and the reload that adds the HTTPS listener)`,
+    );
     console.log(`    steps: ${stepTimes(enableTask)}`);
     console.log(`  ${swaps} certificate swaps under HTTPS load (${keepAlive} keep-alive clients + 1 new connection per request, ~${loadSecs.toFixed(1)} s):`);
     console.log(`    ${r.ok + r.failed} requests, ${r.failed} failed   (goal: 0)${r.errors.length ? `  first errors: ${r.errors.join('; ')}` : ''}`);

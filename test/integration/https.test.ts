@@ -7,6 +7,7 @@ import { ACCOUNTS_FILE } from '../../electron/core/acme/account';
 import { names } from '../../electron/core/environments/naming';
 import type { AcmeDirectory, CertificateStatus } from '../../shared/https';
 import { docker, freePort, get, removeEnvironments, testCore, uniqueName, deployLab, until, type TestCore } from '../support/lab';
+import { startLoad } from '../support/load';
 import { TestPebble, serialKey, verifiedHttpsGet } from '../support/pebble';
 
 const DOMAIN = 'lab.switchyard.test';
@@ -40,7 +41,8 @@ describe('one-click HTTPS against a real ACME server (Pebble)', () => {
     root = await pebble.rootCa();
     await pebble.pointDomain(DOMAIN, '127.0.0.1');
     t = testCore({ ...process.env, SWITCHYARD_DNS_SERVERS: `127.0.0.1:${pebble.dnsPort}` });
-    await deployLab(t, name, { httpPort: port });
+    // The port the environment keeps for HTTPS from its creation (here one known to be free).
+    await deployLab(t, name, { httpPort: port, https: { httpsPort } });
   });
 
   afterAll(async () => {
@@ -106,11 +108,20 @@ describe('one-click HTTPS against a real ACME server (Pebble)', () => {
     expect(existsSync(path.join(t.dataDir, ACCOUNTS_FILE)), 'an ACME account was created').toBe(false);
   });
 
-  it('switches HTTPS on: a verified HTTPS request succeeds, HTTP redirects except the ACME path', async () => {
+  it('switches HTTPS on: a verified HTTPS request succeeds, HTTP redirects except the ACME path; the load balancer stays and drops no HTTP request', async () => {
+    const lbBefore = (await docker.getContainer(names.haproxy(name)).inspect()).Id;
+    // HTTP visitors while HTTPS comes on: answered by a backend, then redirected to HTTPS.
+    const load = startLoad(port, 4, 120_000, '127.0.0.1', [301]);
     await switchHttps(true);
     const { taskId } = await t.call('certificates:order', { environment: name });
     const task = await t.core.tasks.whenDone(taskId);
+    const during = await load.stop();
     expect(task.state, JSON.stringify(task.error)).toBe('succeeded');
+    console.log(`HTTP during "enable HTTPS": ${during.ok + during.failed} requests, ${during.failed} failed`);
+    expect(during.failed, during.errors.join('; ')).toBe(0);
+    expect(during.ok).toBeGreaterThan(0);
+    // Published since the first deploy: a reload added the listener, no new container.
+    expect((await docker.getContainer(names.haproxy(name)).inspect()).Id).toBe(lbBefore);
     expect(task.steps.map((s) => s.name)).toEqual(['prepare', 'preflight', 'order', 'challenge', 'finalize', 'install', 'verify']);
 
     const r = await httpsGet(httpsPort, root);

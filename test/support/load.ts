@@ -11,8 +11,8 @@ export interface LoadResult {
   byBackend: Record<string, number>;
 }
 
-/** Counts one response: a 200 by the backend that answered it, anything else as a failure. */
-function tally(res: http.IncomingMessage, result: LoadResult, fail: (why: string) => void, done: () => void): void {
+/** Counts one response: a 200 by the backend that answered it, another status in `alsoOk` as a success, anything else as a failure. */
+function tally(res: http.IncomingMessage, result: LoadResult, fail: (why: string) => void, done: () => void, alsoOk: number[] = []): void {
   let body = '';
   res.setEncoding('utf8');
   res.on('data', (c: string) => (body += c));
@@ -21,7 +21,8 @@ function tally(res: http.IncomingMessage, result: LoadResult, fail: (why: string
       result.ok++;
       const b = /Hello from Backend: ([A-Za-z0-9_.@-]+)/.exec(body)?.[1] ?? '?';
       result.byBackend[b] = (result.byBackend[b] ?? 0) + 1;
-    } else fail(`HTTP ${res.statusCode}`);
+    } else if (alsoOk.includes(res.statusCode ?? 0)) result.ok++;
+    else fail(`HTTP ${res.statusCode}`);
     done();
   });
   res.on('error', (e) => (fail(e.message), done()));
@@ -30,9 +31,9 @@ function tally(res: http.IncomingMessage, result: LoadResult, fail: (why: string
 /**
  * A steady concurrent load on keep-alive connections, like a browser or wrk: each worker sends
  * its next request as soon as the previous one ends. Bounded: it stops when asked or after
- * `maxMs`. Only loopback.
+ * `maxMs`. Only loopback. `alsoOk`: statuses that count as served too (a redirect to HTTPS).
  */
-export function startLoad(port: number, concurrency = 8, maxMs = 60_000, host = '127.0.0.1'): { stop(): Promise<LoadResult>; readonly progress: Readonly<LoadResult> } {
+export function startLoad(port: number, concurrency = 8, maxMs = 60_000, host = '127.0.0.1', alsoOk: number[] = []): { stop(): Promise<LoadResult>; readonly progress: Readonly<LoadResult> } {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const result: LoadResult = { ok: 0, failed: 0, errors: [], byBackend: {} };
   let running = true;
@@ -44,7 +45,7 @@ export function startLoad(port: number, concurrency = 8, maxMs = 60_000, host = 
   const one = () =>
     new Promise<void>((resolve) => {
       const req = http.get({ host, port, path: '/', agent, timeout: 10_000 }, (res) => {
-        tally(res, result, fail, resolve);
+        tally(res, result, fail, resolve, alsoOk);
       });
       req.on('timeout', () => req.destroy(new Error('timed out')));
       req.on('error', (e) => (fail(e.message), resolve()));

@@ -2,7 +2,7 @@ import type * as acme from 'acme-client';
 import { acmeLibrary } from './library';
 import { SwitchyardError } from '../../../shared/errors';
 import { msg, type Message } from '../../../shared/messages';
-import { challengePortOf, type HttpsSettings } from '../../../shared/https';
+import { challengePortOf, type OrderableHttpsSettings } from '../../../shared/https';
 import type { AcmeAccounts, ClientOptions } from './account';
 import { combinedPem, parseChain, type CertificateSummary } from './certificate';
 import type { Http01Responder } from './challenge';
@@ -20,7 +20,7 @@ export interface OrderProgress {
 }
 
 export interface OrderRequest {
-  settings: Pick<HttpsSettings, 'domains' | 'email' | 'directory' | 'termsAccepted' | 'stagingFirst'>;
+  settings: Pick<OrderableHttpsSettings, 'domains' | 'email' | 'directory' | 'termsAccepted' | 'stagingFirst'>;
   accounts: AcmeAccounts;
   responder: Http01Responder;
   /**

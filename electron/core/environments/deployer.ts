@@ -23,6 +23,7 @@ import {
   lastLines,
   logsOf,
   portInUse,
+  conflictOf,
   reload,
   applyServerStates,
   saveServerState,
@@ -33,7 +34,21 @@ import {
 } from './haproxy-container';
 import type { ImageService } from './images';
 import { acquireHostLock } from './host-lock';
-import { BACKEND_NAME, DEMO_BACKEND_PORT, EDGE_NETWORK, HAPROXY_CONFIG_DIR, LABEL_APP, LABEL_ROLE, LABEL_SERVER, LABEL_SPEC, envFilter, labelsFor, names, type Owner } from './naming';
+import {
+  BACKEND_NAME,
+  DEMO_BACKEND_PORT,
+  EDGE_NETWORK,
+  HAPROXY_CONFIG_DIR,
+  HAPROXY_HTTPS_PORT,
+  LABEL_APP,
+  LABEL_ROLE,
+  LABEL_SERVER,
+  LABEL_SPEC,
+  envFilter,
+  labelsFor,
+  names,
+  type Owner,
+} from './naming';
 import { PREVIEW_FACTS, currentFacts, hasCertificate, networkFacts, type NetworkFacts } from './network-facts';
 import { planDeploy, type ContainerFact } from './deploy-plan';
 import { claimOf, isForeign, ownedElsewhere, writeDeed } from './ownership';
@@ -88,12 +103,23 @@ const APP_HEALTH_MS = 60_000;
 
 export const DEPLOY_TIMINGS: DeployTimings = { readyMs: 20_000, httpMs: 20_000, drainMs: 1000 };
 
-/** What the load balancer is created from; its hash decides whether it must be recreated. */
-function haproxySpec(env: Environment, imageId: string): HaproxySpec {
+/**
+ * What the load balancer is created from; its hash decides whether it must be recreated.
+ * The HTTPS port is published while HTTPS is on. While it is off, the port the environment
+ * keeps for it is published too, so that switching HTTPS on reloads the load balancer instead
+ * of replacing it; but a kept port never costs anything: a load balancer made without it is not
+ * replaced to add it, and one taken on the host is left out (`free` says which are).
+ */
+async function haproxySpec(env: Environment, imageId: string, lb: Docker.ContainerInfo | undefined, free: (port: number) => Promise<boolean>): Promise<HaproxySpec> {
   const spec: HaproxySpec = { env: env.name, image: env.images.haproxy, imageId, httpPort: env.httpPort };
-  if (env.https?.enabled) spec.httpsPort = env.https.httpsPort;
-  return spec;
+  const https = env.https;
+  if (!https) return spec;
+  if (https.enabled || (lb && publishedPort(lb, HAPROXY_HTTPS_PORT) === https.httpsPort)) return { ...spec, httpsPort: https.httpsPort };
+  if (lb?.Labels[LABEL_SPEC] === hash(spec)) return spec;
+  return (await free(https.httpsPort)) ? { ...spec, httpsPort: https.httpsPort } : spec;
 }
+
+const publishedPort = (c: Docker.ContainerInfo, inner: number) => c.Ports?.find((p) => p.PrivatePort === inner && p.PublicPort)?.PublicPort;
 
 /**
  * The backends a deploy runs (demo servers and the app's replicas), each with the hash of what
@@ -130,7 +156,7 @@ const factOf = (c: Docker.ContainerInfo): ContainerFact => ({
 });
 
 /** The host ports the load balancer must publish. */
-const portsOf = (env: Environment) => ({ http: env.httpPort, ...(env.https?.enabled ? { https: env.https.httpsPort } : {}) });
+const portsOf = (spec: HaproxySpec) => ({ http: spec.httpPort, ...(spec.httpsPort !== undefined ? { https: spec.httpsPort } : {}) });
 
 const loadBalancerOf = (existing: Docker.ContainerInfo[], env: string) => existing.find((c) => c.Labels[LABEL_ROLE] === 'haproxy' && c.Names.includes(`/${names.haproxy(env)}`));
 
@@ -193,7 +219,8 @@ export class Deployer {
       ctx.step('ports', 20, msg('deploy.ports', { port: env.httpPort }));
       const existing = await this.containers(env.name);
       const lb = loadBalancerOf(existing, env.name);
-      await this.checkPort(env, lb);
+      const spec = await haproxySpec(env, haproxyImageId, lb, (port) => this.portFree(port));
+      await this.checkPort(spec, lb);
 
       ctx.step('network', 25, msg('deploy.network'));
       const facts = await this.ensureNetworks(env.name, undo, changes, env.cluster !== undefined);
@@ -202,13 +229,12 @@ export class Deployer {
       ctx.step('config', 35, msg('deploy.config'));
       if (lb) facts.certificate = await hasCertificate(this.docker, lb.Id);
       const config = renderConfig(env, facts);
-      const spec = haproxySpec(env, haproxyImageId);
       const specHash = hash(spec);
       const backends = backendSpecs(env, demo?.id, appImage?.id);
       const secretValues = appImage && env.app ? await this.secretsOf(env.app) : {};
       const plan = planDeploy({
         environment: env.name,
-        haproxy: { specHash, config, ports: portsOf(env) },
+        haproxy: { specHash, config, ports: portsOf(spec) },
         backends,
         existing: existing.map(factOf),
         runningConfig: lb ? await currentConfig(this.docker.getContainer(lb.Id)) : undefined,
@@ -246,8 +272,19 @@ export class Deployer {
 
       ctx.step('haproxy', 75, action === 'unchanged' ? msg('deploy.haproxyUnchanged') : msg('deploy.haproxy', { action: msg(`action.${action}`) }));
       if (action === 'create') {
-        const c = (await prepared)!;
-        await this.startMapped(c, env);
+        let c = (await prepared)!;
+        try {
+          await this.startMapped(c, env);
+        } catch (err) {
+          // The port kept for HTTPS (off) was taken since it was found free: made without it.
+          if (!(spec.httpsPort !== undefined && !env.https?.enabled && err instanceof SwitchyardError && err.field === 'https.httpsPort')) throw err;
+          await c.remove({ force: true });
+          const bare: HaproxySpec = { ...spec, httpsPort: undefined };
+          c = await createHaproxy(this.docker, env.name, haproxyCreateOptions(bare, name, hash(bare), this.me), config);
+          const made = c;
+          undo.push(() => made.remove({ force: true }));
+          await this.startMapped(c, env);
+        }
         await waitReady(this.target, c, env.name, this.timings.readyMs);
         changes.push(msg('change.created', { name }));
       } else if (action === 'recreate') {
@@ -335,13 +372,14 @@ export class Deployer {
         currentFacts(this.docker, env.name),
       ]);
       const lb = loadBalancerOf(existing, env.name);
+      const spec = await haproxySpec(env, haproxyImageId ?? '', lb, (port) => this.portFree(port));
       const images: DeployPlan['images'] = [{ ref: env.images.haproxy, role: 'haproxy', present: haproxyImageId !== undefined }];
       if (demoTag) images.push({ ref: demoTag, role: 'demo', present: demoImageId !== undefined });
       if (appRef) images.push({ ref: appRef, role: 'app', present: appImageId !== undefined });
       return planDeploy({
         environment: env.name,
         // An image still to be pulled has no id yet: the plan then says the container is recreated.
-        haproxy: { specHash: hash(haproxySpec(env, haproxyImageId ?? '')), config: renderConfig(env, facts ?? PREVIEW_FACTS), ports: portsOf(env) },
+        haproxy: { specHash: hash(spec), config: renderConfig(env, facts ?? PREVIEW_FACTS), ports: portsOf(spec) },
         backends: backendSpecs(env, demoImageId ?? '', appImageId ?? ''),
         existing: existing.map(factOf),
         runningConfig: lb ? await currentConfig(this.docker.getContainer(lb.Id)) : undefined,
@@ -370,12 +408,20 @@ export class Deployer {
   }
 
   /** Refuses early, before anything is created, when another container or program holds the port. */
-  private async checkPort(env: Environment, lb: Docker.ContainerInfo | undefined): Promise<void> {
-    const ours = lb?.Ports.some((p) => p.PublicPort === env.httpPort);
-    if (ours) return;
-    const holders = await this.docker.listContainers({ filters: { publish: [String(env.httpPort)] } });
-    if (holders.length) throw portInUse(env.httpPort, holders[0].Names[0]?.slice(1));
-    if (!(await this.target.isPortFree(env.httpPort))) throw portInUse(env.httpPort);
+  private async checkPort(spec: HaproxySpec, lb: Docker.ContainerInfo | undefined): Promise<void> {
+    const wanted = [{ port: spec.httpPort, field: 'httpPort' }, ...(spec.httpsPort !== undefined ? [{ port: spec.httpsPort, field: 'https.httpsPort' }] : [])];
+    for (const { port, field } of wanted) {
+      if (lb?.Ports.some((p) => p.PublicPort === port)) continue;
+      const holders = await this.docker.listContainers({ filters: { publish: [String(port)] } });
+      if (holders.length) throw portInUse(port, holders[0].Names[0]?.slice(1), field);
+      if (!(await this.target.isPortFree(port))) throw portInUse(port, undefined, field);
+    }
+  }
+
+  /** Nothing on the host holds `port`: no container publishes it, no program listens on it. */
+  private async portFree(port: number): Promise<boolean> {
+    const holders = await this.docker.listContainers({ filters: { publish: [String(port)] } });
+    return !holders.length && (await this.target.isPortFree(port));
   }
 
   /**
@@ -473,7 +519,7 @@ export class Deployer {
     try {
       await c.start();
     } catch (err) {
-      if (isPortConflict(err)) throw portInUse(env.httpPort);
+      if (isPortConflict(err)) throw conflictOf(err, env);
       throw SwitchyardError.because('CONTAINER_FAILED', 'start', {}, { detail: errorText(err), cause: err });
     }
   }
@@ -502,7 +548,8 @@ export class Deployer {
       try {
         await next.start();
       } catch (err) {
-        const samePort = lb.Ports.some((p) => p.PublicPort === env.httpPort);
+        const wanted = Object.values(opts.HostConfig?.PortBindings ?? {}).flatMap((bs) => (bs as { HostPort?: string }[]).map((b) => Number(b.HostPort)));
+        const samePort = lb.Ports.some((p) => p.PublicPort !== undefined && wanted.includes(p.PublicPort));
         if (!isPortConflict(err) || !samePort) throw err;
         await oldC.stop({ t: 10 });
         stoppedOld = true;
@@ -512,7 +559,7 @@ export class Deployer {
     } catch (err) {
       await next.remove({ force: true }).catch(() => undefined);
       if (stoppedOld) await oldC.start().catch(() => undefined);
-      if (isPortConflict(err)) throw portInUse(env.httpPort);
+      if (isPortConflict(err)) throw conflictOf(err, env);
       throw err;
     }
     await oldC.remove({ force: true });
@@ -543,7 +590,7 @@ export class Deployer {
       await next.remove({ force: true }).catch(() => undefined);
       await oldC.rename({ name }).catch(() => undefined);
       if (wasRunning) await oldC.start().catch(() => undefined);
-      if (isPortConflict(err)) throw portInUse(env.httpPort);
+      if (isPortConflict(err)) throw conflictOf(err, env);
       throw err;
     }
     await oldC.remove({ force: true });

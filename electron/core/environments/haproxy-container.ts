@@ -37,12 +37,24 @@ export function isPortConflict(err: unknown): boolean {
   return /port is already allocated|address already in use/i.test(errorText(err));
 }
 
+/**
+ * The port a start refused for, as Docker names it ("Bind for 0.0.0.0:8443 failed: port is
+ * already allocated"): the HTTPS port when it says so, else the HTTP port.
+ */
+export function conflictOf(err: unknown, env: { httpPort: number; https?: { httpsPort: number } }): SwitchyardError {
+  const https = env.https?.httpsPort;
+  if (https !== undefined && new RegExp(`:${https}\\b`).test(errorText(err))) return portInUse(https, undefined, 'https.httpsPort');
+  return portInUse(env.httpPort);
+}
+
 export function errorText(err: unknown): string {
   return (err as { json?: { message?: string } }).json?.message ?? (err as Error).message ?? String(err);
 }
 
-export function portInUse(port: number, holder?: string): SwitchyardError {
-  return holder ? SwitchyardError.because('PORT_IN_USE', 'container', { port, holder }, { field: 'httpPort' }) : SwitchyardError.because('PORT_IN_USE', 'program', { port }, { field: 'httpPort' });
+export function portInUse(port: number, holder?: string, field = 'httpPort'): SwitchyardError {
+  const https = field !== 'httpPort';
+  if (holder) return SwitchyardError.because('PORT_IN_USE', https ? 'httpsContainer' : 'container', { port, holder }, { field });
+  return SwitchyardError.because('PORT_IN_USE', https ? 'httpsProgram' : 'program', { port }, { field });
 }
 
 /** The create options of the load balancer container; its hash decides whether to recreate. */

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { TaskStarted } from '../../../shared/contract';
 import { SwitchyardError } from '../../../shared/errors';
 import { msg, type Message } from '../../../shared/messages';
-import { parseOrderableSettings, type CertificateStatus, type HttpsSettings } from '../../../shared/https';
+import { httpsSetUp, parseOrderableSettings, type CertificateStatus, type OrderableHttpsSettings } from '../../../shared/https';
 import type { Environment } from '../../../shared/model';
 import { ACCOUNTS_FILE, AcmeAccounts, type SecretBox } from '../acme/account';
 import type { CertificateSummary } from '../acme/certificate';
@@ -99,8 +99,9 @@ export class HttpsService {
     await this.scheduler.start();
   }
 
-  private settingsOf(env: Environment): HttpsSettings {
-    if (!env.https) throw SwitchyardError.because('VALIDATION', 'httpsNotSetUp', {}, { field: 'https' });
+  private settingsOf(env: Environment): OrderableHttpsSettings {
+    // Settings that only keep the HTTPS port name nothing to certify yet.
+    if (!env.https || !httpsSetUp(env.https)) throw SwitchyardError.because('VALIDATION', 'httpsNotSetUp', {}, { field: 'https' });
     const settings = parseOrderableSettings(env.https);
     if (!settings.enabled) throw SwitchyardError.because('VALIDATION', 'httpsOff', {}, { field: 'https.enabled' });
     return settings;
@@ -113,11 +114,13 @@ export class HttpsService {
     return this.issued.get(environment)!;
   }
 
-  private async issue(env: Environment, settings: HttpsSettings, ctx: TaskContext): Promise<Message> {
+  private async issue(env: Environment, settings: OrderableHttpsSettings, ctx: TaskContext): Promise<Message> {
     ctx.step('prepare', 5, msg('https.prepare'));
     // The load balancer must carry the challenge rule and publish the HTTPS port: a deploy
-    // does exactly that (and nothing when it already does).
-    await this.envs.deployWithin(env, quiet(ctx), { trigger: { kind: 'https' } });
+    // does exactly that. Its plan says first whether anything is to be done: the usual case
+    // once the environment keeps its HTTPS port, and on every renewal.
+    const plan = await this.envs.plan(env.name).catch(() => undefined);
+    if (!plan?.unchanged) await this.envs.deployWithin(env, quiet(ctx), { trigger: { kind: 'https' } });
     const target = await this.envs.target(env);
     const api = await this.envs.runtimeApi(env);
     if (!api) throw SwitchyardError.because('RUNTIME_API', 'notRunning', { env: env.name });

@@ -125,7 +125,10 @@ export class Inspector {
       const facts = await currentFacts(this.target.docker, env.name);
       const running = await currentConfig(this.target.docker.getContainer(lb.Id)).catch(() => undefined);
       status.haproxy.configInSync = running !== undefined && facts !== undefined && running === renderConfig(env, facts);
-      status.haproxy.portsInSync = publishes(lb, HAPROXY_HTTP_PORT) === env.httpPort && publishes(lb, HAPROXY_HTTPS_PORT) === (env.https?.enabled ? env.https.httpsPort : undefined);
+      // The port kept for HTTPS while it is off may be left out (taken on the host when the load balancer was made).
+      const https = publishes(lb, HAPROXY_HTTPS_PORT);
+      const httpsInSync = env.https?.enabled ? https === env.https.httpsPort : https === undefined || https === env.https?.httpsPort;
+      status.haproxy.portsInSync = publishes(lb, HAPROXY_HTTP_PORT) === env.httpPort && httpsInSync;
     }
     status.state = stateOf(env, lb, status);
     return status;

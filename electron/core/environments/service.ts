@@ -3,6 +3,7 @@ import { SwitchyardError } from '../../../shared/errors';
 import { msg, type Message } from '../../../shared/messages';
 import type { ConfigTrigger } from '../../../shared/config-history';
 import { AppInput } from '../../../shared/apps';
+import { parseHttpsSettings } from '../../../shared/https';
 import type { AppSecrets } from '../apps/app-secrets';
 import { Environment, EnvironmentInput, EnvironmentPatch, parseOrThrow, type Environment as Env, type ServerInput } from '../../../shared/model';
 import { renderConfig } from '../haproxy/render';
@@ -97,9 +98,10 @@ export class EnvironmentService {
       parsed,
     );
     await this.checkHostPorts(parsed);
+    const https = parsed.https ?? (await this.keepHttpsPort(parsed));
     const app = parsed.app ? await this.sealApp(parsed.app) : undefined;
     try {
-      return await this.add(parseOrThrow(Environment, { ...parsed, app, createdAt: stamp, updatedAt: stamp }));
+      return await this.add(parseOrThrow(Environment, { ...parsed, https, app, createdAt: stamp, updatedAt: stamp }));
     } catch (err) {
       await this.appSecrets?.dropUnused(app, undefined);
       throw err;
@@ -126,6 +128,25 @@ export class EnvironmentService {
       if (holder === null || holder === undefined) return this.create({ name, host, httpPort: port });
     }
     throw SwitchyardError.because('PORT_IN_USE', 'noneFree', { from: LAB_PORTS.from, to: LAB_PORTS.to, host }, { field: 'httpPort' });
+  }
+
+  /**
+   * HTTPS settings that only keep a port for HTTPS, off: the first deploy publishes it, so
+   * switching HTTPS on later reloads the load balancer instead of replacing it (a replacement
+   * would hold up the first HTTPS answer by seconds, and stop HTTP for a moment). The first port
+   * from 8443 up that no environment on the host claims and nothing there holds; none when all
+   * are taken (switching HTTPS on then picks one).
+   */
+  private async keepHttpsPort(env: PortsOf): Promise<Env['https'] | undefined> {
+    const target = await Promise.resolve(this.targetFor(env.host)).catch(() => undefined);
+    const claimed = new Set([env.httpPort, ...(await this.list()).filter((e) => e.host === env.host).flatMap((e) => publishedPorts(e).map((p) => p.port))]);
+    for (let port = HTTPS_PORTS.from; port <= HTTPS_PORTS.to; port++) {
+      if (claimed.has(port)) continue;
+      // A host that does not answer in time is asked again by the deploy, which names the field.
+      const holder = target ? await withTimeout(portHolder(target, env.name, port), HOST_PORT_CHECK_MS).catch(() => undefined) : undefined;
+      if (holder === null || holder === undefined) return parseHttpsSettings({ enabled: false, httpsPort: port });
+    }
+    return undefined;
   }
 
   private async sealApp(app: NonNullable<EnvironmentPatch['app']>, previous?: Env['app'], field = 'app'): Promise<NonNullable<Env['app']>> {
@@ -505,10 +526,13 @@ export class EnvironmentService {
 }
 
 /** What decides the ports an environment publishes, and where. */
-type PortsOf = Pick<Env, 'name' | 'host' | 'httpPort'> & { https?: { enabled?: boolean; httpsPort?: number } };
+type PortsOf = Pick<Env, 'name' | 'host' | 'httpPort'> & { https?: { httpsPort?: number } };
 
 /** How long asking a host which ports it listens on may hold up a save. */
 const HOST_PORT_CHECK_MS = 5000;
+
+/** Where a new environment's HTTPS port is kept: 8443, then the next ones. */
+const HTTPS_PORTS = { from: 8443, to: 8542 };
 
 /** Where the one-click lab looks for a free HTTP port: the tutorial's 8080, then the next ones. */
 const LAB_PORTS = { from: 8080, to: 8179 };
@@ -522,7 +546,7 @@ async function environmentsOnHost(target: Target): Promise<Set<string>> {
 /** The host ports an environment's load balancer publishes, each with the field that sets it. */
 function publishedPorts(env: PortsOf): { port: number; field: string }[] {
   const ports = [{ port: env.httpPort, field: 'httpPort' }];
-  if (env.https?.enabled && env.https.httpsPort !== undefined) ports.push({ port: env.https.httpsPort, field: 'https.httpsPort' });
+  if (env.https?.httpsPort !== undefined) ports.push({ port: env.https.httpsPort, field: 'https.httpsPort' });
   return ports;
 }
 

@@ -72,7 +72,8 @@ const ACME_PATH = '/.well-known/acme-challenge/';
 export function exportConfig(env: Environment, target: ConfigTarget): string {
   const https = env.https?.enabled === true;
   // The runtime API's subnets play no part: its listener is dropped below.
-  const rendered = renderConfig(env, { backendSubnets: [], adminClients: ['127.0.0.1'], certificate: https && target.certificate !== false });
+  // HTTPS switched off exports as no HTTPS at all: the port it keeps and its challenge rule are Switchyard's.
+  const rendered = renderConfig(https ? env : { ...env, https: undefined }, { backendSubnets: [], adminClients: ['127.0.0.1'], certificate: https && target.certificate !== false });
   const { sections } = parseSections(rendered);
   const byName = new Map(env.servers.map((s) => [s.name, s]));
   const out: CfgSection[] = [];

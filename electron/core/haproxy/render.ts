@@ -70,12 +70,13 @@ function httpsRedirect(httpsPort: number, firstDomain: string): string[] {
 
 function frontend(env: Environment, ctx: RenderContext): string[] {
   const lines = [`bind :${HAPROXY_HTTP_PORT}`];
-  const https = env.https?.enabled ? env.https : undefined;
+  const https = env.https;
   if (https) {
-    const tls = ctx.certificate === true;
+    const tls = https.enabled && ctx.certificate === true;
     if (tls) lines.push(`bind :${HAPROXY_HTTPS_PORT} ssl crt ${HAPROXY_CERT_FILE}`);
     // ACME HTTP-01 answers come from a map the app fills through the runtime API: nothing else
     // listens on port 80 and nothing reloads. First, so no redirect swallows the challenge.
+    // There while HTTPS is still off too: switching it on orders at once, without a reload.
     const token = `path,field(4,/),map(${HAPROXY_ACME_MAP})`;
     lines.push(`http-request return status 200 content-type text/plain lf-string "%[${token}]" if { path_beg /.well-known/acme-challenge/ } { ${token} -m found }`);
     if (tls && https.redirectHttp) lines.push(...httpsRedirect(https.httpsPort, https.domains[0]));

@@ -38,7 +38,6 @@ describe('HTTPS settings', () => {
     [['203.0.113.7'], 'https.domains.0', 'IP address'],
     [['-shop.example.com'], 'https.domains.0', 'not a valid domain name'],
     [['shop.example.com', 'shop.example.com'], 'https.domains.1', 'listed twice'],
-    [[], 'https.domains', 'at least one'],
   ])('reject the domain list %j, naming %s', (domains, field, words) => {
     const err = fails({ ...valid, domains });
     expect(err.field).toBe(field);
@@ -71,6 +70,19 @@ describe('HTTPS settings', () => {
       expect(err.field, String(challengePort)).toBe('https.directory.challengePort');
       expect(err.message).toMatch(/^https\.directory\.challengePort: must be (between 1 and 65535|a whole number|a number)$/);
     }
+  });
+
+  it('may only keep the HTTPS port while off; switching on or ordering then names the missing domains and email', () => {
+    expect(parseHttpsSettings({ httpsPort: 8444 })).toMatchObject({ enabled: false, domains: [], httpsPort: 8444 });
+    expect(parseHttpsSettings({ httpsPort: 8444 }).email).toBeUndefined();
+    const on = fails({ enabled: true, termsAccepted: true, httpsPort: 8444 });
+    expect(on.field).toBe('https.domains');
+    expect(on.message).toContain('https.domains: needs at least one domain name');
+    expect(fails({ ...valid, domains: [], enabled: true, termsAccepted: true }).field).toBe('https.domains');
+    expect(fails({ domains: ['shop.example.com'], enabled: true, termsAccepted: true }).field).toBe('https.email');
+    const order = fails({ httpsPort: 8444, termsAccepted: true }, parseOrderableSettings);
+    expect(order.field).toBe('https.domains');
+    expect(fails({ domains: ['shop.example.com'], termsAccepted: true }, parseOrderableSettings).field).toBe('https.email');
   });
 
   it('cannot be switched on, nor used to order, without the terms of service accepted', () => {
