@@ -24,6 +24,7 @@ import { BackupCreateRequest, BackupRestoreRequest, type BackupSummary, type Res
 import { ClusterInit, ClusterJoin, ClusterLeave, ClusterRef, NodeAvailabilitySet, type ClusterInfo, type ClusterNode } from './clusters';
 import { EnvironmentInput, EnvironmentPatch, type Environment, name } from './model';
 import { ExportRequest, type ExportResult } from './exports';
+import { environmentRequest } from './env-ref';
 import { PreferencesPatch, type Preferences } from './preferences';
 import {
   EnvWatch,
@@ -92,7 +93,8 @@ const OneEnvironment = z.object({ environment: name() }).strict();
 const AnyEnvironment = z.object({ environment: name().optional() }).strict();
 /** Events that follow one server's container (its output): one server of one environment. */
 const OneServer = z.object({ environment: name(), server: name() }).strict();
-const EnvRef = z.object({ name: name() }).strict();
+/** An environment itself (`name` still accepted for `environment`). */
+const EnvRef = environmentRequest({});
 const ServerRef = z.object({ environment: name(), server: name() }).strict();
 const TaskRef = z.object({ id: z.string().min(1).max(64) }).strict();
 
@@ -158,9 +160,9 @@ export const channels = {
   'lab:create': channel(z.object({ host: name().optional() }).strict()).returns<Environment>(),
   /** The tagged images a host's engine has, newest first (not those Switchyard builds): what an image field offers without a pull. */
   'images:list': channel(z.object({ host: name().optional() }).strict()).returns<LocalImage[]>(),
-  'environments:update': channel(z.object({ name: EnvRef.shape.name, patch: EnvironmentPatch }).strict()).returns<Environment>(),
+  'environments:update': channel(environmentRequest({ patch: EnvironmentPatch })).returns<Environment>(),
   /** The haproxy.cfg an update would render, nothing saved: for a diff before saving. */
-  'environments:preview': channel(z.object({ name: EnvRef.shape.name, patch: EnvironmentPatch }).strict()).returns<RenderedConfig>(),
+  'environments:preview': channel(environmentRequest({ patch: EnvironmentPatch })).returns<RenderedConfig>(),
   /** Forgets an environment; refused while containers of it exist (destroy first). */
   'environments:remove': channel(EnvRef).returns<{ removed: true }>(),
   /** What an environment has on its host, by name; the host is not contacted. */
@@ -179,7 +181,7 @@ export const channels = {
    * Takes an environment over from the Switchyard that manages it on a host (or claims one made
    * before installations had ids). A task: it ends with a deploy of the adopted settings.
    */
-  'environments:adopt': channel(z.object({ name: name(), host: name() }).strict()).returns<TaskStarted>(),
+  'environments:adopt': channel(environmentRequest({ host: name() })).returns<TaskStarted>(),
   /**
    * Writes the environment as a compose project, a Swarm stack or a JPS manifest into a new or
    * empty folder (and `<dir>.zip` beside it): what was written, and the secret variables left

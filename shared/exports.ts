@@ -5,7 +5,7 @@
  * names the secret variables the user must fill in, and nothing else of them.
  */
 import { z } from 'zod';
-import { name } from './model';
+import { environmentRequest } from './env-ref';
 
 export const exportFormats = ['compose', 'stack', 'jps'] as const;
 export type ExportFormat = (typeof exportFormats)[number];
@@ -14,21 +14,18 @@ export type ExportFormat = (typeof exportFormats)[number];
 const printable = (v: string) => [...v].every((c) => c.charCodeAt(0) >= 32 && c.charCodeAt(0) !== 127);
 const isAbsolute = (p: string) => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p) || p.startsWith('\\\\');
 
-export const ExportRequest = z
-  .object({
-    name: name(),
-    format: z.enum(exportFormats, { error: `must be one of: ${exportFormats.join(', ')}` }),
-    /** A folder that does not exist yet, or an empty one; its parent must exist. */
-    dir: z
-      .string({ error: 'must be a folder path' })
-      .min(1, 'is required')
-      .max(4096, 'is too long')
-      .refine(printable, 'must not contain control characters')
-      .refine(isAbsolute, 'must be an absolute path, such as /home/me/lab-compose'),
-    /** Also write `<dir>.zip` beside the folder (the default). */
-    zip: z.boolean({ error: 'must be true or false' }).default(true),
-  })
-  .strict();
+export const ExportRequest = environmentRequest({
+  format: z.enum(exportFormats, { error: `must be one of: ${exportFormats.join(', ')}` }),
+  /** A folder that does not exist yet, or an empty one; its parent must exist. */
+  dir: z
+    .string({ error: 'must be a folder path' })
+    .min(1, 'is required')
+    .max(4096, 'is too long')
+    .refine(printable, 'must not contain control characters')
+    .refine(isAbsolute, 'must be an absolute path, such as /home/me/lab-compose'),
+  /** Also write `<dir>.zip` beside the folder (the default). */
+  zip: z.boolean({ error: 'must be true or false' }).default(true),
+});
 
 export type ExportRequest = z.input<typeof ExportRequest>;
 

@@ -272,38 +272,38 @@ export function createCore(opts: CoreOptions): Core {
     'clusters:leave': (r) => clusters.leave(r),
     'nodes:availability': (r) => clusters.setAvailability(r),
     'environments:list': () => environments.list(),
-    'environments:get': (r) => environments.get(r.name),
+    'environments:get': (r) => environments.get(r.environment),
     'environments:create': (r) => environments.create(r),
     'lab:create': (r) => environments.createLab(r.host),
     'images:list': async (r) => localImages((await targetFor(r.host ?? 'local')).docker),
     'environments:update': async (r) => {
-      const updated = await environments.update(r.name, r.patch);
+      const updated = await environments.update(r.environment, r.patch);
       await https.settingsChanged(updated);
       return updated;
     },
     'environments:remove': async (r) => {
-      const removed = await environments.remove(r.name);
-      await https.forget(r.name);
-      await releases.forget(r.name);
+      const removed = await environments.remove(r.environment);
+      await https.forget(r.environment);
+      await releases.forget(r.environment);
       return removed;
     },
-    'environments:footprint': (r) => environments.footprint(r.name),
+    'environments:footprint': (r) => environments.footprint(r.environment),
     // Never reaches the host: it is gone. Its certificate renewals go with it (it has no secrets of its own).
     'environments:forget': async (r) => {
-      const left = await environments.forget(r.name);
-      await https.forget(r.name);
-      await releases.forget(r.name);
+      const left = await environments.forget(r.environment);
+      await https.forget(r.environment);
+      await releases.forget(r.environment);
       return { forgotten: true as const, left: [left] };
     },
-    'environments:render': (r) => environments.render(r.name),
-    'environments:preview': (r) => environments.preview(r.name, r.patch),
-    'environments:running': (r) => environments.runningConfig(r.name),
-    'environments:plan': (r) => environments.plan(r.name),
-    'environments:deploy': async (r) => ({ taskId: (await environments.deploy(r.name)).id }),
+    'environments:render': (r) => environments.render(r.environment),
+    'environments:preview': (r) => environments.preview(r.environment, r.patch),
+    'environments:running': (r) => environments.runningConfig(r.environment),
+    'environments:plan': (r) => environments.plan(r.environment),
+    'environments:deploy': async (r) => ({ taskId: (await environments.deploy(r.environment)).id }),
     // The certificate lived in the state volume: gone with it, so no renewal either.
-    'environments:destroy': async (r) => ({ taskId: (await environments.destroy(r.name, () => https.forget(r.name))).id }),
-    'environments:status': (r) => environments.status(r.name),
-    'environments:adopt': async (r) => ({ taskId: (await adoption.adopt(r.name, r.host)).id }),
+    'environments:destroy': async (r) => ({ taskId: (await environments.destroy(r.environment, () => https.forget(r.environment))).id }),
+    'environments:status': (r) => environments.status(r.environment),
+    'environments:adopt': async (r) => ({ taskId: (await adoption.adopt(r.environment, r.host)).id }),
     'environments:export': (r) => exporter.export(r),
     'servers:stop': (r) => environments.setServerRunning(r.environment, r.server, false),
     'servers:start': (r) => environments.setServerRunning(r.environment, r.server, true),

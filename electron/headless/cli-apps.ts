@@ -74,7 +74,7 @@ export function addAppCommands(program: Command, { getCore, out, follow, intOpti
         if ((o.image === undefined) === (o.build === undefined)) cmd.error('error: give one of --image <ref> or --build <dir>', { exitCode: EXIT_USAGE });
         if (o.replicas !== undefined && (o.replicas < 1 || o.replicas > 64)) cmd.error('error: --replicas must be between 1 and 64', { exitCode: EXIT_USAGE });
         const core = getCore();
-        const env = await ask(core, 'environments:get', { name });
+        const env = await ask(core, 'environments:get', { environment: name });
         const values = await readLines(o.secret?.length ?? 0);
         if (values.length < (o.secret?.length ?? 0)) cmd.error(`error: ${o.secret!.length} secret values expected on standard input, got ${values.length}`, { exitCode: EXIT_USAGE });
         const input: AppInput = {
@@ -89,7 +89,7 @@ export function addAppCommands(program: Command, { getCore, out, follow, intOpti
         if (env.cluster) {
           // On a cluster the app is one service; its replicas are its tasks.
           const replicas = o.replicas ?? env.cluster.replicas;
-          const saved = await ask(core, 'environments:update', { name, patch: { app: input, servers: [{ name: 'app', kind: 'app' }], cluster: { ...env.cluster, replicas } } });
+          const saved = await ask(core, 'environments:update', { environment: name, patch: { app: input, servers: [{ name: 'app', kind: 'app' }], cluster: { ...env.cluster, replicas } } });
           const what = saved.app!.source.kind === 'image' ? saved.app!.source.image : `the folder ${saved.app!.source.context}`;
           out(`${name} runs ${what} on port ${saved.app!.port} as the service app, ${replicas} tasks on the cluster of ${saved.host}; deploy it with: switchyard env deploy ${name}`);
           return;
@@ -102,7 +102,7 @@ export function addAppCommands(program: Command, { getCore, out, follow, intOpti
           const same = current.find((s) => s.kind === 'app' && s.name === `app${i + 1}`);
           return same ?? { name: `app${i + 1}`, kind: 'app' };
         });
-        const saved = await ask(core, 'environments:update', { name, patch: { app: input, servers: [...replicas, ...external] } });
+        const saved = await ask(core, 'environments:update', { environment: name, patch: { app: input, servers: [...replicas, ...external] } });
         const what = saved.app!.source.kind === 'image' ? saved.app!.source.image : `the folder ${saved.app!.source.context}`;
         out(`${name} runs ${what} on port ${saved.app!.port} as ${replicas.map((r) => r.name).join(', ')}; deploy it with: switchyard env deploy ${name}`);
       },
@@ -114,7 +114,7 @@ export function addAppCommands(program: Command, { getCore, out, follow, intOpti
     .argument('<env>')
     .action(async (name: string) => {
       const core = getCore();
-      const { taskId } = await ask(core, 'environments:get', { name }).then(() => ask(core, 'apps:test', { environment: name }));
+      const { taskId } = await ask(core, 'environments:get', { environment: name }).then(() => ask(core, 'apps:test', { environment: name }));
       let failed: unknown;
       await follow(core, taskId).catch((err: unknown) => (failed = err));
       const r = await ask(core, 'apps:report', { id: taskId }).catch(() => undefined);

@@ -30,7 +30,7 @@ export function addExportCommands(program: Command, { getCore, out }: CliTools):
     .requiredOption('--out <dir>', 'the folder to write: a new one, or an empty one (its parent must exist)')
     .option('--no-zip', 'write the folder only, no <dir>.zip')
     .action(async (name: string, o: { format: ExportFormat; out: string; zip: boolean }) => {
-      const result = await ask(getCore(), 'environments:export', { name, format: o.format, dir: path.resolve(o.out), zip: o.zip });
+      const result = await ask(getCore(), 'environments:export', { environment: name, format: o.format, dir: path.resolve(o.out), zip: o.zip });
       exportLines(result).forEach((l) => out(l));
     });
 }

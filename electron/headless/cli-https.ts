@@ -26,7 +26,7 @@ interface EnableOptions {
  * setting as the environment holds it (`https.termsAccepted`), and says which option fixes it.
  */
 async function saveHttps(core: Core, name: string, https: HttpsSettingsInput): Promise<Environment> {
-  const res = await core.invoke('environments:update', { name, patch: { https } });
+  const res = await core.invoke('environments:update', { environment: name, patch: { https } });
   if (res.ok) return res.result as Environment;
   const unpatched = (s: string) => s.replace(/^patch\./, '');
   const e = res.error;
@@ -115,7 +115,7 @@ export function addHttpsCommands(program: Command, { getCore, out, follow, intOp
     .option('--accept-terms', "agree to the certificate authority's terms of service (needed once)")
     .action(async (name: string, o: EnableOptions, cmd: Command) => {
       const core = getCore();
-      const prev = (await ask(core, 'environments:get', { name })).https;
+      const prev = (await ask(core, 'environments:get', { environment: name })).https;
       const domains = o.domain ?? (httpsSetUp(prev) ? prev!.domains : undefined);
       const email = o.email ?? prev?.email;
       // Options left out keep what is saved; the first time, these two have nothing to keep.
@@ -138,7 +138,7 @@ export function addHttpsCommands(program: Command, { getCore, out, follow, intOp
     .argument('<environment>')
     .action(async (name: string) => {
       const core = getCore();
-      const env = await ask(core, 'environments:get', { name });
+      const env = await ask(core, 'environments:get', { environment: name });
       const status = await ask(core, 'certificates:status', { environment: name });
       statusLines(name, env.https, status).forEach((l) => out(l));
     });
@@ -155,7 +155,7 @@ export function addHttpsCommands(program: Command, { getCore, out, follow, intOp
     .argument('<environment>')
     .action(async (name: string) => {
       const core = getCore();
-      const prev = (await ask(core, 'environments:get', { name })).https;
+      const prev = (await ask(core, 'environments:get', { environment: name })).https;
       if (!prev || !httpsSetUp(prev)) return out(`${name}: HTTPS is not set up`);
       if (!prev.enabled) return out(`${name}: HTTPS is already off`);
       await saveHttps(core, name, { ...prev, enabled: false });

@@ -61,7 +61,7 @@ export function addOwnershipCommands(program: Command, { getCore, out, follow }:
         );
         cmd.error(`error: nothing was changed; to adopt ${name}, run the command again with --yes`, { exitCode: EXIT_USAGE });
       }
-      const { taskId } = await ask(core, 'environments:adopt', { name, host: hostId });
+      const { taskId } = await ask(core, 'environments:adopt', { environment: name, host: hostId });
       out((await follow(core, taskId)).message);
     });
 }

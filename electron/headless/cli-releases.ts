@@ -62,7 +62,7 @@ export function addReleaseCommands(program: Command, { getCore, out, follow, int
   ).action(async (name: string, o: RolloutFlags & { image?: string; build?: string; dockerfile: string; port?: number; env?: { name: string; value: string }[] }, cmd: Command) => {
     if (o.image !== undefined && o.build !== undefined) cmd.error('error: give --image <ref> or --build <dir>, not both', { exitCode: EXIT_USAGE });
     const core = getCore();
-    const env = await ask(core, 'environments:get', { name });
+    const env = await ask(core, 'environments:get', { environment: name });
     let app: AppInput | undefined;
     if (env.app && (o.image !== undefined || o.build !== undefined || o.port !== undefined || o.env)) {
       const vars = new Map(env.app.env.map((v) => [v.name, v.value]));

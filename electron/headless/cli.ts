@@ -206,7 +206,7 @@ export function buildProgram(getCore: (opts?: { renewals?: boolean; watchContain
       const created = await ask(core, 'lab:create', o.host === undefined ? {} : { host: o.host });
       out(`created ${created.name} (HTTP port ${created.httpPort}${created.host !== 'local' ? `, on ${created.host}` : ''})`);
       if (!o.deploy) return out(`deploy it with: switchyard env deploy ${created.name}`);
-      const res = await call(core, 'environments:deploy', { name: created.name });
+      const res = await call(core, 'environments:deploy', { environment: created.name });
       out((await follow(core, taskIdOf(res)!, out)).message);
     });
 
@@ -238,10 +238,10 @@ export function buildProgram(getCore: (opts?: { renewals?: boolean; watchContain
     .argument('<replicas>', `1 to ${MAX_CLUSTER_REPLICAS}`, intOption)
     .action(async (name: string, replicas: number, _o: unknown, cmd: Command) => {
       const core = getCore();
-      const current = await ask(core, 'environments:get', { name });
+      const current = await ask(core, 'environments:get', { environment: name });
       if (!current.cluster) cmd.error(`error: ${name} is not on a cluster; on one machine, add or remove servers instead (switchyard server add|remove)`, { exitCode: EXIT_USAGE });
-      await ask(core, 'environments:update', { name, patch: { cluster: { ...current.cluster, replicas } } });
-      const res = await call(core, 'environments:deploy', { name });
+      await ask(core, 'environments:update', { environment: name, patch: { cluster: { ...current.cluster, replicas } } });
+      const res = await call(core, 'environments:deploy', { environment: name });
       out((await follow(core, taskIdOf(res)!, out)).message);
     });
 
@@ -250,7 +250,7 @@ export function buildProgram(getCore: (opts?: { renewals?: boolean; watchContain
     .description("Show an environment's containers and backend health")
     .argument('<name>')
     .action(async (name: string) => {
-      const s = (await call(getCore(), 'environments:status', { name })) as import('../../shared/contract').EnvironmentStatus;
+      const s = (await call(getCore(), 'environments:status', { environment: name })) as import('../../shared/contract').EnvironmentStatus;
       out(`${s.name}: ${s.state}${s.url ? ` at ${s.url}` : ''}`);
       if (s.owner) out(`managed by another Switchyard: ${s.owner.by} (installation ${s.owner.installation.slice(0, 8)}); adopt it with: switchyard env adopt ${s.name}`);
       if (s.haproxy.version) out(`haproxy ${s.haproxy.version}${s.haproxy.configInSync ? '' : ' (config differs from the model: deploy to apply)'}`);
@@ -268,7 +268,7 @@ export function buildProgram(getCore: (opts?: { renewals?: boolean; watchContain
     .description('Remove an environment from Switchyard once its containers are gone (destroy it first)')
     .argument('<name>')
     .action(async (name: string) => {
-      await ask(getCore(), 'environments:remove', { name });
+      await ask(getCore(), 'environments:remove', { environment: name });
       out(`removed ${name}`);
     });
 
@@ -280,12 +280,12 @@ export function buildProgram(getCore: (opts?: { renewals?: boolean; watchContain
     .action(async (name: string, o: { yes?: boolean }, cmd: Command) => {
       const core = getCore();
       if (!o.yes) {
-        const f = await ask(core, 'environments:footprint', { name });
+        const f = await ask(core, 'environments:footprint', { environment: name });
         out(`Forgetting ${name} removes it from Switchyard only. Nothing is sent to ${f.host}: whatever Switchyard created there stays.`);
         footprintLines([f]).forEach((l) => out(l));
         cmd.error(`error: nothing was changed; to forget ${name}, run the command again with --yes`, { exitCode: EXIT_USAGE });
       }
-      const { left } = await ask(core, 'environments:forget', { name });
+      const { left } = await ask(core, 'environments:forget', { environment: name });
       out(`forgot ${name}; nothing was sent to ${left[0]?.host ?? 'its host'}`);
       footprintLines(left).forEach((l) => out(l));
     });

@@ -62,7 +62,7 @@ export function watchCertificates(core: Pick<Core, 'events' | 'invoke'>, deps: C
 
   // With HTTPS off, the scheduler keeps the last certificate's facts (and says so in a status
   // event) but no longer renews it: its nearing end is no news to the user.
-  const httpsOn = async (environment: string): Promise<boolean> => (await call('environments:get', { name: environment }))?.https?.enabled === true;
+  const httpsOn = async (environment: string): Promise<boolean> => (await call('environments:get', { environment }))?.https?.enabled === true;
 
   const recheck = async (): Promise<void> => {
     const envs = await call('environments:list', {});

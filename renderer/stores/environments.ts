@@ -38,7 +38,7 @@ export const useEnvironmentsStore = defineStore('environments', () => {
 
   async function loadStatus(name: string): Promise<EnvironmentStatus | undefined> {
     try {
-      const s = await invoke('environments:status', { name });
+      const s = await invoke('environments:status', { environment: name });
       await applyStatus(name, s);
       return s;
     } catch (err) {
@@ -91,7 +91,7 @@ export const useEnvironmentsStore = defineStore('environments', () => {
   /** Saves a change to the model (nothing changes on the containers until a deploy). */
   async function update(name: string, patch: EnvironmentPatch): Promise<Environment> {
     const before = configs.value[name] ?? (await render(name).catch(() => undefined));
-    const env = await invoke('environments:update', { name, patch });
+    const env = await invoke('environments:update', { environment: name, patch });
     put(env);
     if (before !== undefined) previousConfigs.value[name] = before;
     // The status first: render() trusts its "in sync" flag, which the edit may have made stale.
@@ -101,18 +101,18 @@ export const useEnvironmentsStore = defineStore('environments', () => {
   }
 
   async function remove(name: string): Promise<void> {
-    await invoke('environments:remove', { name });
+    await invoke('environments:remove', { environment: name });
     drop([name]);
   }
 
   /** What an environment has on its host, by name: what forgetting it would leave there. */
   async function footprint(name: string): Promise<Footprint> {
-    return invoke('environments:footprint', { name });
+    return invoke('environments:footprint', { environment: name });
   }
 
   /** Forgets an environment without reaching its host (gone for good); answers with what may remain there. */
   async function forget(name: string): Promise<Footprint[]> {
-    const { left } = await invoke('environments:forget', { name });
+    const { left } = await invoke('environments:forget', { environment: name });
     drop([name]);
     return left;
   }
@@ -132,7 +132,7 @@ export const useEnvironmentsStore = defineStore('environments', () => {
   /** Reads the running config; when that fails the last one known stays. */
   async function loadRunning(name: string): Promise<void> {
     try {
-      const { config } = await invoke('environments:running', { name });
+      const { config } = await invoke('environments:running', { environment: name });
       if (config === null) delete deployedConfigs.value[name];
       else deployedConfigs.value[name] = config;
     } catch {
@@ -141,7 +141,7 @@ export const useEnvironmentsStore = defineStore('environments', () => {
   }
 
   async function render(name: string): Promise<string> {
-    const { config } = await invoke('environments:render', { name });
+    const { config } = await invoke('environments:render', { environment: name });
     configs.value[name] = config;
     if (statuses.value[name]?.haproxy.configInSync) deployedConfigs.value[name] = config;
     return config;
@@ -149,27 +149,27 @@ export const useEnvironmentsStore = defineStore('environments', () => {
 
   /** The config `patch` would render; nothing is saved. */
   async function preview(name: string, patch: EnvironmentPatch): Promise<string> {
-    return (await invoke('environments:preview', { name, patch })).config;
+    return (await invoke('environments:preview', { environment: name, patch })).config;
   }
 
   /** What a deploy would do now, as the core's deploy itself plans it; nothing changes. */
   async function plan(name: string): Promise<DeployPlan> {
-    return invoke('environments:plan', { name });
+    return invoke('environments:plan', { environment: name });
   }
 
   async function deploy(name: string): Promise<string> {
-    const { taskId } = await invoke('environments:deploy', { name });
+    const { taskId } = await invoke('environments:deploy', { environment: name });
     return taskId;
   }
 
   async function destroy(name: string): Promise<string> {
-    const { taskId } = await invoke('environments:destroy', { name });
+    const { taskId } = await invoke('environments:destroy', { environment: name });
     return taskId;
   }
 
   /** Takes an environment over from the Switchyard that manages it on `host`; a task. */
   async function adopt(name: string, host: string): Promise<string> {
-    const { taskId } = await invoke('environments:adopt', { name, host });
+    const { taskId } = await invoke('environments:adopt', { environment: name, host });
     return taskId;
   }
 

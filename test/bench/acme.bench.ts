@@ -111,12 +111,12 @@ async function benchOneClick(smoke: boolean): Promise<void> {
     t = testCore({ ...process.env, SWITCHYARD_DNS_SERVERS: `127.0.0.1:${pebble.dnsPort}` });
     await deployLab(t, name, { httpPort: port });
     // The port a new environment keeps for HTTPS, published by its first deploy (what the HTTPS tab offers).
-    const httpsPort = (await t.call('environments:get', { name })).https!.httpsPort;
+    const httpsPort = (await t.call('environments:get', { environment: name })).https!.httpsPort;
 
     // "Enable HTTPS": the settings the form saves, then the order it starts.
     const t0 = performance.now();
     await t.call('environments:update', {
-      name,
+      environment: name,
       patch: {
         https: { enabled: true, domains: [DOMAIN], email: 'ops@switchyard.test', directory: pebble.directory(), termsAccepted: true, httpsPort },
       },

@@ -106,7 +106,7 @@ async function switchyardDeploy(replicas: number, app: { source: { kind: 'image'
     const lines: string[] = [];
     const off = t.core.events.on('tasks:updated', (task) => task.target === name && lines.push(task.message));
     const t0 = performance.now();
-    const { taskId } = await t.call('environments:deploy', { name });
+    const { taskId } = await t.call('environments:deploy', { environment: name });
     let ended: Task | undefined;
     const done = t.core.tasks.whenDone(taskId).then((task) => (ended = task));
     for (;;) {

@@ -251,14 +251,14 @@ async function scale(c: Cluster, from: number, to: number): Promise<ScaleFigures
     const port = await freePort();
     await t.call('environments:create', { name, host: manager, httpPort: port, images: TEST_IMAGES, cluster: { replicas: from, slots: SCALE_SLOTS }, servers: [{ name: 'web', kind: 'demo' }] });
     await firstDeploy(t, name);
-    await until(`${from} slots UP`, async () => upSlots(await t.call('environments:status', { name })).length >= from, 120_000, 250);
+    await until(`${from} slots UP`, async () => upSlots(await t.call('environments:status', { environment: name })).length >= from, 120_000, 250);
 
     const load = startLoad(port, 4, 600_000, mgr.address);
     let result: ScaleFigures['load'];
     let figures: Omit<ScaleFigures, 'load' | 'spread'>;
     try {
       await until('the load answered', async () => load.progress.ok > 20, 30_000, 20);
-      const env = await t.call('environments:get', { name });
+      const env = await t.call('environments:get', { environment: name });
       const statusCalls: number[] = [];
       const listCalls: number[] = [];
       const t0 = Date.now();
@@ -275,7 +275,7 @@ async function scale(c: Cluster, from: number, to: number): Promise<ScaleFigures
       const haproxy = (async () => {
         for (;;) {
           const a = Date.now();
-          const n = upSlots(await t.call('environments:status', { name })).length;
+          const n = upSlots(await t.call('environments:status', { environment: name })).length;
           statusCalls.push(Date.now() - a);
           if (n >= to) return Date.now() - t0;
           if (Date.now() - t0 > 300_000) throw new Error(`HAProxy did not have ${to} slots UP within 300 s`);
@@ -283,7 +283,7 @@ async function scale(c: Cluster, from: number, to: number): Promise<ScaleFigures
         }
       })();
       const deploy = (async () => {
-        await t.call('environments:update', { name, patch: { cluster: { ...env.cluster!, replicas: to } } });
+        await t.call('environments:update', { environment: name, patch: { cluster: { ...env.cluster!, replicas: to } } });
         await deployOrThrow(t, name);
         return Date.now() - t0;
       })();
@@ -325,7 +325,7 @@ async function release(c: Cluster, name: string, tasks: number, v1: string, v2: 
     await until(
       `${tasks} slots UP on both nodes`,
       async () => {
-        const s = await t.call('environments:status', { name });
+        const s = await t.call('environments:status', { environment: name });
         return upSlots(s).length >= tasks && new Set(upSlots(s).map((x) => x.node)).size >= Math.min(2, tasks);
       },
       120_000,

@@ -84,7 +84,7 @@ async function switchyardDeploy(poll: boolean): Promise<number> {
   try {
     await t.call('environments:create', { name, httpPort: port, images: TEST_IMAGES });
     const t0 = Date.now();
-    const { taskId } = await t.call('environments:deploy', { name });
+    const { taskId } = await t.call('environments:deploy', { environment: name });
     const [ok, task] = await Promise.all([poll ? firstOk(port, t0) : undefined, t.core.tasks.whenDone(taskId)]);
     if (task.state !== 'succeeded') throw new Error(`deploy failed: ${task.message}`);
     if (!poll && !/HTTP 200/.test(task.message)) throw new Error(`deploy ended without a 200: ${task.message}`);

@@ -29,7 +29,7 @@ export async function benchFailover(smoke: boolean): Promise<void> {
   const name = uniqueName('failbench');
   try {
     const port = await deployLab(t, name);
-    const hc = (await t.call('environments:get', { name })).healthCheck;
+    const hc = (await t.call('environments:get', { environment: name })).healthCheck;
     const promise = hc.interval * hc.fall + DOWN_PROMISE_SLACK_MS;
 
     const seconds = smoke ? 3 : 45;

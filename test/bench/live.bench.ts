@@ -56,7 +56,7 @@ async function underLoad(t: TestCore, name: string, port: number, toggleCount: n
   await t.call('servers:set', { environment: name, server: 'back1', state: 'ready' });
   const algorithms = ['leastconn', 'roundrobin'] as const;
   for (let i = 0; i < reloads; i++) {
-    await t.call('environments:update', { name, patch: { balance: algorithms[i % 2] } });
+    await t.call('environments:update', { environment: name, patch: { balance: algorithms[i % 2] } });
     const task = await t.runTask('environments:deploy', name);
     if (!task.message.includes('reloaded')) throw new Error(`expected a reload: ${task.message}`);
   }

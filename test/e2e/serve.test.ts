@@ -181,7 +181,7 @@ describe('switchyard serve over WebSocket', () => {
     await a.subscribe('stats:snapshot', { environment: env });
     await a.close();
     expect(await bystander.subscribe('environments:changed', {})).toMatchObject({ ok: true });
-    await bystander.call('environments:remove', { name: env });
+    await bystander.call('environments:remove', { environment: env });
     await new Promise((r) => setTimeout(r, 300));
     expect(bystander.events.filter((e) => e.event === 'environments:changed').map((e) => e.payload)).toEqual([{ change: 'removed', name: env }]);
     await bystander.close();

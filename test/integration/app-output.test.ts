@@ -110,7 +110,7 @@ describe("following a replica's output", () => {
         30_000,
       );
       expect(f.heard.indexOf('app2 crashing')).toBeLessThan(f.heard.indexOf('app2 starting'));
-      const status = await t.call('environments:status', { name });
+      const status = await t.call('environments:status', { environment: name });
       const c = status.containers.find((x) => x.name === names.backend(name, 'app2'));
       expect(c).toMatchObject({ state: 'running', restartCount: 1, image: TEST_IMAGES.demoBase });
       expect(Date.now() - Date.parse(c!.startedAt!)).toBeLessThan(60_000);

@@ -74,7 +74,7 @@ describe("the user's own app, built from a folder like the tutorial's", () => {
     const inspect = await docker.getContainer(names.backend(name, 'app1')).inspect();
     expect(inspect.Config.Env).toContain(`API_TOKEN=${TOKEN}`);
     expect((await get(port, { path: '/token-length', cookie: 'SERVERID=app1' })).body.trim()).toBe(String(TOKEN.length));
-    const env = await t.call('environments:get', { name });
+    const env = await t.call('environments:get', { environment: name });
     expect(JSON.stringify(env)).not.toContain(TOKEN);
     expect(env.app?.secrets.map((s) => s.name)).toEqual(['API_TOKEN']);
     expect(JSON.stringify(await t.call('tasks:list', {}))).not.toContain(TOKEN);

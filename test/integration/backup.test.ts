@@ -54,7 +54,7 @@ describe('backup and restore into a new installation', () => {
     expect(released.state, `${released.error?.code} ${released.message}`).toBe('succeeded');
     const destroyed = await a.runTask('environments:destroy', shop);
     expect(destroyed.state, destroyed.message).toBe('succeeded');
-    for (const name of [lab, remote, shop]) rendered[name] = (await a.call('environments:render', { name })).config;
+    for (const name of [lab, remote, shop]) rendered[name] = (await a.call('environments:render', { environment: name })).config;
   });
 
   afterAll(async () => {
@@ -98,7 +98,7 @@ describe('backup and restore into a new installation', () => {
     expect(readFileSync(path.join(b.dataDir, 'secrets.json'), 'utf8')).not.toContain(TOKEN);
 
     for (const name of [lab, remote, shop]) {
-      const again = (await b.call('environments:render', { name })).config;
+      const again = (await b.call('environments:render', { environment: name })).config;
       expect(Buffer.from(again).equals(Buffer.from(rendered[name])), `${name} renders the same haproxy.cfg`).toBe(true);
     }
     expect((await b.call('configs:list', { environment: shop })).map((v) => v.version)).toEqual([1]);

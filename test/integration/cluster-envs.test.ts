@@ -28,15 +28,15 @@ describe('an environment on a two-node Swarm cluster', () => {
   let pebble: TestPebble;
   const domain = 'shop.cluster.switchyard.test';
 
-  const status = () => t.call('environments:status', { name });
+  const status = () => t.call('environments:status', { environment: name });
   const run = async (channel: 'environments:deploy' | 'environments:destroy') => {
     const task = await t.runTask(channel, name);
     if (task.state !== 'succeeded') throw new Error(`${channel} failed: ${task.error?.code} ${task.message}`);
     return task;
   };
   const scale = async (replicas: number) => {
-    const env = await t.call('environments:get', { name });
-    await t.call('environments:update', { name, patch: { cluster: { ...env.cluster!, replicas } } });
+    const env = await t.call('environments:get', { environment: name });
+    await t.call('environments:update', { environment: name, patch: { cluster: { ...env.cluster!, replicas } } });
     return run('environments:deploy');
   };
   /** Slots HAProxy has a task for and sees UP, with the node of each. */
@@ -105,7 +105,7 @@ describe('an environment on a two-node Swarm cluster', () => {
   it('switches HTTPS on with one call: the certificate from the CA (Pebble) is served by the load balancer on the manager, in front of tasks on both nodes', async () => {
     const httpsPort = await freePort();
     await t.call('environments:update', {
-      name,
+      environment: name,
       patch: { https: { enabled: true, domains: [domain], email: 'ops@switchyard.test', directory: pebble.directory(), termsAccepted: true, httpsPort } },
     });
     const deployed = await t.runTask('environments:deploy', name);
@@ -137,7 +137,10 @@ describe('an environment on a two-node Swarm cluster', () => {
     const plain = await get(port, { address: mgr.address, host: domain });
     expect([plain.status, plain.location]).toEqual([301, `https://${domain}:${httpsPort}/`]);
     // Off again: plain HTTP serves, as before.
-    await t.call('environments:update', { name, patch: { https: { enabled: false, domains: [domain], email: 'ops@switchyard.test', directory: pebble.directory(), termsAccepted: true, httpsPort } } });
+    await t.call('environments:update', {
+      environment: name,
+      patch: { https: { enabled: false, domains: [domain], email: 'ops@switchyard.test', directory: pebble.directory(), termsAccepted: true, httpsPort } },
+    });
     expect((await t.runTask('environments:deploy', name)).state).toBe('succeeded');
     expect((await get(port, { address: mgr.address })).status).toBe(200);
   });
@@ -247,7 +250,7 @@ describe('an environment on a two-node Swarm cluster', () => {
     await t.call('environments:create', { name: appEnv, host: manager, httpPort: appPort, images: TEST_IMAGES, cluster: { replicas: 4, slots: 8 }, app, servers: [{ name: 'app', kind: 'app' }] });
     const deployed = await t.runTask('environments:deploy', appEnv);
     expect(deployed.state, deployed.message).toBe('succeeded');
-    const appStatus = () => t.call('environments:status', { name: appEnv });
+    const appStatus = () => t.call('environments:status', { environment: appEnv });
     const spread = await until(
       '4 slots UP on both nodes',
       async () => {
@@ -320,7 +323,7 @@ describe('an environment on a two-node Swarm cluster', () => {
     const s = await until(
       '2 slots UP',
       async () => {
-        const x = await t.call('environments:status', { name: lbEnv });
+        const x = await t.call('environments:status', { environment: lbEnv });
         return upSlots(x).length === 2 && x;
       },
       60_000,
@@ -332,8 +335,8 @@ describe('an environment on a two-node Swarm cluster', () => {
     const result = await load.stop();
     expect(result.failed, result.errors.join('; ')).toBe(0);
     // A node no host reaches cannot hold the load balancer: refused, naming the field.
-    await t.call('environments:update', { name: lbEnv, patch: { cluster: { replicas: 2, slots: 4, lbNode: 'nowhere' } } });
-    await expect(t.call('environments:status', { name: lbEnv })).rejects.toMatchObject({ code: 'CLUSTER_FAILED', field: 'cluster.lbNode' });
-    await t.call('environments:update', { name: lbEnv, patch: { cluster: { replicas: 2, slots: 4, lbNode: 'swn5' } } });
+    await t.call('environments:update', { environment: lbEnv, patch: { cluster: { replicas: 2, slots: 4, lbNode: 'nowhere' } } });
+    await expect(t.call('environments:status', { environment: lbEnv })).rejects.toMatchObject({ code: 'CLUSTER_FAILED', field: 'cluster.lbNode' });
+    await t.call('environments:update', { environment: lbEnv, patch: { cluster: { replicas: 2, slots: 4, lbNode: 'swn5' } } });
   });
 });

@@ -28,7 +28,7 @@ describe('config history on a real lab', () => {
     expect((await t.runTask('environments:deploy', name)).state).toBe('succeeded');
     expect((await t.call('configs:list', { environment: name })).map((v) => v.version)).toEqual([1]);
 
-    await t.call('environments:update', { name, patch: { balance: 'leastconn' } });
+    await t.call('environments:update', { environment: name, patch: { balance: 'leastconn' } });
     const task = await t.runTask('environments:deploy', name);
     expect(task.state, task.error?.message).toBe('succeeded');
 
@@ -40,7 +40,7 @@ describe('config history on a real lab', () => {
     const me = (await t.call('system:info', {})).installation;
     expect(list[0].by).toEqual(me);
     expect(english(list[0].summary)).toBe('balance roundrobin → leastconn');
-    expect((await t.call('configs:get', { environment: name, version: 2 })).config).toBe((await t.call('environments:running', { name })).config);
+    expect((await t.call('configs:get', { environment: name, version: 2 })).config).toBe((await t.call('environments:running', { environment: name })).config);
   });
 
   it('diffs the two versions: the balance line changed', async () => {
@@ -56,8 +56,8 @@ describe('config history on a real lab', () => {
     expect(task.state, task.error?.message).toBe('succeeded');
     expect(task.kind).toBe('deploy');
 
-    expect(balanceLines((await t.call('environments:running', { name })).config)).toEqual(['balance roundrobin']);
-    expect((await t.call('environments:get', { name })).balance).toBe('roundrobin');
+    expect(balanceLines((await t.call('environments:running', { environment: name })).config)).toEqual(['balance roundrobin']);
+    expect((await t.call('environments:get', { environment: name })).balance).toBe('roundrobin');
     const [latest] = await t.call('configs:list', { environment: name });
     expect(latest).toMatchObject({ version: 3, trigger: { kind: 'restore', version: 1 } });
     expect(english(latest.summary)).toBe('balance leastconn → roundrobin');
@@ -85,7 +85,7 @@ describe('config history on a real lab', () => {
     expect(restored.code).toBe(0);
     expect(restored.stdout).toMatch(/^\[ *\d+%\] haproxy: Load balancer: reload$/m);
     expect(restored.stdout).toContain('kept as version 4 (restore of 2)');
-    expect(balanceLines((await t.call('environments:running', { name })).config)).toEqual(['balance leastconn']);
+    expect(balanceLines((await t.call('environments:running', { environment: name })).config)).toEqual(['balance leastconn']);
 
     const bad = await cli(t.dataDir, ['config', 'show', name, '9']);
     expect(bad.code).toBe(1);

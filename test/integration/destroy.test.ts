@@ -27,7 +27,7 @@ describe('destroy', () => {
     expect(task.state).toBe('succeeded');
     expect(task.steps.map((s) => s.name)).toEqual(['containers', 'networks', 'volumes']);
     expect(await labelledResources(gone)).toEqual({ containers: 0, networks: 0, volumes: 0 });
-    expect((await t.call('environments:status', { name: gone })).state).toBe('not-deployed');
+    expect((await t.call('environments:status', { environment: gone })).state).toBe('not-deployed');
 
     expect(await labelledResources(kept)).toEqual({ containers: 2, networks: 1, volumes: 1 });
     const r = await get(keptPort);
@@ -36,15 +36,15 @@ describe('destroy', () => {
   });
 
   it('forgets an environment only once it is destroyed', async () => {
-    const refused = await t.core.invoke('environments:remove', { name: kept });
+    const refused = await t.core.invoke('environments:remove', { environment: kept });
     expect(refused).toMatchObject({ ok: false, error: { code: 'BUSY' } });
-    expect(await t.call('environments:remove', { name: gone })).toEqual({ removed: true });
+    expect(await t.call('environments:remove', { environment: gone })).toEqual({ removed: true });
     expect((await t.call('environments:list', {})).map((e) => e.name)).toEqual([kept]);
   });
 
   it('refuses a second deploy of the same environment while one runs', async () => {
-    const first = await t.call('environments:deploy', { name: kept });
-    const second = await t.core.invoke('environments:deploy', { name: kept });
+    const first = await t.call('environments:deploy', { environment: kept });
+    const second = await t.core.invoke('environments:deploy', { environment: kept });
     expect(second).toMatchObject({ ok: false, error: { code: 'BUSY' } });
     expect((await t.core.tasks.whenDone(first.taskId)).state).toBe('succeeded');
   });

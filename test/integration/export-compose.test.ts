@@ -58,7 +58,7 @@ describe('an environment exported as a compose project runs on its own', () => {
     const port = await freePort();
     await t.call('environments:create', { name, httpPort: port, images: TEST_IMAGES });
     const dir = path.join(out, `${name}-compose`);
-    const exported = await t.call('environments:export', { name, format: 'compose', dir });
+    const exported = await t.call('environments:export', { environment: name, format: 'compose', dir });
     expect(exported.files).toEqual(expect.arrayContaining(['compose.yaml', 'haproxy/haproxy.cfg', 'README.md', 'demo-backend/Dockerfile', 'demo-backend/entrypoint.sh']));
     expect(readZip(exported.zip!).map((e) => e.name)).toContain(`${name}-compose/compose.yaml`);
 
@@ -100,7 +100,7 @@ describe('an environment exported as a compose project runs on its own', () => {
         servers: [1, 2, 3].map((i) => ({ name: `app${i}`, kind: 'app' as const })),
       });
       const dir = path.join(out, `${name}-compose`);
-      const exported = await t.call('environments:export', { name, format: 'compose', dir });
+      const exported = await t.call('environments:export', { environment: name, format: 'compose', dir });
       expect(exported).toMatchObject({ secrets: ['API_TOKEN'], secretsFile: '.env', run: 'docker compose up -d' });
       for (const [file, bytes] of [...readTree(dir), ...readZip(exported.zip!).map((e) => [e.name, e.data] as const)]) expect(bytes.includes(secret), file).toBe(false);
 

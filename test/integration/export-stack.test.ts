@@ -98,7 +98,7 @@ describe('an environment exported as a Swarm stack deploys on a single-node swar
     const port = await freePort();
     await t.call('environments:create', { name, httpPort: port, images: TEST_IMAGES });
     const dir = path.join(out, `${name}-stack`);
-    const exported = await t.call('environments:export', { name, format: 'stack', dir, zip: false });
+    const exported = await t.call('environments:export', { environment: name, format: 'stack', dir, zip: false });
     expect(exported.files).toEqual(expect.arrayContaining(['stack.yaml', 'haproxy/haproxy.cfg', 'README.md', 'demo-backend/Dockerfile']));
 
     // Nothing can be pulled: the demo image is built on the node itself, tagged as the stack names it.

@@ -27,7 +27,7 @@ describe('failover', () => {
   beforeAll(async () => {
     t = testCore();
     port = await deployLab(t, name);
-    const hc = (await t.call('environments:get', { name })).healthCheck;
+    const hc = (await t.call('environments:get', { environment: name })).healthCheck;
     promiseMs = hc.interval * hc.fall + DOWN_PROMISE_SLACK_MS;
   });
 

@@ -90,12 +90,12 @@ describe('bad input and failed deploys', () => {
     await squatter.start();
     const lbBefore = (await docker.getContainer(names.haproxy(name)).inspect()).Id;
     // Saving that port is refused at once, naming the container.
-    const refused = await t.core.invoke('environments:update', { name, patch: { httpPort: other } });
+    const refused = await t.core.invoke('environments:update', { environment: name, patch: { httpPort: other } });
     expect(refused).toMatchObject({ ok: false, error: { code: 'VALIDATION', field: 'httpPort', reason: 'portContainer', params: { port: other, holder: `${fresh}-squatter` } } });
-    expect((await t.call('environments:get', { name })).httpPort).toBe(port);
+    expect((await t.call('environments:get', { environment: name })).httpPort).toBe(port);
     // Taken after the save: the deploy still finds it before it touches anything.
     await squatter.stop({ t: 0 });
-    await t.call('environments:update', { name, patch: { httpPort: other } });
+    await t.call('environments:update', { environment: name, patch: { httpPort: other } });
     await squatter.start();
     const task = await t.runTask('environments:deploy', name);
     expect(task.state).toBe('failed');
@@ -103,27 +103,27 @@ describe('bad input and failed deploys', () => {
     expect(task.error!.message).toContain(`${fresh}-squatter`);
     expect((await docker.getContainer(names.haproxy(name)).inspect()).Id).toBe(lbBefore);
     await expectServing(port);
-    await t.call('environments:update', { name, patch: { httpPort: port } });
+    await t.call('environments:update', { environment: name, patch: { httpPort: port } });
     await squatter.remove({ force: true });
   });
 
   it('a HAProxy image that cannot be had fails clearly and the previous setup keeps serving', async () => {
-    await t.call('environments:update', { name, patch: { images: { haproxy: 'switchyard-test/no-such-haproxy:0' } } });
+    await t.call('environments:update', { environment: name, patch: { images: { haproxy: 'switchyard-test/no-such-haproxy:0' } } });
     const task = await t.runTask('environments:deploy', name);
     expect(task.state).toBe('failed');
     expect(task.error).toMatchObject({ code: 'IMAGE_MISSING', field: 'images.haproxy' });
     expect(task.error!.message).toContain('switchyard-test/no-such-haproxy:0');
     await expectServing(port);
-    await t.call('environments:update', { name, patch: { images: { haproxy: TEST_IMAGES.haproxy } } });
+    await t.call('environments:update', { environment: name, patch: { images: { haproxy: TEST_IMAGES.haproxy } } });
   });
 
   it('a demo image that cannot be built fails clearly and the previous setup keeps serving', async () => {
-    await t.call('environments:update', { name, patch: { images: { demoBase: 'switchyard-test/no-such-base:0' } } });
+    await t.call('environments:update', { environment: name, patch: { images: { demoBase: 'switchyard-test/no-such-base:0' } } });
     const task = await t.runTask('environments:deploy', name);
     expect(task.state).toBe('failed');
     expect(task.error).toMatchObject({ code: 'IMAGE_BUILD_FAILED', field: 'images.demoBase' });
     await expectServing(port);
-    await t.call('environments:update', { name, patch: { images: { demoBase: TEST_IMAGES.demoBase } } });
+    await t.call('environments:update', { environment: name, patch: { images: { demoBase: TEST_IMAGES.demoBase } } });
   });
 
   it('a config HAProxy refuses is reported with its words, and the running one keeps serving', async () => {

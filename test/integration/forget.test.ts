@@ -59,7 +59,7 @@ describe('a server gone for good: forgetting instead of removing', () => {
 
     // The server disappears.
     await sshd.stop();
-    const removed = await refusal(t.call('environments:remove', { name }));
+    const removed = await refusal(t.call('environments:remove', { environment: name }));
     expect(removed?.code, removed?.message).toBe('HOST_UNREACHABLE');
     expect(removed?.message).toContain(`forget "${name}" instead`);
     expect((await refusal(t.call('hosts:remove', { id: 'vps-gone' })))?.code).toBe('BUSY');
@@ -67,8 +67,8 @@ describe('a server gone for good: forgetting instead of removing', () => {
 
     // From here on, any attempt to reach the host lands here.
     counter = await connectionCounter(sshd.port);
-    const footprint = await t.call('environments:footprint', { name });
-    const { left } = await t.call('environments:forget', { name });
+    const footprint = await t.call('environments:footprint', { environment: name });
+    const { left } = await t.call('environments:forget', { environment: name });
     expect(left).toEqual([footprint]);
     const [f] = left;
     expect(f).toMatchObject({ environment: name, host: 'vps-gone', label: `${LABEL_ENV}=${name}` });
@@ -78,7 +78,7 @@ describe('a server gone for good: forgetting instead of removing', () => {
     expect((await docker.listNetworks({ filters })).map((n) => n.Name).sort()).toEqual(f.networks);
     expect(((await docker.listVolumes({ filters })).Volumes ?? []).map((v) => v.Name)).toEqual(f.volumes);
     expect((await t.call('environments:list', {})).map((e) => e.name)).toEqual([other]);
-    expect((await refusal(t.call('environments:get', { name })))?.code).toBe('NOT_FOUND');
+    expect((await refusal(t.call('environments:get', { environment: name })))?.code).toBe('NOT_FOUND');
 
     const placed = await t.call('hosts:footprint', { id: 'vps-gone' });
     expect(placed.map((p) => [p.environment, p.containers])).toEqual([[other, [`sy-${other}-haproxy`, `sy-${other}-web`]]]);
@@ -110,39 +110,39 @@ describe('a refused call changes nothing', () => {
 
   it('servers:add and servers:remove during a deploy answer BUSY and leave the model as it was', async () => {
     await t.call('environments:create', { name, httpPort: await freePort(), images: TEST_IMAGES });
-    const before = await t.call('environments:get', { name });
-    const { taskId } = await t.call('environments:deploy', { name });
+    const before = await t.call('environments:get', { environment: name });
+    const { taskId } = await t.call('environments:deploy', { environment: name });
 
     const added = await refusal(t.call('servers:add', { environment: name, server: { name: 'back3', kind: 'demo' } }));
     expect(added?.code).toBe('BUSY');
     const removed = await refusal(t.call('servers:remove', { environment: name, server: 'back2' }));
     expect(removed?.code).toBe('BUSY');
-    expect(await t.call('environments:get', { name })).toEqual(before);
+    expect(await t.call('environments:get', { environment: name })).toEqual(before);
 
     expect((await t.core.tasks.whenDone(taskId)).state).toBe('succeeded');
-    expect(await t.call('environments:get', { name })).toEqual(before);
+    expect(await t.call('environments:get', { environment: name })).toEqual(before);
     expect(t.core.tasks.list().filter((x) => x.target === name)).toHaveLength(1);
   });
 
   it('a duplicate server name is refused naming the request’s field, and nothing is deployed', async () => {
-    const before = await t.call('environments:get', { name });
+    const before = await t.call('environments:get', { environment: name });
     const dup = await refusal(t.call('servers:add', { environment: name, server: { name: 'back1', kind: 'demo' } }));
     expect(dup).toMatchObject({ code: 'ALREADY_EXISTS', field: 'server.name' });
     expect(dup?.message).toBe(`server.name: "${name}" already has a server named "back1"`);
-    expect(await t.call('environments:get', { name })).toEqual(before);
+    expect(await t.call('environments:get', { environment: name })).toEqual(before);
     expect(t.core.tasks.list().filter((x) => x.target === name)).toHaveLength(1);
   });
 
   it('the last server cannot be removed', async () => {
     await t.call('environments:create', { name: single, httpPort: await freePort(), images: TEST_IMAGES, servers: [{ name: 'only', kind: 'demo' }] });
-    const before = await t.call('environments:get', { name: single });
+    const before = await t.call('environments:get', { environment: single });
     const last = await refusal(t.call('servers:remove', { environment: single, server: 'only' }));
     expect(last).toMatchObject({ code: 'VALIDATION', field: 'server' });
     expect(last?.message).toContain('"only" is the last server');
-    expect(await t.call('environments:get', { name: single })).toEqual(before);
+    expect(await t.call('environments:get', { environment: single })).toEqual(before);
     expect(t.core.tasks.list().filter((x) => x.target === single)).toEqual([]);
     // The lock was let go: a deploy can start.
-    const { taskId } = await t.call('environments:deploy', { name: single });
+    const { taskId } = await t.call('environments:deploy', { environment: single });
     expect((await t.core.tasks.whenDone(taskId)).state).toBe('succeeded');
   });
 });

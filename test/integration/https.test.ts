@@ -53,7 +53,7 @@ describe('one-click HTTPS against a real ACME server (Pebble)', () => {
 
   const switchHttps = (enabled: boolean, directory: AcmeDirectory = pebble.directory()) =>
     t.call('environments:update', {
-      name,
+      environment: name,
       patch: {
         https: {
           enabled,
@@ -68,7 +68,7 @@ describe('one-click HTTPS against a real ACME server (Pebble)', () => {
 
   it('refuses to order before the terms are accepted, naming the field', async () => {
     const res = await t.core.invoke('environments:update', {
-      name,
+      environment: name,
       patch: { https: { enabled: true, domains: [DOMAIN], email: 'ops@switchyard.test', directory: { url: pebble.directoryUrl } } },
     });
     expect(res).toMatchObject({ ok: false, error: { code: 'VALIDATION', field: 'patch.https.termsAccepted' } });

@@ -59,7 +59,7 @@ describe('the tutorial lab on local Docker', () => {
       expect(r.backend).toBe('back2');
     }
     await until('back1 reported DOWN', async () => {
-      const s = await t.call('environments:status', { name });
+      const s = await t.call('environments:status', { environment: name });
       return s.servers.find((x) => x.name === 'back1')?.health !== 'UP' && s.state === 'partly-down';
     });
 
@@ -67,7 +67,7 @@ describe('the tutorial lab on local Docker', () => {
     await until(
       'back1 back UP',
       async () => {
-        const s = await t.call('environments:status', { name });
+        const s = await t.call('environments:status', { environment: name });
         return s.servers.find((x) => x.name === 'back1')?.health === 'UP' && s.state === 'running';
       },
       30_000,
@@ -88,7 +88,7 @@ describe('the tutorial lab on local Docker', () => {
   });
 
   it('shows the status with HAProxy reachable and the config in sync', async () => {
-    const s = await t.call('environments:status', { name });
+    const s = await t.call('environments:status', { environment: name });
     expect(s.state).toBe('running');
     expect(s.url).toBe(`http://localhost:${port}/`);
     expect(s.haproxy.reachable).toBe(true);

@@ -42,7 +42,7 @@ describe('live operations', () => {
       { name: 'back1', kind: 'demo' as const },
       { name: 'back2', kind: 'demo' as const },
     ];
-    await t.call('environments:update', { name, patch: { balance: 'roundrobin', httpPort: port, servers } });
+    await t.call('environments:update', { environment: name, patch: { balance: 'roundrobin', httpPort: port, servers } });
     const task = await t.runTask('environments:deploy', name);
     expect(task.state, JSON.stringify(task.error)).toBe('succeeded');
     for (const s of ['back1', 'back2']) await t.call('servers:set', { environment: name, server: s, state: 'ready', weight: 100 });
@@ -80,7 +80,7 @@ describe('live operations', () => {
     const result = await load.stop();
     expect(result.failed, result.errors.join('; ')).toBe(0);
     expect(result.ok).toBeGreaterThan(100);
-    const env = await t.call('environments:get', { name });
+    const env = await t.call('environments:get', { environment: name });
     expect(env.servers.map((s) => [s.name, s.state, s.weight])).toEqual([
       ['back1', 'ready', 100],
       ['back2', 'ready', 100],
@@ -102,7 +102,7 @@ describe('live operations', () => {
 
   it('a drained server is still drained after a reload, a redeploy and a new load balancer', async () => {
     await t.call('servers:set', { environment: name, server: 'back1', state: 'drain' });
-    await t.call('environments:update', { name, patch: { balance: 'leastconn' } });
+    await t.call('environments:update', { environment: name, patch: { balance: 'leastconn' } });
     const reload = await t.runTask('environments:deploy', name);
     expect(reload.message).toContain('reloaded');
     expect((await server('back1')).status).toMatch(/^DRAIN/);
@@ -112,7 +112,7 @@ describe('live operations', () => {
     expect((await server('back1')).status).toMatch(/^DRAIN/);
 
     // A new port needs a new load balancer (the next test's setup moves it back).
-    await t.call('environments:update', { name, patch: { httpPort: await freePort(), balance: 'roundrobin' } });
+    await t.call('environments:update', { environment: name, patch: { httpPort: await freePort(), balance: 'roundrobin' } });
     const recreate = await t.runTask('environments:deploy', name);
     expect(recreate.message).toContain('recreated');
     expect((await server('back1')).status).toMatch(/^DRAIN/);
@@ -121,7 +121,7 @@ describe('live operations', () => {
   it('hit totals never go backwards across reloads', async () => {
     for (let i = 0; i < 10; i++) await get(port);
     const before = hitsOf(await stats());
-    await t.call('environments:update', { name, patch: { balance: 'random' } });
+    await t.call('environments:update', { environment: name, patch: { balance: 'random' } });
     expect((await t.runTask('environments:deploy', name)).message).toContain('reloaded');
     const after = hitsOf(await stats());
     // The deploy's own check sends one request through the load balancer.

@@ -94,11 +94,11 @@ describe('environments belong to one Switchyard', () => {
   });
 
   it('its status says "owned by another Switchyard"; A still sees its own environment running', async () => {
-    const sb = await b.call('environments:status', { name });
+    const sb = await b.call('environments:status', { environment: name });
     expect(sb.state).toBe('owned-elsewhere');
     expect(sb.owner?.installation).toBe(idA);
     expect(sb.servers).toEqual([]);
-    expect((await a.call('environments:status', { name })).state).toBe('running');
+    expect((await a.call('environments:status', { environment: name })).state).toBe('running');
   });
 
   it('every call on it from the other installation is refused and changes nothing', async () => {
@@ -109,7 +109,7 @@ describe('environments belong to one Switchyard', () => {
       ['stats:history', { environment: name }],
       ['logs:tail', { environment: name, limit: 10 }],
       ['traffic:run', { environment: name, requests: 10, concurrency: 1 }],
-      ['environments:running', { name }],
+      ['environments:running', { environment: name }],
     ];
     for (const [channel, payload] of calls) {
       const err = await refusal(b, channel, payload as never);
@@ -181,7 +181,7 @@ describe('environments belong to one Switchyard', () => {
   it('adopting takes it over under load with zero failed requests and recreates nothing', async () => {
     const before = await lbId();
     const load = startLoad(port, 6);
-    const t = await task(b, 'environments:adopt', { name, host: 'local' });
+    const t = await task(b, 'environments:adopt', { environment: name, host: 'local' });
     const result = await load.stop();
     console.log(`adopt under load: ${result.ok} requests, ${result.failed} failed`);
     expect(t.state, t.message).toBe('succeeded');
@@ -189,9 +189,9 @@ describe('environments belong to one Switchyard', () => {
     expect(result.failed, result.errors.join('; ')).toBe(0);
     expect(await lbId()).toBe(before);
 
-    expect((await b.call('environments:status', { name })).state).toBe('running');
+    expect((await b.call('environments:status', { environment: name })).state).toBe('running');
     expect((await b.call('servers:set', { environment: name, server: 'back1', weight: 50 })).applied).toBe(true);
-    const sa = await a.call('environments:status', { name });
+    const sa = await a.call('environments:status', { environment: name });
     expect(sa).toMatchObject({ state: 'owned-elsewhere', owner: { installation: idB } });
     expect((await refusal(a, 'servers:set', { environment: name, server: 'back1', state: 'drain' }))?.code).toBe('OWNED_ELSEWHERE');
   });
@@ -204,19 +204,19 @@ describe('environments belong to one Switchyard', () => {
       await until('the deed to carry the live weight', async () => (await deedWeight()) === 50);
       const seen = (await c.call('hosts:environments', { id: 'local' })).find((f) => f.name === name);
       expect(seen).toMatchObject({ known: false, managedHere: false, adoptable: true, owner: { installation: idB } });
-      const t = await task(c, 'environments:adopt', { name, host: 'local' });
+      const t = await task(c, 'environments:adopt', { environment: name, host: 'local' });
       expect(t.state, t.message).toBe('succeeded');
-      const env = await c.call('environments:get', { name });
+      const env = await c.call('environments:get', { environment: name });
       expect(env.httpPort).toBe(port);
       expect(env.servers.find((s) => s.name === 'back1')?.weight).toBe(50);
-      expect((await b.call('environments:status', { name })).state).toBe('owned-elsewhere');
+      expect((await b.call('environments:status', { environment: name })).state).toBe('owned-elsewhere');
       // B may drop it from its own list: that touches nothing on the host.
       const resources = await labelledResources(name);
-      expect(await b.call('environments:remove', { name })).toEqual({ removed: true });
+      expect(await b.call('environments:remove', { environment: name })).toEqual({ removed: true });
       expect((await b.call('environments:list', {})).map((e) => e.name)).not.toContain(name);
       expect(await labelledResources(name)).toEqual(resources);
       // While its owner may not: its containers are still there.
-      expect((await refusal(c, 'environments:remove', { name }))?.code).toBe('BUSY');
+      expect((await refusal(c, 'environments:remove', { environment: name }))?.code).toBe('BUSY');
 
       const destroyed = await c.runTask('environments:destroy', name);
       expect(destroyed.state, destroyed.message).toBe('succeeded');
@@ -283,8 +283,8 @@ describe('environments from before installations had ids', () => {
     const containers = await docker.listContainers({ all: true, filters });
     expect(containers.length).toBe(3);
     for (const c of containers) expect(c.Labels[LABEL_INSTALLATION]).toBeUndefined();
-    expect((await a.call('environments:status', { name })).state).toBe('running');
-    expect((await b.call('environments:status', { name })).state).toBe('running');
+    expect((await a.call('environments:status', { environment: name })).state).toBe('running');
+    expect((await b.call('environments:status', { environment: name })).state).toBe('running');
   });
 
   it("is claimed by the next deploy, under load, with nothing recreated; then it is the other's no more", async () => {
@@ -300,7 +300,7 @@ describe('environments from before installations had ids', () => {
     expect((await docker.getContainer(names.haproxy(name)).inspect()).Id).toBe(lb);
 
     const idA = (await a.call('system:info', {})).installation.installation;
-    expect(await b.call('environments:status', { name })).toMatchObject({ state: 'owned-elsewhere', owner: { installation: idA } });
+    expect(await b.call('environments:status', { environment: name })).toMatchObject({ state: 'owned-elsewhere', owner: { installation: idA } });
     const again = await b.runTask('environments:deploy', name);
     expect(again.error?.code).toBe('OWNED_ELSEWHERE');
   });

@@ -41,12 +41,12 @@ describe('environments:plan on a real lab', () => {
   });
 
   it('says "unchanged" everywhere right after a deploy, and the deploy agrees', async () => {
-    const plan = await t.call('environments:plan', { name });
+    const plan = await t.call('environments:plan', { environment: name });
     expect(plan.unchanged).toBe(true);
     expect(actions(plan)).toEqual(['unchanged', `${names.backend(name, 'back1')}:unchanged`, `${names.backend(name, 'back2')}:unchanged`]);
     expect(plan.images.every((i) => i.present)).toBe(true);
     expect(plan.config.running).toBe(plan.config.next);
-    expect(plan.config.next).toBe((await t.call('environments:render', { name })).config);
+    expect(plan.config.next).toBe((await t.call('environments:render', { environment: name })).config);
 
     const again = await t.runTask('environments:deploy', name);
     expect(again.code).toBe('deploy.upUnchanged');
@@ -55,8 +55,8 @@ describe('environments:plan on a real lab', () => {
   });
 
   it('says reload after a balance change, with the config diff; the deploy then reloads', async () => {
-    await t.call('environments:update', { name, patch: { balance: 'leastconn' } });
-    const plan = await t.call('environments:plan', { name });
+    await t.call('environments:update', { environment: name, patch: { balance: 'leastconn' } });
+    const plan = await t.call('environments:plan', { environment: name });
     expect(actions(plan)).toEqual(['reload', `${names.backend(name, 'back1')}:unchanged`, `${names.backend(name, 'back2')}:unchanged`]);
     expect(plan.config.running).toContain('balance roundrobin');
     expect(plan.config.next).toContain('balance leastconn');
@@ -65,17 +65,17 @@ describe('environments:plan on a real lab', () => {
     expect(task.state).toBe('succeeded');
     expect(task.steps.find((s) => s.name === 'haproxy')).toMatchObject({ code: 'deploy.haproxy', params: { action: { code: 'action.reload' } } });
     expect(task.params?.changes).toEqual([{ code: 'change.reloaded', params: { name: names.haproxy(name) } }]);
-    expect((await t.call('environments:plan', { name })).unchanged).toBe(true);
+    expect((await t.call('environments:plan', { environment: name })).unchanged).toBe(true);
   });
 
   it('is refused with OWNED_ELSEWHERE to another installation, as its deploy would be', async () => {
     const other = testCore();
     try {
-      const lab = await t.call('environments:get', { name });
+      const lab = await t.call('environments:get', { environment: name });
       await other.call('environments:create', { name, httpPort: lab.httpPort, images: TEST_IMAGES });
-      const refused = await other.core.invoke('environments:plan', { name });
+      const refused = await other.core.invoke('environments:plan', { environment: name });
       const me = await t.call('system:info', {});
-      expect(refused).toMatchObject({ ok: false, error: { code: 'OWNED_ELSEWHERE', reason: 'owned', params: { env: name, by: me.installation.by }, field: 'name' } });
+      expect(refused).toMatchObject({ ok: false, error: { code: 'OWNED_ELSEWHERE', reason: 'owned', params: { env: name, by: me.installation.by }, field: 'environment' } });
     } finally {
       await other.close();
     }
@@ -88,9 +88,9 @@ describe('environments:plan on a real lab', () => {
     const [repo, version] = tag.split(':');
     await docker.getImage(TEST_IMAGES.haproxy).tag({ repo, tag: version });
     try {
-      const env = await t.call('environments:get', { name });
-      await t.call('environments:update', { name, patch: { images: { haproxy: tag }, servers: env.servers.slice(0, 1) } });
-      const plan = await t.call('environments:plan', { name });
+      const env = await t.call('environments:get', { environment: name });
+      await t.call('environments:update', { environment: name, patch: { images: { haproxy: tag }, servers: env.servers.slice(0, 1) } });
+      const plan = await t.call('environments:plan', { environment: name });
       expect(actions(plan)).toEqual(['recreate', `${names.backend(name, 'back1')}:unchanged`, `${names.backend(name, 'back2')}:remove`]);
 
       const task = await t.runTask('environments:deploy', name);
@@ -101,9 +101,9 @@ describe('environments:plan on a real lab', () => {
       ]);
       expectCoded(task);
       expect((await docker.getContainer(names.haproxy(name)).inspect()).Id).not.toBe(lbBefore.Id);
-      expect((await t.call('environments:plan', { name })).unchanged).toBe(true);
+      expect((await t.call('environments:plan', { environment: name })).unchanged).toBe(true);
     } finally {
-      await t.call('environments:update', { name, patch: { images: { haproxy: TEST_IMAGES.haproxy } } }).catch(() => undefined);
+      await t.call('environments:update', { environment: name, patch: { images: { haproxy: TEST_IMAGES.haproxy } } }).catch(() => undefined);
       await removeEnvironments(name);
       await docker
         .getImage(tag)

@@ -54,21 +54,21 @@ describe('private registries', () => {
     off();
     expect(task.state, task.message).toBe('succeeded');
     expect(lines.join('\n')).toMatch(/pulling .* as deployer/);
-    const port = (await t.call('environments:get', { name })).httpPort;
+    const port = (await t.call('environments:get', { environment: name })).httpPort;
     expect((await get(port)).status).toBe(200);
     expect(folderText(t.dataDir)).not.toContain(registry.password);
   });
 
   it('a tag the registry does not have is IMAGE_MISSING, saying so', async () => {
     const missing = `${registry.address}/team/haproxy:no-such-tag`;
-    await t.call('environments:update', { name, patch: { images: { haproxy: missing } } });
+    await t.call('environments:update', { environment: name, patch: { images: { haproxy: missing } } });
     const task = await t.runTask('environments:deploy', name);
     expect(task.error).toMatchObject({ code: 'IMAGE_MISSING', field: 'images.haproxy' });
     expect(task.error!.message).toContain('check its name and tag');
     // The running load balancer was not touched.
-    const port = (await t.call('environments:get', { name })).httpPort;
+    const port = (await t.call('environments:get', { environment: name })).httpPort;
     expect((await get(port)).status).toBe(200);
-    await t.call('environments:update', { name, patch: { images: { haproxy: image } } });
+    await t.call('environments:update', { environment: name, patch: { images: { haproxy: image } } });
   });
 
   it('the CLI logs in with the password on standard input, lists without it, and logs out', async () => {

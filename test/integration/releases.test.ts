@@ -109,15 +109,15 @@ describe('releases: rolling updates under load, automatic rollback, history', ()
     expect(second.changes).toEqual([{ field: 'image', from: `${repo}:v1`, to: `${repo}:v2` }]);
     expect(second.by.user).toMatch(/@/);
     expect(second.durationMs).toBeGreaterThan(0);
-    expect((await t.call('environments:get', { name })).app?.source).toEqual({ kind: 'image', image: `${repo}:v2` });
+    expect((await t.call('environments:get', { environment: name })).app?.source).toEqual({ kind: 'image', image: `${repo}:v2` });
     // A deploy now has nothing to do: the model says what runs.
-    const plan = await t.call('environments:plan', { name });
+    const plan = await t.call('environments:plan', { environment: name });
     expect(plan.containers.filter((c) => c.role === 'backend').map((c) => c.action)).toEqual(['unchanged', 'unchanged', 'unchanged', 'unchanged']);
     expect(await leftovers()).toEqual([]);
   }, 120_000);
 
   it('rolls back by itself when the new release crashes at start: zero failed requests, history says why', async () => {
-    const current = (await t.call('environments:get', { name })).app!;
+    const current = (await t.call('environments:get', { environment: name })).app!;
     const { task, load } = await underLoad(() =>
       t.call('releases:start', { environment: name, app: { ...current, env: [...current.env, { name: 'CRASH_WITH', value: 'missing DATABASE_URL' }] }, rollout: FAST }),
     );
@@ -131,12 +131,12 @@ describe('releases: rolling updates under load, automatic rollback, history', ()
     expect(third.cause?.logs.join('\n')).toContain('missing DATABASE_URL');
     expect(third.changes).toEqual([{ field: 'env', names: ['CRASH_WITH'] }]);
     // The model still says what runs: the previous release.
-    expect((await t.call('environments:get', { name })).app?.env.map((v) => v.name)).toEqual(['BACKEND_NAME']);
+    expect((await t.call('environments:get', { environment: name })).app?.env.map((v) => v.name)).toEqual(['BACKEND_NAME']);
     expect(await leftovers()).toEqual([]);
   }, 120_000);
 
   it('rolls back by the error threshold when the new release answers 500', async () => {
-    const current = (await t.call('environments:get', { name })).app!;
+    const current = (await t.call('environments:get', { environment: name })).app!;
     const { task } = await underLoad(() =>
       t.call('releases:start', { environment: name, app: { ...current, env: [...current.env, { name: 'FAIL_PAGES', value: '1' }] }, rollout: { ...FAST, monitorMs: 4000 } }),
     );
@@ -151,7 +151,7 @@ describe('releases: rolling updates under load, automatic rollback, history', ()
   }, 120_000);
 
   it('a cancel mid-rollout goes back to the previous release with zero failed requests', async () => {
-    const current = (await t.call('environments:get', { name })).app!;
+    const current = (await t.call('environments:get', { environment: name })).app!;
     const { task, load } = await underLoad(
       () => t.call('releases:start', { environment: name, app: { ...current, source: { kind: 'image', image: `${repo}:v1` } }, rollout: { ...FAST, monitorMs: 3000 } }),
       async (taskId) => {
@@ -216,9 +216,9 @@ describe('releases: rolling updates under load, automatic rollback, history', ()
   }, 180_000);
 
   it('a deploy after the app was changed in the settings rolls it out as a release: zero failed requests, in the history', async () => {
-    const current = (await t.call('environments:get', { name })).app!;
-    await t.call('environments:update', { name, patch: { app: { ...current, env: [...current.env, { name: 'VERSION', value: '3' }] } } });
-    const { task, load } = await underLoad(() => t.call('environments:deploy', { name }));
+    const current = (await t.call('environments:get', { environment: name })).app!;
+    await t.call('environments:update', { environment: name, patch: { app: { ...current, env: [...current.env, { name: 'VERSION', value: '3' }] } } });
+    const { task, load } = await underLoad(() => t.call('environments:deploy', { environment: name }));
     expect(task.state, `${task.error?.code} ${task.error?.message}`).toBe('succeeded');
     expect(failedOf(load)).toBe('keepAlive: 0 failed  / fresh: 0 failed  / sticky: 0 failed ');
     expect(await versions()).toEqual({ '3': 16 });
@@ -229,7 +229,7 @@ describe('releases: rolling updates under load, automatic rollback, history', ()
   }, 120_000);
 
   it('new containers that take 2 s to answer, on another port, are switched to only once they do: zero failed requests; the config history keeps the new config', async () => {
-    const current = (await t.call('environments:get', { name })).app!;
+    const current = (await t.call('environments:get', { environment: name })).app!;
     const env = [...current.env.filter((v) => v.name !== 'VERSION'), { name: 'VERSION', value: '4' }, { name: 'START_AFTER', value: '2' }, { name: 'PORT', value: '8080' }];
     const configs = (await t.call('configs:list', { environment: name })).length;
     const { task, load } = await underLoad(() => t.call('releases:start', { environment: name, app: { ...current, port: 8080, env }, rollout: { ...FAST, batch: 2 } }));
@@ -245,7 +245,7 @@ describe('releases: rolling updates under load, automatic rollback, history', ()
     const versions_ = await t.call('configs:list', { environment: name });
     expect(versions_).toHaveLength(configs + 1);
     expect(versions_[0].trigger).toEqual({ kind: 'release', number: 9 });
-    expect((await t.call('environments:plan', { name })).unchanged).toBe(true);
+    expect((await t.call('environments:plan', { environment: name })).unchanged).toBe(true);
   }, 120_000);
 
   it('refuses what it cannot release, and changes nothing', async () => {
@@ -256,7 +256,7 @@ describe('releases: rolling updates under load, automatic rollback, history', ()
     const lab = uniqueName('nolab');
     await t.call('environments:create', { name: lab, httpPort: await freePort(), images: TEST_IMAGES });
     await expect(t.call('releases:start', { environment: lab })).rejects.toMatchObject({ code: 'VALIDATION', field: 'app' });
-    await t.call('environments:remove', { name: lab });
+    await t.call('environments:remove', { environment: lab });
     expect((await history()).length).toBe(before);
   });
 

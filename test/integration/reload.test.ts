@@ -29,12 +29,12 @@ describe('config changes under load', () => {
       return until(`${n} more answers`, async () => answered() >= from + n);
     };
     await more(100);
-    await t.call('environments:update', { name, patch: { balance: 'leastconn' } });
+    await t.call('environments:update', { environment: name, patch: { balance: 'leastconn' } });
     const task = await t.runTask('environments:deploy', name);
     await more(100);
     // A few more reloads while the load goes on: each must be just as clean.
     for (const balance of ['roundrobin', 'leastconn', 'random', 'leastconn'] as const) {
-      await t.call('environments:update', { name, patch: { balance } });
+      await t.call('environments:update', { environment: name, patch: { balance } });
       expect((await t.runTask('environments:deploy', name)).state).toBe('succeeded');
       await more(30);
     }
@@ -50,32 +50,32 @@ describe('config changes under load', () => {
     expect(lbAfter.Id).toBe(lbBefore.Id);
     const cfg = await readFile(docker.getContainer(lbAfter.Id), '/usr/local/etc/haproxy/haproxy.cfg');
     expect(cfg).toContain('balance leastconn');
-    expect((await t.call('environments:status', { name })).haproxy.configInSync).toBe(true);
+    expect((await t.call('environments:status', { environment: name })).haproxy.configInSync).toBe(true);
   });
 
   it('shows the config that runs, which differs from the settings until the next deploy', async () => {
-    const running = await t.call('environments:running', { name });
-    expect(running.config).toBe((await t.call('environments:render', { name })).config);
-    await t.call('environments:update', { name, patch: { balance: 'source' } });
-    const after = await t.call('environments:running', { name });
+    const running = await t.call('environments:running', { environment: name });
+    expect(running.config).toBe((await t.call('environments:render', { environment: name })).config);
+    await t.call('environments:update', { environment: name, patch: { balance: 'source' } });
+    const after = await t.call('environments:running', { environment: name });
     expect(after.config).toBe(running.config);
     expect(after.config).toContain('balance leastconn');
-    expect((await t.call('environments:render', { name })).config).toContain('balance source');
-    await t.call('environments:update', { name, patch: { balance: 'leastconn' } });
+    expect((await t.call('environments:render', { environment: name })).config).toContain('balance source');
+    await t.call('environments:update', { environment: name, patch: { balance: 'leastconn' } });
 
     // A preview renders an edit without saving it, and refuses a bad one naming the field.
-    const preview = await t.call('environments:preview', { name, patch: { balance: 'first', retries: 7 } });
+    const preview = await t.call('environments:preview', { environment: name, patch: { balance: 'first', retries: 7 } });
     expect(preview.config).toContain('balance first');
     expect(preview.config).toContain('retries 7');
-    expect((await t.call('environments:get', { name })).balance).toBe('leastconn');
-    const bad = await t.core.invoke('environments:preview', { name, patch: { retries: -1 } });
+    expect((await t.call('environments:get', { environment: name })).balance).toBe('leastconn');
+    const bad = await t.core.invoke('environments:preview', { environment: name, patch: { retries: -1 } });
     expect(bad).toMatchObject({ ok: false, error: { code: 'VALIDATION', field: 'patch.retries' } });
   });
 
   it('adding a backend creates only its container and it takes traffic', async () => {
     const before = await docker.listContainers({ filters: { label: [`io.switchyard.environment=${name}`] } });
-    const env = await t.call('environments:get', { name });
-    await t.call('environments:update', { name, patch: { balance: 'roundrobin', servers: [...env.servers, { name: 'back3', kind: 'demo' }] } });
+    const env = await t.call('environments:get', { environment: name });
+    await t.call('environments:update', { environment: name, patch: { balance: 'roundrobin', servers: [...env.servers, { name: 'back3', kind: 'demo' }] } });
     const task = await t.runTask('environments:deploy', name);
     expect(task.state, JSON.stringify(task.error)).toBe('succeeded');
     expect(task.message).toContain(`created ${names.backend(name, 'back3')}`);
@@ -91,7 +91,7 @@ describe('config changes under load', () => {
     expect(r.byBackend.back3).toBeGreaterThan(0);
 
     // And removing it again removes its container after HAProxy stopped sending to it.
-    await t.call('environments:update', { name, patch: { servers: env.servers } });
+    await t.call('environments:update', { environment: name, patch: { servers: env.servers } });
     const removal = await t.runTask('environments:deploy', name);
     expect(removal.state).toBe('succeeded');
     const names3 = (await docker.listContainers({ all: true, filters: { label: [`io.switchyard.environment=${name}`] } })).map((c) => c.Names[0]);

@@ -124,7 +124,7 @@ describe("the user's own app, built from a folder, on a host reached over SSH", 
   });
 
   it('releases over SSH exactly as on this computer: a rolling update under load, zero failed requests, the secret kept', async () => {
-    const current = (await t.call('environments:get', { name })).app!;
+    const current = (await t.call('environments:get', { environment: name })).app!;
     const load = startLoad(port, 4);
     const { taskId } = await t.call('releases:start', {
       environment: name,

@@ -90,7 +90,7 @@ describe('a host added over SSH, end to end through the contract', () => {
     ).toEqual([]);
     // One stored password, the current one: each change deleted the one before.
     expect(secretRefs()).toBe(refs);
-    expect((await t.call('environments:status', { name })).state).toBe('running');
+    expect((await t.call('environments:status', { environment: name })).state).toBe('running');
     // Bad input names the field and changes nothing.
     await expect(t.call('hosts:credentials', { id: 'vps-1', auth: { method: 'key', keyPath: 'relative/key' } })).rejects.toMatchObject({ code: 'VALIDATION', field: 'auth.keyPath' });
     await expect(t.call('hosts:credentials', { id: 'nowhere', auth: { method: 'agent' } })).rejects.toMatchObject({ code: 'NOT_FOUND' });

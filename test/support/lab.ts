@@ -53,7 +53,7 @@ export function testCore(env: NodeJS.ProcessEnv = process.env, opts: { watchCont
     dataDir,
     call,
     async runTask(channel, name) {
-      const { taskId } = await call(channel, { name });
+      const { taskId } = await call(channel, { environment: name });
       return core.tasks.whenDone(taskId);
     },
     async close() {

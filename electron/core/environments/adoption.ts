@@ -76,7 +76,7 @@ export class Adoption {
       ctx.step('claim', 2, msg('adopt.claim', { env: name, host: hostId }));
       const claim = await claimOf(target.docker, name);
       if (claim.kind === 'none') {
-        throw SwitchyardError.because('NOT_FOUND', 'nothingToAdopt', { env: name, host: hostId }, { field: 'name' });
+        throw SwitchyardError.because('NOT_FOUND', 'nothingToAdopt', { env: name, host: hostId }, { field: 'environment' });
       }
       if (known && claim.kind === 'owned' && !isForeign(claim, me)) return msg('adopt.alreadyHere', { env: name });
       const env = known ?? (await this.importFromDeed(name, hostId, claim));
@@ -87,7 +87,7 @@ export class Adoption {
   private async importFromDeed(name: string, hostId: string, claim: Claim): Promise<Env> {
     const model = claim.kind === 'owned' ? claim.deed?.model : undefined;
     if (!model || typeof model !== 'object') {
-      throw SwitchyardError.because('NOT_FOUND', 'noSettings', { env: name, host: hostId }, { field: 'name' });
+      throw SwitchyardError.because('NOT_FOUND', 'noSettings', { env: name, host: hostId }, { field: 'environment' });
     }
     const stamp = this.now().toISOString();
     return this.envs.add(parseOrThrow(Environment, { ...(model as Record<string, unknown>), name, host: hostId, updatedAt: stamp }, 'model'));

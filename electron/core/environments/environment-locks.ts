@@ -20,7 +20,7 @@ export class EnvironmentLocks {
     try {
       return await lockfile.lock(path.join(dir, name), { realpath: false, stale: 15_000, update: 5_000 });
     } catch {
-      throw SwitchyardError.because('BUSY', 'running', { env: name }, { field: 'name' });
+      throw SwitchyardError.because('BUSY', 'running', { env: name }, { field: 'environment' });
     }
   }
 }

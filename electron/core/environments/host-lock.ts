@@ -51,8 +51,8 @@ export async function acquireHostLock(docker: Docker, env: string, me: Owner, im
     const who = labels[LABEL_OWNER] ?? 'unknown';
     const since = labels[LABEL_SINCE];
     const holder = { installation: shortId(labels[LABEL_INSTALLATION] ?? '?'), by: who, env, container: name };
-    const opts = { field: 'name', detail: who };
+    const opts = { field: 'environment', detail: who };
     throw since ? SwitchyardError.because('BUSY', 'hostLockSince', { ...holder, since: { date: since } }, opts) : SwitchyardError.because('BUSY', 'hostLock', holder, opts);
   }
-  throw SwitchyardError.because('BUSY', 'hostLockContended', { env }, { field: 'name' });
+  throw SwitchyardError.because('BUSY', 'hostLockContended', { env }, { field: 'environment' });
 }

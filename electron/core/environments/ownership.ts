@@ -76,7 +76,7 @@ export async function claimOf(docker: Docker, env: string): Promise<Claim> {
 export const isForeign = (claim: Claim, me: Owner): claim is Extract<Claim, { kind: 'owned' }> => claim.kind === 'owned' && claim.owner.installation !== me.installation;
 
 export function ownedElsewhere(env: string, owner: Owner): SwitchyardError {
-  return SwitchyardError.because('OWNED_ELSEWHERE', 'owned', { env, installation: shortId(owner.installation), by: owner.by }, { field: 'name' });
+  return SwitchyardError.because('OWNED_ELSEWHERE', 'owned', { env, installation: shortId(owner.installation), by: owner.by }, { field: 'environment' });
 }
 
 /** Refuses, changing nothing, when another installation manages `env` on this engine. */

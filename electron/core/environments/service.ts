@@ -84,7 +84,7 @@ export class EnvironmentService {
 
   async get(name: string): Promise<Env> {
     const env = (await this.list()).find((e) => e.name === name);
-    if (!env) throw SwitchyardError.because('NOT_FOUND', 'environment', { env: name }, { field: 'name' });
+    if (!env) throw SwitchyardError.because('NOT_FOUND', 'environment', { env: name }, { field: 'environment' });
     return env;
   }
 
@@ -182,7 +182,7 @@ export class EnvironmentService {
     try {
       const saved = await this.store.update((data) => {
         const i = data.environments.findIndex((e) => e.name === name);
-        if (i < 0) throw SwitchyardError.because('NOT_FOUND', 'environment', { env: name }, { field: 'name' });
+        if (i < 0) throw SwitchyardError.because('NOT_FOUND', 'environment', { env: name }, { field: 'environment' });
         const env = applyPatch(data.environments[i], app ? { ...p, app } : p, this.now());
         checkPortClaim(
           data.environments.filter((_, j) => j !== i),
@@ -245,7 +245,7 @@ export class EnvironmentService {
       // Containers another Switchyard manages are not this one's to destroy: dropping the name
       // from this list touches nothing on the host.
       if (left.length && !isForeign(await claimOf((await this.target(env)).docker, name), await this.me())) {
-        throw SwitchyardError.because('BUSY', 'containersLeft', { env: name, count: left.length }, { field: 'name' });
+        throw SwitchyardError.because('BUSY', 'containersLeft', { env: name, count: left.length }, { field: 'environment' });
       }
       await this.store.update((data) => {
         data.environments = data.environments.filter((e) => e.name !== name);
@@ -272,7 +272,7 @@ export class EnvironmentService {
     try {
       return await this.store.update((data) => {
         const env = data.environments.find((e) => e.name === name);
-        if (!env) throw SwitchyardError.because('NOT_FOUND', 'environment', { env: name }, { field: 'name' });
+        if (!env) throw SwitchyardError.because('NOT_FOUND', 'environment', { env: name }, { field: 'environment' });
         data.environments = data.environments.filter((e) => e.name !== name);
         dropHistory(data, [name]);
         return footprintOf(env);
@@ -318,7 +318,7 @@ export class EnvironmentService {
     const save = async () => {
       changed = await this.store.update((data) => {
         const i = data.environments.findIndex((e) => e.name === name);
-        if (i < 0) throw SwitchyardError.because('NOT_FOUND', 'environment', { env: name }, { field: 'name' });
+        if (i < 0) throw SwitchyardError.because('NOT_FOUND', 'environment', { env: name }, { field: 'environment' });
         const patch = parseOrThrow(EnvironmentPatch, { servers: change(data.environments[i].servers) }, 'patch');
         return (data.environments[i] = applyPatch(data.environments[i], patch, this.now()));
       });

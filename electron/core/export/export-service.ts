@@ -38,7 +38,7 @@ export class ExportService {
 
   async export(request: ExportRequest): Promise<ExportResult> {
     const req = parseOrThrow(ExportRequestSchema, request);
-    const env = await this.deps.environment(req.name);
+    const env = await this.deps.environment(req.environment);
     const dir = path.resolve(req.dir);
     const zipPath = req.zip ? `${dir}.zip` : undefined;
     await checkTarget(dir, zipPath);

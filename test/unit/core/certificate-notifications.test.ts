@@ -42,7 +42,7 @@ class FakeCoreForTests {
       case 'environments:list':
         return { ok: true, result: [...this.https.keys()].map(envOf) };
       case 'environments:get':
-        return this.https.has(p.name!) ? { ok: true, result: envOf(p.name!) } : { ok: false, error: { code: 'NOT_FOUND', message: `no environment ${p.name}` } };
+        return this.https.has(p.environment!) ? { ok: true, result: envOf(p.environment!) } : { ok: false, error: { code: 'NOT_FOUND', message: `no environment ${p.environment}` } };
       case 'certificates:status':
         return { ok: true, result: this.statuses.get(p.environment!) ?? null };
       default:

@@ -80,8 +80,8 @@ async function expectValid(cfg: string, certFile?: string) {
 }
 
 describe('the export channel', () => {
-  it('takes a name, a format and an absolute folder; answers what was written', () => {
-    expectTypeOf<RequestOf<'environments:export'>>().toEqualTypeOf<{ name: string; format: 'compose' | 'stack' | 'jps'; dir: string; zip?: boolean | undefined }>();
+  it('takes an environment, a format and an absolute folder; answers what was written', () => {
+    expectTypeOf<RequestOf<'environments:export'>>().toEqualTypeOf<{ environment: string; format: 'compose' | 'stack' | 'jps'; dir: string; zip?: boolean | undefined }>();
     expectTypeOf<ResponseOf<'environments:export'>>().toEqualTypeOf<ExportResult>();
   });
 });
@@ -338,7 +338,7 @@ describe('the export service', () => {
 
   it.each(['compose', 'stack', 'jps'] as const)('writes %s with no secret value in any file, in the folder or the zip', async (format) => {
     const dir = path.join(out, `shop-${format}`);
-    const r = await exporter.export({ name: 'shop', format, dir });
+    const r = await exporter.export({ environment: 'shop', format, dir });
     expect(r).toMatchObject({ environment: 'shop', format, dir, zip: `${dir}.zip`, secrets: ['API_TOKEN'] });
     const tree = readTree(dir);
     expect([...tree.keys()].sort()).toEqual([...r.files].sort());
@@ -374,9 +374,9 @@ describe('the export service', () => {
     ];
     const before = readdirSync(out).sort();
     for (const [dir, reason] of cases) {
-      expect(await refusal(exporter.export({ name: 'shop', format: 'compose', dir })), dir).toMatchObject({ code: 'VALIDATION', field: 'dir', reason });
+      expect(await refusal(exporter.export({ environment: 'shop', format: 'compose', dir })), dir).toMatchObject({ code: 'VALIDATION', field: 'dir', reason });
     }
-    expect(await refusal(exporter.export({ name: 'shop', format: 'compose', dir: 'relative/dir' }))).toMatchObject({ code: 'VALIDATION', field: 'dir' });
+    expect(await refusal(exporter.export({ environment: 'shop', format: 'compose', dir: 'relative/dir' }))).toMatchObject({ code: 'VALIDATION', field: 'dir' });
     expect(readdirSync(out).sort()).toEqual(before);
     expect(readdirSync(full)).toEqual(['keep.txt']);
     expect(readFileSync(path.join(out, 'taken.zip'), 'utf8')).toBe('not mine');
@@ -385,7 +385,7 @@ describe('the export service', () => {
   it('takes an empty folder; without a zip, writes the folder only', async () => {
     const dir = path.join(out, 'empty');
     mkdirSync(dir);
-    const r = await exporter.export({ name: 'shop', format: 'stack', dir, zip: false });
+    const r = await exporter.export({ environment: 'shop', format: 'stack', dir, zip: false });
     expect(r.zip).toBeUndefined();
     expect(r.files).toContain('stack.yaml');
     expect(existsSync(`${dir}.zip`)).toBe(false);
@@ -398,7 +398,7 @@ describe('the export service', () => {
     writeFileSync(path.join(context, '.git', 'HEAD'), 'ref: x\n');
     await s.create('inside', { httpPort: 18181, app: { source: { kind: 'build', context } }, servers: [{ name: 'app1', kind: 'app' }] });
     const inside = new ExportService({ environment: (n) => s.envs.get(n), demoImage: async () => 'x', demoFolder: path.join(appRoot, 'docker', 'demo-backend') });
-    const r = await inside.export({ name: 'inside', format: 'compose', dir: path.join(context, 'export') });
+    const r = await inside.export({ environment: 'inside', format: 'compose', dir: path.join(context, 'export') });
     expect(r.files.filter((f) => f.startsWith('app/'))).toEqual(['app/Dockerfile']);
   });
 
@@ -406,7 +406,11 @@ describe('the export service', () => {
     await s.create('gone', { httpPort: 18182, app: { source: { kind: 'build', context: path.join(out, 'no-such-app') } }, servers: [{ name: 'app1', kind: 'app' }] });
     const gone = new ExportService({ environment: (n) => s.envs.get(n), demoImage: async () => 'x', demoFolder: path.join(appRoot, 'docker', 'demo-backend') });
     const before = readdirSync(out).sort();
-    expect(await refusal(gone.export({ name: 'gone', format: 'compose', dir: path.join(out, 'gone') }))).toMatchObject({ code: 'VALIDATION', field: 'app.source.context', reason: 'contextMissing' });
+    expect(await refusal(gone.export({ environment: 'gone', format: 'compose', dir: path.join(out, 'gone') }))).toMatchObject({
+      code: 'VALIDATION',
+      field: 'app.source.context',
+      reason: 'contextMissing',
+    });
     expect(readdirSync(out).sort()).toEqual(before);
   });
 

@@ -33,7 +33,7 @@ describe('the engine-side lock, against a fake engine', () => {
     await acquireHostLock(lab.target.docker, 'lab', OTHER, FAKE_IMAGES.haproxy, clock);
     const held = lab.engine.container(lockName)!.id;
     const err = await refusal(acquireHostLock(lab.target.docker, 'lab', ME, FAKE_IMAGES.haproxy));
-    expect(err).toMatchObject({ code: 'BUSY', field: 'name' });
+    expect(err).toMatchObject({ code: 'BUSY', field: 'environment' });
     expect([err!.message, err!.detail, JSON.stringify(err!.params ?? {})].join(' ')).toContain(OTHER.by);
     expect(lab.engine.container(lockName)!.id).toBe(held);
   });

@@ -66,7 +66,7 @@ describe('the new-environment form: the demo lab or your app', () => {
   it('is the demo lab by default, as before: no app, two demo backends', async () => {
     const created: unknown[] = [];
     fake.handle('environments:list', () => []).handle('environments:create', (input) => (created.push(input), labEnvironment({ name: input.name })));
-    fake.handle('environments:status', ({ name }) => ({ name, state: 'not-deployed', containers: [], servers: [], haproxy: { reachable: false, configInSync: false } }));
+    fake.handle('environments:status', ({ environment: name }) => ({ name, state: 'not-deployed', containers: [], servers: [], haproxy: { reachable: false, configInSync: false } }));
     const w = mountInApp(NewEnvironmentView);
     await settle();
     expect(w.find('[data-test=backends-demo]').classes()).toContain('n-radio-button--checked');
@@ -241,7 +241,7 @@ describe("an environment's settings", () => {
     fake
       .handle('environments:list', () => [shop()])
       .handle('environments:render', () => ({ config: 'global\n' }))
-      .handle('environments:status', ({ name }) => status(name))
+      .handle('environments:status', ({ environment: name }) => status(name))
       .handle('environments:update', (r) => {
         updates.push(r);
         // Sealed by the core: what comes back is a new reference.
@@ -266,7 +266,7 @@ describe("an environment's settings", () => {
     await w.find('[data-test=submit]').trigger('click');
     await settle();
     expect(updates).toHaveLength(1);
-    expect(updates[0]).toMatchObject({ name: 'shop', patch: { app: { port: 9090, secrets: [{ name: 'API_TOKEN', value: SECRET }] } } });
+    expect(updates[0]).toMatchObject({ environment: 'shop', patch: { app: { port: 9090, secrets: [{ name: 'API_TOKEN', value: SECRET }] } } });
     // Saved: the secret shows as set again, and the value typed is nowhere in the page.
     expect(secretRow().find('[data-test=app-var-set]').exists()).toBe(true);
     expect(inputValues()).not.toContain(SECRET);
@@ -282,7 +282,7 @@ describe("an environment's settings: the app's command and limits", () => {
     fake
       .handle('environments:list', () => [saved])
       .handle('environments:render', () => ({ config: 'global\n' }))
-      .handle('environments:status', ({ name }) => status(name))
+      .handle('environments:status', ({ environment: name }) => status(name))
       .handle('environments:update', (r) => {
         updates.push(r as { patch: { app?: Record<string, unknown> } });
         return saved;
@@ -309,13 +309,13 @@ describe("an environment's settings: the app's command and limits", () => {
 
 describe("an environment's settings, back to the demo lab", () => {
   it('take the saved app away with the change (servers become demo servers)', async () => {
-    const updates: { name: string; patch: Record<string, unknown> }[] = [];
+    const updates: { environment: string; patch: Record<string, unknown> }[] = [];
     fake
       .handle('environments:list', () => [shop()])
       .handle('environments:render', () => ({ config: 'global\n' }))
-      .handle('environments:status', ({ name }) => status(name))
+      .handle('environments:status', ({ environment: name }) => status(name))
       .handle('environments:update', (r) => {
-        updates.push(r as { name: string; patch: Record<string, unknown> });
+        updates.push(r as { environment: string; patch: Record<string, unknown> });
         const { app: _app, ...rest } = shop();
         return { ...rest, servers: [{ name: 'back1', kind: 'demo', weight: 100, state: 'ready' }] } as never;
       });

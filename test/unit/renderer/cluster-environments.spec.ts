@@ -207,8 +207,8 @@ describe('an environment on a cluster', () => {
     expect(apply().attributes('disabled')).toBeUndefined();
     await apply().trigger('click');
     await settle();
-    expect(fake.callsTo('environments:update')).toEqual([{ name: 'lab', patch: { cluster: { replicas: 5, slots: 8, constraints: [] } } }]);
-    expect(fake.callsTo('environments:deploy')).toEqual([{ name: 'lab' }]);
+    expect(fake.callsTo('environments:update')).toEqual([{ environment: 'lab', patch: { cluster: { replicas: 5, slots: 8, constraints: [] } } }]);
+    expect(fake.callsTo('environments:deploy')).toEqual([{ environment: 'lab' }]);
     const order = fake.calls.map((c) => c.channel).filter((c) => c === 'environments:update' || c === 'environments:deploy');
     expect(order).toEqual(['environments:update', 'environments:deploy']);
 

@@ -86,7 +86,7 @@ describe('EnvironmentsView', () => {
       },
       shop: { name: 'shop', state: 'not-deployed', containers: [], servers: [], haproxy: { reachable: false, configInSync: false } },
     };
-    fake.handle('environments:list', () => [env('lab', 8080), env('shop', 8081)]).handle('environments:status', ({ name }) => statuses[name]);
+    fake.handle('environments:list', () => [env('lab', 8080), env('shop', 8081)]).handle('environments:status', ({ environment: name }) => statuses[name]);
     wrapper = mountInApp(EnvironmentsView);
     await flush();
     await flush();

@@ -252,14 +252,14 @@ describe('the Settings tab’s preview and unsaved edits', () => {
     await settle();
     (previewDialog()!.querySelector('[data-test=preview-save-deploy]') as HTMLButtonElement).click();
     expect(await closed()).toBe(true);
-    expect(fake.callsTo('environments:update')).toEqual([{ name: 'lab', patch: expect.objectContaining({ retries: 7 }) }]);
+    expect(fake.callsTo('environments:update')).toEqual([{ environment: 'lab', patch: expect.objectContaining({ retries: 7 }) }]);
     // As the tab's own Save and deploy: the deploy waits for the user's word.
     const confirm = document.body.querySelector('[data-test=deploy-dialog]')!;
     expect(confirm.querySelector('[data-test=plan-haproxy]')!.getAttribute('data-action')).toBe('reload');
     expect(fake.callsTo('environments:deploy')).toEqual([]);
     (confirm.querySelector('[data-test=confirm-deploy]') as HTMLButtonElement).click();
     await settle();
-    expect(fake.callsTo('environments:deploy')).toEqual([{ name: 'lab' }]);
+    expect(fake.callsTo('environments:deploy')).toEqual([{ environment: 'lab' }]);
   });
 
   it('in French: the preview’s words and buttons', async () => {

@@ -127,7 +127,7 @@ describe('unsaved settings', () => {
     await typeInto(w, 'field-retries', '7');
     await w.find('[data-test=submit]').trigger('click');
     await settle();
-    expect(fake.callsTo('environments:update')).toEqual([{ name: 'lab', patch: expect.objectContaining({ retries: 7 }) }]);
+    expect(fake.callsTo('environments:update')).toEqual([{ environment: 'lab', patch: expect.objectContaining({ retries: 7 }) }]);
     expect(w.find('[data-test=unsaved-dot]').exists()).toBe(false);
     await tab(w, 'overview').trigger('click');
     await settle();

@@ -53,7 +53,7 @@ describe('exporting an environment from its view', () => {
     expect(dialog()!.textContent).toContain('Docker Compose project');
     expect(dialog()!.textContent).toContain('JPS manifest (Jelastic / Virtuozzo)');
     await fill('/home/me/lab-stack', 'stack');
-    expect(fake.callsTo('environments:export')).toEqual([{ name: 'lab', format: 'stack', dir: '/home/me/lab-stack', zip: true }]);
+    expect(fake.callsTo('environments:export')).toEqual([{ environment: 'lab', format: 'stack', dir: '/home/me/lab-stack', zip: true }]);
     const done = dialog()!.querySelector('[data-test=export-done]')!;
     expect(done.textContent).toContain('Exported to /home/me/lab-stack');
     expect([...done.querySelectorAll('[data-test=export-files] code')].map((c) => c.textContent)).toEqual(result.files);
@@ -69,7 +69,7 @@ describe('exporting an environment from its view', () => {
     await openExport('fr');
     expect(dialog()!.textContent).toContain('Projet Docker Compose');
     await fill('/home/me/full');
-    expect(fake.callsTo('environments:export')).toEqual([{ name: 'lab', format: 'compose', dir: '/home/me/full', zip: true }]);
+    expect(fake.callsTo('environments:export')).toEqual([{ environment: 'lab', format: 'compose', dir: '/home/me/full', zip: true }]);
     expect(dialog()!.textContent).toContain('Le dossier /home/me/full n’est pas vide');
     expect(dialog()!.querySelector('[data-test=export-done]')).toBeNull();
     expect(dialog()!.querySelector('[data-test=error]')).toBeNull();

@@ -34,8 +34,8 @@ describe('forgetting an environment whose server is gone', () => {
       .handle('environments:list', () => [labEnvironment({ host: 'vps' })])
       .handle('environments:render', () => ({ config: 'global\n' }))
       .handle('environments:status', () => unreachable)
-      .handle('environments:footprint', ({ name }) => footprint(name))
-      .handle('environments:forget', ({ name }) => ({ forgotten: true, left: [footprint(name)] }));
+      .handle('environments:footprint', ({ environment: name }) => footprint(name))
+      .handle('environments:forget', ({ environment: name }) => ({ forgotten: true, left: [footprint(name)] }));
   });
 
   it('offers to forget when the server cannot be reached, lists what may remain there, and forgets only once confirmed', async () => {
@@ -48,7 +48,7 @@ describe('forgetting an environment whose server is gone', () => {
 
     await offer.find('[data-test=forget]').trigger('click');
     await settle();
-    expect(fake.callsTo('environments:footprint')).toEqual([{ name: 'lab' }]);
+    expect(fake.callsTo('environments:footprint')).toEqual([{ environment: 'lab' }]);
     const dialog = document.body.querySelector('[data-test=forget-dialog]')!;
     expect(dialog.textContent).toContain('Whatever Switchyard created there stays');
     expect([...dialog.querySelectorAll('[data-test=footprint-containers] code')].map((c) => c.textContent)).toEqual(['sy-lab-haproxy', 'sy-lab-back1', 'sy-lab-back2']);
@@ -59,7 +59,7 @@ describe('forgetting an environment whose server is gone', () => {
 
     dialogButton('Forget')!.click();
     await settle();
-    expect(fake.callsTo('environments:forget')).toEqual([{ name: 'lab' }]);
+    expect(fake.callsTo('environments:forget')).toEqual([{ environment: 'lab' }]);
     expect(useEnvironmentsStore().environments).toEqual([]);
     expect(useNavStore().route.name).toBe('environments');
   });

@@ -207,7 +207,7 @@ describe('HttpsPanel', () => {
     const confirm = [...document.body.querySelectorAll('.n-dialog button')].find((b) => b.textContent?.includes('Turn HTTPS off')) as HTMLButtonElement;
     confirm.click();
     await settle();
-    expect(fake.callsTo('environments:update')).toEqual([{ name: 'lab', patch: { https: expect.objectContaining({ enabled: false, domains: ['www.example.com'] }) } }]);
+    expect(fake.callsTo('environments:update')).toEqual([{ environment: 'lab', patch: { https: expect.objectContaining({ enabled: false, domains: ['www.example.com'] }) } }]);
   });
 });
 

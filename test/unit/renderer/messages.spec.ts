@@ -314,7 +314,7 @@ describe('the deploy dialog', () => {
 
   it('says what the deploy will do, from the core’s plan, with the config diff against what runs', async () => {
     const dialog = await openDialog(plan());
-    expect(fake.callsTo('environments:plan')).toEqual([{ name: 'lab' }]);
+    expect(fake.callsTo('environments:plan')).toEqual([{ environment: 'lab' }]);
     expect(dialog.querySelector('[data-test=plan-haproxy]')!.getAttribute('data-action')).toBe('reload');
     expect(dialog.querySelector('[data-test=plan-haproxy]')!.textContent).toContain('reloads its configuration, without dropping a request');
     const rows = [...dialog.querySelectorAll('[data-test=plan-container]')].map((r) => [r.getAttribute('data-name'), r.getAttribute('data-action'), r.textContent!.replace(/\s+/g, ' ').trim()]);
@@ -329,7 +329,7 @@ describe('the deploy dialog', () => {
 
     (dialog.closest('.n-card')!.querySelector('[data-test=confirm-deploy]') as HTMLButtonElement).click();
     await settle();
-    expect(fake.callsTo('environments:deploy')).toEqual([{ name: 'lab' }]);
+    expect(fake.callsTo('environments:deploy')).toEqual([{ environment: 'lab' }]);
   });
 
   it('in French, says when nothing would change, and shows the whole config for a first deploy', async () => {

@@ -68,7 +68,7 @@ describe('an environment another Switchyard manages', () => {
     await settle();
     dialogButton('Adopter')!.click();
     await settle();
-    expect(fake.callsTo('environments:adopt')).toEqual([{ name: 'lab', host: 'local' }]);
+    expect(fake.callsTo('environments:adopt')).toEqual([{ environment: 'lab', host: 'local' }]);
   });
 });
 
@@ -86,7 +86,7 @@ describe("a host's environments", () => {
       .handle('environments:list', () => list)
       .handle('hosts:environments', () => found)
       .handle('environments:adopt', () => ({ taskId: 't-adopt' }))
-      .handle('environments:status', ({ name }) => ({ name, state: 'running', containers: [], servers: [], haproxy: { reachable: true, configInSync: true } }));
+      .handle('environments:status', ({ environment: name }) => ({ name, state: 'running', containers: [], servers: [], haproxy: { reachable: true, configInSync: true } }));
     const w = mountInApp(HostsView);
     await settle();
     await w.find('[data-test=show-found]').trigger('click');
@@ -106,7 +106,7 @@ describe("a host's environments", () => {
     expect(document.body.querySelector('.n-dialog')!.textContent).toContain('the settings it was last deployed with');
     dialogButton('Adopt')!.click();
     await settle();
-    expect(fake.callsTo('environments:adopt')).toEqual([{ name: 'shop', host: 'local' }]);
+    expect(fake.callsTo('environments:adopt')).toEqual([{ environment: 'shop', host: 'local' }]);
 
     // The adoption ends: the environment joins this Switchyard's list.
     list = [labEnvironment(), labEnvironment({ name: 'shop', httpPort: 8081 })];

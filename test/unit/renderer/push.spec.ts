@@ -34,7 +34,7 @@ describe('the environment view', () => {
     fake
       .handle('environments:list', () => [labEnvironment()])
       .handle('environments:render', () => ({ config: 'global\n' }))
-      .handle('environments:status', ({ name }) => status(name))
+      .handle('environments:status', ({ environment: name }) => status(name))
       .handle('logs:tail', () => []);
   });
 
@@ -90,7 +90,7 @@ describe('the environment view', () => {
 
 describe('the environments list', () => {
   beforeEach(() => {
-    fake.handle('environments:list', () => [labEnvironment()]).handle('environments:status', ({ name }) => status(name));
+    fake.handle('environments:list', () => [labEnvironment()]).handle('environments:status', ({ environment: name }) => status(name));
   });
 
   it('holds no timer and follows every environment’s status while shown', async () => {

@@ -409,7 +409,7 @@ describe('the releases panel', () => {
     fake
       .handle('environments:list', () => [shop(), lab])
       .handle('environments:render', () => ({ config: 'global\n' }))
-      .handle('environments:status', ({ name }) => ({ name, state: 'running', containers: [], servers: [], haproxy: { reachable: true, configInSync: true } }));
+      .handle('environments:status', ({ environment: name }) => ({ name, state: 'running', containers: [], servers: [], haproxy: { reachable: true, configInSync: true } }));
     const w = mountInApp(EnvironmentView, { name: 'shop', tab: 'releases' });
     await settle();
     expect(w.findAll('.n-tabs-tab').map((x) => x.text())).toContain('Releases');
@@ -428,7 +428,7 @@ describe('the releases panel', () => {
     fake
       .handle('environments:list', () => [shop()])
       .handle('environments:render', () => ({ config: 'global\n' }))
-      .handle('environments:status', ({ name }) => ({ name, state, containers: [], servers: [], haproxy: { reachable: state === 'running', configInSync: true } }));
+      .handle('environments:status', ({ environment: name }) => ({ name, state, containers: [], servers: [], haproxy: { reachable: state === 'running', configInSync: true } }));
     const w = mountInApp(EnvironmentView, { name: 'shop', tab: 'releases' });
     await settle();
     return w;

@@ -149,7 +149,7 @@ describe('environments store', () => {
     expect(envs.previousConfigs.lab).toBe('global\n  maxconn 100\n');
     expect(envs.configs.lab).toBe('global\n  maxconn 200\n');
     // What runs, as the load balancer has it.
-    expect(fake.callsTo('environments:running')).toEqual([{ name: 'lab' }]);
+    expect(fake.callsTo('environments:running')).toEqual([{ environment: 'lab' }]);
     expect(envs.deployedConfigs.lab).toBe('global\n  maxconn 100\n  # running\n');
     // Further polls while it stays out of sync do not read it again: only a deploy changes it.
     await envs.loadStatus('lab');

@@ -18,7 +18,7 @@ import type { Core } from '../../../electron/core/core';
 
 describe('contract', () => {
   it('locks the request and response types of the main channels', () => {
-    expectTypeOf<RequestOf<'environments:deploy'>>().toEqualTypeOf<{ name: string }>();
+    expectTypeOf<RequestOf<'environments:deploy'>>().toEqualTypeOf<{ environment: string }>();
     expectTypeOf<ResponseOf<'environments:deploy'>>().toEqualTypeOf<TaskStarted>();
     expectTypeOf<ResponseOf<'environments:create'>>().toEqualTypeOf<Environment>();
     expectTypeOf<ResponseOf<'environments:status'>>().toEqualTypeOf<EnvironmentStatus>();
@@ -29,7 +29,7 @@ describe('contract', () => {
   });
 
   it('locks the forget channels: what may remain on the host, by name', () => {
-    expectTypeOf<RequestOf<'environments:forget'>>().toEqualTypeOf<{ name: string }>();
+    expectTypeOf<RequestOf<'environments:forget'>>().toEqualTypeOf<{ environment: string }>();
     expectTypeOf<ResponseOf<'environments:forget'>>().toEqualTypeOf<Forgotten>();
     expectTypeOf<ResponseOf<'environments:footprint'>>().toEqualTypeOf<Footprint>();
     expectTypeOf<RequestOf<'hosts:forget'>>().toEqualTypeOf<{ id: string }>();
@@ -46,11 +46,29 @@ describe('contract', () => {
     let called = 0;
     const handlers = Object.fromEntries(channelNames.map((c) => [c, () => (called++, 'ran')])) as unknown as Handlers;
     const invoke = createDispatcher(handlers);
-    expect(await invoke('environments:get', { name: 'lab' })).toEqual({ ok: true, result: 'ran' });
-    expect(await invoke('environments:get', { name: 'bad\nname' })).toMatchObject({ ok: false, error: { code: 'VALIDATION', field: 'name' } });
-    expect(await invoke('environments:get', { name: 'lab', extra: 1 })).toMatchObject({ ok: false, error: { code: 'VALIDATION', field: 'extra' } });
+    expect(await invoke('environments:get', { environment: 'lab' })).toEqual({ ok: true, result: 'ran' });
+    expect(await invoke('environments:get', { environment: 'bad\nname' })).toMatchObject({ ok: false, error: { code: 'VALIDATION', field: 'environment' } });
+    expect(await invoke('environments:get', { environment: 'lab', extra: 1 })).toMatchObject({ ok: false, error: { code: 'VALIDATION', field: 'extra' } });
     expect(await invoke('nope:nope', {})).toMatchObject({ ok: false, error: { code: 'UNKNOWN_CHANNEL' } });
     expect(called).toBe(1);
+  });
+});
+
+describe('the environment a request is about', () => {
+  it('is `environment` in every request; `name`, the older key of environments:* and exports, is still taken for it', async () => {
+    const seen: unknown[] = [];
+    const handlers = Object.fromEntries(channelNames.map((c) => [c, (r: unknown) => (seen.push(r), 'ran')])) as unknown as Handlers;
+    const invoke = createDispatcher(handlers);
+    expect(await invoke('environments:deploy', { environment: 'lab' })).toEqual({ ok: true, result: 'ran' });
+    expect(await invoke('environments:deploy', { name: 'lab' })).toEqual({ ok: true, result: 'ran' });
+    expect(await invoke('environments:update', { name: 'lab', patch: { retries: 2 } })).toEqual({ ok: true, result: 'ran' });
+    expect(await invoke('environments:export', { environment: 'lab', format: 'compose', dir: '/tmp/x' })).toEqual({ ok: true, result: 'ran' });
+    expect(seen).toEqual([{ environment: 'lab' }, { environment: 'lab' }, { environment: 'lab', patch: { retries: 2 } }, { environment: 'lab', format: 'compose', dir: '/tmp/x', zip: true }]);
+
+    expect(await invoke('environments:deploy', {})).toMatchObject({ ok: false, error: { code: 'VALIDATION', field: 'environment', message: 'environment: must be text' } });
+    expect(await invoke('environments:deploy', { environment: 'lab', name: 'shop' })).toMatchObject({ ok: false, error: { code: 'VALIDATION', field: 'name' } });
+    expect(await invoke('environments:adopt', { environment: 'Bad', host: 'local' })).toMatchObject({ ok: false, error: { code: 'VALIDATION', field: 'environment' } });
+    expect(seen).toHaveLength(4);
   });
 });
 

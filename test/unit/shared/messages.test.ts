@@ -157,7 +157,7 @@ describe('the contract', () => {
   it('carries a code and params beside every task and step message, and has environments:plan', () => {
     expectTypeOf<Task['code']>().toEqualTypeOf<MessageCode | undefined>();
     expectTypeOf<TaskStep['params']>().toEqualTypeOf<MessageParams | undefined>();
-    expectTypeOf<RequestOf<'environments:plan'>>().toEqualTypeOf<{ name: string }>();
+    expectTypeOf<RequestOf<'environments:plan'>>().toEqualTypeOf<{ environment: string }>();
     expectTypeOf<ResponseOf<'environments:plan'>>().toEqualTypeOf<DeployPlan>();
   });
 });
