@@ -79,9 +79,21 @@ export class TestSshd {
     return { algorithm, fingerprint };
   }
 
-  /** Restarts the server with a brand-new host key (a reinstalled server, or an impostor). */
+  /**
+   * Restarts the server with a brand-new host key (a reinstalled server, or an impostor): its
+   * sessions end with it. The listener is frozen first, so that no client (a status poll that
+   * reconnects at once) gets a session with the old key between the sessions' end and the stop.
+   */
   async swapHostKey(): Promise<void> {
-    await this.halt();
+    const proc = this.proc;
+    if (proc?.pid && proc.exitCode === null && proc.signalCode === null) {
+      process.kill(proc.pid, 'SIGSTOP');
+      this.killSessions();
+      const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+      proc.kill('SIGKILL');
+      await exited;
+      this.proc = undefined;
+    }
     await this.newHostKey();
     await this.launch();
   }
