@@ -243,6 +243,8 @@ export const channels = {
  */
 export const events = {
   'tasks:updated': event(Everything).carries<Task>(),
+  /** Ended tasks were forgotten (`tasks:clear`, from any window): every window drops them. */
+  'tasks:cleared': event(Everything).carries<{ ids: string[] }>(),
   /** Subscribing starts the polling of that environment's load balancer; the last one to go stops it. */
   'stats:snapshot': event(OneEnvironment).carries<StatsSnapshot>((p) => p.environment),
   'stats:health': event(OneEnvironment).carries<HealthChange>((p) => p.environment),

@@ -45,10 +45,14 @@ export const useTasksStore = defineStore('tasks', () => {
     const { cleared } = await invoke('tasks:clear', {});
     for (const t of Object.values(byId.value)) {
       if (t.state === 'running') continue;
-      delete byId.value[t.id];
-      delete dismissed.value[t.id];
+      forget(t.id);
     }
     return cleared;
+  }
+
+  function forget(id: string): void {
+    delete byId.value[id];
+    delete dismissed.value[id];
   }
 
   /** The task of `kind` under way on `target`, if any. */
@@ -90,6 +94,8 @@ export const useTasksStore = defineStore('tasks', () => {
   }
 
   subscribe('tasks:updated', {}, upsert);
+  // Cleared in another window (or by a script): gone here too.
+  subscribe('tasks:cleared', {}, ({ ids }) => ids.forEach(forget));
   // Updates sent while the connection was down are lost: ask for the whole list again.
   onReconnect(() => void load());
 

@@ -282,4 +282,14 @@ describe('releases: rolling updates under load, automatic rollback, history', ()
     expect(latest[2]).toMatch(/^rolled-back/);
     expect(latest.join(' ')).toMatch(/cancel/i);
   }, 180_000);
+
+  it('destroyed and removed, the environment takes its release images with it; the images the user tagged stay', async () => {
+    const ours = async () => (await docker.listImages({ filters: { reference: [`sy-app/${name}`] } })).flatMap((i) => i.RepoTags ?? []);
+    expect((await ours()).length).toBeGreaterThan(0);
+    const destroyed = await t.runTask('environments:destroy', name);
+    expect(destroyed.state).toBe('succeeded');
+    await t.call('environments:remove', { environment: name });
+    expect(await ours()).toEqual([]);
+    for (const tag of ['v1', 'v2']) expect((await docker.getImage(`${repo}:${tag}`).inspect()).RepoTags).toContain(`${repo}:${tag}`);
+  });
 });

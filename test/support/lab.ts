@@ -1,3 +1,4 @@
+import { removeAppImages } from '../../electron/core/apps/app-image';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
@@ -86,6 +87,8 @@ export async function removeEnvironments(...names: string[]): Promise<void> {
         .getVolume(v.Name)
         .remove()
         .catch(() => undefined);
+    // The app images its deploys built and its releases tagged.
+    await removeAppImages(docker, name).catch(() => undefined);
   }
 }
 

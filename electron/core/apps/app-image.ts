@@ -12,6 +12,30 @@ import { dockerError, followProgress, isNotFound } from '../targets/docker-util'
 export const appImageTag = (env: string) => `${PREFIX}-app/${env}:latest`;
 
 /**
+ * Takes away the tags Switchyard gave an environment's app images on a host (the build's
+ * `latest`, one per release): an image no other tag names is then deleted, and its disk space
+ * freed. An image a container still runs stays (Docker refuses); one the user tagged too keeps
+ * the user's tag. Answers how many tags went.
+ */
+export async function removeAppImages(docker: Docker, envName: string): Promise<number> {
+  const repo = `${PREFIX}-app/${envName}`;
+  const images = await docker.listImages({ filters: { reference: [repo] } });
+  const tags = images.flatMap((i) => i.RepoTags ?? []).filter((t) => t.startsWith(`${repo}:`));
+  let removed = 0;
+  for (const tag of tags) {
+    const gone = await docker
+      .getImage(tag)
+      .remove()
+      .then(
+        () => true,
+        () => false,
+      );
+    if (gone) removed++;
+  }
+  return removed;
+}
+
+/**
  * The image an environment's app runs: pulled (with the host's registry login) for an image
  * source, or built on the host's engine from the folder for a build source — the folder goes
  * to the engine as the build context through the Docker API, so a remote host builds it the

@@ -5,6 +5,7 @@ import type { ConfigTrigger } from '../../../shared/config-history';
 import { AppInput } from '../../../shared/apps';
 import { parseHttpsSettings } from '../../../shared/https';
 import type { AppSecrets } from '../apps/app-secrets';
+import { removeAppImages } from '../apps/app-image';
 import { Environment, EnvironmentInput, EnvironmentPatch, parseOrThrow, type Environment as Env, type ServerInput } from '../../../shared/model';
 import { renderConfig } from '../haproxy/render';
 import type { RuntimeApi } from '../haproxy/runtime-api';
@@ -251,6 +252,8 @@ export class EnvironmentService {
         data.environments = data.environments.filter((e) => e.name !== name);
         dropHistory(data, [name]);
       });
+      // Its app's images go with it (builds and releases kept for rollbacks): nothing of it runs any more.
+      if (!left.length) await removeAppImages((await this.target(env)).docker, name).catch(() => undefined);
     } finally {
       await release().catch(() => undefined);
     }

@@ -67,15 +67,16 @@ export class TaskManager {
     return t;
   }
 
-  /** Forgets every task that has ended (running ones stay); how many went. */
+  /** Forgets every task that has ended (running ones stay), and says which (`tasks:cleared`); how many went. */
   clear(): number {
-    let cleared = 0;
+    const ids: string[] = [];
     for (const [id, t] of this.tasks) {
       if (t.state === 'running') continue;
       this.tasks.delete(id);
-      cleared++;
+      ids.push(id);
     }
-    return cleared;
+    if (ids.length) this.events.emit('tasks:cleared', { ids });
+    return ids.length;
   }
 
   /** The running task of `kind`s acting on `target`, if any. */

@@ -8,7 +8,9 @@ function setup() {
   const events = new EventBus();
   const seen: Task[] = [];
   events.on('tasks:updated', (t) => seen.push(t));
-  return { tasks: new TaskManager(events), seen };
+  const cleared: string[][] = [];
+  events.on('tasks:cleared', ({ ids }) => cleared.push(ids));
+  return { tasks: new TaskManager(events), seen, cleared };
 }
 
 describe('tasks', () => {
@@ -63,7 +65,7 @@ describe('tasks', () => {
   });
 
   it('clears the tasks that ended and keeps the one still running', async () => {
-    const { tasks } = setup();
+    const { tasks, cleared } = setup();
     const ok = tasks.start('deploy', 'lab', async () => 'done');
     const bad = tasks.start('destroy', 'shop', async () => {
       throw new SwitchyardError('PORT_IN_USE', 'Port 80 is taken');
@@ -80,7 +82,10 @@ describe('tasks', () => {
     expect(tasks.clear()).toBe(2);
     expect(tasks.list().map((t) => t.id)).toEqual([busy.id]);
     expect(() => tasks.get(ok.id)).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
+    // Every window hears which went.
+    expect(cleared).toEqual([[ok.id, bad.id]]);
     expect(tasks.clear()).toBe(0);
+    expect(cleared).toHaveLength(1);
 
     release();
     expect((await tasks.whenDone(busy.id)).state).toBe('succeeded');

@@ -168,6 +168,13 @@ describe('the task list', () => {
     await settle();
     expect(ids(w)).toEqual(['busy']);
   });
+  it('drops the tasks another window cleared, as the core says, and keeps the one in progress', async () => {
+    const w = await openTasks();
+    expect(ids(w)).toEqual(['busy', 'bad', 'ok2', 'ok']);
+    fake.emit('tasks:cleared', { ids: ['bad', 'ok2', 'ok'] });
+    await settle();
+    expect(ids(w)).toEqual(['busy']);
+  });
 });
 
 describe('a task card', () => {
