@@ -122,7 +122,7 @@ export async function benchDeploy(iterations: number): Promise<void> {
   console.log(`  switchyard deploy, unpolled  ${String(o).padStart(6)} ms to the task's own verified 200   (runs: ${own.join(', ')})`);
   console.log(`  switchyard deploy, polled     ${String(pt).padStart(6)} ms to the task's own verified 200 while the client polls   (runs: ${polledTask.join(', ')})`);
   console.log(`  ratio polled/plain ${(s / p).toFixed(2)}x (goal: at most 1.00x), polled task/plain ${(pt / p).toFixed(2)}x, unpolled/plain ${(o / p).toFixed(2)}x`);
-  // The load balancer joins the long-lived edge network and the backends' network as it starts:
-  // a connection that reaches its address before it answers ARP waits for a retry (1 s).
-  console.log(`  (measured: a client polling while the load balancer starts waits ~0.6 s for the kernel's ARP retry on the shared edge network, and so does the deploy's own first look at it)`);
+  // A connection that reaches the load balancer's published port while Docker is still joining it
+  // to its two networks is lost, and the client's TCP sends its SYN again a second later.
+  console.log(`  (a client polling while the load balancer starts can lose one connection attempt and wait for its own 1 s SYN retry)`);
 }

@@ -80,6 +80,9 @@ export function haproxyCreateOptions(spec: HaproxySpec, name: string, specHash: 
         ...(spec.httpsPort ? { [`${HAPROXY_HTTPS_PORT}/tcp`]: [{ HostIp: '', HostPort: String(spec.httpsPort) }] } : {}),
       },
       NetworkMode: EDGE_NETWORK,
+      // Its addresses announced (gratuitous ARP) as its interfaces come up: the host then sends it
+      // at once what it queued for it, instead of at its next ARP attempt (up to a second later).
+      Sysctls: { 'net.ipv4.conf.all.arp_notify': '1' },
       Mounts: [{ Type: 'volume', Source: names.stateVolume(spec.env), Target: HAPROXY_STATE_DIR }],
       RestartPolicy: { Name: 'unless-stopped' },
     },
