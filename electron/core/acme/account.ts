@@ -83,7 +83,9 @@ export class AcmeAccounts {
         field: 'https.termsAccepted',
       });
     }
-    const poll = opts.poll ?? { attempts: 10, minMs: 1000, maxMs: 10_000 };
+    // The first looks come soon (a CA often validates in well under a second), then further
+    // apart: 0.25, 0.5, 1, 2, 4, 8, then 10 s, about as long in all as 1 s doubling over 10 tries.
+    const poll = opts.poll ?? { attempts: 12, minMs: 250, maxMs: 10_000 };
     const lib = await acmeLibrary();
     const make = (accountKey: string, accountUrl?: string) =>
       new lib.Client({ directoryUrl: req.directory.url, accountKey, accountUrl, backoffAttempts: poll.attempts, backoffMin: poll.minMs, backoffMax: poll.maxMs });
