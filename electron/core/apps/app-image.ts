@@ -15,24 +15,18 @@ export const appImageTag = (env: string) => `${PREFIX}-app/${env}:latest`;
  * Takes away the tags Switchyard gave an environment's app images on a host (the build's
  * `latest`, one per release): an image no other tag names is then deleted, and its disk space
  * freed. An image a container still runs stays (Docker refuses); one the user tagged too keeps
- * the user's tag. Answers how many tags went.
+ * the user's tag.
  */
-export async function removeAppImages(docker: Docker, envName: string): Promise<number> {
+export async function removeAppImages(docker: Docker, envName: string): Promise<void> {
   const repo = `${PREFIX}-app/${envName}`;
   const images = await docker.listImages({ filters: { reference: [repo] } });
   const tags = images.flatMap((i) => i.RepoTags ?? []).filter((t) => t.startsWith(`${repo}:`));
-  let removed = 0;
   for (const tag of tags) {
-    const gone = await docker
+    await docker
       .getImage(tag)
       .remove()
-      .then(
-        () => true,
-        () => false,
-      );
-    if (gone) removed++;
+      .catch(() => undefined);
   }
-  return removed;
 }
 
 /**

@@ -22,6 +22,7 @@ import {
   isPortConflict,
   lastLines,
   logsOf,
+  portHolder,
   portInUse,
   conflictOf,
   reload,
@@ -219,8 +220,8 @@ export class Deployer {
       ctx.step('ports', 20, msg('deploy.ports', { port: env.httpPort }));
       const existing = await this.containers(env.name);
       const lb = loadBalancerOf(existing, env.name);
-      const spec = await haproxySpec(env, haproxyImageId, lb, (port) => this.portFree(port));
-      await this.checkPort(spec, lb);
+      const spec = await haproxySpec(env, haproxyImageId, lb, (port) => this.portFree(env.name, port));
+      await this.checkPort(env.name, spec);
 
       ctx.step('network', 25, msg('deploy.network'));
       const facts = await this.ensureNetworks(env.name, undo, changes, env.cluster !== undefined);
@@ -288,7 +289,7 @@ export class Deployer {
         await waitReady(this.target, c, env.name, this.timings.readyMs);
         changes.push(msg('change.created', { name }));
       } else if (action === 'recreate') {
-        await this.replaceHaproxy(env, lb!, opts, config);
+        await this.replaceHaproxy(env, lb!, opts, config, Object.values(portsOf(spec)));
         changes.push(msg('change.recreated', { name }));
       } else if (action === 'restart') {
         const c = this.docker.getContainer(lb!.Id);
@@ -372,7 +373,7 @@ export class Deployer {
         currentFacts(this.docker, env.name),
       ]);
       const lb = loadBalancerOf(existing, env.name);
-      const spec = await haproxySpec(env, haproxyImageId ?? '', lb, (port) => this.portFree(port));
+      const spec = await haproxySpec(env, haproxyImageId ?? '', lb, (port) => this.portFree(env.name, port));
       const images: DeployPlan['images'] = [{ ref: env.images.haproxy, role: 'haproxy', present: haproxyImageId !== undefined }];
       if (demoTag) images.push({ ref: demoTag, role: 'demo', present: demoImageId !== undefined });
       if (appRef) images.push({ ref: appRef, role: 'app', present: appImageId !== undefined });
@@ -408,20 +409,17 @@ export class Deployer {
   }
 
   /** Refuses early, before anything is created, when another container or program holds the port. */
-  private async checkPort(spec: HaproxySpec, lb: Docker.ContainerInfo | undefined): Promise<void> {
+  private async checkPort(envName: string, spec: HaproxySpec): Promise<void> {
     const wanted = [{ port: spec.httpPort, field: 'httpPort' }, ...(spec.httpsPort !== undefined ? [{ port: spec.httpsPort, field: 'https.httpsPort' }] : [])];
     for (const { port, field } of wanted) {
-      if (lb?.Ports.some((p) => p.PublicPort === port)) continue;
-      const holders = await this.docker.listContainers({ filters: { publish: [String(port)] } });
-      if (holders.length) throw portInUse(port, holders[0].Names[0]?.slice(1), field);
-      if (!(await this.target.isPortFree(port))) throw portInUse(port, undefined, field);
+      const holder = await portHolder(this.target, envName, port);
+      if (holder !== null) throw portInUse(port, holder || undefined, field);
     }
   }
 
-  /** Nothing on the host holds `port`: no container publishes it, no program listens on it. */
-  private async portFree(port: number): Promise<boolean> {
-    const holders = await this.docker.listContainers({ filters: { publish: [String(port)] } });
-    return !holders.length && (await this.target.isPortFree(port));
+  /** Nothing on the host holds `port` (the environment's own load balancer aside). */
+  private async portFree(envName: string, port: number): Promise<boolean> {
+    return (await portHolder(this.target, envName, port)) === null;
   }
 
   /**
@@ -529,7 +527,7 @@ export class Deployer {
    * want the same host port, the old one steps aside only for the moment of the start, and
    * comes back if the new one fails.
    */
-  private async replaceHaproxy(env: Environment, lb: Docker.ContainerInfo, opts: Docker.ContainerCreateOptions, config: string): Promise<void> {
+  private async replaceHaproxy(env: Environment, lb: Docker.ContainerInfo, opts: Docker.ContainerCreateOptions, config: string, ports: number[]): Promise<void> {
     const oldC = this.docker.getContainer(lb.Id);
     const nextName = `${opts.name}-next`;
     await this.docker
@@ -548,8 +546,7 @@ export class Deployer {
       try {
         await next.start();
       } catch (err) {
-        const wanted = Object.values(opts.HostConfig?.PortBindings ?? {}).flatMap((bs) => (bs as { HostPort?: string }[]).map((b) => Number(b.HostPort)));
-        const samePort = lb.Ports.some((p) => p.PublicPort !== undefined && wanted.includes(p.PublicPort));
+        const samePort = lb.Ports.some((p) => p.PublicPort !== undefined && ports.includes(p.PublicPort));
         if (!isPortConflict(err) || !samePort) throw err;
         await oldC.stop({ t: 10 });
         stoppedOld = true;

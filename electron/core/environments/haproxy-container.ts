@@ -15,6 +15,7 @@ import {
   HAPROXY_SERVER_STATE,
   HAPROXY_STATE_DIR,
   BACKEND_NAME,
+  LABEL_ENV,
   LABEL_SPEC,
   labelsFor,
   names,
@@ -55,6 +56,20 @@ export function portInUse(port: number, holder?: string, field = 'httpPort'): Sw
   const https = field !== 'httpPort';
   if (holder) return SwitchyardError.because('PORT_IN_USE', https ? 'httpsContainer' : 'container', { port, holder }, { field });
   return SwitchyardError.because('PORT_IN_USE', https ? 'httpsProgram' : 'program', { port }, { field });
+}
+
+/**
+ * Who holds `port` on a host: the name of a running container publishing it, '' for another
+ * program, null when it is free. The environment's own load balancer does not count: a deploy
+ * keeps the port it publishes.
+ */
+export async function portHolder(target: Target, envName: string, port: number): Promise<string | null> {
+  const publishing = await target.docker.listContainers({ filters: { publish: [String(port)] } });
+  const own = (c: { Names: string[]; Labels?: Record<string, string> }) => c.Labels?.[LABEL_ENV] === envName && c.Names.some((n) => n.startsWith(`/${names.haproxy(envName)}`));
+  const other = publishing.find((c) => !own(c));
+  if (other) return other.Names[0]?.replace(/^\//, '') ?? other.Id;
+  if (publishing.length) return null;
+  return (await target.isPortFree(port)) ? null : '';
 }
 
 /** The create options of the load balancer container; its hash decides whether to recreate. */

@@ -101,7 +101,7 @@ export class HttpsService {
 
   private settingsOf(env: Environment): OrderableHttpsSettings {
     // Settings that only keep the HTTPS port name nothing to certify yet.
-    if (!env.https || !httpsSetUp(env.https)) throw SwitchyardError.because('VALIDATION', 'httpsNotSetUp', {}, { field: 'https' });
+    if (!httpsSetUp(env.https)) throw SwitchyardError.because('VALIDATION', 'httpsNotSetUp', {}, { field: 'https' });
     const settings = parseOrderableSettings(env.https);
     if (!settings.enabled) throw SwitchyardError.because('VALIDATION', 'httpsOff', {}, { field: 'https.enabled' });
     return settings;

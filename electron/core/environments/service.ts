@@ -17,7 +17,7 @@ import type { Target } from '../targets/target';
 import { Deployer, type ClusterTargets, type DeployOptions } from './deployer';
 import type { ClusterInfo } from '../../../shared/clusters';
 import { clusterStatus } from '../clusters/swarm-status';
-import { currentConfig } from './haproxy-container';
+import { currentConfig, portHolder } from './haproxy-container';
 import type { ImageService } from './images';
 import { footprintOf } from './footprint';
 import { Inspector, containerStatus } from './inspector';
@@ -91,15 +91,13 @@ export class EnvironmentService {
 
   async create(input: EnvironmentInput): Promise<Env> {
     const parsed = parseOrThrow(EnvironmentInput, input);
-    await this.targetFor(parsed.host);
+    const target = await this.targetFor(parsed.host);
     const stamp = this.now().toISOString();
+    const others = (await this.list()).filter((e) => e.name !== parsed.name);
     // Before anything is saved: a port taken is said on its field now, not at the first deploy.
-    checkPortClaim(
-      (await this.list()).filter((e) => e.name !== parsed.name),
-      parsed,
-    );
+    checkPortClaim(others, parsed);
     await this.checkHostPorts(parsed);
-    const https = parsed.https ?? (await this.keepHttpsPort(parsed));
+    const https = parsed.https ?? (await this.keepHttpsPort(target, parsed, others));
     const app = parsed.app ? await this.sealApp(parsed.app) : undefined;
     try {
       return await this.add(parseOrThrow(Environment, { ...parsed, https, app, createdAt: stamp, updatedAt: stamp }));
@@ -121,13 +119,8 @@ export class EnvironmentService {
     const onHost = await withTimeout(environmentsOnHost(target), HOST_PORT_CHECK_MS).catch(() => new Set<string>());
     let name = 'lab';
     for (let i = 2; envs.some((e) => e.name === name) || onHost.has(name); i++) name = `lab-${i}`;
-    const claimed = new Set(envs.filter((e) => e.host === host).flatMap((e) => publishedPorts(e).map((p) => p.port)));
-    for (let port = LAB_PORTS.from; port <= LAB_PORTS.to; port++) {
-      if (claimed.has(port)) continue;
-      // A host that does not answer in time is asked again by create(), and by the deploy.
-      const holder = await withTimeout(portHolder(target, name, port), HOST_PORT_CHECK_MS).catch(() => undefined);
-      if (holder === null || holder === undefined) return this.create({ name, host, httpPort: port });
-    }
+    const port = await firstFreePort(target, name, LAB_PORTS, claimedOn(envs, host));
+    if (port !== undefined) return this.create({ name, host, httpPort: port });
     throw SwitchyardError.because('PORT_IN_USE', 'noneFree', { from: LAB_PORTS.from, to: LAB_PORTS.to, host }, { field: 'httpPort' });
   }
 
@@ -135,19 +128,12 @@ export class EnvironmentService {
    * HTTPS settings that only keep a port for HTTPS, off: the first deploy publishes it, so
    * switching HTTPS on later reloads the load balancer instead of replacing it (a replacement
    * would hold up the first HTTPS answer by seconds, and stop HTTP for a moment). The first port
-   * from 8443 up that no environment on the host claims and nothing there holds; none when all
-   * are taken (switching HTTPS on then picks one).
+   * from 8443 up that no other environment on the host claims and nothing there holds; none when
+   * all are taken (the HTTPS form then offers 8443, as for an environment made before).
    */
-  private async keepHttpsPort(env: PortsOf): Promise<Env['https'] | undefined> {
-    const target = await Promise.resolve(this.targetFor(env.host)).catch(() => undefined);
-    const claimed = new Set([env.httpPort, ...(await this.list()).filter((e) => e.host === env.host).flatMap((e) => publishedPorts(e).map((p) => p.port))]);
-    for (let port = HTTPS_PORTS.from; port <= HTTPS_PORTS.to; port++) {
-      if (claimed.has(port)) continue;
-      // A host that does not answer in time is asked again by the deploy, which names the field.
-      const holder = target ? await withTimeout(portHolder(target, env.name, port), HOST_PORT_CHECK_MS).catch(() => undefined) : undefined;
-      if (holder === null || holder === undefined) return parseHttpsSettings({ enabled: false, httpsPort: port });
-    }
-    return undefined;
+  private async keepHttpsPort(target: Target, env: PortsOf, others: PortsOf[]): Promise<Env['https'] | undefined> {
+    const port = await firstFreePort(target, env.name, HTTPS_PORTS, claimedOn(others, env.host).add(env.httpPort));
+    return port === undefined ? undefined : parseHttpsSettings({ enabled: false, httpsPort: port });
   }
 
   private async sealApp(app: NonNullable<EnvironmentPatch['app']>, previous?: Env['app'], field = 'app'): Promise<NonNullable<Env['app']>> {
@@ -565,18 +551,22 @@ export function checkPortClaim(others: PortsOf[], env: PortsOf): void {
   }
 }
 
+/** The host ports the environments on `host` publish or keep. */
+function claimedOn(envs: PortsOf[], host: string): Set<number> {
+  return new Set(envs.filter((e) => e.host === host).flatMap((e) => publishedPorts(e).map((p) => p.port)));
+}
+
 /**
- * Who holds `port` on a host: the name of a running container publishing it, '' for another
- * program, null when it is free. The environment's own load balancer does not count: a deploy
- * keeps the port it publishes.
+ * The first port of `range` not `claimed` that nothing on the host holds. A host that does not
+ * answer in time counts as free: the save or the deploy asks again, naming the field.
  */
-async function portHolder(target: Target, envName: string, port: number): Promise<string | null> {
-  const publishing = await target.docker.listContainers({ filters: { publish: [String(port)] } });
-  const own = (c: { Names: string[]; Labels?: Record<string, string> }) => c.Labels?.[LABEL_ENV] === envName && c.Names.some((n) => n.startsWith(`/${names.haproxy(envName)}`));
-  const other = publishing.find((c) => !own(c));
-  if (other) return other.Names[0]?.replace(/^\//, '') ?? other.Id;
-  if (publishing.length) return null;
-  return (await target.isPortFree(port)) ? null : '';
+async function firstFreePort(target: Target, envName: string, range: { from: number; to: number }, claimed: Set<number>): Promise<number | undefined> {
+  for (let port = range.from; port <= range.to; port++) {
+    if (claimed.has(port)) continue;
+    const holder = await withTimeout(portHolder(target, envName, port), HOST_PORT_CHECK_MS).catch(() => undefined);
+    if (holder === null || holder === undefined) return port;
+  }
+  return undefined;
 }
 
 function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
