@@ -43,8 +43,12 @@ async function untar(body: Buffer): Promise<{ name: string; content: string }[]>
 }
 
 async function tarOne(name: string, content: string): Promise<Buffer> {
+  return tarMany([[name, content]]);
+}
+
+async function tarMany(files: [string, string][]): Promise<Buffer> {
   const pack = tar.pack();
-  pack.entry({ name, mode: 0o644, mtime: new Date(0) }, content);
+  for (const [name, content] of files) pack.entry({ name, mode: 0o644, mtime: new Date(0) }, content);
   pack.finalize();
   const chunks: Buffer[] = [];
   for await (const c of pack) chunks.push(c as Buffer);
@@ -86,6 +90,12 @@ export async function answer(s: FakeEngineState, method: string, route: string, 
     const file = q.get('path') ?? '/';
     if (method === 'GET' || method === 'HEAD') {
       const content = s.readFile(c, file);
+      const dir = content === undefined ? s.filesUnder(c, file) : undefined;
+      if (dir) {
+        // A directory comes as its entries, named after it ("haproxy/server-state").
+        const base = path.posix.basename(file);
+        return { status: 200, body: await tarMany([...dir].map(([name, text]) => [`${base}/${name}`, text])), type: 'application/x-tar' };
+      }
       if (content === undefined) throw new FakeEngineError(404, `Could not find the file ${file} in container ${m[1]}`);
       const stat = Buffer.from(JSON.stringify({ name: path.posix.basename(file), size: Buffer.byteLength(content), mode: 0o644, mtime: new Date(0).toISOString(), linkTarget: '' })).toString('base64');
       return { status: 200, body: method === 'HEAD' ? '' : await tarOne(path.posix.basename(file), content), type: 'application/x-tar', headers: { 'x-docker-container-path-stat': stat } };

@@ -251,7 +251,8 @@ export class FakeEngineState {
   start(ref: string): void {
     const c = this.container(ref);
     if (c.state === 'running') throw new FakeEngineError(304, 'container already started');
-    c.published = this.bindPorts(c);
+    // Docker publishes ports through a network with a gateway: none on internal networks alone.
+    c.published = this.onGatewayNetwork(c) ? this.bindPorts(c) : [];
     this.history.push(`start ${c.name}`);
     c.state = 'running';
     c.startedAt = now();
@@ -360,6 +361,19 @@ export class FakeEngineState {
     return files.get(key);
   }
 
+  /**
+   * The files under a directory, by their path in it; undefined when no such directory exists
+   * (a volume's mount point always does).
+   */
+  filesUnder(c: FakeContainer, dir: string): Map<string, string> | undefined {
+    const d = path.posix.normalize(dir).replace(/\/$/, '');
+    const mount = c.mounts.find((m) => m.target === d);
+    if (mount) return new Map(this.volume(mount.volume).files);
+    const { files, key } = this.locate(c, d);
+    const under = [...files].filter(([k]) => k.startsWith(`${key}/`)).map(([k, v]) => [k.slice(key.length + 1), v] as [string, string]);
+    return under.length ? new Map(under) : undefined;
+  }
+
   writeFile(c: FakeContainer, file: string, content: string): void {
     this.history.push(`write ${c.name}:${path.posix.normalize(file)}`);
     const { files, key } = this.locate(c, file);
@@ -436,6 +450,9 @@ export class FakeEngineState {
     const net = this.network(networkRef);
     const c = this.container(containerRef);
     if (c.networks.has(net.id)) throw new FakeEngineError(403, `endpoint with name ${c.name} already exists in network ${net.name}`);
+    // A running container joining its first network with a gateway publishes its ports now;
+    // a port held elsewhere fails the join, and the container stays off that network.
+    if (c.state === 'running' && !net.internal && !this.onGatewayNetwork(c)) c.published = this.bindPorts(c);
     this.attach(c, net, aliases);
     this.history.push(`connect ${c.name} ${net.name}`);
   }
@@ -496,6 +513,10 @@ export class FakeEngineState {
     const host = address.split(':')[0];
     const c = [...this.containers.values()].find((x) => x.name === host || [...x.networks.values()].some((n) => n.aliases.includes(host) || n.ip === host));
     return c ? c.state === 'running' && this.answers(c) : this.externalUp(address);
+  }
+
+  private onGatewayNetwork(c: FakeContainer): boolean {
+    return [...c.networks.keys()].some((id) => this.networks.get(id)?.internal === false);
   }
 
   private bindPorts(c: FakeContainer): FakeContainer['published'] {

@@ -20,6 +20,8 @@ import {
   errorText,
   haproxyCreateOptions,
   isPortConflict,
+  joinEdge,
+  onEdge,
   lastLines,
   logsOf,
   portHolder,
@@ -224,7 +226,7 @@ export class Deployer {
       await this.checkPort(env.name, spec);
 
       ctx.step('network', 25, msg('deploy.network'));
-      const facts = await this.ensureNetworks(env.name, undo, changes, env.cluster !== undefined);
+      const { facts, freshVolume } = await this.ensureNetworks(env.name, undo, changes, env.cluster !== undefined);
       ctx.checkCancelled();
 
       ctx.step('config', 35, msg('deploy.config'));
@@ -253,7 +255,7 @@ export class Deployer {
       // so their names resolve from its first second.
       const prepared =
         action === 'create'
-          ? createHaproxy(this.docker, env.name, opts, config).then((c) => {
+          ? createHaproxy(this.docker, opts, config, freshVolume).then((c) => {
               undo.push(() => c.remove({ force: true }));
               return c;
             })
@@ -281,7 +283,7 @@ export class Deployer {
           if (!(spec.httpsPort !== undefined && !env.https?.enabled && err instanceof SwitchyardError && err.field === 'https.httpsPort')) throw err;
           await c.remove({ force: true });
           const bare: HaproxySpec = { ...spec, httpsPort: undefined };
-          c = await createHaproxy(this.docker, env.name, haproxyCreateOptions(bare, name, hash(bare), this.me), config);
+          c = await createHaproxy(this.docker, haproxyCreateOptions(bare, name, hash(bare), this.me), config);
           const made = c;
           undo.push(() => made.remove({ force: true }));
           await this.startMapped(c, env);
@@ -441,27 +443,32 @@ export class Deployer {
     return change ? [change] : [];
   }
 
-  /** The environment's backend network and volume, and the shared edge network. */
-  private async ensureNetworks(env: string, undo: Undo[], changes: Message[], cluster = false): Promise<NetworkFacts> {
+  /**
+   * The environment's backend network and volume, and the shared edge network. `freshVolume`:
+   * the volume was made just now, so it holds nothing yet.
+   */
+  private async ensureNetworks(env: string, undo: Undo[], changes: Message[], cluster = false): Promise<{ facts: NetworkFacts; freshVolume: boolean }> {
     const volume = names.stateVolume(env);
-    const ensureVolume = async () => {
+    const ensureVolume = async (): Promise<boolean> => {
       try {
         await this.docker.getVolume(volume).inspect();
+        return false;
       } catch (err) {
         if (!isNotFound(err)) throw err;
         await this.docker.createVolume({ Name: volume, Labels: labelsFor(this.me, env, 'state') });
         undo.push(() => this.docker.getVolume(volume).remove());
         changes.push(msg('change.createdVolume', { name: volume }));
+        return true;
       }
     };
-    const [backend, edge] = await Promise.all([
+    const [backend, edge, freshVolume] = await Promise.all([
       // On a cluster: an overlay the manager makes, attachable so the load balancer (a container) joins it.
       this.ensureNetwork(names.backendNetwork(env), { internal: true, labels: labelsFor(this.me, env, 'backends'), overlay: cluster }, undo, changes),
       // Shared by every environment and never rolled back: another deploy may be using it.
       this.ensureNetwork(EDGE_NETWORK, { internal: false, labels: { [LABEL_APP]: 'switchyard', [LABEL_ROLE]: 'edge' } }, [], changes),
       ensureVolume(),
     ]);
-    return networkFacts(backend, edge);
+    return { facts: networkFacts(backend, edge), freshVolume };
   }
 
   private async ensureNetwork(name: string, opts: { internal: boolean; labels: Record<string, string>; overlay?: boolean }, undo: Undo[], changes: Message[]): Promise<Docker.NetworkInspectInfo> {
@@ -513,12 +520,23 @@ export class Deployer {
     await c.start();
   }
 
+  /** Starts a load balancer and publishes its ports (joining the edge network if it is not on it). */
   private async startMapped(c: Docker.Container, env: Environment): Promise<void> {
+    const joined = await onEdge(c);
     try {
       await c.start();
     } catch (err) {
       if (isPortConflict(err)) throw conflictOf(err, env);
       throw SwitchyardError.because('CONTAINER_FAILED', 'start', {}, { detail: errorText(err), cause: err });
+    }
+    if (joined) return;
+    try {
+      await joinEdge(this.docker, c);
+    } catch (err) {
+      // Not left running with nothing published.
+      await c.stop({ t: 0 }).catch(() => undefined);
+      if (isPortConflict(err)) throw conflictOf(err, env);
+      throw err;
     }
   }
 
@@ -539,18 +557,21 @@ export class Deployer {
       const old = await waitReady(this.target, oldC, env.name, 5000).catch(() => undefined);
       if (old) await saveServerState(old, oldC);
     }
-    const next = await createHaproxy(this.docker, env.name, { ...opts, name: nextName }, config);
+    const next = await createHaproxy(this.docker, { ...opts, name: nextName }, config);
     if (env.cluster) return this.swapOnOverlay(env, lb, oldC, next, opts.name!);
     let stoppedOld = false;
     try {
+      // Running before it publishes anything: when the old one must give up a port, the gap is
+      // the join to the edge network, not a whole start.
+      await next.start();
       try {
-        await next.start();
+        await joinEdge(this.docker, next);
       } catch (err) {
         const samePort = lb.Ports.some((p) => p.PublicPort !== undefined && ports.includes(p.PublicPort));
         if (!isPortConflict(err) || !samePort) throw err;
         await oldC.stop({ t: 10 });
         stoppedOld = true;
-        await next.start();
+        await joinEdge(this.docker, next);
       }
       await waitReady(this.target, next, env.name, this.timings.readyMs);
     } catch (err) {
@@ -581,7 +602,7 @@ export class Deployer {
     await oldC.rename({ name: aside });
     try {
       await next.rename({ name });
-      await next.start();
+      await this.startMapped(next, env);
       await waitReady(this.target, next, env.name, this.timings.readyMs);
     } catch (err) {
       await next.remove({ force: true }).catch(() => undefined);

@@ -2,7 +2,8 @@ import type Docker from 'dockerode';
 import { SwitchyardError } from '../../../shared/errors';
 import type { Environment } from '../../../shared/model';
 import { RuntimeApi } from '../haproxy/runtime-api';
-import { execIn, isNotFound, putFile, readFile } from '../targets/docker-util';
+import { basename } from 'node:path/posix';
+import { execIn, filesIn, isNotFound, putFile, readFile, tarOf } from '../targets/docker-util';
 import type { Target } from '../targets/target';
 import {
   EDGE_NETWORK,
@@ -94,7 +95,9 @@ export function haproxyCreateOptions(spec: HaproxySpec, name: string, specHash: 
         [`${HAPROXY_ADMIN_PORT}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: '' }],
         ...(spec.httpsPort ? { [`${HAPROXY_HTTPS_PORT}/tcp`]: [{ HostIp: '', HostPort: String(spec.httpsPort) }] } : {}),
       },
-      NetworkMode: EDGE_NETWORK,
+      // Made on the backends' network only: the edge network, where its ports are published,
+      // is joined once it runs (see joinEdge).
+      NetworkMode: names.backendNetwork(spec.env),
       // Its addresses announced (gratuitous ARP) as its interfaces come up: the host then sends it
       // at once what it queued for it, instead of at its next ARP attempt (up to a second later).
       Sysctls: { 'net.ipv4.conf.all.arp_notify': '1' },
@@ -104,13 +107,15 @@ export function haproxyCreateOptions(spec: HaproxySpec, name: string, specHash: 
   };
 }
 
-/** Creates (not starts) a load balancer container with its config in place, on both networks. */
-export async function createHaproxy(docker: Docker, envName: string, opts: Docker.ContainerCreateOptions, config: string): Promise<Docker.Container> {
+/**
+ * Creates (not starts) a load balancer container on the backends' network, with its config and
+ * the state files it needs in place: one archive put (and no look into a volume made just now),
+ * so a first deploy takes little of the engine's time from the backends starting beside it.
+ */
+export async function createHaproxy(docker: Docker, opts: Docker.ContainerCreateOptions, config: string, freshVolume = false): Promise<Docker.Container> {
   const container = await docker.createContainer(opts);
   try {
-    await putFile(container, HAPROXY_CONFIG_DIR, 'haproxy.cfg', config);
-    await seedStateFiles(container);
-    await docker.getNetwork(names.backendNetwork(envName)).connect({ Container: container.id });
+    await putInPlace(container, config, freshVolume);
   } catch (err) {
     await container.remove({ force: true }).catch(() => undefined);
     throw err;
@@ -118,16 +123,48 @@ export async function createHaproxy(docker: Docker, envName: string, opts: Docke
   return container;
 }
 
+/** Writes the config and the state files missing from the volume, in one archive. */
+async function putInPlace(container: Docker.Container, config: string, freshVolume = false): Promise<void> {
+  const missing = await missingStateFiles(container, freshVolume);
+  const relative = (p: string) => p.replace(/^\//, '');
+  const files = [{ name: relative(HAPROXY_CONFIG_FILE), content: config }, ...missing.map((f) => ({ ...f, name: relative(`${HAPROXY_STATE_DIR}/${f.name}`) }))];
+  await container.putArchive(await tarOf(files), { path: '/' });
+}
+
+/** Whether a load balancer container is on the edge network (it publishes its ports there). */
+export async function onEdge(container: Docker.Container): Promise<boolean> {
+  const info = await container.inspect();
+  return Object.keys(info.NetworkSettings?.Networks ?? {}).includes(EDGE_NETWORK);
+}
+
+/**
+ * Joins a running load balancer to the edge network: Docker publishes its ports now, once its
+ * address there answers. Published at the start instead, a client knocking at that moment has its
+ * first packet held for an address not up yet, and the host asks for that address again only a
+ * second later (a starting load balancer talks to its backends, not on the edge): the client waits.
+ * A port held elsewhere fails this call as it would fail a start; the container stays unjoined.
+ */
+export async function joinEdge(docker: Docker, container: Docker.Container): Promise<void> {
+  await docker.getNetwork(EDGE_NETWORK).connect({ Container: container.id });
+}
+
 /**
  * Files the config refers to in the state volume, created empty when missing. The volume
  * outlives containers: what a previous load balancer left (server states) is kept.
  */
 export async function seedStateFiles(container: Docker.Container): Promise<void> {
-  if ((await readFile(container, HAPROXY_SERVER_STATE)) === undefined) {
-    await putFile(container, HAPROXY_STATE_DIR, 'server-state', EMPTY_SERVER_STATE);
-  }
+  const missing = await missingStateFiles(container);
+  if (missing.length) await container.putArchive(await tarOf(missing), { path: HAPROXY_STATE_DIR });
+}
+
+async function missingStateFiles(container: Docker.Container, freshVolume = false): Promise<{ name: string; content: string }[]> {
+  const present = freshVolume ? new Set<string>() : await filesIn(container, HAPROXY_STATE_DIR);
   // HAProxy loads the ACME map at start; entries only ever come through the runtime API.
-  if ((await readFile(container, HAPROXY_ACME_MAP)) === undefined) await putFile(container, HAPROXY_STATE_DIR, 'acme.map', '');
+  const seeds = [
+    { name: basename(HAPROXY_SERVER_STATE), content: EMPTY_SERVER_STATE },
+    { name: basename(HAPROXY_ACME_MAP), content: '' },
+  ];
+  return seeds.filter((f) => !present.has(f.name));
 }
 
 /** The host port (on the target's loopback) where this container's runtime API is published. */
@@ -190,8 +227,7 @@ export async function validateInThrowaway(docker: Docker, image: string, envName
     HostConfig: { NetworkMode: 'none', Mounts: [{ Type: 'volume', Source: names.stateVolume(envName), Target: HAPROXY_STATE_DIR }] },
   });
   try {
-    await seedStateFiles(container);
-    await putFile(container, HAPROXY_CONFIG_DIR, 'haproxy.cfg', config);
+    await putInPlace(container, config);
     await container.start();
     const res = (await container.wait()) as { StatusCode: number };
     if (res.StatusCode !== 0) throw invalidConfig(await logsOf(container));

@@ -37,6 +37,32 @@ export async function putFile(container: Docker.Container, dir: string, name: st
   await container.putArchive(await tarOf([{ name, content }]), { path: dir });
 }
 
+/** The names of the files directly in a container's directory (one archive read); none when it does not exist. */
+export async function filesIn(container: Docker.Container, dir: string): Promise<Set<string>> {
+  let stream: NodeJS.ReadableStream;
+  try {
+    stream = await container.getArchive({ path: dir });
+  } catch (err) {
+    if (isNotFound(err)) return new Set();
+    throw err;
+  }
+  // Entries are named after the directory: "haproxy/server-state" for /var/lib/haproxy.
+  const names = new Set<string>();
+  const extract = tar.extract();
+  extract.on('entry', (header, body, next) => {
+    const rest = header.name.split('/').slice(1);
+    if (header.type === 'file' && rest.length === 1) names.add(rest[0]);
+    body.on('end', next);
+    body.resume();
+  });
+  await new Promise<void>((resolve, reject) => {
+    extract.on('finish', resolve);
+    extract.on('error', reject);
+    (stream as Readable).pipe(extract);
+  });
+  return names;
+}
+
 /** A file's text from a container, or undefined when it does not exist. */
 export async function readFile(container: Docker.Container, path: string): Promise<string | undefined> {
   let stream: NodeJS.ReadableStream;

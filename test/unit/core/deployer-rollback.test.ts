@@ -99,12 +99,9 @@ describe('a failed deploy, against a fake engine', () => {
     });
 
     it('taken between the check and the start: what the run created is removed again', async () => {
-      lab.engine.fail(
-        'POST',
-        /^\/containers\/sy-lab-haproxy\/start$/,
-        500,
-        'driver failed programming external connectivity on endpoint sy-lab-haproxy: Bind for 0.0.0.0:18080 failed: port is already allocated',
-      );
+      // The host says the port is free when asked; Docker finds it taken when it publishes it.
+      lab.target.isPortFree = async () => true;
+      lab.engine.state.hostPortsInUse.add(18080);
       const err = await failure(fakeEnvironment('lab'));
       expect(err).toMatchObject({ code: 'PORT_IN_USE', field: 'httpPort' });
       expect(lab.engine.snapshot()).toEqual(onlyEdge);

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { renderConfig } from '../../../electron/core/haproxy/render';
 import { currentFacts } from '../../../electron/core/environments/network-facts';
-import { HAPROXY_CONFIG_FILE, HAPROXY_DEED, LABEL_INSTALLATION, LABEL_ROLE, names } from '../../../electron/core/environments/naming';
+import { EDGE_NETWORK, HAPROXY_CONFIG_FILE, HAPROXY_DEED, LABEL_INSTALLATION, LABEL_ROLE, names } from '../../../electron/core/environments/naming';
 import type { Environment } from '../../../shared/model';
 import type { SwitchyardError } from '../../../shared/errors';
 import { ME, fakeEnvironment, startFakeLab, type FakeLab } from '../../support/fake-lab';
@@ -52,6 +52,9 @@ describe('the deployer, against a fake engine', () => {
     expect(at(`start ${lbName}`)).toBeGreaterThan(Math.max(at('start sy-lab-back1'), at('start sy-lab-back2')));
     // Its config is in place before it starts.
     expect(at(`write ${lbName}:${HAPROXY_CONFIG_FILE}`)).toBeLessThan(at(`start ${lbName}`));
+    // Made on the backends' network; it joins the edge network (publishing its ports) once running.
+    expect(at(`connect ${lbName} ${EDGE_NETWORK}`)).toBeGreaterThan(at(`start ${lbName}`));
+    expect(history().filter((h) => h.startsWith(`connect ${lbName} `))).toEqual([`connect ${lbName} ${EDGE_NETWORK}`]);
 
     expect(lab.engine.file(lbName, HAPROXY_CONFIG_FILE)).toBe(await rendered(env));
     const deed = JSON.parse(lab.engine.file(lbName, HAPROXY_DEED)!);
@@ -139,8 +142,12 @@ describe('the deployer, against a fake engine', () => {
     const check = changes.find((c) => c.startsWith('create container fake_'))!;
     expect(changes.indexOf(check)).toBeLessThan(changes.indexOf(`create container ${lbName}-next`));
     expect(changes).toContain(`remove container ${check.slice('create container '.length)}`);
-    // Same host port: the old one steps aside only for the moment the new one starts.
-    expect(changes.slice(changes.indexOf(`stop ${lbName}`))).toEqual(expect.arrayContaining([`start ${lbName}-next`, `remove container ${lbName}`, `rename ${lbName}-next ${lbName}`]));
+    // Same host port: the new one runs first; the old one steps aside only for the moment the new
+    // one joins the edge network, where its ports are published.
+    expect(changes.indexOf(`start ${lbName}-next`)).toBeLessThan(changes.indexOf(`stop ${lbName}`));
+    expect(changes.slice(changes.indexOf(`stop ${lbName}`))).toEqual(
+      expect.arrayContaining([`connect ${lbName}-next ${EDGE_NETWORK}`, `remove container ${lbName}`, `rename ${lbName}-next ${lbName}`]),
+    );
     // The new process loaded the old one's live states from the shared volume.
     expect(changes.indexOf(`write ${lbName}:/var/lib/haproxy/server-state`)).toBeLessThan(changes.indexOf(`create container ${lbName}-next`));
     expect(JSON.parse(lab.engine.file(lbName, HAPROXY_DEED)!).installation).toBe(ME.installation);
