@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { putFile, readFile } from '../../electron/core/targets/docker-util';
+import { filesIn, putFile, readFile, tarOf } from '../../electron/core/targets/docker-util';
 import { FakeDockerEngine } from '../support/fake-docker-engine';
 import { TEST_IMAGES, docker, freePort, uniqueName } from '../support/lab';
 
@@ -95,6 +95,17 @@ describe('the fake engine answers like the real one', () => {
       await putFile(a(), '/data', 'note.txt', 'hello');
       return readFile(a(), '/data/note.txt');
     });
+    await step('list the files of a directory, and of a missing one', async () => [...(await filesIn(a(), '/data'))].sort().concat([...(await filesIn(a(), '/nowhere'))]));
+    await step('write files in two places with one archive at the root', async () => {
+      await a().putArchive(
+        await tarOf([
+          { name: 'data/one.txt', content: '1' },
+          { name: 'tmp/two.txt', content: '2' },
+        ]),
+        { path: '/' },
+      );
+      return `${await readFile(a(), '/data/one.txt')} ${await readFile(a(), '/tmp/two.txt')}`;
+    });
     await step('remove a volume in use', () => d.getVolume(volume).remove());
     await step('remove while running', () => a().remove());
     await step('rename to a taken name', async () => {
@@ -123,6 +134,46 @@ describe('the fake engine answers like the real one', () => {
     await step('inspect the network: internal, with a subnet and a gateway', async () => {
       const n = await d.getNetwork(net).inspect();
       return `${n.Internal} ${Boolean(n.IPAM?.Config?.[0]?.Subnet)} ${Boolean(n.IPAM?.Config?.[0]?.Gateway)}`;
+    });
+    // The load balancer is made on an internal network, started, then joined to one with a
+    // gateway: its ports are published by the join, and a port held elsewhere fails the join.
+    const edge = `${base}-edge`;
+    const onInternal = (n: string) =>
+      d.createContainer({
+        name: n,
+        Image: TEST_IMAGES.demoBase,
+        Cmd: ['sleep', '300'],
+        Labels: labels,
+        ExposedPorts: { '80/tcp': {} },
+        HostConfig: { NetworkMode: net, PortBindings: { '80/tcp': [{ HostPort: String(port) }] } },
+      });
+    const published = async () => (await d.listContainers({ filters: { publish: [String(port)] } })).map((c) => c.Names[0]);
+    const networksOf = async (n: string) => Object.keys((await d.getContainer(n).inspect()).NetworkSettings.Networks).sort();
+    await step('create a network with a gateway', () => d.createNetwork({ Name: edge, Driver: 'bridge', CheckDuplicate: true, Labels: { [LABEL]: base } }));
+    await step('start on an internal network: nothing published', async () => {
+      await onInternal(`${base}-lb`);
+      await d.getContainer(`${base}-lb`).start();
+      return published();
+    });
+    await step('join a network with a gateway: published', async () => {
+      await d.getNetwork(edge).connect({ Container: `${base}-lb` });
+      return [...(await published()), ...(await networksOf(`${base}-lb`))];
+    });
+    await step('another joins with the same host port: refused, not joined', async () => {
+      await onInternal(`${base}-lb2`);
+      await d.getContainer(`${base}-lb2`).start();
+      const said = await d
+        .getNetwork(edge)
+        .connect({ Container: `${base}-lb2` })
+        .then(
+          () => 'joined',
+          (err: { json?: { message?: string } }) => String(/port is already allocated/.test(err.json?.message ?? '')),
+        );
+      return [said, ...(await networksOf(`${base}-lb2`)), ...(await published())];
+    });
+    await step('remove them', async () => {
+      for (const n of [`${base}-lb`, `${base}-lb2`]) await d.getContainer(n).remove({ force: true });
+      await d.getNetwork(edge).remove();
     });
     await step('remove the network', () => d.getNetwork(net).remove());
     await step('inspect a missing network', () => d.getNetwork(net).inspect());

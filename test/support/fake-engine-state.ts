@@ -450,11 +450,13 @@ export class FakeEngineState {
     const net = this.network(networkRef);
     const c = this.container(containerRef);
     if (c.networks.has(net.id)) throw new FakeEngineError(403, `endpoint with name ${c.name} already exists in network ${net.name}`);
-    // A running container joining its first network with a gateway publishes its ports now;
-    // a port held elsewhere fails the join, and the container stays off that network.
-    if (c.state === 'running' && !net.internal && !this.onGatewayNetwork(c)) c.published = this.bindPorts(c);
+    // A running container joining its first network with a gateway publishes its ports now. A
+    // port held elsewhere fails the join, which Docker leaves half done: the container is listed
+    // on the network, publishes nothing, and a second join is refused (above) until a restart.
+    const publish = c.state === 'running' && !net.internal && !this.onGatewayNetwork(c);
     this.attach(c, net, aliases);
     this.history.push(`connect ${c.name} ${net.name}`);
+    if (publish) c.published = this.bindPorts(c);
   }
 
   removeNetwork(ref: string): void {

@@ -533,7 +533,8 @@ export class Deployer {
     try {
       await joinEdge(this.docker, c);
     } catch (err) {
-      // Not left running with nothing published.
+      // Not left running with nothing published. Docker keeps the failed join in the container's
+      // settings: a later start joins the edge network (and publishes) with the start itself.
       await c.stop({ t: 0 }).catch(() => undefined);
       if (isPortConflict(err)) throw conflictOf(err, env);
       throw err;
@@ -561,18 +562,15 @@ export class Deployer {
     if (env.cluster) return this.swapOnOverlay(env, lb, oldC, next, opts.name!);
     let stoppedOld = false;
     try {
-      // Running before it publishes anything: when the old one must give up a port, the gap is
-      // the join to the edge network, not a whole start.
+      // Running before it publishes anything: when the old one must give up a port it holds,
+      // it steps aside only for the join to the edge network, not for a whole start.
       await next.start();
-      try {
-        await joinEdge(this.docker, next);
-      } catch (err) {
-        const samePort = lb.Ports.some((p) => p.PublicPort !== undefined && ports.includes(p.PublicPort));
-        if (!isPortConflict(err) || !samePort) throw err;
+      const samePort = lb.State === 'running' && lb.Ports.some((p) => p.PublicPort !== undefined && ports.includes(p.PublicPort));
+      if (samePort) {
         await oldC.stop({ t: 10 });
         stoppedOld = true;
-        await joinEdge(this.docker, next);
       }
+      await joinEdge(this.docker, next);
       await waitReady(this.target, next, env.name, this.timings.readyMs);
     } catch (err) {
       await next.remove({ force: true }).catch(() => undefined);

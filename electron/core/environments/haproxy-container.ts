@@ -142,7 +142,8 @@ export async function onEdge(container: Docker.Container): Promise<boolean> {
  * address there answers. Published at the start instead, a client knocking at that moment has its
  * first packet held for an address not up yet, and the host asks for that address again only a
  * second later (a starting load balancer talks to its backends, not on the edge): the client waits.
- * A port held elsewhere fails this call as it would fail a start; the container stays unjoined.
+ * A port held elsewhere fails this call as it would fail a start. Docker then keeps the container
+ * half joined (listed on the network, nothing published, a second join refused) until it stops.
  */
 export async function joinEdge(docker: Docker, container: Docker.Container): Promise<void> {
   await docker.getNetwork(EDGE_NETWORK).connect({ Container: container.id });
