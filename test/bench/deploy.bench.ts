@@ -122,7 +122,4 @@ export async function benchDeploy(iterations: number): Promise<void> {
   console.log(`  switchyard deploy, unpolled  ${String(o).padStart(6)} ms to the task's own verified 200   (runs: ${own.join(', ')})`);
   console.log(`  switchyard deploy, polled     ${String(pt).padStart(6)} ms to the task's own verified 200 while the client polls   (runs: ${polledTask.join(', ')})`);
   console.log(`  ratio polled/plain ${(s / p).toFixed(2)}x (goal: at most 1.00x), polled task/plain ${(pt / p).toFixed(2)}x, unpolled/plain ${(o / p).toFixed(2)}x`);
-  // A connection that reaches the load balancer's published port while Docker is still joining it
-  // to its two networks is lost, and the client's TCP sends its SYN again a second later.
-  console.log(`  (a client polling while the load balancer starts can lose one connection attempt and wait for its own 1 s SYN retry)`);
 }

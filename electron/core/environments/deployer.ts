@@ -315,11 +315,16 @@ export class Deployer {
       how.served?.(config);
       // Rewritten on every deploy: it claims the environment once this installation's load
       // balancer serves, and keeps the settings an adopter would start from up to date.
-      await writeDeed(this.docker.getContainer(name), this.me, env, this.now());
+      // Written while the servers' states are applied: both are done before the deploy succeeds.
+      const [api] = await Promise.all([
+        waitReady(this.target, this.docker.getContainer(name), env.name, this.timings.readyMs).then(async (ready) => {
+          await applyServerStates(ready, env);
+          return ready;
+        }),
+        writeDeed(this.docker.getContainer(name), this.me, env, this.now()),
+      ]);
       if (claim.kind === 'unclaimed') changes.push(msg('change.claimed'));
       if (isForeign(claim, this.me)) changes.push(msg('change.takenOver', { by: claim.owner.by }));
-      const api = await waitReady(this.target, this.docker.getContainer(name), env.name, this.timings.readyMs);
-      await applyServerStates(api, env);
 
       ctx.step('cleanup', 90, msg('deploy.cleanup'));
       const stale = plan.containers.filter((c) => c.action === 'remove').map((c) => ({ planned: c, info: existing.find((e) => factOf(e).name === c.name)! }));
