@@ -22,6 +22,7 @@ import {
   isPortConflict,
   joinEdge,
   onEdge,
+  startsOnEdge,
   lastLines,
   logsOf,
   portHolder,
@@ -255,7 +256,7 @@ export class Deployer {
       // so their names resolve from its first second.
       const prepared =
         action === 'create'
-          ? createHaproxy(this.docker, opts, config, freshVolume).then((c) => {
+          ? createHaproxy(this.docker, env, opts, config, freshVolume).then((c) => {
               undo.push(() => c.remove({ force: true }));
               return c;
             })
@@ -283,7 +284,7 @@ export class Deployer {
           if (!(spec.httpsPort !== undefined && !env.https?.enabled && err instanceof SwitchyardError && err.field === 'https.httpsPort')) throw err;
           await c.remove({ force: true });
           const bare: HaproxySpec = { ...spec, httpsPort: undefined };
-          c = await createHaproxy(this.docker, haproxyCreateOptions(bare, name, hash(bare), this.me), config);
+          c = await createHaproxy(this.docker, env, haproxyCreateOptions(bare, name, hash(bare), this.me), config);
           const made = c;
           undo.push(() => made.remove({ force: true }));
           await this.startMapped(c, env);
@@ -563,19 +564,26 @@ export class Deployer {
       const old = await waitReady(this.target, oldC, env.name, 5000).catch(() => undefined);
       if (old) await saveServerState(old, oldC);
     }
-    const next = await createHaproxy(this.docker, { ...opts, name: nextName }, config);
+    const next = await createHaproxy(this.docker, env, { ...opts, name: nextName }, config);
     if (env.cluster) return this.swapOnOverlay(env, lb, oldC, next, opts.name!);
     let stoppedOld = false;
     try {
-      // Running before it publishes anything: when the old one must give up a port it holds,
-      // it steps aside only for the join to the edge network, not for a whole start.
-      await next.start();
+      // The old one gives up a port the new one wants only at the last moment: the join to the
+      // edge network, the new one already running; or its start, when it starts on the edge.
       const samePort = lb.State === 'running' && lb.Ports.some((p) => p.PublicPort !== undefined && ports.includes(p.PublicPort));
-      if (samePort) {
+      const stepAside = async () => {
+        if (!samePort) return;
         await oldC.stop({ t: 10 });
         stoppedOld = true;
+      };
+      if (startsOnEdge(env)) {
+        await stepAside();
+        await next.start();
+      } else {
+        await next.start();
+        await stepAside();
+        await joinEdge(this.docker, next);
       }
-      await joinEdge(this.docker, next);
       await waitReady(this.target, next, env.name, this.timings.readyMs);
     } catch (err) {
       await next.remove({ force: true }).catch(() => undefined);

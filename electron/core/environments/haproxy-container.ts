@@ -112,10 +112,11 @@ export function haproxyCreateOptions(spec: HaproxySpec, name: string, specHash: 
  * the state files it needs in place: one archive put (and no look into a volume made just now),
  * so a first deploy takes little of the engine's time from the backends starting beside it.
  */
-export async function createHaproxy(docker: Docker, opts: Docker.ContainerCreateOptions, config: string, freshVolume = false): Promise<Docker.Container> {
+export async function createHaproxy(docker: Docker, env: Environment, opts: Docker.ContainerCreateOptions, config: string, freshVolume = false): Promise<Docker.Container> {
   const container = await docker.createContainer(opts);
   try {
     await putInPlace(container, config, freshVolume);
+    if (startsOnEdge(env)) await joinEdge(docker, container);
   } catch (err) {
     await container.remove({ force: true }).catch(() => undefined);
     throw err;
@@ -131,6 +132,16 @@ async function putInPlace(container: Docker.Container, config: string, freshVolu
   await container.putArchive(await tarOf(files), { path: '/' });
 }
 
+/**
+ * Whether an environment's load balancer is on the edge network from its start. It is when it
+ * has servers outside Docker: it must reach them (and resolve their names) from its first
+ * second, which the backends' network alone cannot do (a name asked there waits out the
+ * resolver's five seconds). Otherwise it joins the edge once running (see joinEdge).
+ */
+export function startsOnEdge(env: Environment): boolean {
+  return env.servers.some((s) => s.kind === 'external');
+}
+
 /** Whether a load balancer container is on the edge network (it publishes its ports there). */
 export async function onEdge(container: Docker.Container): Promise<boolean> {
   const info = await container.inspect();
@@ -138,7 +149,7 @@ export async function onEdge(container: Docker.Container): Promise<boolean> {
 }
 
 /**
- * Joins a running load balancer to the edge network: Docker publishes its ports now, once its
+ * Joins a load balancer to the edge network. Running, Docker publishes its ports now, once its
  * address there answers. Published at the start instead, a client knocking at that moment has its
  * first packet held for an address not up yet, and the host asks for that address again only a
  * second later (a starting load balancer talks to its backends, not on the edge): the client waits.

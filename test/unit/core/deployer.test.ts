@@ -154,6 +154,30 @@ describe('the deployer, against a fake engine', () => {
     expect(lab.engine.container(`${lbName}-next`)).toBeUndefined();
   });
 
+  it('with a server outside Docker, the load balancer is on the edge network from its start, and a replacement takes the port with its start', async () => {
+    const servers = [
+      { name: 'back1', kind: 'demo' as const },
+      { name: 'ext', kind: 'external' as const, address: 'api.example.test', port: 8080 },
+    ];
+    const env = fakeEnvironment('lab', { servers });
+    await lab.deploy(env);
+    const at = (entry: string) => history().indexOf(entry);
+    // Joined while created: it reaches (and resolves) the outside server from its first second.
+    expect(at(`connect ${lbName} ${EDGE_NETWORK}`)).toBeGreaterThan(-1);
+    expect(at(`connect ${lbName} ${EDGE_NETWORK}`)).toBeLessThan(at(`start ${lbName}`));
+    expect(lab.engine.container(lbName)!.published.find((p) => p.privatePort === 8080)).toMatchObject({ hostPort: 18080 });
+
+    lab.engine.addImage('fake/haproxy:3.0');
+    const mark = history().length;
+    await lab.deploy({ ...env, images: { ...env.images, haproxy: 'fake/haproxy:3.0' } });
+    const changes = changesSince(mark);
+    // Its start publishes the port the old one holds: the old one steps aside just before it.
+    expect(changes.indexOf(`connect ${lbName}-next ${EDGE_NETWORK}`)).toBeLessThan(changes.indexOf(`stop ${lbName}`));
+    expect(changes.indexOf(`stop ${lbName}`)).toBeLessThan(changes.indexOf(`start ${lbName}-next`));
+    expect(lab.engine.container(lbName)).toMatchObject({ image: 'fake/haproxy:3.0', state: 'running' });
+    expect(lab.engine.container(lbName)!.published.find((p) => p.privatePort === 8080)).toMatchObject({ hostPort: 18080 });
+  });
+
   it('a new port starts the new load balancer while the old one still serves', async () => {
     const env = fakeEnvironment('lab');
     await lab.deploy(env);
