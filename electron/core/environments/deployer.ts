@@ -21,10 +21,10 @@ import {
   haproxyCreateOptions,
   isPortConflict,
   joinEdge,
-  onEdge,
-  startsOnEdge,
   lastLines,
   logsOf,
+  onEdge,
+  startsOnEdge,
   portHolder,
   portInUse,
   conflictOf,
@@ -549,8 +549,9 @@ export class Deployer {
 
   /**
    * A new image or port: start the new container beside the old one and swap names. When both
-   * want the same host port, the old one steps aside only for the moment of the start, and
-   * comes back if the new one fails.
+   * want the same host port, the old one steps aside only for the call that publishes it (the
+   * new one's join to the edge network, or its start when it starts there), and comes back if
+   * the new one fails.
    */
   private async replaceHaproxy(env: Environment, lb: Docker.ContainerInfo, opts: Docker.ContainerCreateOptions, config: string, ports: number[]): Promise<void> {
     const oldC = this.docker.getContainer(lb.Id);

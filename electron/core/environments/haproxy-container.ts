@@ -1,8 +1,8 @@
+import { basename } from 'node:path/posix';
 import type Docker from 'dockerode';
 import { SwitchyardError } from '../../../shared/errors';
 import type { Environment } from '../../../shared/model';
 import { RuntimeApi } from '../haproxy/runtime-api';
-import { basename } from 'node:path/posix';
 import { execIn, filesIn, isNotFound, putFile, readFile, tarOf } from '../targets/docker-util';
 import type { Target } from '../targets/target';
 import {

@@ -37,48 +37,24 @@ export async function putFile(container: Docker.Container, dir: string, name: st
   await container.putArchive(await tarOf([{ name, content }]), { path: dir });
 }
 
-/** The names of the files directly in a container's directory (one archive read); none when it does not exist. */
-export async function filesIn(container: Docker.Container, dir: string): Promise<Set<string>> {
-  let stream: NodeJS.ReadableStream;
-  try {
-    stream = await container.getArchive({ path: dir });
-  } catch (err) {
-    if (isNotFound(err)) return new Set();
-    throw err;
-  }
-  // Entries are named after the directory: "haproxy/server-state" for /var/lib/haproxy.
-  const names = new Set<string>();
-  const extract = tar.extract();
-  extract.on('entry', (header, body, next) => {
-    const rest = header.name.split('/').slice(1);
-    if (header.type === 'file' && rest.length === 1) names.add(rest[0]);
-    body.on('end', next);
-    body.resume();
-  });
-  await new Promise<void>((resolve, reject) => {
-    extract.on('finish', resolve);
-    extract.on('error', reject);
-    (stream as Readable).pipe(extract);
-  });
-  return names;
-}
-
-/** A file's text from a container, or undefined when it does not exist. */
-export async function readFile(container: Docker.Container, path: string): Promise<string | undefined> {
+/**
+ * Reads the archive of `path` in a container, handing each entry (its tar header and its bytes)
+ * to `onEntry`. False when the path does not exist.
+ */
+async function eachArchiveEntry(container: Docker.Container, path: string, onEntry: (header: tar.Header, content: Buffer) => void): Promise<boolean> {
   let stream: NodeJS.ReadableStream;
   try {
     stream = await container.getArchive({ path });
   } catch (err) {
-    if (isNotFound(err)) return undefined;
+    if (isNotFound(err)) return false;
     throw err;
   }
   const extract = tar.extract();
-  let text: string | undefined;
   extract.on('entry', (header, body, next) => {
     const chunks: Buffer[] = [];
     body.on('data', (c: unknown) => chunks.push(c as Buffer));
     body.on('end', () => {
-      if (header.type === 'file' && text === undefined) text = Buffer.concat(chunks).toString('utf8');
+      onEntry(header, Buffer.concat(chunks));
       next();
     });
   });
@@ -86,6 +62,26 @@ export async function readFile(container: Docker.Container, path: string): Promi
     extract.on('finish', resolve);
     extract.on('error', reject);
     (stream as Readable).pipe(extract);
+  });
+  return true;
+}
+
+/** The names of the files directly in a container's directory (one archive read); none when it does not exist. */
+export async function filesIn(container: Docker.Container, dir: string): Promise<Set<string>> {
+  const names = new Set<string>();
+  // Entries are named after the directory: "haproxy/server-state" for /var/lib/haproxy.
+  await eachArchiveEntry(container, dir, (header) => {
+    const rest = header.name.split('/').slice(1);
+    if (header.type === 'file' && rest.length === 1) names.add(rest[0]);
+  });
+  return names;
+}
+
+/** A file's text from a container, or undefined when it does not exist. */
+export async function readFile(container: Docker.Container, path: string): Promise<string | undefined> {
+  let text: string | undefined;
+  await eachArchiveEntry(container, path, (header, content) => {
+    if (header.type === 'file' && text === undefined) text = content.toString('utf8');
   });
   return text;
 }
